@@ -1,0 +1,290 @@
+"""Command line: ``kolla-wizard`` (the TUI), ``diagnose`` (headless), ``lab``, ``playbooks``.
+
+Exit codes: 0 no fault found, 1 fault found, 2 usage or configuration error,
+3 the diagnosis could not complete. No traceback reaches the operator unless --debug."""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import traceback
+from typing import Any, Callable, Sequence
+
+from .errors import WizardError
+
+SYMPTOMS = ("max-retries", "fip-404", "ssh-refused", "triage", "all")
+ALL_TREES = ["max-retries", "fip-404", "ssh-refused"]
+DEMO_SCENARIO = "seed-homelab"
+
+
+class UsageError(WizardError):
+    exit_code = 2
+
+
+def _add_connection_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("where the cloud is")
+    g.add_argument("--demo", action="store_true",
+                   help=f"run against the embedded lab's {DEMO_SCENARIO!r} scenario (nothing real is touched)")
+    g.add_argument("--lab-scenario", metavar="NAME|FILE", help="run against the embedded lab with this scenario")
+    g.add_argument("--os-cloud", metavar="NAME", default=os.environ.get("OS_CLOUD"),
+                   help="cloud entry in clouds.yaml (default: $OS_CLOUD; OS_* variables work as in openstacksdk)")
+    g.add_argument("--inventory", metavar="PATH", help="Kolla inventory on the deploy host (default: <kolla-config-dir>/multinode)")
+    g.add_argument("--kolla-config-dir", metavar="DIR", default="/etc/kolla", help="Kolla config directory (default: /etc/kolla)")
+    g.add_argument("--deploy-host", metavar="HOST",
+                   help="ssh_config alias of the deploy host, if the wizard is not running on it")
+    g.add_argument("--ssh-config", metavar="PATH", help="ssh client config (default: ~/.ssh/config)")
+    g.add_argument("--known-hosts", metavar="PATH", action="append", default=[], help="extra known_hosts file")
+    g.add_argument("--operator-ip", metavar="IP", help="the address you SSH to instances from (default: the deploy host's)")
+    g.add_argument("--api-timeout", type=float, default=20.0, metavar="S", help="per API request timeout (default 20)")
+    g.add_argument("--ssh-timeout", type=float, default=10.0, metavar="S", help="per node connect/command timeout (default 10)")
+    g.add_argument("--debug", action="store_true", help="show tracebacks and debug logs on stderr")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kolla-wizard",
+        description="Troubleshooting wizard for Kolla-Ansible OpenStack clouds (ML2/OVS). "
+                    "Without a command it opens the terminal UI.",
+    )
+    _add_connection_options(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    d = sub.add_parser("diagnose", help="run the diagnosis headless and print the result")
+    _add_connection_options(d)
+    d.add_argument("--symptom", choices=SYMPTOMS, default="all", help="which symptom tree to walk (default: all)")
+    d.add_argument("--server", metavar="NAME|ID", help="the instance the symptom is about (default: chosen from the cloud)")
+    d.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    d.add_argument("--output", metavar="FILE", help="write the result to FILE instead of stdout")
+    d.add_argument("--answer", metavar="STEP=OUTCOME", action="append", default=[],
+                   help="answer an ask step in advance (when a probe cannot run here)")
+    d.add_argument("--apply", metavar="REMEDY_ID", help="apply one remedy from the findings (needs --yes)")
+    d.add_argument("--yes", action="store_true", help="confirm --apply")
+    d.add_argument("--dry-run", action="store_true", help="with --apply: show what would change, change nothing")
+
+    lab = sub.add_parser("lab", help="run the embedded lab in the foreground", add_help=False)
+    lab.add_argument("lab_args", nargs=argparse.REMAINDER)
+
+    pb = sub.add_parser("playbooks", help="validate or list the decision trees")
+    pbsub = pb.add_subparsers(dest="playbooks_command", metavar="ACTION")
+    check = pbsub.add_parser("check", help="validate playbooks (default: the shipped ones)")
+    check.add_argument("paths", nargs="*", metavar="PATH")
+    pbsub.add_parser("list", help="list trees, probes and remedies")
+    return parser
+
+
+# -- the lab (only the CLI ever imports it) ------------------------------------------------
+def start_lab(scenario: str) -> Any:
+    from .lab import Lab
+    lab = Lab(scenario)
+    lab.start()
+    return lab
+
+
+def settings_for_lab(lab: Any, args: argparse.Namespace):
+    from .context import Settings
+    os.environ["OS_CLIENT_CONFIG_FILE"] = str(lab.config_dir / "clouds.yaml")
+    return Settings(
+        os_cloud=lab.cloud_name,
+        inventory=args.inventory,
+        kolla_config_dir=args.kolla_config_dir,
+        deploy_host=lab.deploy_host,
+        ssh_config=str(lab.config_dir / "ssh_config"),
+        known_hosts=[str(lab.config_dir / "known_hosts")],
+        operator_ip=args.operator_ip,
+        server=getattr(args, "server", None),
+        api_timeout=args.api_timeout,
+        ssh_timeout=args.ssh_timeout,
+        answers=_answers(getattr(args, "answer", [])),
+    )
+
+
+def settings_from_args(args: argparse.Namespace):
+    from .context import Settings
+    return Settings(
+        os_cloud=args.os_cloud,
+        inventory=args.inventory,
+        kolla_config_dir=args.kolla_config_dir,
+        deploy_host=args.deploy_host,
+        ssh_config=args.ssh_config,
+        known_hosts=list(args.known_hosts),
+        operator_ip=args.operator_ip,
+        server=getattr(args, "server", None),
+        api_timeout=args.api_timeout,
+        ssh_timeout=args.ssh_timeout,
+        answers=_answers(getattr(args, "answer", [])),
+    )
+
+
+def _answers(items: Sequence[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items:
+        if "=" not in item:
+            raise UsageError(f"--answer {item!r}: expected STEP=OUTCOME (e.g. agent-state=dead)")
+        key, value = item.split("=", 1)
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _lab_scenario(args: argparse.Namespace) -> str | None:
+    if args.lab_scenario:
+        return args.lab_scenario
+    if args.demo:
+        return DEMO_SCENARIO
+    return None
+
+
+# -- commands -------------------------------------------------------------------------------
+def cmd_diagnose(args: argparse.Namespace, out: Callable[[str], None]) -> int:
+    from . import runbook
+    from .context import Context
+    from .diagnose import run_diagnosis
+
+    lab = None
+    scenario = _lab_scenario(args)
+    try:
+        if scenario:
+            lab = start_lab(scenario)
+            settings = settings_for_lab(lab, args)
+        else:
+            settings = settings_from_args(args)
+        ctx = Context(settings)
+        trees = ALL_TREES if args.symptom == "all" else [args.symptom]
+        report, engine = run_diagnosis(ctx, trees)
+        if scenario:
+            report.cloud = f"embedded lab ({scenario})"
+        else:
+            report.cloud = settings.os_cloud or "(OS_* environment)"
+        applied: list[dict[str, Any]] = []
+        code = report.exit_code()
+        if args.apply:
+            from .remedies.apply import apply_by_id
+            if not (args.yes or args.dry_run):
+                raise UsageError(f"--apply {args.apply}: nothing changes without an explicit --yes (or use --dry-run)")
+            result = apply_by_id(ctx, engine, report, args.apply, dry_run=args.dry_run, emit=lambda l: print(l, file=sys.stderr))
+            applied.append(result.to_dict())
+            print(f"apply {args.apply}: {result.status}: {result.message}", file=sys.stderr)
+            if result.status in ("verified",):
+                code = 0
+            elif result.status == "dry-run":
+                pass
+            else:
+                code = max(code, 1)
+        if args.format == "json":
+            text = runbook.to_json(report)
+        elif args.format == "markdown":
+            text = runbook.to_markdown(report, applied=applied)
+        else:
+            text = runbook.to_text(report)
+        if args.output:
+            from .remedies.apply import write_text_atomic
+            write_text_atomic(args.output, text)
+            print(f"wrote {args.output}", file=sys.stderr)
+        else:
+            out(text)
+        for problem in report.problems:
+            print(f"warning: {problem}", file=sys.stderr)
+        ctx.close()
+        return code
+    finally:
+        if lab is not None:
+            lab.stop()
+
+
+def cmd_playbooks(args: argparse.Namespace, out: Callable[[str], None]) -> int:
+    from . import playbook
+    from .probes.registry import registry as probes
+    from .remedies.registry import registry as remedies
+
+    if args.playbooks_command == "list":
+        trees = playbook.load_all()
+        for tree in trees.values():
+            out(f"tree {tree.id}: {len(tree.steps)} steps, findings: {', '.join(tree.findings)}")
+        for name, spec in sorted(probes().items()):
+            out(f"probe {name} [{spec.requires}] -> {', '.join(spec.outcomes)}: {spec.summary}")
+        for name, spec in sorted(remedies().items()):
+            out(f"remedy {name}: {spec.summary}")
+        return 0
+    if args.playbooks_command != "check":
+        raise UsageError("playbooks: say 'check [PATH...]' or 'list'")
+    files = playbook.playbook_files(args.paths or None)
+    if not files:
+        raise UsageError("playbooks check: no *.yaml files found at " + (", ".join(args.paths) or str(playbook.builtin_dir())))
+    errors = 0
+    trees = {}
+    for file in files:
+        try:
+            tree = playbook.load_tree(file)
+            trees[tree.id] = tree
+            out(f"ok  {file}: tree {tree.id}, {len(tree.steps)} steps, {len(tree.findings)} findings")
+        except WizardError as exc:
+            errors += 1
+            out(f"ERR {exc.one_line()}")
+    if not errors:
+        try:
+            playbook.load_all(args.paths or None)
+        except WizardError as exc:
+            errors += 1
+            out(f"ERR {exc.one_line()}")
+    return 2 if errors else 0
+
+
+def cmd_tui(args: argparse.Namespace) -> int:
+    from screens.app import run_app
+
+    scenario = _lab_scenario(args)
+    if scenario:
+        def make_settings():
+            lab = start_lab(scenario)
+            return settings_for_lab(lab, args), lab
+    else:
+        def make_settings():
+            return settings_from_args(args), None
+    return run_app(make_settings, demo=bool(scenario), scenario=scenario, args=args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["lab"]:
+        # The lab has its own options; hand them over untouched.
+        from .lab.cli import main as lab_main
+        return lab_main(argv[1:])
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0) if exc.code in (0, None) else 2
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, stream=sys.stderr,
+                        format="%(levelname)s %(name)s: %(message)s")
+    if not args.debug:
+        # Library warnings (keystoneauth, paramiko) are not for the operator's screen.
+        logging.getLogger().setLevel(logging.CRITICAL)
+    from .redact import redact
+
+    def out(text: str) -> None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+    try:
+        if args.command == "diagnose":
+            return cmd_diagnose(args, out)
+        if args.command == "playbooks":
+            return cmd_playbooks(args, out)
+        return cmd_tui(args)
+    except WizardError as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(f"kolla-wizard: {redact(exc.one_line())}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("kolla-wizard: interrupted", file=sys.stderr)
+        return 3
+    except Exception as exc:  # the last line of defence: one line, not a traceback
+        if args.debug:
+            traceback.print_exc()
+        print(f"kolla-wizard: internal error: {type(exc).__name__}: {redact(str(exc))} (run with --debug for details)",
+              file=sys.stderr)
+        return 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,219 @@
+"""The cloud as the wizard reads it: one openstacksdk connection, each collection read once
+per diagnosis (the request count must not grow with the number of nodes or steps).
+
+Values are plain dicts (the API's own field names, e.g. ``binding:host_id`` is exposed by
+openstacksdk as ``binding_host_id``; we keep the SDK's names). Errors become one-line
+CloudError subclasses that the engine turns into ask steps."""
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any, Callable
+
+from .errors import WizardError
+
+log = logging.getLogger(__name__)
+
+
+class CloudError(WizardError):
+    def __init__(self, message: str, *, endpoint: str = "") -> None:
+        self.endpoint = endpoint
+        super().__init__(message)
+
+
+class CloudForbidden(CloudError):
+    """403: the credentials are not allowed to read this (often admin-only)."""
+
+
+class CloudAuthFailed(CloudError):
+    pass
+
+
+class CloudUnreachable(CloudError):
+    pass
+
+
+class CloudNotFound(CloudError):
+    pass
+
+
+def _translate(exc: Exception, what: str) -> CloudError:
+    """Map openstacksdk/keystoneauth exceptions to one clear line."""
+    from keystoneauth1 import exceptions as ks
+    from openstack import exceptions as sdk
+
+    if isinstance(exc, sdk.ForbiddenException) or getattr(exc, "status_code", None) == 403:
+        return CloudForbidden(f"{what}: 403 Forbidden (these credentials are not allowed; this call is usually admin-only; "
+                              f"use an admin cloud entry or answer the question yourself)")
+    if isinstance(exc, (ks.Unauthorized,)) or getattr(exc, "status_code", None) == 401:
+        return CloudAuthFailed(f"{what}: authentication failed (401); check the password/token in clouds.yaml or OS_* variables")
+    if isinstance(exc, sdk.NotFoundException) or getattr(exc, "status_code", None) == 404:
+        return CloudNotFound(f"{what}: not found (404)")
+    if isinstance(exc, (ks.ConnectFailure, ks.DiscoveryFailure, ks.EndpointNotFound)):
+        return CloudUnreachable(f"{what}: cannot reach the API ({type(exc).__name__}); is the endpoint up and reachable from here?")
+    if isinstance(exc, (ks.ConnectTimeout, ks.RequestTimeout)):
+        return CloudUnreachable(f"{what}: the API did not answer in time; retry, or raise --api-timeout")
+    if isinstance(exc, sdk.HttpException):
+        code = getattr(exc, "status_code", "?")
+        return CloudError(f"{what}: the API answered HTTP {code}; the service may be failing (check its logs)")
+    if isinstance(exc, ValueError):  # malformed JSON from a broken proxy
+        return CloudError(f"{what}: the API answered with something that is not valid JSON")
+    return CloudError(f"{what}: {type(exc).__name__}: {exc}")
+
+
+class CloudReader:
+    def __init__(self, connect: Callable[[], Any], *, name: str = "") -> None:
+        self._connect = connect
+        self.name = name
+        self._conn: Any = None
+        self._cache: dict[str, Any] = {}
+        self._lock = threading.RLock()
+        self.request_count = 0
+
+    # -- connection -----------------------------------------------------------------------
+    @property
+    def conn(self) -> Any:
+        with self._lock:
+            if self._conn is None:
+                try:
+                    self._conn = self._connect()
+                except WizardError:
+                    raise
+                except Exception as exc:
+                    raise _translate(exc, f"cloud {self.name or '(default)'}") from None
+                self._count_requests(self._conn)
+            return self._conn
+
+    def _count_requests(self, conn: Any) -> None:
+        try:
+            session = conn.session.session  # keystoneauth Session -> requests.Session
+        except AttributeError:
+            return
+
+        def hook(response, *args, **kwargs):
+            self.request_count += 1
+            return response
+
+        session.hooks.setdefault("response", []).append(hook)
+
+    def refresh(self) -> None:
+        """Forget cached collections (after a fix, to verify against fresh state)."""
+        with self._lock:
+            self._cache.clear()
+
+    def _cached(self, key: str, what: str, fetch: Callable[[Any], Any]) -> Any:
+        with self._lock:
+            if key in self._cache:
+                value = self._cache[key]
+                if isinstance(value, CloudError):
+                    raise value
+                return value
+        conn = self.conn
+        try:
+            value = fetch(conn)
+        except WizardError:
+            raise
+        except Exception as exc:
+            err = _translate(exc, what)
+            with self._lock:
+                self._cache[key] = err  # do not hammer a failing endpoint once per step
+            raise err from None
+        with self._lock:
+            self._cache[key] = value
+        return value
+
+    @staticmethod
+    def _dicts(items) -> list[dict[str, Any]]:
+        return [item.to_dict(computed=False) if hasattr(item, "to_dict") else dict(item) for item in items]
+
+    # -- collections (each read once) -----------------------------------------------------
+    def servers(self) -> list[dict[str, Any]]:
+        return self._cached("servers", "GET /servers/detail",
+                            lambda c: self._dicts(c.compute.servers(details=True, all_projects=self._is_admin())))
+
+    def ports(self) -> list[dict[str, Any]]:
+        return self._cached("ports", "GET /v2.0/ports", lambda c: self._dicts(c.network.ports()))
+
+    def networks(self) -> list[dict[str, Any]]:
+        return self._cached("networks", "GET /v2.0/networks", lambda c: self._dicts(c.network.networks()))
+
+    def subnets(self) -> list[dict[str, Any]]:
+        return self._cached("subnets", "GET /v2.0/subnets", lambda c: self._dicts(c.network.subnets()))
+
+    def routers(self) -> list[dict[str, Any]]:
+        return self._cached("routers", "GET /v2.0/routers", lambda c: self._dicts(c.network.routers()))
+
+    def floating_ips(self) -> list[dict[str, Any]]:
+        return self._cached("floating_ips", "GET /v2.0/floatingips", lambda c: self._dicts(c.network.ips()))
+
+    def security_groups(self) -> list[dict[str, Any]]:
+        return self._cached("security_groups", "GET /v2.0/security-groups",
+                            lambda c: self._dicts(c.network.security_groups()))
+
+    def agents(self) -> list[dict[str, Any]]:
+        return self._cached("agents", "GET /v2.0/agents (admin)", lambda c: self._dicts(c.network.agents()))
+
+    def compute_services(self) -> list[dict[str, Any]]:
+        return self._cached("compute_services", "GET /os-services (admin)", lambda c: self._dicts(c.compute.services()))
+
+    def keypairs(self) -> list[dict[str, Any]]:
+        return self._cached("keypairs", "GET /os-keypairs", lambda c: self._dicts(c.compute.keypairs()))
+
+    def images(self) -> list[dict[str, Any]]:
+        return self._cached("images", "GET /v2/images", lambda c: self._dicts(c.image.images()))
+
+    def flavors(self) -> list[dict[str, Any]]:
+        return self._cached("flavors", "GET /flavors/detail", lambda c: self._dicts(c.compute.flavors()))
+
+    def instance_actions(self, server_id: str) -> list[dict[str, Any]]:
+        """The server's actions with their events (event details are admin-only)."""
+        def fetch(c):
+            actions = []
+            for action in c.compute.server_actions(server_id):
+                full = c.compute.get_server_action(action.request_id, server_id)
+                actions.append(full.to_dict(computed=False))
+            return actions
+        return self._cached(f"actions:{server_id}", f"GET /servers/{server_id}/os-instance-actions", fetch)
+
+    def console_log(self, server_id: str, lines: int = 200) -> str:
+        def fetch(c):
+            out = c.compute.get_server_console_output(server_id, length=lines)
+            return (out or {}).get("output", "") if isinstance(out, dict) else str(out or "")
+        return self._cached(f"console:{server_id}", f"POST /servers/{server_id}/action (os-getConsoleOutput)", fetch)
+
+    # -- lookups --------------------------------------------------------------------------
+    def find_server(self, name_or_id: str) -> dict[str, Any] | None:
+        servers = self.servers()
+        for s in servers:
+            if s.get("id") == name_or_id:
+                return s
+        named = [s for s in servers if s.get("name") == name_or_id]
+        if len(named) > 1:
+            raise CloudError(f"server name {name_or_id!r} is ambiguous ({len(named)} servers); pass the ID with --server")
+        return named[0] if named else None
+
+    def _is_admin(self) -> bool:
+        try:
+            roles = self._conn.session.auth.get_access(self._conn.session).role_names
+            return "admin" in roles
+        except Exception:
+            return False
+
+
+def connect_from_config(cloud: str | None, *, api_timeout: float = 20.0) -> CloudReader:
+    """A reader that connects the way openstacksdk reads clouds.yaml / OS_CLOUD / OS_*."""
+
+    def connect():
+        import openstack
+        import openstack.config
+        from openstack import exceptions as sdk
+
+        try:
+            region = openstack.config.OpenStackConfig().get_one(cloud=cloud, api_timeout=api_timeout)
+        except sdk.ConfigException as exc:
+            raise CloudError(f"clouds.yaml: {exc} (check OS_CLOUD / --os-cloud and OS_CLIENT_CONFIG_FILE)") from None
+        except Exception as exc:  # a broken clouds.yaml (YAML error, wrong types)
+            raise CloudError(f"clouds.yaml: cannot read it ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})") from None
+        return openstack.connection.Connection(config=region)
+
+    return CloudReader(connect, name=cloud or "")

@@ -1,0 +1,129 @@
+"""What one diagnosis runs against: the cloud, the nodes, the deploy host and the Kolla model.
+
+Everything is built lazily: nothing connects before a probe asks for it, so the TUI draws its
+first screen without network work and a missing piece (no SSH access, no inventory) only
+affects the steps that need it."""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import WizardError
+from .evidence import ProbeUnavailable
+
+
+@dataclass
+class Settings:
+    os_cloud: str | None = None
+    inventory: str | None = None              # on the deploy host; default <kolla_config_dir>/multinode
+    kolla_config_dir: str = "/etc/kolla"
+    deploy_host: str | None = None            # None: this machine; else an ssh_config Host alias
+    ssh_config: str | None = None
+    known_hosts: list[str] = field(default_factory=list)
+    operator_ip: str | None = None            # where the operator connects from (for SG checks)
+    server: str | None = None
+    api_timeout: float = 20.0
+    ssh_timeout: float = 10.0
+    max_parallel: int = 32
+    answers: dict[str, str] = field(default_factory=dict)
+
+
+class Context:
+    def __init__(self, settings: Settings, *, cloud: Any = None, nodes: Any = None, deploy: Any = None) -> None:
+        self.settings = settings
+        self._cloud = cloud
+        self._nodes = nodes
+        self._deploy = deploy
+        self._kolla: Any = None
+        self._kolla_error: WizardError | None = None
+        self._lock = threading.RLock()
+        self.facts: dict[str, Any] = {}
+        self.answers: dict[str, str] = dict(settings.answers)
+        self.target: dict[str, Any] = {"server": settings.server} if settings.server else {}
+        self.problems: list[str] = []
+
+    # -- the cloud ------------------------------------------------------------------------
+    @property
+    def cloud(self):
+        with self._lock:
+            if self._cloud is None:
+                from .cloud import connect_from_config
+                self._cloud = connect_from_config(self.settings.os_cloud, api_timeout=self.settings.api_timeout)
+            return self._cloud
+
+    # -- nodes over SSH -------------------------------------------------------------------
+    @property
+    def nodes(self):
+        with self._lock:
+            if self._nodes is None:
+                from .transport.ssh import SSHPool
+                self._nodes = SSHPool(
+                    ssh_config=self.settings.ssh_config,
+                    known_hosts=self.settings.known_hosts or None,
+                    connect_timeout=self.settings.ssh_timeout,
+                    command_timeout=self.settings.ssh_timeout,
+                    max_parallel=self.settings.max_parallel,
+                )
+            return self._nodes
+
+    def node(self, host: str):
+        """The transport to an inventory host, with become and address from the inventory."""
+        kwargs: dict[str, Any] = {}
+        try:
+            model = self.kolla
+            hv = model.inventory.host_vars(host) if hasattr(model, "inventory") else {}
+        except (WizardError, ProbeUnavailable):
+            hv = {}
+        become = str(hv.get("ansible_become", "")).lower() in ("1", "true", "yes", "on")
+        if hv.get("ansible_host"):
+            kwargs["address"] = hv["ansible_host"]
+        if hv.get("ansible_user"):
+            kwargs["user"] = hv["ansible_user"]
+        return self.nodes.transport(host, become=become, **kwargs)
+
+    # -- the deploy host (/etc/kolla, the inventory, kolla-ansible) -----------------------
+    @property
+    def deploy(self):
+        with self._lock:
+            if self._deploy is None:
+                if self.settings.deploy_host:
+                    self._deploy = self.nodes.transport(self.settings.deploy_host)
+                else:
+                    from .transport.local import LocalTransport
+                    self._deploy = LocalTransport()
+            return self._deploy
+
+    @property
+    def kolla(self):
+        """The Kolla configuration model, read once from the deploy host."""
+        with self._lock:
+            if self._kolla is None and self._kolla_error is None:
+                from .kolla.model import KollaModel
+                try:
+                    self._kolla = KollaModel.load(self.deploy, config_dir=self.settings.kolla_config_dir,
+                                                  inventory_path=self.settings.inventory)
+                    for problem in getattr(self._kolla, "problems", []):
+                        text = problem.one_line() if hasattr(problem, "one_line") else str(problem)
+                        if text not in self.problems:
+                            self.problems.append(text)
+                except WizardError as exc:
+                    self._kolla_error = exc
+            if self._kolla_error is not None:
+                raise ProbeUnavailable(self._kolla_error.one_line())
+            return self._kolla
+
+    def refresh(self) -> None:
+        """Forget what was read (after a fix), so verification sees fresh state."""
+        with self._lock:
+            if self._cloud is not None:
+                self._cloud.refresh()
+            self._kolla = None
+            self._kolla_error = None
+
+    def close(self) -> None:
+        if self._nodes is not None:
+            try:
+                self._nodes.close()
+            except Exception:
+                pass

@@ -1,0 +1,25 @@
+"""Run a whole diagnosis headless: consume the engine's events and return the report."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from . import playbook
+from .engine import Engine
+from .events import Done
+
+
+def run_diagnosis(ctx: Any, trees: list[str], *, on_event: Callable[[Any], None] | None = None,
+                  playbook_paths=None, probe_timeout: float = 60.0):
+    all_trees = playbook.load_all(playbook_paths)
+    missing = [t for t in trees if t not in all_trees]
+    if missing:
+        from .errors import ConfigError
+        raise ConfigError(str(playbook.builtin_dir()), f"no playbook for symptom(s) {', '.join(missing)}")
+    engine = Engine(all_trees, ctx, probe_timeout=probe_timeout)
+    report = None
+    for event in engine.run(trees):
+        if on_event is not None:
+            on_event(event)
+        if isinstance(event, Done):
+            report = event.report
+    return report, engine

@@ -1,0 +1,275 @@
+"""Walks decision trees over a Context and yields events. Never touches the terminal.
+
+The engine owns the branching; probes only report evidence. When a probe cannot run
+(ProbeUnavailable, a transport error, a timeout) the step falls back to its ``ask`` block:
+the operator is shown the exact command and picks what they saw. With nobody to ask
+(headless, no pre-given answer) the step ends as ``unknown`` and nothing is concluded from it.
+"""
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import threading
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterator, Mapping
+
+from . import safeformat
+from .errors import WizardError
+from .events import (Asked, Done, EvidenceSeen, FindingRaised, Output, Problem, RemedyOffered,
+                     StepOutcome, StepStarted, TreeDone, TreeStarted)
+from .evidence import Evidence, ProbeUnavailable
+from .findings import Finding
+from .i18n import tr
+from .playbook import Step, Tree
+from .probes.registry import ProbeSpec, registry
+from .report import Report, StepRecord, TreeResult
+
+log = logging.getLogger(__name__)
+
+# answerer(asked) -> a chosen outcome, or None when nobody can answer.
+Answerer = Callable[[Asked], "str | None"]
+MAX_STEPS_PER_TREE = 200
+
+
+def _no_answer(_asked: Asked) -> None:
+    return None
+
+
+class Engine:
+    def __init__(
+        self,
+        trees: Mapping[str, Tree],
+        ctx: Any,
+        *,
+        answerer: Answerer | None = None,
+        cancel: threading.Event | None = None,
+        probe_timeout: float = 60.0,
+        remedy_builder: Callable[[Any, Finding, tuple[str, ...]], list] | None = None,
+    ) -> None:
+        self.trees = trees
+        self.ctx = ctx
+        self.answerer = answerer or _no_answer
+        self.cancel = cancel or threading.Event()
+        self.probe_timeout = probe_timeout
+        self.report = Report(started=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+        self._probes = registry()
+        if remedy_builder is None:
+            from .remedies.registry import build_remedies
+            remedy_builder = build_remedies
+        self._build_remedies = remedy_builder
+        self._pending_events: list[Any] = []
+
+    # -- public ---------------------------------------------------------------------------
+    def run(self, tree_ids: list[str]) -> Iterator[Any]:
+        """Walk the given trees (triage may add more) and yield events; the last is Done."""
+        self.report.symptoms = list(tree_ids)
+        self.report.target = dict(getattr(self.ctx, "target", {}) or {})
+        queue = list(tree_ids)
+        done: set[str] = set()
+        while queue and not self.cancel.is_set():
+            tree_id = queue.pop(0)
+            if tree_id in done:
+                continue
+            done.add(tree_id)
+            tree = self.trees[tree_id]
+            extra = yield from self._walk(tree)
+            for t in extra:
+                if t not in done and t not in queue:
+                    queue.append(t)
+        if self.cancel.is_set():
+            self.report.cancelled = True
+        self.report.api_requests = self._api_requests()
+        self.report.problems.extend(p for p in getattr(self.ctx, "problems", []) if p not in self.report.problems)
+        yield Done(self.report)
+
+    def rerun_step(self, tree_id: str, step_id: str) -> Evidence | None:
+        """Run one step's probe again (verification after a fix). None if it cannot run."""
+        step = self.trees[tree_id].steps[step_id]
+        self.ctx.refresh()
+        try:
+            return self._run_probe(self._probes[step.probe], step, tree_id, lambda _l: None)
+        except (ProbeUnavailable, WizardError, concurrent.futures.TimeoutError):
+            return None
+
+    # -- walking --------------------------------------------------------------------------
+    def _walk(self, tree: Tree) -> Iterator[Any]:
+        result = TreeResult(tree.id, tr(tree.title))
+        self.report.trees.append(result)
+        yield TreeStarted(tree.id, tr(tree.title), tree.step_order())
+        step_id: str | None = tree.start
+        run_next: list[str] = []
+        count = 0
+        raised_any = False
+        while step_id and not self.cancel.is_set():
+            count += 1
+            if count > MAX_STEPS_PER_TREE:  # validation forbids cycles; belt and braces
+                result.result = "unknown"
+                break
+            step = tree.steps[step_id]
+            record = StepRecord(tree.id, step.id, self._text(step.title), self._text(step.why), step.probe)
+            self.report.steps.append(record)
+            yield StepStarted(tree.id, step.id, record.title, record.why, step.probe)
+            outcome, via, evidence = yield from self._decide(tree, step, record)
+            if outcome is None:
+                record.status = "unknown"
+                record.outcome = "unknown"
+                record.via = via
+                note = "the probe could not run and no answer was given; nothing is concluded from this step"
+                record.note = note
+                self.report.assumptions.append(f"{tree.id}/{step.id}: {record.title}: not checked ({note}).")
+                yield StepOutcome(tree.id, step.id, "unknown", "unknown", via, None, note)
+                result.result = "fault" if raised_any else "unknown"
+                result.message = "stopped: a step could not be checked"
+                break
+            branch = step.branches[outcome]
+            record.outcome = outcome
+            record.via = via
+            status = "fault" if branch.finding else ("unknown" if branch.unknown else "ok")
+            record.status = status
+            yield StepOutcome(tree.id, step.id, outcome, status, via, branch.next)
+            if branch.finding:
+                raised_any = True
+                yield from self._raise(tree, step, branch.finding, evidence)
+            if branch.next:
+                step_id = branch.next
+                continue
+            if branch.run:
+                run_next = list(branch.run)
+                result.result = "fault" if raised_any else "ok"
+                result.message = "continues in: " + ", ".join(branch.run)
+            elif branch.ok is not None:
+                result.result = "fault" if raised_any else "ok"
+                result.message = self._text(branch.ok)
+            elif branch.unknown is not None:
+                result.result = "fault" if raised_any else "unknown"
+                result.message = self._text(branch.unknown)
+            else:
+                result.result = "fault"
+            step_id = None
+        if self.cancel.is_set():
+            result.result = "cancelled"
+        yield TreeDone(tree.id, result.result, result.message, run_next)
+        return run_next
+
+    def _decide(self, tree: Tree, step: Step, record: StepRecord):
+        """Run the probe; on failure ask. Returns (outcome|None, via, evidence|None)."""
+        spec = self._probes[step.probe]
+        lines: list[str] = []
+
+        def emit(line: str) -> None:
+            lines.append(line)
+
+        reason = ""
+        evidence: Evidence | None = None
+        try:
+            evidence = self._run_probe(spec, step, tree.id, emit)
+        except ProbeUnavailable as exc:
+            reason = exc.reason
+            record.sources.extend(exc.sources)
+        except WizardError as exc:
+            reason = exc.one_line()
+        except concurrent.futures.TimeoutError:
+            reason = f"probe {spec.name} did not finish within {self.probe_timeout:.0f} s"
+        except Exception as exc:  # a probe bug must not end the diagnosis
+            log.exception("probe %s failed", spec.name)
+            reason = f"probe {spec.name} failed unexpectedly: {type(exc).__name__}: {exc}"
+        for line in lines:
+            yield Output(tree.id, step.id, line)
+        if evidence is not None:
+            if evidence.outcome not in step.branches:
+                reason = f"probe {spec.name} returned undeclared outcome {evidence.outcome!r}"
+                evidence = None
+            else:
+                self._remember(evidence)
+                record.observations.extend(evidence.observations)
+                record.sources.extend(evidence.sources)
+                record.host = evidence.host
+                yield EvidenceSeen(tree.id, step.id, evidence)
+                return evidence.outcome, "probe", evidence
+        self.report.problems.append(f"{tree.id}/{step.id}: {reason}")
+        yield Problem(f"{tree.id}/{step.id}", reason)
+        if step.ask is None:
+            return None, "none", None
+        asked = Asked(
+            tree.id, step.id, self._text(step.ask.question), self._text(step.ask.command, shell=True),
+            {k: self._text(v) for k, v in step.ask.choices.items()}, reason,
+        )
+        record.asked = {"question": asked.question, "command": asked.command, "reason": reason}
+        yield asked
+        answer = self._answer(asked)
+        if answer is None or answer not in step.branches:
+            return None, "none", None
+        record.asked["answer"] = answer
+        record.observations.append(f"Operator ran `{asked.command}` and reported: {asked.choices.get(answer, answer)}")
+        self.report.assumptions.append(
+            f"{tree.id}/{step.id}: taken from the operator's answer, not probed: {asked.choices.get(answer, answer)}")
+        return answer, "answer", None
+
+    def _answer(self, asked: Asked) -> str | None:
+        preset = (getattr(self.ctx, "answers", None) or {}).get(f"{asked.tree}/{asked.step}") or \
+            (getattr(self.ctx, "answers", None) or {}).get(asked.step)
+        if preset:
+            return preset
+        return self.answerer(asked)
+
+    def _run_probe(self, spec: ProbeSpec, step: Step, tree_id: str, emit) -> Evidence:
+        args = dict(step.args)
+        if self.probe_timeout <= 0:
+            return spec.func(self.ctx, args, emit)
+        # A probe has its own transport timeouts; this is the outer bound so the walk goes on.
+        pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"probe-{spec.name}")
+        try:
+            future = pool.submit(spec.func, self.ctx, args, emit)
+            return future.result(timeout=self.probe_timeout)
+        finally:
+            pool.shutdown(wait=False)
+
+    def _remember(self, evidence: Evidence) -> None:
+        facts = getattr(self.ctx, "facts", None)
+        if facts is not None:
+            facts.update(evidence.facts)
+            if evidence.host:
+                facts.setdefault("host", evidence.host)
+
+    def _raise(self, tree: Tree, step: Step, finding_id: str, evidence: Evidence | None) -> Iterator[Any]:
+        spec = tree.findings[finding_id]
+        facts = dict(getattr(self.ctx, "facts", {}) or {})
+        host = (evidence.host if evidence else None) or facts.get("host")
+        evidence_lines = [line for rec in self.report.steps if rec.tree == tree.id for line in rec.observations]
+        finding = Finding(
+            id=spec.id,
+            tree=tree.id,
+            title=self._render(spec.title, facts),
+            severity=spec.severity,
+            root_cause=self._render(spec.root_cause, facts),
+            host=host,
+            evidence=evidence_lines,
+            remedies=[],
+            learn=spec.learn,
+            step=spec.verify or step.id,
+            facts=facts,
+        )
+        try:
+            finding.remedies = list(self._build_remedies(self.ctx, finding, spec.remedies))
+        except WizardError as exc:
+            self.report.problems.append(f"{tree.id}/{finding.id}: remedies: {exc.one_line()}")
+            yield Problem(f"{tree.id}/{finding.id}", exc.one_line())
+        self.report.findings.append(finding)
+        yield FindingRaised(tree.id, finding)
+        for remedy in finding.remedies:
+            yield RemedyOffered(tree.id, finding.id, remedy)
+
+    # -- helpers --------------------------------------------------------------------------
+    def _text(self, text, shell: bool = False) -> str:
+        facts = getattr(self.ctx, "facts", {}) or {}
+        if shell:
+            from .remedies.quoting import render_command
+            return render_command(tr(text), facts)
+        return safeformat.render(tr(text), facts)
+
+    def _render(self, text, facts) -> str:
+        return safeformat.render(tr(text), facts)
+
+    def _api_requests(self) -> int:
+        cloud = getattr(self.ctx, "cloud", None)
+        return int(getattr(cloud, "request_count", 0) or 0)

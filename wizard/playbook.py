@@ -1,0 +1,407 @@
+"""Decision trees as data. Loads ``playbooks/*.yaml`` into dataclasses and validates them.
+
+A tree::
+
+    id: max-retries
+    title: "Instance build fails: Exceeded maximum number of retries"
+    symptom: "Instance goes to ERROR: Exceeded maximum number of retries"
+    start: server-fault
+    steps:
+      server-fault:
+        title: Read the server's fault
+        why: The fault message says which kind of failure this is.
+        probe: server_fault                # or {name: server_fault, args: {...}}
+        branches:                          # one entry per outcome the probe declares
+          max-retries: {next: build-events}
+          no-valid-host: {finding: no-valid-host}
+          active: {ok: "The server is ACTIVE; nothing to diagnose here."}
+        ask:                               # used when the probe cannot run here
+          question: What does the fault say?
+          command: "openstack server show {server.id} -f json -c fault"
+          choices: {max-retries: "Exceeded maximum number of retries", ...}
+    findings:
+      no-valid-host:
+        title: ...
+        severity: critical                 # critical | warning | info
+        root_cause: "Nova found no host for {server.name} ..."
+        learn: scheduling                  # optional concept page
+        remedies: [placement-check]        # registered remedy builders, durable first
+
+A branch is ``{next: STEP}``, ``{finding: ID}`` (optionally with ``next:`` to keep looking
+after recording it), ``{ok: TEXT}`` (no fault on this path), ``{unknown: TEXT}`` (cannot
+tell; nothing is reported on a guess) or ``{run: [TREE, ...]}`` (triage routes to trees).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from . import safeformat, yamlpos
+from .errors import ConfigError, PlaybookError
+from .i18n import Text
+
+SEVERITIES = ("critical", "warning", "info")
+UNAVAILABLE = "unavailable"  # implicit outcome when a probe cannot run
+
+
+@dataclass(frozen=True)
+class Branch:
+    next: str | None = None
+    finding: str | None = None
+    ok: Text | None = None
+    unknown: Text | None = None
+    run: tuple[str, ...] = ()
+
+    @property
+    def terminal(self) -> bool:
+        return self.next is None and not self.run
+
+
+@dataclass(frozen=True)
+class Ask:
+    question: Text
+    command: str
+    choices: Mapping[str, Text]
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str
+    title: Text
+    why: Text
+    probe: str
+    args: Mapping[str, Any]
+    branches: Mapping[str, Branch]
+    ask: Ask | None
+    line: int
+
+
+@dataclass(frozen=True)
+class FindingSpec:
+    id: str
+    title: Text
+    severity: str
+    root_cause: Text
+    remedies: tuple[str, ...]
+    learn: str | None
+    verify: str | None  # step id whose probe proves the fix (defaults to the step that found it)
+    line: int
+
+
+@dataclass(frozen=True)
+class Tree:
+    id: str
+    title: Text
+    symptom: Text
+    start: str
+    steps: Mapping[str, Step]
+    findings: Mapping[str, FindingSpec]
+    path: str
+    applies_to: str = "server"
+
+    def step_order(self) -> list[str]:
+        """Steps in breadth-first order from the start (for progress bars and tests)."""
+        seen: list[str] = []
+        queue = [self.start]
+        while queue:
+            sid = queue.pop(0)
+            if sid in seen:
+                continue
+            seen.append(sid)
+            for branch in self.steps[sid].branches.values():
+                if branch.next:
+                    queue.append(branch.next)
+        return seen
+
+
+# --- validation helpers -------------------------------------------------------------------
+
+TREE_KEYS = {"id", "title", "symptom", "start", "steps", "findings", "applies_to", "version"}
+STEP_KEYS = {"title", "why", "probe", "branches", "ask"}
+BRANCH_KEYS = {"next", "finding", "ok", "unknown", "run"}
+ASK_KEYS = {"question", "command", "choices"}
+FINDING_KEYS = {"title", "severity", "root_cause", "remedies", "learn", "verify"}
+
+
+class _Checker:
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def fail(self, line: int, message: str, hint: str = "") -> None:
+        raise PlaybookError(f"{self.path}:{line}", message, hint)
+
+    def mapping(self, value: Any, line: int, what: str) -> yamlpos.LDict:
+        if not isinstance(value, dict):
+            self.fail(getattr(value, "line", line), f"{what} must be a mapping, got {type(value).__name__}")
+        return value  # type: ignore[return-value]
+
+    def keys(self, value: yamlpos.LDict, allowed: set[str], what: str) -> None:
+        for key in value:
+            if key not in allowed:
+                self.fail(value.line_of(str(key)), f"unknown key {key!r} in {what}",
+                          "allowed: " + ", ".join(sorted(allowed)))
+
+    def text(self, value: Any, line: int, what: str, required: bool = True) -> Text | None:
+        if value is None:
+            if required:
+                self.fail(line, f"{what} is required")
+            return None
+        if isinstance(value, str):
+            self._template(value, line, what)
+            return value
+        if isinstance(value, dict) and value and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+            if "en" not in value:
+                self.fail(line, f"{what} must have an 'en' text")
+            for v in value.values():
+                self._template(v, line, what)
+            return dict(value)
+        self.fail(line, f"{what} must be text or a mapping of language to text")
+        return None
+
+    def _template(self, value: str, line: int, what: str) -> None:
+        try:
+            safeformat.fields(value)
+        except safeformat.TemplateError as exc:
+            self.fail(line, f"{what}: {exc}")
+
+
+def _parse_branch(chk: _Checker, raw: Any, line: int, where: str) -> Branch:
+    raw = chk.mapping(raw, line, where)
+    chk.keys(raw, BRANCH_KEYS, where)
+    kinds = [k for k in ("finding", "ok", "unknown", "run") if k in raw]
+    if len(kinds) > 1 or (kinds and kinds[0] in ("ok", "unknown", "run") and "next" in raw):
+        chk.fail(raw.line, f"{where}: a branch is one of next, finding (+ optional next), ok, unknown, run")
+    if not kinds and "next" not in raw:
+        chk.fail(raw.line, f"{where}: empty branch", "give next, finding, ok, unknown or run")
+    run = raw.get("run") or ()
+    if run and (not isinstance(run, list) or not all(isinstance(r, str) for r in run)):
+        chk.fail(raw.line_of("run"), f"{where}: run must be a list of tree ids")
+    for key in ("next", "finding"):
+        if key in raw and not isinstance(raw[key], str):
+            chk.fail(raw.line_of(key), f"{where}: {key} must be an id")
+    return Branch(
+        next=raw.get("next"),
+        finding=raw.get("finding"),
+        ok=chk.text(raw.get("ok"), raw.line_of("ok"), f"{where}.ok", required=False) if "ok" in raw else None,
+        unknown=chk.text(raw.get("unknown"), raw.line_of("unknown"), f"{where}.unknown", required=False)
+        if "unknown" in raw else None,
+        run=tuple(run),
+    )
+
+
+def parse_tree(data: Any, path: str, probes: Mapping[str, Any]) -> Tree:
+    """Validate one tree. ``probes`` maps probe name -> spec with ``.outcomes``."""
+    chk = _Checker(path)
+    if data is None:
+        chk.fail(1, "empty playbook")
+    data = chk.mapping(data, 1, "playbook")
+    chk.keys(data, TREE_KEYS, "playbook")
+    for key in ("id", "title", "symptom", "start", "steps", "findings"):
+        if key not in data:
+            chk.fail(data.line, f"missing required key {key!r}")
+    tree_id = data["id"]
+    if not isinstance(tree_id, str) or not tree_id:
+        chk.fail(data.line_of("id"), "id must be a non-empty string")
+    steps_raw = chk.mapping(data["steps"], data.line_of("steps"), "steps")
+    findings_raw = chk.mapping(data["findings"], data.line_of("findings"), "findings")
+    if not steps_raw:
+        chk.fail(data.line_of("steps"), "a tree needs at least one step")
+
+    findings: dict[str, FindingSpec] = {}
+    for fid, raw in findings_raw.items():
+        line = findings_raw.line_of(str(fid))
+        raw = chk.mapping(raw, line, f"finding {fid}")
+        chk.keys(raw, FINDING_KEYS, f"finding {fid}")
+        severity = raw.get("severity", "critical")
+        if severity not in SEVERITIES:
+            chk.fail(raw.line_of("severity"), f"finding {fid}: severity must be one of {', '.join(SEVERITIES)}")
+        remedies = raw.get("remedies", [])
+        if not isinstance(remedies, list) or not all(isinstance(r, str) for r in remedies):
+            chk.fail(raw.line_of("remedies"), f"finding {fid}: remedies must be a list of remedy ids")
+        findings[str(fid)] = FindingSpec(
+            id=str(fid),
+            title=chk.text(raw.get("title"), raw.line, f"finding {fid}.title"),  # type: ignore[arg-type]
+            severity=severity,
+            root_cause=chk.text(raw.get("root_cause"), raw.line, f"finding {fid}.root_cause"),  # type: ignore[arg-type]
+            remedies=tuple(remedies),
+            learn=raw.get("learn"),
+            verify=raw.get("verify"),
+            line=line,
+        )
+
+    steps: dict[str, Step] = {}
+    for sid, raw in steps_raw.items():
+        line = steps_raw.line_of(str(sid))
+        raw = chk.mapping(raw, line, f"step {sid}")
+        chk.keys(raw, STEP_KEYS, f"step {sid}")
+        probe_raw = raw.get("probe")
+        if probe_raw is None:
+            chk.fail(raw.line, f"step {sid}: probe is required")
+        if isinstance(probe_raw, str):
+            probe_name, args = probe_raw, {}
+        else:
+            probe_map = chk.mapping(probe_raw, raw.line_of("probe"), f"step {sid}.probe")
+            chk.keys(probe_map, {"name", "args"}, f"step {sid}.probe")
+            probe_name, args = probe_map.get("name"), probe_map.get("args") or {}
+            if not isinstance(args, dict):
+                chk.fail(probe_map.line_of("args"), f"step {sid}: probe args must be a mapping")
+        if probe_name not in probes:
+            chk.fail(raw.line_of("probe"), f"step {sid}: unknown probe {probe_name!r}",
+                     "run 'kolla-wizard playbooks check' to list the probes")
+        spec = probes[probe_name]
+        for arg in args:
+            if getattr(spec, "args", None) is not None and arg not in spec.args:
+                chk.fail(raw.line_of("probe"), f"step {sid}: probe {probe_name} takes no argument {arg!r}",
+                         "allowed: " + (", ".join(spec.args) or "none"))
+        branches_raw = chk.mapping(raw.get("branches"), raw.line_of("branches"), f"step {sid}.branches")
+        branches: dict[str, Branch] = {}
+        for outcome, braw in branches_raw.items():
+            if outcome not in spec.outcomes:
+                chk.fail(branches_raw.line_of(str(outcome)),
+                         f"step {sid}: probe {probe_name} has no outcome {outcome!r}",
+                         "its outcomes: " + ", ".join(spec.outcomes))
+            branches[str(outcome)] = _parse_branch(chk, braw, branches_raw.line_of(str(outcome)),
+                                                   f"step {sid}.branches.{outcome}")
+        missing = [o for o in spec.outcomes if o not in branches]
+        if missing:
+            chk.fail(branches_raw.line, f"step {sid}: no branch for outcome(s) {', '.join(missing)} of probe {probe_name}")
+        ask = None
+        if "ask" in raw:
+            araw = chk.mapping(raw["ask"], raw.line_of("ask"), f"step {sid}.ask")
+            chk.keys(araw, ASK_KEYS, f"step {sid}.ask")
+            choices_raw = chk.mapping(araw.get("choices"), araw.line_of("choices"), f"step {sid}.ask.choices")
+            for choice in choices_raw:
+                if choice not in branches:
+                    chk.fail(choices_raw.line_of(str(choice)), f"step {sid}: ask choice {choice!r} is not an outcome of {probe_name}")
+            command = araw.get("command")
+            if not isinstance(command, str) or not command.strip():
+                chk.fail(araw.line, f"step {sid}.ask: command is required (the exact command the operator runs)")
+            chk.text(command, araw.line_of("command"), f"step {sid}.ask.command")
+            ask = Ask(
+                question=chk.text(araw.get("question"), araw.line, f"step {sid}.ask.question"),  # type: ignore[arg-type]
+                command=command,
+                choices={str(k): chk.text(v, choices_raw.line_of(str(k)), f"step {sid}.ask.choices.{k}")  # type: ignore[misc]
+                         for k, v in choices_raw.items()},
+            )
+        steps[str(sid)] = Step(
+            id=str(sid),
+            title=chk.text(raw.get("title"), raw.line, f"step {sid}.title"),  # type: ignore[arg-type]
+            why=chk.text(raw.get("why"), raw.line, f"step {sid}.why"),  # type: ignore[arg-type]
+            probe=probe_name,
+            args=dict(args),
+            branches=branches,
+            ask=ask,
+            line=line,
+        )
+
+    start = data["start"]
+    if start not in steps:
+        chk.fail(data.line_of("start"), f"start step {start!r} does not exist")
+    # Dangling references.
+    for step in steps.values():
+        for outcome, branch in step.branches.items():
+            if branch.next and branch.next not in steps:
+                chk.fail(step.line, f"step {step.id}: branch {outcome} goes to unknown step {branch.next!r}")
+            if branch.finding and branch.finding not in findings:
+                chk.fail(step.line, f"step {step.id}: branch {outcome} names unknown finding {branch.finding!r}")
+    for finding in findings.values():
+        if finding.verify and finding.verify not in steps:
+            chk.fail(finding.line, f"finding {finding.id}: verify names unknown step {finding.verify!r}")
+    # Cycles (depth-first with colours).
+    state: dict[str, int] = {}
+
+    def visit(sid: str, trail: list[str]) -> None:
+        state[sid] = 1
+        for branch in steps[sid].branches.values():
+            nxt = branch.next
+            if not nxt:
+                continue
+            if state.get(nxt) == 1:
+                chk.fail(steps[nxt].line, "cycle: " + " -> ".join(trail + [sid, nxt]))
+            if state.get(nxt) is None:
+                visit(nxt, trail + [sid])
+        state[sid] = 2
+
+    visit(start, [])
+    unreachable = [sid for sid in steps if sid not in state]
+    if unreachable:
+        chk.fail(steps[unreachable[0]].line, f"step {unreachable[0]} is unreachable from start {start!r}")
+    used = {b.finding for s in steps.values() for b in s.branches.values() if b.finding}
+    unused = [fid for fid in findings if fid not in used]
+    if unused:
+        chk.fail(findings[unused[0]].line, f"finding {unused[0]} is never reached by any branch")
+    return Tree(
+        id=tree_id,
+        title=chk.text(data["title"], data.line_of("title"), "title"),  # type: ignore[arg-type]
+        symptom=chk.text(data["symptom"], data.line_of("symptom"), "symptom"),  # type: ignore[arg-type]
+        start=start,
+        steps=steps,
+        findings=findings,
+        path=path,
+        applies_to=str(data.get("applies_to", "server")),
+    )
+
+
+def load_tree(path: str | os.PathLike[str], probes: Mapping[str, Any] | None = None) -> Tree:
+    path = str(path)
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(2_000_001)
+    except OSError as exc:
+        raise PlaybookError(path, f"cannot read: {exc.strerror}") from None
+    if len(raw) > 2_000_000:
+        raise PlaybookError(path, "is larger than 2 MB; a playbook is a small YAML file")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PlaybookError(path, f"is not UTF-8 text (byte {exc.start})") from None
+    try:
+        data = yamlpos.load(text, path)
+    except ConfigError as exc:
+        raise PlaybookError(exc.where, exc.message, exc.hint) from None
+    if probes is None:
+        from .probes.registry import registry
+        probes = registry()
+    return parse_tree(data, path, probes)
+
+
+def builtin_dir() -> Path:
+    """Where the shipped playbooks are: inside the installed package, or the repo checkout."""
+    try:
+        packaged = resources.files("wizard.playbooks")
+        candidate = Path(str(packaged))
+        if any(candidate.glob("*.yaml")):
+            return candidate
+    except (ModuleNotFoundError, TypeError):
+        pass
+    return Path(__file__).resolve().parent.parent / "playbooks"
+
+
+def playbook_files(paths: Iterable[str | os.PathLike[str]] | None = None) -> list[Path]:
+    if not paths:
+        return sorted(builtin_dir().glob("*.yaml"))
+    files: list[Path] = []
+    for p in paths:
+        p = Path(p)
+        files.extend(sorted(p.glob("*.yaml")) if p.is_dir() else [p])
+    return files
+
+
+def load_all(paths: Iterable[str | os.PathLike[str]] | None = None) -> dict[str, Tree]:
+    """Load and validate every tree; cross-tree references (run: [...]) are checked too."""
+    trees: dict[str, Tree] = {}
+    for file in playbook_files(paths):
+        tree = load_tree(file)
+        if tree.id in trees:
+            raise PlaybookError(str(file), f"tree id {tree.id!r} is already used by {trees[tree.id].path}")
+        trees[tree.id] = tree
+    for tree in trees.values():
+        for step in tree.steps.values():
+            for branch in step.branches.values():
+                for target in branch.run:
+                    if target not in trees:
+                        raise PlaybookError(f"{tree.path}:{step.line}", f"step {step.id}: run names unknown tree {target!r}")
+    return trees

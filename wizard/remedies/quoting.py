@@ -1,0 +1,30 @@
+"""Commands shown to the operator carry this cloud's real names, each one shell-quoted.
+
+A command template is written with placeholders (``openstack server show {server.id}``);
+every substituted value becomes exactly one shell word, whatever characters the name has
+(spaces, quotes, ``;``, newlines, or a leading ``-`` that would look like an option)."""
+from __future__ import annotations
+
+import shlex
+from typing import Any, Mapping
+
+from .. import safeformat
+
+
+def quote(value: Any) -> str:
+    return shlex.quote(str(value))
+
+
+def render_command(template: str, values: Mapping[str, Any]) -> str:
+    out: list[str] = []
+    for literal, field, _spec, _conv in safeformat._FORMATTER.parse(template):
+        out.append(literal)
+        if field is None:
+            continue
+        value = safeformat.lookup(values, field)
+        out.append(quote("<" + field + ">" if value is None else value))
+    return "".join(out)
+
+
+def join(argv: list[str]) -> str:
+    return shlex.join([str(a) for a in argv])

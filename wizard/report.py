@@ -1,0 +1,90 @@
+"""The transcript of one diagnosis: what every face (JSON, Markdown, TUI) renders from."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .findings import Finding
+
+
+@dataclass
+class StepRecord:
+    tree: str
+    step: str
+    title: str
+    why: str
+    probe: str
+    outcome: str = ""
+    status: str = "waiting"
+    via: str = ""
+    observations: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    asked: dict[str, Any] | None = None
+    note: str = ""
+    host: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {
+            "tree": self.tree, "step": self.step, "title": self.title, "probe": self.probe,
+            "outcome": self.outcome, "status": self.status, "via": self.via,
+            "observations": list(self.observations), "sources": list(self.sources),
+        }
+        if self.host:
+            out["host"] = self.host
+        if self.note:
+            out["note"] = self.note
+        if self.asked:
+            out["asked"] = self.asked
+        return out
+
+
+@dataclass
+class TreeResult:
+    tree: str
+    title: str
+    result: str = "running"
+    message: str = ""
+
+
+@dataclass
+class Report:
+    symptoms: list[str] = field(default_factory=list)
+    target: dict[str, Any] = field(default_factory=dict)
+    trees: list[TreeResult] = field(default_factory=list)
+    steps: list[StepRecord] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    assumptions: list[str] = field(default_factory=list)
+    api_requests: int = 0
+    cloud: str = ""
+    started: str = ""
+    cancelled: bool = False
+
+    @property
+    def complete(self) -> bool:
+        return not self.cancelled and all(t.result != "unknown" for t in self.trees)
+
+    @property
+    def useful(self) -> bool:
+        """Did anything come out that helps the operator? (exit 3 only when nothing did)."""
+        return bool(self.findings) or any(s.status in ("ok", "fault") for s in self.steps)
+
+    def exit_code(self) -> int:
+        if self.findings:
+            return 1
+        if not self.useful:
+            return 3
+        return 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "symptoms": list(self.symptoms),
+            "target": dict(self.target),
+            "cloud": self.cloud,
+            "trees": [{"id": t.tree, "title": t.title, "result": t.result, "message": t.message} for t in self.trees],
+            "findings": [f.to_dict() for f in self.findings],
+            "steps": [s.to_dict() for s in self.steps],
+            "problems": list(self.problems),
+            "assumptions": list(self.assumptions),
+            "api_requests": self.api_requests,
+        }

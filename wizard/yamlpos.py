@@ -1,0 +1,72 @@
+"""YAML with line numbers, for file:line error messages. Safe: it composes nodes with the
+SafeLoader and builds plain values with SafeConstructor; no Python objects, no tags."""
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from .errors import ConfigError
+
+
+class LDict(dict):
+    """A dict that remembers the line of the mapping and of each key (1-based)."""
+
+    line: int = 0
+    key_lines: dict[str, int]
+
+    def line_of(self, key: str) -> int:
+        return self.key_lines.get(key, self.line)
+
+
+class LList(list):
+    line: int = 0
+    item_lines: list[int]
+
+
+def _convert(node: yaml.Node, constructor: yaml.constructor.SafeConstructor, where: str) -> Any:
+    if isinstance(node, yaml.MappingNode):
+        out = LDict()
+        out.line = node.start_mark.line + 1
+        out.key_lines = {}
+        # Merge keys (<<) are flattened by SafeConstructor; do the same here.
+        constructor.flatten_mapping(node)
+        for key_node, value_node in node.value:
+            key = _convert(key_node, constructor, where)
+            if not isinstance(key, (str, int, float, bool)) and key is not None:
+                raise ConfigError(f"{where}:{key_node.start_mark.line + 1}", "mapping keys must be plain values")
+            if key in out:
+                raise ConfigError(f"{where}:{key_node.start_mark.line + 1}", f"duplicate key {key!r}")
+            out[key] = _convert(value_node, constructor, where)
+            out.key_lines[str(key)] = key_node.start_mark.line + 1
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        seq = LList(_convert(item, constructor, where) for item in node.value)
+        seq.line = node.start_mark.line + 1
+        seq.item_lines = [item.start_mark.line + 1 for item in node.value]
+        return seq
+    return constructor.construct_object(node, deep=True)
+
+
+def load(text: str, where: str) -> Any:
+    """Parse YAML text; errors become ConfigError('file:line', ...)."""
+    if "\x00" in text:
+        raise ConfigError(where, "is not a text file (contains NUL bytes)", "check the path")
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = f":{mark.line + 1}" if mark else ""
+        raise ConfigError(f"{where}{line}", f"YAML syntax error: {exc.problem or exc.context}", "fix the file and retry") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(where, f"YAML error: {exc}") from None
+    if node is None:
+        return None
+    try:
+        return _convert(node, yaml.constructor.SafeConstructor(), where)
+    except yaml.constructor.ConstructorError as exc:
+        mark = exc.problem_mark
+        line = f":{mark.line + 1}" if mark else ""
+        raise ConfigError(f"{where}{line}", f"unsupported YAML value: {exc.problem}") from None
+    except RecursionError:
+        raise ConfigError(where, "YAML nesting too deep") from None
