@@ -1,0 +1,54 @@
+"""What applying a remedy does, as data. ``wizard.remedies.apply`` executes these in order,
+only after the operator said yes to that one remedy.
+
+- ``FileEdit``: replace a file on a host (``None`` = the deploy host) with new content. The
+  apply step refuses if the file changed since the diff was shown (``expected_sha256``), takes a
+  backup, writes atomically under a lock, and restores the backup on a failed verification.
+- ``NodeCommand``: run an argv on a host (e.g. ``docker restart neutron_openvswitch_agent``).
+- ``CloudCall``: one openstacksdk operation from the table registered with ``cloud_op``
+  (e.g. ``create_router``); ``params`` are plain values, ``undo`` names the inverse op."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class FileEdit:
+    host: str | None
+    path: str
+    expected_sha256: str
+    new_content: str
+    # Checks the new content still parses (e.g. YAML/INI) before anything is written.
+    validate: str = "text"          # text | yaml | ini
+
+
+@dataclass
+class NodeCommand:
+    host: str | None
+    argv: list[str]
+    sudo: bool = False
+    timeout: float = 300.0
+
+
+@dataclass
+class CloudCall:
+    op: str
+    params: dict[str, Any] = field(default_factory=dict)
+    describe: str = ""
+
+
+# op name -> function(conn, **params) -> dict (what was created, for undo)
+CLOUD_OPS: dict[str, Callable[..., Any]] = {}
+
+
+def cloud_op(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def register(func: Callable[..., Any]) -> Callable[..., Any]:
+        CLOUD_OPS[name] = func
+        return func
+    return register
