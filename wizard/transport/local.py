@@ -1,0 +1,108 @@
+"""The deploy host itself: the same Transport interface over subprocess, without a shell."""
+from __future__ import annotations
+
+import os
+import shlex
+import socket
+import subprocess
+import tempfile
+
+from .base import (MAX_OUTPUT_BYTES, CommandResult, CommandTimeout, FileMissing, OutputTooLarge,
+                   TransportError, check_sudo, command_text)
+
+
+class LocalTransport:
+    def __init__(self, name: str | None = None, *, command_timeout: float = 15.0,
+                 become: bool = False) -> None:
+        self.name = name or socket.gethostname()
+        self.command_timeout = command_timeout
+        self.become = become
+
+    def run(self, command: list[str] | str, *, sudo: bool = False,
+            timeout: float | None = None) -> CommandResult:
+        # A str is split like a shell would split words, but never given to a shell: no pipes,
+        # no globbing, no expansion. Callers that need a pipeline pass ["sh", "-c", ...] themselves.
+        argv = shlex.split(command) if isinstance(command, str) else list(command)
+        if not argv:
+            raise TransportError(self.name, "empty command")
+        # root needs no sudo (and a minimal deploy host may not have it installed).
+        if sudo and os.geteuid() != 0:
+            argv = ["sudo", "-n", "--", *argv]
+        text = command_text(command)
+        limit = timeout if timeout is not None else self.command_timeout
+        try:
+            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE)
+        except FileNotFoundError:
+            return CommandResult(text, 127, "", f"{argv[0]}: command not found", self.name)
+        except OSError as exc:
+            raise TransportError(self.name, f"cannot run {text}: {exc.strerror}") from None
+        try:
+            out, err = proc.communicate(timeout=limit)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            raise CommandTimeout(self.name, f"{text} did not finish within {limit:g}s",
+                                 "the host may be overloaded; retry or raise the timeout") from None
+        if len(out) + len(err) > MAX_OUTPUT_BYTES:
+            raise OutputTooLarge(self.name, f"{text} printed more than {MAX_OUTPUT_BYTES} bytes",
+                                 "narrow the command (grep, tail)")
+        result = CommandResult(text, proc.returncode, out.decode("utf-8", "replace"),
+                               err.decode("utf-8", "replace"), self.name)
+        return check_sudo(result) if sudo else result
+
+    def read_file(self, path: str) -> str:
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read(MAX_OUTPUT_BYTES + 1)
+        except FileNotFoundError:
+            raise FileMissing(self.name, path) from None
+        except IsADirectoryError:
+            raise TransportError(self.name, f"{path} is a directory, not a file") from None
+        except PermissionError:
+            raise TransportError(self.name, f"permission denied reading {path}",
+                                 "run the wizard as a user that can read /etc/kolla") from None
+        if len(data) > MAX_OUTPUT_BYTES:
+            raise OutputTooLarge(self.name, f"{path} is larger than {MAX_OUTPUT_BYTES} bytes")
+        return data.decode("utf-8", "replace")
+
+    def exists(self, path: str) -> bool:
+        return os.path.exists(path)
+
+    def listdir(self, path: str) -> list[str]:
+        try:
+            return sorted(os.listdir(path))
+        except FileNotFoundError:
+            raise FileMissing(self.name, path) from None
+        except NotADirectoryError:
+            raise TransportError(self.name, f"{path} is not a directory") from None
+        except PermissionError:
+            raise TransportError(self.name, f"permission denied listing {path}") from None
+
+    def write_file_atomic(self, path: str, content: str) -> None:
+        directory = os.path.dirname(path) or "."
+        try:
+            mode = os.stat(path).st_mode & 0o7777
+        except FileNotFoundError:
+            mode = 0o644
+        try:
+            fd, temp = tempfile.mkstemp(prefix=".kolla-wizard.", dir=directory)
+        except OSError as exc:
+            raise TransportError(self.name, f"cannot write in {directory}: {exc.strerror}") from None
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(content.encode("utf-8"))
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(temp, mode)
+            # rename within one directory is atomic: readers see the old or the new file, never half.
+            os.replace(temp, path)
+        except OSError as exc:
+            try:
+                os.unlink(temp)
+            except OSError:
+                pass
+            raise TransportError(self.name, f"cannot write {path}: {exc.strerror}") from None
+
+    def close(self) -> None:
+        pass

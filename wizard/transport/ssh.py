@@ -1,0 +1,667 @@
+"""Nodes over SSH with paramiko, the way the operator's own ``ssh`` would reach them.
+
+What we honour from ssh_config: Host, HostName, User, Port, IdentityFile, IdentitiesOnly,
+UserKnownHostsFile, HostKeyAlias, ProxyJump. StrictHostKeyChecking is always "yes": a host key
+that is unknown or changed is refused with its fingerprint and the exact command to fix it; the
+wizard never writes known_hosts itself. One paramiko client per host is kept and shared by
+threads (paramiko multiplexes channels), so a diagnosis opens each node once."""
+from __future__ import annotations
+
+import base64
+import errno
+import getpass
+import hashlib
+import os
+import posixpath
+import secrets
+import shlex
+import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Mapping, TypeVar
+
+import paramiko
+
+from ..errors import ConfigError
+from .base import (MAX_OUTPUT_BYTES, AuthFailed, CommandResult, CommandTimeout, FileMissing,
+                   HostKeyChanged, HostKeyUnknown, HostUnreachable, OutputTooLarge, TransportError,
+                   check_sudo, command_text, sudo_wrap)
+
+T = TypeVar("T")
+
+DEFAULT_SSH_CONFIG = "~/.ssh/config"
+DEFAULT_KNOWN_HOSTS = "~/.ssh/known_hosts"
+GLOBAL_KNOWN_HOSTS = "/etc/ssh/ssh_known_hosts"
+MAX_JUMP_DEPTH = 8
+# How long a waiting reader sleeps between looks at the channel; the exit status wakes it early.
+POLL_SECONDS = 0.02
+
+# Ansible's `| bool`: what counts as true in ansible_become and friends.
+_TRUE_WORDS = {"yes", "true", "1", "on", "y", "t"}
+
+
+def ansible_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in _TRUE_WORDS
+
+
+def sha256_fingerprint(key: paramiko.PKey) -> str:
+    """The fingerprint as OpenSSH prints it (ssh-keygen -lf, ssh's own warnings)."""
+    digest = hashlib.sha256(key.asbytes()).digest()
+    return "SHA256:" + base64.b64encode(digest).decode("ascii").rstrip("=")
+
+
+@dataclass
+class Endpoint:
+    """Everything needed to open one SSH connection, resolved from ssh_config and the inventory."""
+
+    alias: str                      # the inventory (or ssh_config Host) name the operator uses
+    hostname: str                   # what we dial
+    port: int
+    user: str
+    identity_files: list[str] = field(default_factory=list)
+    identities_only: bool = False
+    known_hosts: list[str] = field(default_factory=list)
+    host_key_alias: str | None = None
+    jump: "Endpoint | None" = None
+
+    @property
+    def key(self) -> tuple[str, str, int, str, tuple]:
+        jump_key = self.jump.key if self.jump else ()
+        return (self.alias, self.hostname, self.port, self.user, jump_key)
+
+    @property
+    def known_hosts_name(self) -> str:
+        """The name OpenSSH files this host's key under in known_hosts."""
+        if self.host_key_alias:
+            return self.host_key_alias
+        return self.hostname if self.port == 22 else f"[{self.hostname}]:{self.port}"
+
+    def lookup_names(self) -> list[str]:
+        names = [self.known_hosts_name]
+        # Also accept entries recorded under the alias the operator types (ssh-keyscan output is
+        # often edited that way); the primary name is still checked first, so a changed key
+        # recorded under it is never masked by an alias entry.
+        for extra in (self.alias if self.port == 22 else f"[{self.alias}]:{self.port}", self.alias):
+            if extra not in names:
+                names.append(extra)
+        return names
+
+    @property
+    def fix_known_hosts_file(self) -> str:
+        return self.known_hosts[0] if self.known_hosts else os.path.expanduser(DEFAULT_KNOWN_HOSTS)
+
+
+_RSA_ALGORITHMS = ("rsa-sha2-512", "rsa-sha2-256")
+
+
+class _StrictKnownHostsPolicy(paramiko.MissingHostKeyPolicy):
+    """Checks the server key against our known_hosts stores (the paramiko client holds none, so
+    every key comes here). Accepts a match; raises HostKeyUnknown or HostKeyChanged otherwise."""
+
+    def __init__(self, endpoint: Endpoint, stores: list[paramiko.HostKeys]) -> None:
+        self.endpoint = endpoint
+        self.stores = stores
+
+    def missing_host_key(self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey) -> None:
+        ep = self.endpoint
+        key_type = key.get_name()
+        fingerprint = sha256_fingerprint(key)
+        for index, name in enumerate(ep.lookup_names()):
+            recorded = known_keys_for(self.stores, name)
+            if not recorded:
+                continue
+            if any(candidate == key for candidate in recorded.get(key_type, [])):
+                return
+            if index == 0 or key_type in recorded:
+                raise HostKeyChanged(ep.alias, name, key_type, fingerprint, ep.fix_known_hosts_file)
+        raise HostKeyUnknown(ep.alias, ep.known_hosts_name, ep.port, key_type, fingerprint,
+                             ep.fix_known_hosts_file)
+
+
+def known_keys_for(stores: list[paramiko.HostKeys], name: str) -> dict[str, list[paramiko.PKey]]:
+    found: dict[str, list[paramiko.PKey]] = {}
+    for store in stores:
+        entry = store.lookup(name)
+        if entry is None:
+            continue
+        for key_type in entry.keys():
+            found.setdefault(key_type, []).append(entry[key_type])
+    return found
+
+
+def parse_jump_spec(spec: str) -> tuple[str | None, str, int | None]:
+    """``[user@]host[:port]`` (also ``ssh://user@host:port``) → (user, host, port)."""
+    spec = spec.strip()
+    if spec.startswith("ssh://"):
+        spec = spec[len("ssh://"):]
+    user = None
+    if "@" in spec:
+        user, spec = spec.rsplit("@", 1)
+    port = None
+    if spec.startswith("["):
+        host, _, rest = spec[1:].partition("]")
+        if rest.startswith(":") and rest[1:].isdigit():
+            port = int(rest[1:])
+    elif spec.count(":") == 1 and spec.split(":")[1].isdigit():
+        host, port_text = spec.split(":")
+        port = int(port_text)
+    else:
+        host = spec
+    return user, host, port
+
+
+class SSHPool:
+    def __init__(
+        self,
+        ssh_config: str | os.PathLike | None = DEFAULT_SSH_CONFIG,
+        known_hosts: list[str | os.PathLike] | None = None,
+        identity_files: list[str | os.PathLike] | None = None,
+        connect_timeout: float = 5.0,
+        command_timeout: float = 15.0,
+        max_parallel: int = 16,
+        use_agent: bool = True,
+    ) -> None:
+        self.ssh_config_path = os.path.expanduser(str(ssh_config)) if ssh_config else None
+        self.known_hosts = [os.path.expanduser(str(p)) for p in known_hosts] if known_hosts else None
+        self.identity_files = [os.path.expanduser(str(p)) for p in identity_files or []]
+        self.connect_timeout = connect_timeout
+        self.command_timeout = command_timeout
+        self.max_parallel = max(1, max_parallel)
+        self.use_agent = use_agent
+        self._config = self._load_ssh_config()
+        self._explicit_hosts = {
+            name for name in self._config.get_hostnames()
+            if not any(ch in name for ch in "*?!")
+        }
+        self._clients: dict[tuple, paramiko.SSHClient] = {}
+        self._locks: dict[tuple, threading.Lock] = {}
+        self._pool_lock = threading.Lock()
+        self._host_key_cache: dict[str, tuple[float, paramiko.HostKeys]] = {}
+
+    # -- configuration -------------------------------------------------------------------------
+
+    def _load_ssh_config(self) -> paramiko.SSHConfig:
+        path = self.ssh_config_path
+        if not path or not os.path.exists(path):
+            return paramiko.SSHConfig()
+        try:
+            return paramiko.SSHConfig.from_path(path)
+        except (paramiko.ssh_exception.ConfigParseError, ValueError) as exc:
+            raise ConfigError(path, f"cannot parse ssh_config: {exc}", "fix the file or pass another") from None
+        except OSError as exc:
+            raise ConfigError(path, f"cannot read ssh_config: {exc.strerror}") from None
+
+    def resolve(self, alias: str, *, user: str | None = None, address: str | None = None,
+                port: int | None = None, _depth: int = 0) -> Endpoint:
+        """Where and how to connect for an inventory name.
+
+        An explicit ``Host alias`` block in ssh_config wins (the operator wrote it for this node);
+        otherwise the inventory's ``ansible_host`` is dialled, else the name itself. ansible_user
+        and ansible_port override ssh_config, as they do for Ansible."""
+        if alias in self._explicit_hosts or not address:
+            looked_up_as = alias
+        else:
+            looked_up_as = address
+        cfg = self._config.lookup(looked_up_as)
+        if alias in self._explicit_hosts:
+            hostname = cfg.get("hostname", alias)
+        else:
+            hostname = address or cfg.get("hostname", alias)
+        try:
+            config_port = int(cfg.get("port", 22))
+        except ValueError:
+            raise ConfigError(self.ssh_config_path or "ssh_config", f"Port for {alias} is not a number") from None
+        files = [os.path.expanduser(p) for p in cfg.get("identityfile", [])]
+        known = list(self.known_hosts) if self.known_hosts else []
+        user_known = cfg.get("userknownhostsfile")
+        if user_known:
+            known.extend(os.path.expanduser(p) for p in shlex.split(user_known))
+        elif not self.known_hosts:
+            known.append(os.path.expanduser(DEFAULT_KNOWN_HOSTS))
+        endpoint = Endpoint(
+            alias=alias,
+            hostname=hostname,
+            port=port or config_port,
+            user=user or cfg.get("user") or getpass.getuser(),
+            identity_files=files + self.identity_files,
+            identities_only=str(cfg.get("identitiesonly", "no")).lower() == "yes",
+            known_hosts=known,
+            host_key_alias=cfg.get("hostkeyalias"),
+        )
+        jump = cfg.get("proxyjump")
+        if jump and jump.lower() != "none":
+            endpoint.jump = self._resolve_jump_chain(jump, _depth)
+        return endpoint
+
+    def _resolve_jump_chain(self, spec: str, depth: int) -> Endpoint:
+        if depth >= MAX_JUMP_DEPTH:
+            raise ConfigError(self.ssh_config_path or "ssh_config",
+                              f"ProxyJump chain deeper than {MAX_JUMP_DEPTH} (a loop?)")
+        previous: Endpoint | None = None
+        hops = [h for h in spec.split(",") if h.strip()]
+        for position, hop in enumerate(hops):
+            user, host, port = parse_jump_spec(hop)
+            hop_endpoint = self.resolve(host, user=user, port=port, _depth=depth + 1)
+            # In a list, each hop goes through the previous one (as ssh -J a,b does); only the
+            # first hop keeps its own ProxyJump from ssh_config.
+            if position > 0:
+                hop_endpoint.jump = previous
+            previous = hop_endpoint
+        assert previous is not None
+        return previous
+
+    def _known_host_stores(self, endpoint: Endpoint) -> list[paramiko.HostKeys]:
+        stores = []
+        for path in [*endpoint.known_hosts, GLOBAL_KNOWN_HOSTS]:
+            try:
+                mtime = os.stat(path).st_mtime
+            except OSError:
+                continue
+            cached = self._host_key_cache.get(path)
+            if cached and cached[0] == mtime:
+                stores.append(cached[1])
+                continue
+            store = paramiko.HostKeys()
+            try:
+                store.load(path)
+            except (OSError, paramiko.SSHException, ValueError):
+                # An unreadable or corrupt file just contributes no keys; the host then shows up
+                # as "unknown host key" with the fix line, which is the right next step anyway.
+                continue
+            self._host_key_cache[path] = (mtime, store)
+            stores.append(store)
+        return stores
+
+    # -- connections ---------------------------------------------------------------------------
+
+    def transport(self, host_alias: str, *, become: bool = False, user: str | None = None,
+                  address: str | None = None, port: int | None = None) -> "SSHTransport":
+        endpoint = self.resolve(host_alias, user=user, address=address, port=port)
+        return SSHTransport(self, endpoint, become=become)
+
+    def transport_for(self, host: str, host_vars: Mapping[str, Any]) -> "SSHTransport":
+        """A transport from an inventory host and its resolved Ansible connection variables."""
+        port = host_vars.get("ansible_port") or host_vars.get("ansible_ssh_port")
+        try:
+            port_number = int(port) if port not in (None, "") else None
+        except (TypeError, ValueError):
+            port_number = None
+        return self.transport(
+            host,
+            become=ansible_bool(host_vars.get("ansible_become", False)),
+            user=host_vars.get("ansible_user") or host_vars.get("ansible_ssh_user") or None,
+            address=host_vars.get("ansible_host") or host_vars.get("ansible_ssh_host") or None,
+            port=port_number,
+        )
+
+    def _lock_for(self, key: tuple) -> threading.Lock:
+        with self._pool_lock:
+            return self._locks.setdefault(key, threading.Lock())
+
+    def client(self, endpoint: Endpoint) -> paramiko.SSHClient:
+        """The shared live client for this endpoint, connecting (once) if needed."""
+        key = endpoint.key
+        with self._lock_for(key):
+            existing = self._clients.get(key)
+            if existing is not None:
+                transport = existing.get_transport()
+                if transport is not None and transport.is_active():
+                    return existing
+                existing.close()
+                del self._clients[key]
+            fresh = self._connect(endpoint)
+            self._clients[key] = fresh
+            return fresh
+
+    def forget(self, endpoint: Endpoint) -> None:
+        with self._lock_for(endpoint.key):
+            client = self._clients.pop(endpoint.key, None)
+        if client is not None:
+            client.close()
+
+    def _open_socket(self, endpoint: Endpoint) -> socket.socket | paramiko.Channel:
+        where = f"{endpoint.hostname}:{endpoint.port}"
+        if endpoint.jump is not None:
+            jump_client = self.client(endpoint.jump)
+            try:
+                return jump_client.get_transport().open_channel(
+                    "direct-tcpip", (endpoint.hostname, endpoint.port), ("127.0.0.1", 0),
+                    timeout=self.connect_timeout)
+            except paramiko.ChannelException as exc:
+                raise HostUnreachable(endpoint.alias,
+                                      f"jump host {endpoint.jump.alias} cannot reach {where}: {exc.text}",
+                                      "check the node is up and HostName/Port in ssh_config") from None
+            except (paramiko.SSHException, EOFError, OSError) as exc:
+                self.forget(endpoint.jump)
+                raise HostUnreachable(endpoint.alias, f"jump host {endpoint.jump.alias} dropped: {exc}",
+                                      "retry; check the jump host") from None
+        try:
+            return socket.create_connection((endpoint.hostname, endpoint.port), timeout=self.connect_timeout)
+        except ConnectionRefusedError:
+            raise HostUnreachable(endpoint.alias, f"connection refused at {where}",
+                                  "is the node up and sshd running? check HostName/Port") from None
+        except socket.timeout:
+            raise HostUnreachable(endpoint.alias, f"no answer from {where} within {self.connect_timeout:g}s",
+                                  "is the node up? is a firewall dropping SSH?") from None
+        except socket.gaierror:
+            raise HostUnreachable(endpoint.alias, f"cannot resolve {endpoint.hostname}",
+                                  "add ansible_host to the inventory or a HostName in ssh_config") from None
+        except OSError as exc:
+            raise HostUnreachable(endpoint.alias, f"cannot connect to {where}: {exc.strerror or exc}",
+                                  "check the network path to the node") from None
+
+    def _disabled_host_key_algorithms(self, endpoint: Endpoint,
+                                      stores: list[paramiko.HostKeys]) -> dict[str, list[str]] | None:
+        """Ask the server only for key types we have on record, as OpenSSH does; otherwise a node
+        known by its RSA key that prefers ed25519 would look "unknown"."""
+        known_types: set[str] = set()
+        for name in endpoint.lookup_names():
+            known_types.update(known_keys_for(stores, name))
+            if known_types:
+                break
+        if not known_types:
+            return None
+        allowed: set[str] = set()
+        for key_type in known_types:
+            allowed.update(_RSA_ALGORITHMS if key_type == "ssh-rsa" else (key_type,))
+        offered = list(paramiko.Transport._preferred_keys)
+        disabled = [alg for alg in offered if alg not in allowed]
+        if len(disabled) == len(offered):
+            return None
+        return {"keys": disabled}
+
+    def _connect(self, endpoint: Endpoint) -> paramiko.SSHClient:
+        stores = self._known_host_stores(endpoint)
+        sock = self._open_socket(endpoint)
+        client = paramiko.SSHClient()
+        client.set_missing_host_key_policy(_StrictKnownHostsPolicy(endpoint, stores))
+        key_files = [p for p in dict.fromkeys(endpoint.identity_files) if os.path.exists(p)]
+        where = f"{endpoint.user}@{endpoint.hostname}:{endpoint.port}"
+        try:
+            client.connect(
+                hostname=endpoint.hostname,
+                port=endpoint.port,
+                username=endpoint.user,
+                key_filename=key_files or None,
+                timeout=self.connect_timeout,
+                allow_agent=self.use_agent and not endpoint.identities_only,
+                look_for_keys=not endpoint.identities_only,
+                sock=sock,
+                banner_timeout=self.connect_timeout,
+                auth_timeout=self.connect_timeout,
+                disabled_algorithms=self._disabled_host_key_algorithms(endpoint, stores),
+            )
+        except TransportError:
+            client.close()
+            raise
+        except paramiko.BadHostKeyException as exc:
+            client.close()
+            raise HostKeyChanged(endpoint.alias, endpoint.known_hosts_name, exc.key.get_name(),
+                                 sha256_fingerprint(exc.key), endpoint.fix_known_hosts_file) from None
+        except paramiko.AuthenticationException:
+            client.close()
+            raise AuthFailed(endpoint.alias, f"{where} refused every key we offered",
+                             f"put the deploy host's public key in ~{endpoint.user}/.ssh/authorized_keys "
+                             "on the node, or set User/IdentityFile in ssh_config or ansible_user") from None
+        except (paramiko.SSHException, EOFError, OSError) as exc:
+            client.close()
+            text = str(exc) or exc.__class__.__name__
+            if "banner" in text.lower():
+                raise HostUnreachable(endpoint.alias, f"{where} accepted TCP but did not speak SSH ({text})",
+                                      "check the Port in ssh_config or ansible_port") from None
+            if "host key" in text.lower():
+                raise HostKeyChanged(endpoint.alias, endpoint.known_hosts_name, "(no common type)",
+                                     "(not offered)", endpoint.fix_known_hosts_file) from None
+            raise HostUnreachable(endpoint.alias, f"SSH to {where} failed: {text}",
+                                  "retry; check sshd on the node") from None
+        return client
+
+    # -- many hosts ----------------------------------------------------------------------------
+
+    def fan_out(self, hosts: Iterable["str | SSHTransport"], fn: Callable[["SSHTransport"], T],
+                max_workers: int | None = None) -> dict[str, T | TransportError]:
+        """Run ``fn(transport)`` for each host, at most ``max_workers`` at a time. A host that fails
+        with a TransportError gets the error as its result; the others carry on. Any other
+        exception is a bug in ``fn`` and propagates."""
+        transports = [h if isinstance(h, SSHTransport) else self.transport(h) for h in hosts]
+        results: dict[str, T | TransportError] = {}
+        if not transports:
+            return results
+        workers = min(max_workers or self.max_parallel, self.max_parallel, len(transports))
+
+        def one(transport: SSHTransport) -> T | TransportError:
+            try:
+                return fn(transport)
+            except TransportError as exc:
+                return exc
+
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ssh-fan-out") as executor:
+            futures = {t.name: executor.submit(one, t) for t in transports}
+            for name, future in futures.items():
+                results[name] = future.result()
+        return results
+
+    def close(self) -> None:
+        with self._pool_lock:
+            clients = list(self._clients.values())
+            self._clients.clear()
+        for client in clients:
+            client.close()
+
+    def __enter__(self) -> "SSHPool":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class SSHTransport:
+    """One node over the pool's shared connection."""
+
+    def __init__(self, pool: SSHPool, endpoint: Endpoint, *, become: bool = False) -> None:
+        self.pool = pool
+        self.endpoint = endpoint
+        self.name = endpoint.alias
+        self.become = become
+        self._sftp: paramiko.SFTPClient | None = None
+        self._sftp_lock = threading.Lock()
+
+    # -- commands ------------------------------------------------------------------------------
+
+    def run(self, command: list[str] | str, *, sudo: bool = False,
+            timeout: float | None = None) -> CommandResult:
+        text = sudo_wrap(command) if sudo else command_text(command)
+        result = self._exec(text, timeout)
+        return check_sudo(result) if sudo else result
+
+    def _exec(self, text: str, timeout: float | None, stdin: bytes | None = None) -> CommandResult:
+        limit = timeout if timeout is not None else self.pool.command_timeout
+        client = self.pool.client(self.endpoint)
+        transport = client.get_transport()
+        try:
+            channel = transport.open_session(timeout=self.pool.connect_timeout)
+            channel.exec_command(text)
+            if stdin is not None:
+                channel.sendall(stdin)
+                channel.shutdown_write()
+        except (paramiko.SSHException, EOFError, OSError) as exc:
+            self.pool.forget(self.endpoint)
+            raise TransportError(self.name, f"connection lost before running {text}: {exc}",
+                                 "retry; the node may have rebooted") from None
+        try:
+            return self._collect(channel, transport, text, limit)
+        finally:
+            channel.close()
+
+    def _collect(self, channel: paramiko.Channel, transport: paramiko.Transport, text: str,
+                 limit: float) -> CommandResult:
+        out, err = bytearray(), bytearray()
+        deadline = time.monotonic() + limit
+        while True:
+            progressed = False
+            while channel.recv_ready():
+                out += channel.recv(65536)
+                progressed = True
+            while channel.recv_stderr_ready():
+                err += channel.recv_stderr(65536)
+                progressed = True
+            if len(out) + len(err) > MAX_OUTPUT_BYTES:
+                raise OutputTooLarge(self.name, f"{text} printed more than {MAX_OUTPUT_BYTES} bytes; stopped reading",
+                                     "narrow the command (grep, tail)")
+            # Data always precedes the exit status on the wire, so once the status is here and the
+            # buffers are empty we have everything.
+            if channel.exit_status_ready() and not channel.recv_ready() and not channel.recv_stderr_ready():
+                # paramiko also sets the status (to -1) when the whole connection dies.
+                if channel.exit_status == -1 and not transport.is_active():
+                    self._dropped(text)
+                break
+            if channel.closed or not transport.is_active():
+                self._dropped(text)
+            if time.monotonic() > deadline:
+                raise CommandTimeout(self.name, f"{text} did not finish within {limit:g}s",
+                                     "the node may be overloaded; retry or raise the timeout")
+            if not progressed:
+                channel.status_event.wait(POLL_SECONDS)
+        return CommandResult(text, channel.recv_exit_status(), out.decode("utf-8", "replace"),
+                             err.decode("utf-8", "replace"), self.name)
+
+    def _dropped(self, text: str) -> None:
+        self.pool.forget(self.endpoint)
+        raise TransportError(self.name, f"connection dropped while running {text}",
+                             "the node may have rebooted or the network blinked; retry")
+
+    # -- files ---------------------------------------------------------------------------------
+
+    def _sftp_client(self) -> paramiko.SFTPClient:
+        if self._sftp is not None:
+            channel = self._sftp.get_channel()
+            if channel is not None and not channel.closed and channel.get_transport().is_active():
+                return self._sftp
+        client = self.pool.client(self.endpoint)
+        try:
+            self._sftp = client.open_sftp()
+        except (paramiko.SSHException, EOFError, OSError) as exc:
+            raise TransportError(self.name, f"SFTP is not available: {exc}",
+                                 "enable 'Subsystem sftp' in the node's sshd_config") from None
+        return self._sftp
+
+    def _sftp_call(self, what: str, path: str, fn: Callable[[paramiko.SFTPClient], T]) -> T:
+        with self._sftp_lock:
+            sftp = self._sftp_client()
+            try:
+                return fn(sftp)
+            except FileNotFoundError:
+                raise FileMissing(self.name, path) from None
+            except PermissionError:
+                raise
+            except IOError as exc:
+                if getattr(exc, "errno", None) == errno.ENOENT:
+                    raise FileMissing(self.name, path) from None
+                if getattr(exc, "errno", None) == errno.EACCES:
+                    raise PermissionError(errno.EACCES, str(exc)) from None
+                raise TransportError(self.name, f"cannot {what} {path}: {exc}") from None
+            except (paramiko.SSHException, EOFError) as exc:
+                self._sftp = None
+                raise TransportError(self.name, f"connection lost while trying to {what} {path}: {exc}",
+                                     "retry") from None
+
+    def read_file(self, path: str) -> str:
+        def read(sftp: paramiko.SFTPClient) -> bytes:
+            with sftp.open(path, "rb") as handle:
+                return handle.read(MAX_OUTPUT_BYTES + 1)
+        try:
+            data = self._sftp_call("read", path, read)
+        except PermissionError:
+            if not self.become:
+                raise TransportError(self.name, f"permission denied reading {path}",
+                                     "set ansible_become=true for this host or read as a privileged user") from None
+            result = self.run(["cat", "--", path], sudo=True)
+            if result.rc != 0:
+                if "No such file" in result.stderr:
+                    raise FileMissing(self.name, path) from None
+                raise TransportError(self.name, f"cannot read {path}: {result.stderr.strip()}") from None
+            return result.stdout
+        if len(data) > MAX_OUTPUT_BYTES:
+            raise OutputTooLarge(self.name, f"{path} is larger than {MAX_OUTPUT_BYTES} bytes")
+        return data.decode("utf-8", "replace")
+
+    def exists(self, path: str) -> bool:
+        try:
+            self._sftp_call("stat", path, lambda sftp: sftp.stat(path))
+            return True
+        except FileMissing:
+            return False
+        except PermissionError:
+            if not self.become:
+                raise TransportError(self.name, f"permission denied looking at {path}") from None
+            return self.run(["test", "-e", path], sudo=True).rc == 0
+
+    def listdir(self, path: str) -> list[str]:
+        try:
+            return sorted(self._sftp_call("list", path, lambda sftp: sftp.listdir(path)))
+        except PermissionError:
+            if not self.become:
+                raise TransportError(self.name, f"permission denied listing {path}") from None
+            result = self.run(["ls", "-A", "--", path], sudo=True)
+            if result.rc != 0:
+                raise FileMissing(self.name, path, f"cannot list {path}: {result.stderr.strip()}") from None
+            return sorted(line for line in result.stdout.splitlines() if line)
+
+    def write_file_atomic(self, path: str, content: str) -> None:
+        """Write a temp file beside ``path`` and rename it over: readers see old or new, never half."""
+        directory, base = posixpath.split(path)
+        temp = posixpath.join(directory or ".", f".{base}.kolla-wizard.{secrets.token_hex(4)}")
+        data = content.encode("utf-8")
+
+        def write(sftp: paramiko.SFTPClient) -> None:
+            try:
+                mode = sftp.stat(path).st_mode & 0o7777
+            except IOError:
+                mode = 0o644
+            try:
+                with sftp.open(temp, "wb") as handle:
+                    handle.write(data)
+                sftp.chmod(temp, mode)
+                try:
+                    sftp.posix_rename(temp, path)
+                except IOError:
+                    # No posix-rename@openssh.com extension: plain rename (fails if path exists
+                    # on strict SFTPv3 servers, which is then reported).
+                    sftp.rename(temp, path)
+            except BaseException:
+                try:
+                    sftp.remove(temp)
+                except IOError:
+                    pass
+                raise
+
+        try:
+            self._sftp_call("write", path, write)
+        except FileMissing:
+            raise TransportError(self.name, f"cannot write {path}: directory {directory} does not exist") from None
+        except PermissionError:
+            if not self.become:
+                raise TransportError(self.name, f"permission denied writing {path}",
+                                     "set ansible_become=true for this host") from None
+            self._write_with_sudo(path, data)
+
+    def _write_with_sudo(self, path: str, data: bytes) -> None:
+        script = ('set -e; t=$(mktemp "$1.XXXXXX"); trap \'rm -f "$t"\' EXIT; cat > "$t"; '
+                  'if [ -e "$2" ]; then chmod --reference="$2" "$t"; chown --reference="$2" "$t"; '
+                  'else chmod 644 "$t"; fi; mv -f "$t" "$2"; trap - EXIT')
+        directory, base = posixpath.split(path)
+        stem = posixpath.join(directory or ".", f".{base}.kolla-wizard")
+        text = sudo_wrap(["sh", "-c", script, "sh", stem, path])
+        result = check_sudo(self._exec(text, None, stdin=data))
+        if result.rc != 0:
+            raise TransportError(self.name, f"cannot write {path}: {result.stderr.strip()}")
+
+    def close(self) -> None:
+        with self._sftp_lock:
+            if self._sftp is not None:
+                self._sftp.close()
+                self._sftp = None
