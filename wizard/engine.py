@@ -251,9 +251,11 @@ class Engine:
         )
         try:
             finding.remedies = list(self._build_remedies(self.ctx, finding, spec.remedies))
-        except WizardError as exc:
-            self.report.problems.append(f"{tree.id}/{finding.id}: remedies: {exc.one_line()}")
-            yield Problem(f"{tree.id}/{finding.id}", exc.one_line())
+        except Exception as exc:  # a remedy builder must never hide the finding itself
+            text = exc.one_line() if isinstance(exc, WizardError) else f"{type(exc).__name__}: {exc}"
+            log.debug("remedy builders for %s failed", finding.id, exc_info=True)
+            self.report.problems.append(f"{tree.id}/{finding.id}: could not build the remedies: {text}")
+            yield Problem(f"{tree.id}/{finding.id}", f"could not build the remedies: {text}")
         self.report.findings.append(finding)
         yield FindingRaised(tree.id, finding)
         for remedy in finding.remedies:

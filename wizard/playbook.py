@@ -54,6 +54,7 @@ class Branch:
     ok: Text | None = None
     unknown: Text | None = None
     run: tuple[str, ...] = ()
+    line: int = 0
 
     @property
     def terminal(self) -> bool:
@@ -189,6 +190,7 @@ def _parse_branch(chk: _Checker, raw: Any, line: int, where: str) -> Branch:
         unknown=chk.text(raw.get("unknown"), raw.line_of("unknown"), f"{where}.unknown", required=False)
         if "unknown" in raw else None,
         run=tuple(run),
+        line=line,
     )
 
 
@@ -223,9 +225,9 @@ def parse_tree(data: Any, path: str, probes: Mapping[str, Any]) -> Tree:
             chk.fail(raw.line_of("remedies"), f"finding {fid}: remedies must be a list of remedy ids")
         findings[str(fid)] = FindingSpec(
             id=str(fid),
-            title=chk.text(raw.get("title"), raw.line, f"finding {fid}.title"),  # type: ignore[arg-type]
+            title=chk.text(raw.get("title"), raw.line_of("title"), f"finding {fid}.title"),  # type: ignore[arg-type]
             severity=severity,
-            root_cause=chk.text(raw.get("root_cause"), raw.line, f"finding {fid}.root_cause"),  # type: ignore[arg-type]
+            root_cause=chk.text(raw.get("root_cause"), raw.line_of("root_cause"), f"finding {fid}.root_cause"),  # type: ignore[arg-type]
             remedies=tuple(remedies),
             learn=raw.get("learn"),
             verify=raw.get("verify"),
@@ -267,7 +269,7 @@ def parse_tree(data: Any, path: str, probes: Mapping[str, Any]) -> Tree:
                                                    f"step {sid}.branches.{outcome}")
         missing = [o for o in spec.outcomes if o not in branches]
         if missing:
-            chk.fail(branches_raw.line, f"step {sid}: no branch for outcome(s) {', '.join(missing)} of probe {probe_name}")
+            chk.fail(raw.line_of("branches"), f"step {sid}: no branch for outcome(s) {', '.join(missing)} of probe {probe_name}")
         ask = None
         if "ask" in raw:
             araw = chk.mapping(raw["ask"], raw.line_of("ask"), f"step {sid}.ask")
@@ -288,8 +290,8 @@ def parse_tree(data: Any, path: str, probes: Mapping[str, Any]) -> Tree:
             )
         steps[str(sid)] = Step(
             id=str(sid),
-            title=chk.text(raw.get("title"), raw.line, f"step {sid}.title"),  # type: ignore[arg-type]
-            why=chk.text(raw.get("why"), raw.line, f"step {sid}.why"),  # type: ignore[arg-type]
+            title=chk.text(raw.get("title"), raw.line_of("title"), f"step {sid}.title"),  # type: ignore[arg-type]
+            why=chk.text(raw.get("why"), raw.line_of("why"), f"step {sid}.why"),  # type: ignore[arg-type]
             probe=probe_name,
             args=dict(args),
             branches=branches,
@@ -304,9 +306,9 @@ def parse_tree(data: Any, path: str, probes: Mapping[str, Any]) -> Tree:
     for step in steps.values():
         for outcome, branch in step.branches.items():
             if branch.next and branch.next not in steps:
-                chk.fail(step.line, f"step {step.id}: branch {outcome} goes to unknown step {branch.next!r}")
+                chk.fail(branch.line, f"step {step.id}: branch {outcome} goes to unknown step {branch.next!r}")
             if branch.finding and branch.finding not in findings:
-                chk.fail(step.line, f"step {step.id}: branch {outcome} names unknown finding {branch.finding!r}")
+                chk.fail(branch.line, f"step {step.id}: branch {outcome} names unknown finding {branch.finding!r}")
     for finding in findings.values():
         if finding.verify and finding.verify not in steps:
             chk.fail(finding.line, f"finding {finding.id}: verify names unknown step {finding.verify!r}")

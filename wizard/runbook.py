@@ -20,6 +20,8 @@ def _fence(body: str, lang: str = "") -> str:
 
 
 def _md_escape(text: str) -> str:
+    # Redact first: escaping would otherwise split a secret (a_b -> a\\_b) past the final pass.
+    text = redact(text)
     # Names from the cloud can hold Markdown; keep them literal in prose.
     for ch in ("\\", "`", "*", "_", "[", "]", "<", ">", "|"):
         text = text.replace(ch, "\\" + ch)

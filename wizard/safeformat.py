@@ -27,7 +27,7 @@ def fields(template: str) -> list[str]:
         if field is None:
             continue
         if not field or conversion or spec or "[" in field or not all(
-            part.replace("-", "_").isidentifier() for part in field.split(".")
+            part.replace("-", "_").isidentifier() and not part.startswith("_") for part in field.split(".")
         ):
             raise TemplateError(
                 f"bad placeholder {{{field}}} in {template!r}: only {{name}} or {{name.key}} is allowed"

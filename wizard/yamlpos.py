@@ -24,7 +24,14 @@ class LList(list):
     item_lines: list[int]
 
 
+_PLAIN_TAGS = {f"tag:yaml.org,2002:{t}" for t in
+               ("map", "seq", "str", "int", "float", "bool", "null", "timestamp", "binary", "merge", "omap", "set", "value")}
+
+
 def _convert(node: yaml.Node, constructor: yaml.constructor.SafeConstructor, where: str) -> Any:
+    if node.tag not in _PLAIN_TAGS:
+        # Python tags and custom tags are refused outright, even where they would be harmless.
+        raise ConfigError(f"{where}:{node.start_mark.line + 1}", f"unsupported YAML value: tag {node.tag} is not allowed")
     if isinstance(node, yaml.MappingNode):
         out = LDict()
         out.line = node.start_mark.line + 1
@@ -32,7 +39,12 @@ def _convert(node: yaml.Node, constructor: yaml.constructor.SafeConstructor, whe
         # Merge keys (<<) are flattened by SafeConstructor; do the same here.
         constructor.flatten_mapping(node)
         for key_node, value_node in node.value:
-            key = _convert(key_node, constructor, where)
+            # Keys stay the text that was written: YAML 1.1 would turn `yes:`/`no:`/`on:`
+            # into booleans, and an outcome named "yes" must stay "yes".
+            if isinstance(key_node, yaml.ScalarNode):
+                key = key_node.value
+            else:
+                key = _convert(key_node, constructor, where)
             if not isinstance(key, (str, int, float, bool)) and key is not None:
                 raise ConfigError(f"{where}:{key_node.start_mark.line + 1}", "mapping keys must be plain values")
             if key in out:

@@ -1,0 +1,51 @@
+"""Suite-wide guards.
+
+Network hygiene: tests, the lab and the demo only ever connect to 127.0.0.0/8. The lab's
+192.168.35.x and 10.x addresses are data inside the lab. This guard makes any attempt to dial
+anything else fail loudly instead of sending a packet off the machine."""
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+
+import pytest
+
+os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
+
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+
+
+def _check(address) -> None:
+    if isinstance(address, tuple) and address:
+        host = address[0]
+        try:
+            ip = ipaddress.ip_address(host)
+        except ValueError:
+            if host in ("localhost",):
+                return
+            raise AssertionError(f"test tried to connect to non-loopback host {host!r}") from None
+        if not ip.is_loopback:
+            raise AssertionError(f"test tried to connect to non-loopback address {host}")
+
+
+def _guarded_connect(self, address):
+    if self.family in (socket.AF_INET, socket.AF_INET6):
+        _check(address)
+    return _real_connect(self, address)
+
+
+def _guarded_connect_ex(self, address):
+    if self.family in (socket.AF_INET, socket.AF_INET6):
+        _check(address)
+    return _real_connect_ex(self, address)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def loopback_only():
+    socket.socket.connect = _guarded_connect
+    socket.socket.connect_ex = _guarded_connect_ex
+    yield
+    socket.socket.connect = _real_connect
+    socket.socket.connect_ex = _real_connect_ex

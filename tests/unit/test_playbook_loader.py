@@ -1,0 +1,140 @@
+"""Loading validates everything and fails with file:line messages."""
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from wizard.errors import PlaybookError
+from wizard.evidence import Evidence
+from wizard.playbook import load_all, load_tree
+from wizard.probes.registry import ProbeSpec
+
+PROBES = {
+    "check": ProbeSpec("check", lambda c, a, e: Evidence("yes"), ("yes", "no"), "a check", "none", ("thing",)),
+    "other": ProbeSpec("other", lambda c, a, e: Evidence("up"), ("up", "down"), "another", "none", ()),
+}
+
+GOOD = """\
+id: demo
+title: Demo tree
+symptom: Something is wrong
+start: first
+steps:
+  first:
+    title: First check
+    why: Because it matters
+    probe: {name: check, args: {thing: x}}
+    branches:
+      yes: {next: second}
+      no: {finding: broken}
+  second:
+    title: Second check
+    why: Because
+    probe: other
+    branches:
+      up: {ok: All good}
+      down: {finding: down}
+    ask:
+      question: Is it up?
+      command: "openstack server show {server.id}"
+      choices: {up: "It is up", down: "It is down"}
+findings:
+  broken:
+    title: "It is broken on {host}"
+    root_cause: "The {thing} is broken"
+    remedies: []
+  down:
+    title: Down
+    root_cause: {en: "It is down", ko: "다운"}
+"""
+
+
+def write(tmp_path, text: str, name: str = "tree.yaml"):
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def test_good_tree_loads(tmp_path):
+    tree = load_tree(write(tmp_path, GOOD), PROBES)
+    assert tree.id == "demo"
+    assert tree.step_order() == ["first", "second"]
+    assert tree.steps["first"].args == {"thing": "x"}
+    assert tree.steps["second"].ask.choices["down"] == "It is down"
+    assert tree.findings["down"].root_cause == {"en": "It is down", "ko": "다운"}
+
+
+# (description, mutation of GOOD, exact message expected)
+BROKEN = [
+    ("unknown top-level key", lambda s: s.replace("start: first", "start: first\nstrat: oops"),
+     "tree.yaml:5: unknown key 'strat' in playbook (allowed: applies_to, findings, id, start, steps, symptom, title, version)"),
+    ("unknown probe", lambda s: s.replace("probe: other", "probe: nonesuch"),
+     "tree.yaml:16: step second: unknown probe 'nonesuch' (run 'kolla-wizard playbooks check' to list the probes)"),
+    ("dangling step", lambda s: s.replace("{next: second}", "{next: thrid}"),
+     "tree.yaml:11: step first: branch yes goes to unknown step 'thrid'"),
+    ("dangling finding", lambda s: s.replace("{finding: broken}", "{finding: brokn}"),
+     "tree.yaml:12: step first: branch no names unknown finding 'brokn'"),
+    ("missing outcome", lambda s: s.replace("      down: {finding: down}\n", ""),
+     "tree.yaml:17: step second: no branch for outcome(s) down of probe other"),
+    ("outcome the probe does not have", lambda s: s.replace("up: {ok: All good}", "up: {ok: All good}\n      sideways: {ok: x}"),
+     "tree.yaml:19: step second: probe other has no outcome 'sideways' (its outcomes: up, down)"),
+    ("cycle", lambda s: s.replace("up: {ok: All good}", "up: {next: first}"),
+     "tree.yaml:6: cycle: first -> second -> first"),
+    ("unreachable step", lambda s: s.replace("{next: second}", "{ok: fine}"),
+     "tree.yaml:13: step second is unreachable from start 'first'"),
+    ("start missing", lambda s: s.replace("start: first", "start: zeroth"),
+     "tree.yaml:4: start step 'zeroth' does not exist"),
+    ("eval-looking template", lambda s: s.replace("The {thing} is broken", "The {thing.__class__} is broken"),
+     "tree.yaml:27: finding broken.root_cause: bad placeholder {thing.__class__} in 'The {thing.__class__} is broken': only {name} or {name.key} is allowed"),
+    ("format spec in template", lambda s: s.replace("It is broken on {host}", "It is broken on {host!r}"),
+     "tree.yaml:26: finding broken.title: bad placeholder {host} in 'It is broken on {host!r}': only {name} or {name.key} is allowed"),
+    ("yaml syntax error", lambda s: s.replace("why: Because it matters", "why: [Because"),
+     "tree.yaml:9: YAML syntax error: expected ',' or ']', but got ':' (fix the file and retry)"),
+    ("bad severity", lambda s: s.replace("    title: Down\n", "    title: Down\n    severity: meh\n"),
+     "tree.yaml:31: finding down: severity must be one of critical, warning, info"),
+    ("ask choice not an outcome", lambda s: s.replace('down: "It is down"', 'sideways: "?"'),
+     "tree.yaml:23: step second: ask choice 'sideways' is not an outcome of other"),
+    ("probe argument not declared", lambda s: s.replace("args: {thing: x}", "args: {thign: x}"),
+     "tree.yaml:9: step first: probe check takes no argument 'thign' (allowed: thing)"),
+    ("text without english", lambda s: s.replace('{en: "It is down", ko: "다운"}', '{ko: "다운"}'),
+     "tree.yaml:31: finding down.root_cause must have an 'en' text"),
+    ("unused finding", lambda s: s + "  spare:\n    title: Spare\n    root_cause: never\n",
+     "tree.yaml:32: finding spare is never reached by any branch"),
+    ("duplicate key", lambda s: s.replace("title: Demo tree", "title: Demo tree\ntitle: Again"),
+     "tree.yaml:3: duplicate key 'title'"),
+    ("step is not a mapping", lambda s: s.replace("  second:\n    title: Second check", "  second: [1, 2]\n  third:\n    title: Second check"),
+     "tree.yaml:13: step second must be a mapping, got LList"),
+]
+
+
+@pytest.mark.parametrize("description,mutate,message", BROKEN, ids=[b[0] for b in BROKEN])
+def test_broken_playbook_gives_exact_message(tmp_path, description, mutate, message):
+    path = write(tmp_path, mutate(GOOD))
+    with pytest.raises(PlaybookError) as info:
+        load_tree(path, PROBES)
+    assert info.value.one_line() == str(tmp_path / message)
+
+
+def test_empty_and_binary_files(tmp_path):
+    with pytest.raises(PlaybookError, match=r"tree.yaml:1: empty playbook"):
+        load_tree(write(tmp_path, ""), PROBES)
+    binary = tmp_path / "bin.yaml"
+    binary.write_bytes(b"\x00\xff\xfe garbage")
+    with pytest.raises(PlaybookError, match=r"bin.yaml: is not UTF-8 text"):
+        load_tree(binary, PROBES)
+
+
+def test_python_tags_are_refused(tmp_path):
+    path = write(tmp_path, GOOD.replace("title: Demo tree", "title: !!python/object/apply:os.system ['true']"))
+    with pytest.raises(PlaybookError, match=r"tree.yaml:2: unsupported YAML value: tag tag:yaml.org,2002:python/object/apply:os.system is not allowed"):
+        load_tree(path, PROBES)
+
+
+def test_run_must_name_known_trees(tmp_path, monkeypatch):
+    import wizard.playbook as pb
+    monkeypatch.setattr(pb, "load_tree", lambda p: pb.parse_tree(
+        pb.yamlpos.load(open(p, encoding="utf-8").read(), str(p)), str(p), PROBES))
+    write(tmp_path, GOOD.replace("up: {ok: All good}", "up: {run: [elsewhere]}"))
+    with pytest.raises(PlaybookError, match=r"step second: run names unknown tree 'elsewhere'"):
+        load_all([tmp_path])
