@@ -1,0 +1,981 @@
+"""The lab's OpenStack model: Keystone/Nova/Neutron/Glance resources and the behaviour computed
+from them (scheduling, ML2/OVS port binding, floating IP routing, security groups, metadata)."""
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import ipaddress
+import random
+import secrets
+import threading
+import uuid
+
+from .nodes import NEUTRON_SERVER_LOG, OVS_AGENT, Node, log_stamp, now
+
+NOVA_PY = "/var/lib/kolla/venv/lib64/python3.9/site-packages/nova"
+
+
+def iso(t: _dt.datetime) -> str:
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def iso_us(t: _dt.datetime) -> str:
+    return t.strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+class CloudError(Exception):
+    """An API error with its HTTP status, the service's exception class name and message."""
+
+    def __init__(self, status: int, type_: str, message: str):
+        super().__init__(message)
+        self.status = status
+        self.type = type_
+        self.message = message
+
+
+def not_found(kind: str, ident: str) -> CloudError:
+    names = {"network": "Network", "subnet": "Subnet", "port": "Port", "router": "Router",
+             "floatingip": "Floating IP", "security_group": "Security group",
+             "security_group_rule": "Security group rule", "agent": "Agent"}
+    types = {"network": "NetworkNotFound", "subnet": "SubnetNotFound", "port": "PortNotFound",
+             "router": "RouterNotFound", "floatingip": "FloatingIPNotFound",
+             "security_group": "SecurityGroupNotFound", "security_group_rule": "SecurityGroupRuleNotFound",
+             "agent": "AgentNotFound"}
+    if kind == "security_group":
+        msg = f"Security group {ident} does not exist"
+    elif kind == "security_group_rule":
+        msg = f"Security group rule {ident} does not exist"
+    else:
+        msg = f"{names[kind]} {ident} could not be found."
+    return CloudError(404, types[kind], msg)
+
+
+def bad_request(resource: str, msg: str, type_: str = "BadRequest") -> CloudError:
+    return CloudError(400, type_, f"Bad {resource} request: {msg}.")
+
+
+class Cloud:
+    def __init__(self, scenario_name: str, region: str, nodes: dict[str, Node], operator_address: str):
+        self.lock = threading.RLock()
+        self.region = region
+        self.nodes = nodes
+        self.operator_address = operator_address
+        self._ns = uuid.uuid5(uuid.NAMESPACE_DNS, f"{scenario_name}.kolla-lab.invalid")
+        self._seq = 0
+        self.domains = {"default": {"id": "default", "name": "Default", "enabled": True, "description": "The default domain"}}
+        self.projects: dict[str, dict] = {}
+        self.users: dict[str, dict] = {}
+        self.tokens: dict[str, dict] = {}
+        self.networks: dict[str, dict] = {}
+        self.subnets: dict[str, dict] = {}
+        self.ports: dict[str, dict] = {}
+        self.routers: dict[str, dict] = {}
+        self.floatingips: dict[str, dict] = {}
+        self.security_groups: dict[str, dict] = {}
+        self.sg_rules: dict[str, dict] = {}
+        self.keypairs: dict[str, dict] = {}
+        self.flavors: dict[str, dict] = {}
+        self.images: dict[str, dict] = {}
+        self.servers: dict[str, dict] = {}
+        self.actions: dict[str, list[dict]] = {}
+        self.flat_physnets = {"physnet1"}
+        self.service_overrides: dict[str, dict] = {}   # nova-compute host -> {"host": name, ...}
+        self.max_attempts = 3
+
+    # --- helpers ---------------------------------------------------------------------------
+    def new_id(self, kind: str) -> str:
+        self._seq += 1
+        return str(uuid.uuid5(self._ns, f"{kind}-{self._seq}"))
+
+    def mac(self) -> str:
+        return "fa:16:3e:%02x:%02x:%02x" % tuple(random.randint(0, 255) for _ in range(3))
+
+    def project(self) -> dict:
+        return next(iter(self.projects.values()))
+
+    def nodes_in(self, group: str) -> list[Node]:
+        return [n for n in self.nodes.values() if group in n.groups]
+
+    def controller(self) -> Node:
+        for n in self.nodes.values():
+            if "neutron_server" in n.containers:
+                return n
+        return next(iter(self.nodes.values()))
+
+    def stamp(self, res: dict) -> dict:
+        t = iso(now())
+        res.setdefault("created_at", t)
+        res["updated_at"] = t
+        res["revision_number"] = res.get("revision_number", -1) + 1
+        return res
+
+    # --- identity ---------------------------------------------------------------------------
+    def add_project(self, name: str) -> dict:
+        pid = uuid.uuid5(self._ns, "project-" + name).hex
+        p = {"id": pid, "name": name, "domain_id": "default", "enabled": True, "description": "",
+             "is_domain": False, "parent_id": "default", "tags": [], "options": {}}
+        self.projects[pid] = p
+        self.add_default_sg(pid)
+        return p
+
+    def add_user(self, name: str, password: str, project_id: str) -> dict:
+        uid = uuid.uuid5(self._ns, "user-" + name).hex
+        u = {"id": uid, "name": name, "password": password, "domain_id": "default", "enabled": True,
+             "default_project_id": project_id, "password_expires_at": None, "options": {}}
+        self.users[uid] = u
+        return u
+
+    def authenticate(self, username: str, password: str, project_name: str | None) -> tuple[str, dict]:
+        user = next((u for u in self.users.values() if u["name"] == username), None)
+        if not user or not secrets.compare_digest(user["password"], password or ""):
+            raise CloudError(401, "Unauthorized", "The request you have made requires authentication.")
+        project = None
+        if project_name:
+            project = next((p for p in self.projects.values() if p["name"] == project_name or p["id"] == project_name), None)
+            if not project:
+                raise CloudError(401, "Unauthorized", "The request you have made requires authentication.")
+        token = "gAAAAA" + secrets.token_urlsafe(96)
+        t = now()
+        info = {"user": user, "project": project, "issued": t, "expires": t + _dt.timedelta(hours=24),
+                "audit": secrets.token_urlsafe(16)[:22]}
+        self.tokens[token] = info
+        return token, info
+
+    def token_info(self, token: str | None) -> dict | None:
+        info = self.tokens.get(token or "")
+        if info and info["expires"] > now():
+            return info
+        return None
+
+    # --- neutron ----------------------------------------------------------------------------
+    def add_default_sg(self, project_id: str) -> dict:
+        sg_id = self.new_id("sg")
+        sg = self.stamp({"id": sg_id, "name": "default", "description": "Default security group",
+                         "project_id": project_id, "tenant_id": project_id, "tags": [], "stateful": True,
+                         "shared": False, "security_group_rules": []})
+        self.security_groups[sg_id] = sg
+        for direction, ethertype, remote in (("egress", "IPv4", None), ("egress", "IPv6", None),
+                                             ("ingress", "IPv4", sg_id), ("ingress", "IPv6", sg_id)):
+            desc = f"Legacy default SG rule for {direction} traffic"
+            self.add_sg_rule({"security_group_id": sg_id, "direction": direction, "ethertype": ethertype,
+                              "remote_group_id": remote, "description": desc}, project_id, check=False)
+        return sg
+
+    def default_sg(self, project_id: str) -> dict:
+        return next(sg for sg in self.security_groups.values()
+                    if sg["name"] == "default" and sg["project_id"] == project_id)
+
+    def add_sg_rule(self, body: dict, project_id: str, check: bool = True) -> dict:
+        sg_id = body.get("security_group_id")
+        if sg_id not in self.security_groups:
+            raise not_found("security_group", str(sg_id))
+        proto = body.get("protocol")
+        proto = str(proto).lower() if proto not in (None, "") else None
+        pmin, pmax = body.get("port_range_min"), body.get("port_range_max")
+        if proto in ("tcp", "udp") and pmin is not None and pmax is None:
+            pmax = pmin
+        rule = {"id": self.new_id("sgr"), "security_group_id": sg_id, "direction": body.get("direction", "ingress"),
+                "ethertype": body.get("ethertype") or "IPv4", "protocol": proto,
+                "port_range_min": int(pmin) if pmin is not None else None,
+                "port_range_max": int(pmax) if pmax is not None else None,
+                "remote_ip_prefix": body.get("remote_ip_prefix"), "remote_group_id": body.get("remote_group_id"),
+                "remote_address_group_id": None, "normalized_cidr": body.get("remote_ip_prefix"),
+                "description": body.get("description") or "", "project_id": project_id, "tenant_id": project_id,
+                "tags": [], "belongs_to_default_sg": self.security_groups[sg_id]["name"] == "default"}
+        if check:
+            for other in self.sg_rules.values():
+                keys = ("security_group_id", "direction", "ethertype", "protocol", "port_range_min",
+                        "port_range_max", "remote_ip_prefix", "remote_group_id")
+                if all(other[k] == rule[k] for k in keys):
+                    raise CloudError(409, "SecurityGroupRuleExists",
+                                     f"Security group rule already exists. Rule id is {other['id']}.")
+        self.stamp(rule)
+        self.sg_rules[rule["id"]] = rule
+        return rule
+
+    def sg_view(self, sg: dict) -> dict:
+        out = dict(sg)
+        out["security_group_rules"] = [dict(r) for r in self.sg_rules.values() if r["security_group_id"] == sg["id"]]
+        return out
+
+    def add_network(self, body: dict, project_id: str) -> dict:
+        ntype = body.get("provider:network_type") or "vxlan"
+        physnet = body.get("provider:physical_network")
+        seg = body.get("provider:segmentation_id")
+        if ntype == "flat":
+            if physnet not in self.flat_physnets:
+                raise CloudError(400, "InvalidInput", "Invalid input for operation: physical_network "
+                                 f"'{physnet}' unknown for flat provider network.")
+            seg = None
+        elif ntype == "vlan":
+            raise CloudError(400, "InvalidInput", "Invalid input for operation: physical_network "
+                             f"'{physnet}' unknown for VLAN provider network.")
+        elif ntype in ("vxlan", "geneve", "gre"):
+            physnet = None
+            if seg is None:
+                used = {n["provider:segmentation_id"] for n in self.networks.values()}
+                seg = next(i for i in range(1, 100000) if i not in used)
+        nid = self.new_id("net")
+        net = self.stamp({
+            "id": nid, "name": body.get("name", ""), "status": "ACTIVE", "admin_state_up": body.get("admin_state_up", True),
+            "shared": bool(body.get("shared", False)), "router:external": bool(body.get("router:external", False)),
+            "provider:network_type": ntype, "provider:physical_network": physnet, "provider:segmentation_id": seg,
+            "mtu": 1500 if ntype in ("flat", "vlan") else 1450, "subnets": [], "project_id": project_id,
+            "tenant_id": project_id, "availability_zone_hints": [], "availability_zones": ["nova"],
+            "ipv4_address_scope": None, "ipv6_address_scope": None, "port_security_enabled": True,
+            "description": body.get("description", ""), "tags": [], "is_default": False, "qos_policy_id": None,
+            "l2_adjacency": True, "dns_domain": "", "router:external_hint": None})
+        net.pop("router:external_hint")
+        self.networks[nid] = net
+        return net
+
+    def add_subnet(self, body: dict, project_id: str) -> dict:
+        net = self.networks.get(body.get("network_id"))
+        if not net:
+            raise not_found("network", str(body.get("network_id")))
+        cidr = ipaddress.ip_network(body["cidr"], strict=False)
+        gw = body.get("gateway_ip", str(next(cidr.hosts())))
+        pools = body.get("allocation_pools")
+        if not pools:
+            hosts = [h for h in cidr.hosts() if str(h) != gw]
+            pools = [{"start": str(hosts[0]), "end": str(hosts[-1])}]
+        sid = self.new_id("subnet")
+        sub = self.stamp({
+            "id": sid, "name": body.get("name", ""), "network_id": net["id"], "cidr": str(cidr),
+            "ip_version": cidr.version, "gateway_ip": gw, "enable_dhcp": bool(body.get("enable_dhcp", True)),
+            "allocation_pools": [dict(p) for p in pools], "dns_nameservers": list(body.get("dns_nameservers", [])),
+            "host_routes": [], "ipv6_ra_mode": None, "ipv6_address_mode": None, "subnetpool_id": None,
+            "project_id": project_id, "tenant_id": project_id, "description": "", "tags": [],
+            "service_types": [], "segment_id": None, "dns_publish_fixed_ip": False})
+        self.subnets[sid] = sub
+        net["subnets"].append(sid)
+        if sub["enable_dhcp"]:
+            net_nodes = self.nodes_in("network")
+            host = net_nodes[0].hostname if net_nodes else ""
+            dhcp = self.add_port({"network_id": net["id"], "device_owner": "network:dhcp",
+                                  "device_id": "dhcp" + str(uuid.uuid5(self._ns, host)) + "-" + net["id"],
+                                  "fixed_ips": [{"subnet_id": sid}]}, project_id, bind_host=host)
+            dhcp["port_security_enabled"] = False
+            dhcp["security_groups"] = []
+        return sub
+
+    def allocate_ip(self, subnet: dict, wanted: str | None = None) -> str:
+        used = {ip["ip_address"] for p in self.ports.values() for ip in p["fixed_ips"] if ip["subnet_id"] == subnet["id"]}
+        used |= {f["floating_ip_address"] for f in self.floatingips.values()}
+        if wanted:
+            if wanted in used:
+                raise CloudError(409, "IpAddressAlreadyAllocated",
+                                 f"IP address {wanted} already allocated in subnet {subnet['id']}")
+            return wanted
+        for pool in subnet["allocation_pools"]:
+            ip = ipaddress.ip_address(pool["start"])
+            end = ipaddress.ip_address(pool["end"])
+            while ip <= end:
+                if str(ip) not in used and str(ip) != subnet["gateway_ip"]:
+                    return str(ip)
+                ip += 1
+        raise CloudError(409, "IpAddressGenerationFailure",
+                         f"No more IP addresses available on network {subnet['network_id']}.")
+
+    def add_port(self, body: dict, project_id: str, bind_host: str | None = None) -> dict:
+        net = self.networks.get(body.get("network_id"))
+        if not net:
+            raise not_found("network", str(body.get("network_id")))
+        fixed = []
+        wanted = body.get("fixed_ips")
+        if wanted:
+            for item in wanted:
+                sub = self.subnets.get(item.get("subnet_id")) if item.get("subnet_id") else \
+                    self.subnets[net["subnets"][0]]
+                fixed.append({"subnet_id": sub["id"], "ip_address": self.allocate_ip(sub, item.get("ip_address"))})
+        elif net["subnets"]:
+            sub = self.subnets[net["subnets"][0]]
+            fixed.append({"subnet_id": sub["id"], "ip_address": self.allocate_ip(sub)})
+        pid = self.new_id("port")
+        owner = body.get("device_owner", "")
+        sgs = body.get("security_groups")
+        if sgs is None:
+            sgs = [] if owner.startswith("network:") else [self.default_sg(project_id)["id"]]
+        port = self.stamp({
+            "id": pid, "name": body.get("name", ""), "network_id": net["id"], "mac_address": self.mac(),
+            "admin_state_up": True, "status": "DOWN", "device_id": body.get("device_id", ""), "device_owner": owner,
+            "fixed_ips": fixed, "security_groups": list(sgs), "port_security_enabled": not owner.startswith("network:"),
+            "project_id": project_id, "tenant_id": project_id, "allowed_address_pairs": [], "extra_dhcp_opts": [],
+            "binding:host_id": "", "binding:vif_type": "unbound", "binding:vnic_type": "normal",
+            "binding:profile": {}, "binding:vif_details": {}, "description": "", "tags": [],
+            "dns_name": "", "dns_assignment": [], "qos_policy_id": None, "qos_network_policy_id": None,
+            "propagate_uplink_status": False, "resource_request": None, "ip_allocation": "immediate"})
+        self.ports[pid] = port
+        if bind_host:
+            self.bind_port(port, bind_host)
+        return port
+
+    def ovs_agent_node(self, host: str) -> Node | None:
+        for n in self.nodes.values():
+            if OVS_AGENT in n.containers and n.hostname == host:
+                return n
+        return None
+
+    def bind_port(self, port: dict, host: str) -> bool:
+        """ML2/OVS mech_agent: bind on ``host`` if an alive OVS agent there can serve the segment."""
+        net = self.networks[port["network_id"]]
+        port["binding:host_id"] = host
+        node = self.ovs_agent_node(host)
+        ok = False
+        if node and node.agent_alive():
+            ntype = net["provider:network_type"]
+            if ntype in ("flat", "vlan"):
+                ok = net["provider:physical_network"] in node.agent_mappings()
+            else:
+                types = [t.strip() for t in node.agent_config().get("agent", {}).get("tunnel_types", "").split(",")]
+                ok = ntype in types
+        if ok:
+            port["binding:vif_type"] = "ovs"
+            port["binding:vif_details"] = {"connectivity": "l2", "port_filter": True, "ovs_hybrid_plug": True,
+                                           "datapath_type": "system", "bridge_name": "br-int"}
+            port["status"] = "ACTIVE"
+        else:
+            port["binding:vif_type"] = "binding_failed"
+            port["binding:vif_details"] = {}
+            port["status"] = "DOWN"
+            seg = {"id": str(uuid.uuid5(self._ns, "segment-" + net["id"])), "network_type": net["provider:network_type"],
+                   "physical_network": net["provider:physical_network"],
+                   "segmentation_id": net["provider:segmentation_id"], "network_id": net["id"]}
+            ctl = self.controller()
+            req = "req-" + str(uuid.uuid4())
+            pid = self.project()["id"]
+            ctl.append_log(NEUTRON_SERVER_LOG, f"{log_stamp()} 24 ERROR neutron.plugins.ml2.managers [{req} "
+                           f"{next(iter(self.users))} {pid} - - default default] Failed to bind port {port['id']} "
+                           f"on host {host} for vnic_type normal using segments [{seg!r}]")
+        self.stamp(port)
+        return ok
+
+    def delete_port(self, port_id: str) -> None:
+        port = self.ports.pop(port_id, None)
+        if port:
+            for fip in self.floatingips.values():
+                if fip["port_id"] == port_id:
+                    self._disassociate(fip)
+
+    def network_node(self) -> Node | None:
+        nodes = self.nodes_in("network")
+        return nodes[0] if nodes else None
+
+    def add_router(self, body: dict, project_id: str) -> dict:
+        rid = self.new_id("router")
+        l3 = self.network_node()
+        router = self.stamp({
+            "id": rid, "name": body.get("name", ""), "status": "ACTIVE", "admin_state_up": body.get("admin_state_up", True),
+            "external_gateway_info": None, "routes": [], "project_id": project_id, "tenant_id": project_id,
+            "distributed": False, "ha": False, "availability_zone_hints": [], "availability_zones": ["nova"],
+            "flavor_id": None, "description": body.get("description", ""), "tags": [],
+            "enable_ndp_proxy": None, "_l3_host": l3.hostname if l3 else ""})
+        self.routers[rid] = router
+        if body.get("external_gateway_info"):
+            self.set_gateway(router, body["external_gateway_info"])
+        return router
+
+    def router_view(self, r: dict) -> dict:
+        return {k: v for k, v in r.items() if not k.startswith("_")}
+
+    def router_ports(self, router_id: str, owner: str) -> list[dict]:
+        return [p for p in self.ports.values() if p["device_id"] == router_id and p["device_owner"] == owner]
+
+    def set_gateway(self, router: dict, info: dict | None) -> None:
+        for gw in self.router_ports(router["id"], "network:router_gateway"):
+            if not info or info.get("network_id") != gw["network_id"]:
+                if any(f["router_id"] == router["id"] for f in self.floatingips.values()):
+                    raise CloudError(409, "RouterExternalGatewayInUseByFloatingIp",
+                                     f"Gateway cannot be updated for router {router['id']}, since a gateway to "
+                                     f"external network {gw['network_id']} is required by one or more floating IPs.")
+                self.delete_port(gw["id"])
+            else:
+                router["external_gateway_info"]["enable_snat"] = info.get("enable_snat", True)
+                return
+        if not info or not info.get("network_id"):
+            router["external_gateway_info"] = None
+            self.stamp(router)
+            return
+        net = self.networks.get(info["network_id"])
+        if not net:
+            raise not_found("network", info["network_id"])
+        if not net["router:external"]:
+            raise bad_request("router", f"Network {net['id']} is not an external network")
+        port = self.add_port({"network_id": net["id"], "device_owner": "network:router_gateway",
+                              "device_id": router["id"], "fixed_ips": info.get("external_fixed_ips") or None},
+                             "", bind_host=router["_l3_host"])
+        router["external_gateway_info"] = {
+            "network_id": net["id"], "enable_snat": info.get("enable_snat", True),
+            "external_fixed_ips": [dict(ip) for ip in port["fixed_ips"]]}
+        self.stamp(router)
+
+    def add_router_interface(self, router: dict, body: dict) -> dict:
+        if body.get("subnet_id"):
+            sub = self.subnets.get(body["subnet_id"])
+            if not sub:
+                raise not_found("subnet", body["subnet_id"])
+            for p in self.router_ports(router["id"], "network:router_interface"):
+                if any(ip["subnet_id"] == sub["id"] for ip in p["fixed_ips"]):
+                    raise bad_request("router", f"Router already has a port on subnet {sub['id']}")
+            if not sub["gateway_ip"]:
+                raise bad_request("router", "Subnet for router interface must have a gateway IP")
+            for p in self.ports.values():
+                if any(ip["subnet_id"] == sub["id"] and ip["ip_address"] == sub["gateway_ip"] for ip in p["fixed_ips"]):
+                    raise CloudError(409, "IpAddressAlreadyAllocated",
+                                     f"IP address {sub['gateway_ip']} already allocated in subnet {sub['id']}")
+            port = self.add_port({"network_id": sub["network_id"], "device_owner": "network:router_interface",
+                                  "device_id": router["id"],
+                                  "fixed_ips": [{"subnet_id": sub["id"], "ip_address": sub["gateway_ip"]}]},
+                                 router["project_id"], bind_host=router["_l3_host"])
+        elif body.get("port_id"):
+            port = self.ports.get(body["port_id"])
+            if not port:
+                raise not_found("port", body["port_id"])
+            port["device_owner"], port["device_id"] = "network:router_interface", router["id"]
+            sub = self.subnets[port["fixed_ips"][0]["subnet_id"]]
+        else:
+            raise bad_request("router", "Either subnet_id or port_id must be specified")
+        self.stamp(router)
+        return {"id": router["id"], "tenant_id": router["project_id"], "project_id": router["project_id"],
+                "port_id": port["id"], "network_id": port["network_id"], "subnet_id": sub["id"],
+                "subnet_ids": [sub["id"]]}
+
+    def remove_router_interface(self, router: dict, body: dict) -> dict:
+        for p in self.router_ports(router["id"], "network:router_interface"):
+            if p["id"] == body.get("port_id") or any(ip["subnet_id"] == body.get("subnet_id") for ip in p["fixed_ips"]):
+                sub_id = p["fixed_ips"][0]["subnet_id"]
+                for fip in self.floatingips.values():
+                    port = self.ports.get(fip["port_id"] or "")
+                    if fip["router_id"] == router["id"] and port and any(
+                            ip["subnet_id"] == sub_id for ip in port["fixed_ips"]):
+                        raise CloudError(409, "RouterInterfaceInUseByFloatingIP",
+                                         f"Router interface for subnet {sub_id} on router {router['id']} cannot be "
+                                         "deleted, as it is required by one or more floating IPs.")
+                self.delete_port(p["id"])
+                return {"id": router["id"], "tenant_id": router["project_id"], "project_id": router["project_id"],
+                        "port_id": p["id"], "network_id": p["network_id"], "subnet_id": sub_id, "subnet_ids": [sub_id]}
+        raise CloudError(404, "RouterInterfaceNotFoundForSubnet",
+                         f"Router {router['id']} has no interface on subnet {body.get('subnet_id')}")
+
+    def delete_router(self, router: dict) -> None:
+        if self.router_ports(router["id"], "network:router_interface"):
+            raise CloudError(409, "RouterInUse", f"Router {router['id']} still has ports")
+        self.set_gateway(router, None)
+        del self.routers[router["id"]]
+
+    def router_for_fip(self, port: dict, ext_net_id: str) -> dict:
+        subnet_ids = [ip["subnet_id"] for ip in port["fixed_ips"]]
+        for sub_id in subnet_ids:
+            for router in self.routers.values():
+                has_if = any(any(ip["subnet_id"] == sub_id for ip in p["fixed_ips"])
+                             for p in self.router_ports(router["id"], "network:router_interface"))
+                has_gw = any(p["network_id"] == ext_net_id
+                             for p in self.router_ports(router["id"], "network:router_gateway"))
+                if has_if and has_gw:
+                    return router
+        raise CloudError(404, "ExternalGatewayForFloatingIPNotFound",
+                         f"External network {ext_net_id} is not reachable from subnet "
+                         f"{subnet_ids[0] if subnet_ids else ''}.  Therefore, cannot associate Port "
+                         f"{port['id']} with a Floating IP.")
+
+    def add_floatingip(self, body: dict, project_id: str) -> dict:
+        net = self.networks.get(body.get("floating_network_id"))
+        if not net:
+            raise not_found("network", str(body.get("floating_network_id")))
+        if not net["router:external"]:
+            raise bad_request("floatingip", f"Network {net['id']} is not a valid external network")
+        fip = {"id": self.new_id("fip"), "floating_network_id": net["id"], "router_id": None, "port_id": None,
+               "fixed_ip_address": None, "status": "DOWN", "project_id": project_id, "tenant_id": project_id,
+               "description": body.get("description", ""), "tags": [], "port_details": None,
+               "dns_domain": "", "dns_name": "", "qos_policy_id": None, "qos_network_policy_id": None,
+               "port_forwardings": []}
+        if body.get("port_id"):
+            self._associate(fip, body["port_id"], body.get("fixed_ip_address"))
+        sub = next((self.subnets[s] for s in net["subnets"]), None)
+        if sub is None:
+            raise CloudError(400, "BadRequest", f"Bad floatingip request: Network {net['id']} has no subnets.")
+        fip["floating_ip_address"] = self.allocate_ip(sub, body.get("floating_ip_address"))
+        self.stamp(fip)
+        self.floatingips[fip["id"]] = fip
+        return fip
+
+    def _associate(self, fip: dict, port_id: str, fixed_ip: str | None) -> None:
+        port = self.ports.get(port_id)
+        if not port:
+            raise not_found("port", port_id)
+        for other in self.floatingips.values():
+            if other["port_id"] == port_id and other["id"] != fip["id"]:
+                raise CloudError(409, "FloatingIPPortAlreadyAssociated",
+                                 f"Cannot associate floating IP {fip.get('floating_ip_address')} ({fip['id']}) with "
+                                 f"port {port_id} using fixed IP {fixed_ip or port['fixed_ips'][0]['ip_address']}, as "
+                                 f"that fixed IP already has a floating IP on external network "
+                                 f"{other['floating_network_id']}.")
+        router = self.router_for_fip(port, fip["floating_network_id"])
+        fip.update({"port_id": port_id, "router_id": router["id"], "status": "ACTIVE",
+                    "fixed_ip_address": fixed_ip or port["fixed_ips"][0]["ip_address"],
+                    "port_details": {"name": port["name"], "network_id": port["network_id"],
+                                     "mac_address": port["mac_address"], "admin_state_up": True,
+                                     "status": port["status"], "device_id": port["device_id"],
+                                     "device_owner": port["device_owner"]}})
+
+    def _disassociate(self, fip: dict) -> None:
+        fip.update({"port_id": None, "router_id": None, "fixed_ip_address": None, "status": "DOWN",
+                    "port_details": None})
+
+    def update_floatingip(self, fip: dict, body: dict) -> dict:
+        if "port_id" in body:
+            if body["port_id"]:
+                self._associate(fip, body["port_id"], body.get("fixed_ip_address"))
+            else:
+                self._disassociate(fip)
+        if "description" in body:
+            fip["description"] = body["description"]
+        return self.stamp(fip)
+
+    # --- agents -----------------------------------------------------------------------------
+    def agents(self) -> list[dict]:
+        out = []
+        for node in self.nodes.values():
+            for cname, (atype, binary, topic) in AGENT_KINDS.items():
+                c = node.containers.get(cname)
+                if not c:
+                    continue
+                aid = str(uuid.uuid5(self._ns, f"agent-{node.hostname}-{binary}"))
+                alive = c.status == "running"
+                beat = now() if alive else c.started_at + _dt.timedelta(seconds=3)
+                conf: dict = {}
+                if cname == OVS_AGENT:
+                    ini = node.agent_config()
+                    tunnel = [t.strip() for t in ini.get("agent", {}).get("tunnel_types", "").split(",") if t.strip()]
+                    conf = {"arp_responder_enabled": ini.get("agent", {}).get("arp_responder", "false") == "true",
+                            "baremetal_smartnic": False, "bridge_mappings": node.agent_mappings(),
+                            "datapath_type": ini.get("ovs", {}).get("datapath_type", "system"),
+                            "devices": sum(1 for p in self.ports.values() if p["binding:host_id"] == node.hostname
+                                           and p["binding:vif_type"] == "ovs"),
+                            "enable_distributed_routing": False, "extensions": [], "integration_bridge": "br-int",
+                            "l2_population": ini.get("agent", {}).get("l2_population", "false") == "true",
+                            "log_agent_heartbeats": False, "ovs_capabilities": {"datapath_types": ["netdev", "system"],
+                                                                                "iface_types": ["internal", "patch", "vxlan"]},
+                            "ovs_hybrid_plug": True, "resource_provider_bandwidths": {},
+                            "resource_provider_hypervisors": {}, "resource_provider_inventory_defaults": {
+                                "allocation_ratio": 1.0, "min_unit": 1, "step_size": 1, "reserved": 0},
+                            "tunnel_types": tunnel, "tunneling_ip": ini.get("ovs", {}).get("local_ip", node.address),
+                            "vhostuser_socket_dir": "/var/run/openvswitch"}
+                elif cname == "neutron_l3_agent":
+                    conf = {"agent_mode": "legacy", "ex_gw_ports": sum(1 for r in self.routers.values() if r["external_gateway_info"]),
+                            "floating_ips": sum(1 for f in self.floatingips.values() if f["port_id"]),
+                            "handle_internal_only_routers": True, "interface_driver": "openvswitch",
+                            "interfaces": len([p for p in self.ports.values() if p["device_owner"] == "network:router_interface"]),
+                            "routers": len(self.routers), "log_agent_heartbeats": False, "extensions": []}
+                elif cname == "neutron_dhcp_agent":
+                    conf = {"dhcp_driver": "neutron.agent.linux.dhcp.Dnsmasq", "dhcp_lease_duration": 86400,
+                            "log_agent_heartbeats": False, "networks": sum(1 for n in self.networks.values() if any(
+                                self.subnets[s]["enable_dhcp"] for s in n["subnets"])),
+                            "notifies_port_ready": True, "ports": sum(1 for p in self.ports.values() if p["device_owner"] == "network:dhcp"),
+                            "subnets": sum(1 for s in self.subnets.values() if s["enable_dhcp"])}
+                elif cname == "neutron_metadata_agent":
+                    conf = {"log_agent_heartbeats": False, "metadata_proxy_socket": "/var/lib/neutron/kolla/metadata_proxy",
+                            "nova_metadata_host": "192.168.35.10", "nova_metadata_port": 8775}
+                out.append({"id": aid, "agent_type": atype, "binary": binary, "topic": topic, "host": node.hostname,
+                            "admin_state_up": True, "alive": alive, "availability_zone": "nova" if cname in (
+                                "neutron_l3_agent", "neutron_dhcp_agent") else None,
+                            "created_at": c.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                            "started_at": c.started_at.strftime("%Y-%m-%d %H:%M:%S"),
+                            "heartbeat_timestamp": beat.strftime("%Y-%m-%d %H:%M:%S"),
+                            "configurations": conf, "description": None, "resources_synced": None,
+                            "resource_versions": {}})
+        return out
+
+    # --- nova -------------------------------------------------------------------------------
+    def compute_services(self) -> list[dict]:
+        out = []
+        ctl = self.controller()
+        for node in self.nodes.values():
+            for cname, binary in (("nova_scheduler", "nova-scheduler"), ("nova_conductor", "nova-conductor"),
+                                  ("nova_compute", "nova-compute")):
+                c = node.containers.get(cname)
+                if not c:
+                    continue
+                host = self.service_overrides.get(node.name, {}).get("host", node.hostname) \
+                    if cname == "nova_compute" else node.hostname
+                out.append({"id": str(uuid.uuid5(self._ns, f"svc-{host}-{binary}")), "binary": binary,
+                            "host": host, "zone": "nova" if cname == "nova_compute" else "internal",
+                            "status": "enabled", "state": "up" if c.status == "running" else "down",
+                            "updated_at": iso_us(now() if c.status == "running" else c.started_at),
+                            "disabled_reason": None, "forced_down": False})
+        del ctl
+        return out
+
+    def compute_hosts(self) -> list[str]:
+        return [s["host"] for s in self.compute_services() if s["binary"] == "nova-compute" and s["state"] == "up"]
+
+    def metadata_reachable(self, port: dict) -> bool:
+        """Kolla's dhcp agent forces metadata through qdhcp (needs a DHCP subnet); otherwise the
+        router's qr- REDIRECT. Either way haproxy ends at the metadata agent."""
+        net_nodes = self.nodes_in("network")
+        md_alive = any(n.agent_alive("neutron_metadata_agent") for n in net_nodes)
+        if not md_alive:
+            return False
+        for ip in port["fixed_ips"]:
+            sub = self.subnets[ip["subnet_id"]]
+            if sub["enable_dhcp"] and any(n.agent_alive("neutron_dhcp_agent") for n in net_nodes):
+                return True
+            if any(any(i["subnet_id"] == sub["id"] for i in p["fixed_ips"])
+                   for p in self.ports.values() if p["device_owner"] == "network:router_interface") and \
+                    any(n.agent_alive("neutron_l3_agent") for n in net_nodes):
+                return True
+        return False
+
+    def build_server(self, body: dict, project_id: str, user_id: str) -> dict:
+        image = self.find_image(body.get("imageRef"))
+        flavor = self.find_flavor(body.get("flavorRef"))
+        key_name = body.get("key_name")
+        if key_name and key_name not in self.keypairs:
+            raise CloudError(400, "badRequest", "Invalid key_name provided.")
+        nets = body.get("networks")
+        requested: list[str] = []
+        if isinstance(nets, list):
+            for item in nets:
+                if item.get("uuid"):
+                    if item["uuid"] not in self.networks:
+                        raise CloudError(400, "badRequest", f"Network {item['uuid']} could not be found.")
+                    requested.append(item["uuid"])
+                elif item.get("port"):
+                    requested.append("port:" + item["port"])
+        elif nets in (None, "auto"):
+            own = [n["id"] for n in self.networks.values() if not n["router:external"]]
+            if len(own) > 1:
+                raise CloudError(409, "conflictingRequest", "Multiple possible networks found, use a Network ID to be more specific.")
+            requested = own
+        sg_names = [sg.get("name") for sg in body.get("security_groups") or [{"name": "default"}]]
+        sid = self.new_id("server")
+        t = now()
+        server = {"id": sid, "name": body.get("name", ""), "status": "BUILD", "vm_state": "building",
+                  "task_state": "scheduling", "power_state": 0, "image": image, "flavor": flavor,
+                  "key_name": key_name, "user_data": body.get("user_data"), "project_id": project_id,
+                  "user_id": user_id, "created": t, "updated": t, "launched_at": None, "host": None,
+                  "node_name": None, "fault": None, "security_groups": sg_names, "requested": requested,
+                  "metadata": dict(body.get("metadata") or {}), "description": body.get("description"),
+                  "console": "", "metadata_ok": False, "key_injected": False, "password_auth": False,
+                  "instance_name": "instance-%08x" % (len(self.servers) + 1), "admin_pass": secrets.token_urlsafe(9)}
+        self.servers[sid] = server
+        self._run_build(server)
+        return server
+
+    def _run_build(self, server: dict) -> None:
+        sid = server["id"]
+        req = "req-" + str(uuid.uuid4())
+        action = {"action": "create", "instance_uuid": sid, "request_id": req, "user_id": server["user_id"],
+                  "project_id": server["project_id"], "start_time": iso_us(now()), "message": None,
+                  "updated_at": iso_us(now()), "events": []}
+        self.actions.setdefault(sid, []).append(action)
+        self._build_into(server, action)
+
+    def _event(self, action: dict, name: str, host: str | None, result: str, traceback: str | None) -> None:
+        t = iso_us(now())
+        host_id = hashlib.sha224((action["project_id"] + (host or "")).encode()).hexdigest() if host else ""
+        action["events"].append({"event": name, "start_time": t, "finish_time": t, "result": result,
+                                 "traceback": traceback, "host": host or "", "hostId": host_id,
+                                 "details": None})
+
+    def _build_into(self, server: dict, action: dict) -> None:
+        sid = server["id"]
+        hosts = self.compute_hosts()
+        ctl = self.controller()
+        if not hosts:
+            msg = "No valid host was found. "
+            tb = (f"Traceback (most recent call last):\n  File \"{NOVA_PY}/conductor/manager.py\", line 1654, in "
+                  "schedule_and_build_instances\n    host_lists = self._schedule_instances(context, request_specs[0],\n"
+                  f"  File \"{NOVA_PY}/conductor/manager.py\", line 942, in _schedule_instances\n"
+                  "    host_lists = self.query_client.select_destinations(\n"
+                  f"  File \"{NOVA_PY}/scheduler/manager.py\", line 244, in select_destinations\n"
+                  "    raise exception.NoValidHost(reason=\"\")\n"
+                  "nova.exception.NoValidHost: No valid host was found. \n")
+            self._event(action, "conductor_schedule_and_build_instances", ctl.hostname, "Error", tb)
+            ctl.append_log("/var/log/kolla/nova/nova-conductor.log",
+                           f"{log_stamp()} 21 WARNING nova.scheduler.utils [{action['request_id']} - - - - - -] "
+                           f"Failed to compute_task_build_instances: {msg}: nova.exception.NoValidHost: {msg}")
+            self._fail(server, action, msg, tb)
+            return
+        self._event(action, "conductor_schedule_and_build_instances", ctl.hostname, "Success", None)
+        compute_tbs = []
+        for attempt, host in enumerate(hosts[: self.max_attempts]):
+            if attempt:
+                self._event(action, "conductor_build_instances", ctl.hostname, "Success", None)
+            ports, failed = [], None
+            for net_ref in server["requested"]:
+                if net_ref.startswith("port:"):
+                    port = self.ports.get(net_ref[5:])
+                    if not port:
+                        continue
+                    port["device_id"], port["device_owner"] = sid, "compute:nova"
+                    self.bind_port(port, host)
+                else:
+                    port = self.add_port({"network_id": net_ref, "device_id": sid, "device_owner": "compute:nova",
+                                          "security_groups": self._sg_ids(server)}, server["project_id"])
+                    self.bind_port(port, host)
+                ports.append(port)
+                if port["binding:vif_type"] == "binding_failed" and failed is None:
+                    failed = port
+            node = next((n for n in self.nodes.values() if n.hostname == host), None)
+            if failed is None:
+                server.update({"status": "ACTIVE", "vm_state": "active", "task_state": None, "power_state": 1,
+                               "host": host, "node_name": host, "launched_at": now(), "updated": now()})
+                self._event(action, "compute__do_build_and_run_instance", host, "Success", None)
+                self._boot_guest(server, ports)
+                return
+            msg = f"Binding failed for port {failed['id']}, please check neutron logs for more information."
+            tb = _binding_traceback(failed["id"], sid)
+            compute_tbs.append(tb)
+            self._event(action, "compute__do_build_and_run_instance", host, "Error", tb)
+            if node:
+                log = "/var/log/kolla/nova/nova-compute.log"
+                node.append_log(log, f"{log_stamp()} 7 ERROR nova.compute.manager [{action['request_id']} - - - - - -] "
+                                f"[instance: {sid}] Instance failed network setup after 1 attempt(s): "
+                                f"nova.exception.PortBindingFailed: {msg}")
+                node.append_log(log, f"{log_stamp()} 7 ERROR nova.compute.manager [{action['request_id']} - - - - - -] "
+                                f"[instance: {sid}] Failed to build and run instance: nova.exception.PortBindingFailed: {msg}")
+            for p in ports:   # Nova's _cleanup_allocated_networks deletes the ports it created
+                self.delete_port(p["id"])
+        msg = f"Exceeded maximum number of retries. Exhausted all hosts available for retrying build failures for instance {sid}."
+        tb = (compute_tbs[-1] + "\nDuring handling of the above exception, another exception occurred:\n\n"
+              f"Traceback (most recent call last):\n  File \"{NOVA_PY}/conductor/manager.py\", line 703, in build_instances\n"
+              "    raise exception.MaxRetriesExceeded(reason=msg)\n"
+              f"nova.exception.MaxRetriesExceeded: {msg}\n")
+        ctl.append_log("/var/log/kolla/nova/nova-conductor.log",
+                       f"{log_stamp()} 21 WARNING nova.scheduler.utils [{action['request_id']} - - - - - -] "
+                       f"Failed to compute_task_build_instances: {msg}: nova.exception.MaxRetriesExceeded: {msg}")
+        self._event(action, "conductor_build_instances", ctl.hostname, "Error", tb)
+        self._fail(server, action, msg, tb)
+
+    def _sg_ids(self, server: dict) -> list[str]:
+        out = []
+        for name in server["security_groups"]:
+            for sg in self.security_groups.values():
+                if (sg["name"] == name or sg["id"] == name) and sg["project_id"] == server["project_id"]:
+                    out.append(sg["id"])
+        return out
+
+    def _fail(self, server: dict, action: dict, msg: str, tb: str) -> None:
+        server.update({"status": "ERROR", "vm_state": "error", "task_state": None, "power_state": 0,
+                       "host": None, "node_name": None, "updated": now(),
+                       "fault": {"code": 500, "created": iso(now()), "message": msg[:255], "details": tb}})
+        action["message"] = "Error"
+        action["updated_at"] = iso_us(now())
+
+    def server_ports(self, server_id: str) -> list[dict]:
+        return [p for p in self.ports.values() if p["device_id"] == server_id]
+
+    def _boot_guest(self, server: dict, ports: list[dict]) -> None:
+        port = ports[0] if ports else None
+        md = bool(port) and self.metadata_reachable(port)
+        ud = server.get("user_data") or ""
+        try:
+            import base64
+            ud_text = base64.b64decode(ud).decode("utf-8", "replace") if ud else ""
+        except ValueError:
+            ud_text = ""
+        server["metadata_ok"] = md
+        server["key_injected"] = md and bool(server["key_name"])
+        server["password_auth"] = md and "ssh_pwauth: true" in ud_text.replace("True", "true")
+        server["console"] = _console_log(server, port, md, self.keypairs.get(server["key_name"] or ""),
+                                         self.image_login_user(server["image"]))
+
+    def image_login_user(self, image: dict) -> str:
+        return image.get("os_admin_user") or image.get("_login_user") or "cloud-user"
+
+    def rebuild_server(self, server: dict, body: dict) -> None:
+        if body.get("imageRef"):
+            server["image"] = self.find_image(body["imageRef"])
+        if "key_name" in body:
+            server["key_name"] = body["key_name"]
+        for p in self.server_ports(server["id"]):
+            self.delete_port(p["id"])
+        server.update({"status": "BUILD", "fault": None})
+        req = "req-" + str(uuid.uuid4())
+        action = {"action": "rebuild", "instance_uuid": server["id"], "request_id": req, "user_id": server["user_id"],
+                  "project_id": server["project_id"], "start_time": iso_us(now()), "message": None,
+                  "updated_at": iso_us(now()), "events": []}
+        self.actions.setdefault(server["id"], []).append(action)
+        self._build_into(server, action)
+
+    def delete_server(self, server: dict) -> None:
+        for p in self.server_ports(server["id"]):
+            self.delete_port(p["id"])
+        del self.servers[server["id"]]
+
+    def find_image(self, ref) -> dict:
+        for img in self.images.values():
+            if img["id"] == ref or img["name"] == ref:
+                return img
+        raise CloudError(400, "badRequest", f"Image {ref} could not be found.")
+
+    def find_flavor(self, ref) -> dict:
+        for fl in self.flavors.values():
+            if fl["id"] == str(ref) or fl["name"] == ref:
+                return fl
+        raise CloudError(400, "badRequest", f"Flavor {ref} could not be found.")
+
+    # --- reachability from the deploy host (the operator's LAN) --------------------------------
+    def reach(self, address: str, protocol: str, port: int | None, source: str) -> tuple[bool, str]:
+        """Can ``source`` on the external LAN reach ``address`` (tcp/port or icmp)? Returns
+        (ok, why) where why is one of: ok, no-such-address, router-down, server-not-active,
+        sg-blocked, no-route."""
+        target_port, via_fip = None, None
+        for fip in self.floatingips.values():
+            if fip["floating_ip_address"] == address:
+                via_fip = fip
+                target_port = self.ports.get(fip["port_id"] or "")
+                break
+        if via_fip is None:
+            for p in self.ports.values():
+                net = self.networks.get(p["network_id"], {})
+                if net.get("router:external") and any(ip["ip_address"] == address for ip in p["fixed_ips"]):
+                    target_port = p
+                    break
+        if target_port is None:
+            return False, "no-such-address"
+        if target_port["device_owner"].startswith("network:router"):
+            return (protocol == "icmp"), "ok" if protocol == "icmp" else "sg-blocked"
+        if via_fip is not None:
+            router = self.routers.get(via_fip["router_id"] or "")
+            if not router or not router["external_gateway_info"]:
+                return False, "no-route"
+            if not any(n.agent_alive("neutron_l3_agent") for n in self.nodes_in("network")):
+                return False, "router-down"
+        if target_port["binding:vif_type"] != "ovs":
+            return False, "no-route"
+        server = self.servers.get(target_port["device_id"])
+        if not server or server["status"] != "ACTIVE":
+            return False, "server-not-active"
+        if not self.sg_allows(target_port, protocol, port, source):
+            return False, "sg-blocked"
+        return True, "ok"
+
+    def sg_allows(self, port: dict, protocol: str, dport: int | None, source: str) -> bool:
+        if not port.get("port_security_enabled", True):
+            return True
+        src = ipaddress.ip_address(source)
+        for sg_id in port["security_groups"]:
+            for r in self.sg_rules.values():
+                if r["security_group_id"] != sg_id or r["direction"] != "ingress" or r["ethertype"] != "IPv4":
+                    continue
+                if r["remote_group_id"]:
+                    continue  # the operator's host is not a member of any group
+                if r["remote_ip_prefix"] and src not in ipaddress.ip_network(r["remote_ip_prefix"], strict=False):
+                    continue
+                proto = r["protocol"]
+                if proto not in (None, "any", protocol, {"icmp": "1", "tcp": "6"}.get(protocol)):
+                    continue
+                if protocol == "tcp" and r["port_range_min"] is not None:
+                    if not (r["port_range_min"] <= (dport or 0) <= r["port_range_max"]):
+                        continue
+                return True
+        return False
+
+
+AGENT_KINDS = {
+    OVS_AGENT: ("Open vSwitch agent", "neutron-openvswitch-agent", "N/A"),
+    "neutron_l3_agent": ("L3 agent", "neutron-l3-agent", "l3_agent"),
+    "neutron_dhcp_agent": ("DHCP agent", "neutron-dhcp-agent", "dhcp_agent"),
+    "neutron_metadata_agent": ("Metadata agent", "neutron-metadata-agent", "N/A"),
+}
+
+
+def _binding_traceback(port_id: str, instance_id: str) -> str:
+    msg = f"Binding failed for port {port_id}, please check neutron logs for more information."
+    return (
+        "Traceback (most recent call last):\n"
+        f"  File \"{NOVA_PY}/compute/manager.py\", line 2615, in _build_and_run_instance\n"
+        "    self.driver.spawn(context, instance, image_meta,\n"
+        f"  File \"{NOVA_PY}/virt/libvirt/driver.py\", line 4490, in spawn\n"
+        "    xml = self._get_guest_xml(context, instance, network_info,\n"
+        f"  File \"{NOVA_PY}/virt/libvirt/driver.py\", line 7575, in _get_guest_xml\n"
+        "    network_info_str = str(network_info)\n"
+        f"  File \"{NOVA_PY}/network/model.py\", line 620, in __str__\n"
+        "    return self._sync_wrapper(fn, *args, **kwargs)\n"
+        f"  File \"{NOVA_PY}/network/model.py\", line 603, in _sync_wrapper\n"
+        "    self.wait()\n"
+        f"  File \"{NOVA_PY}/network/model.py\", line 635, in wait\n"
+        "    self[:] = self._gt.wait()\n"
+        f"  File \"{NOVA_PY}/compute/manager.py\", line 2037, in _allocate_network_async\n"
+        "    raise e\n"
+        f"  File \"{NOVA_PY}/network/neutron.py\", line 1246, in allocate_for_instance\n"
+        "    created_port_ids = self._update_ports_for_instance(\n"
+        f"  File \"{NOVA_PY}/network/neutron.py\", line 1382, in _update_ports_for_instance\n"
+        "    updated_port = self._update_port(\n"
+        f"  File \"{NOVA_PY}/network/neutron.py\", line 593, in _update_port\n"
+        "    _ensure_no_port_binding_failure(port)\n"
+        f"  File \"{NOVA_PY}/network/neutron.py\", line 296, in _ensure_no_port_binding_failure\n"
+        "    raise exception.PortBindingFailed(port_id=port['id'])\n"
+        f"nova.exception.PortBindingFailed: {msg}\n\n"
+        "During handling of the above exception, another exception occurred:\n\n"
+        "Traceback (most recent call last):\n"
+        f"  File \"{NOVA_PY}/compute/manager.py\", line 2438, in _do_build_and_run_instance\n"
+        "    self._build_and_run_instance(context, instance, image,\n"
+        f"  File \"{NOVA_PY}/compute/manager.py\", line 2715, in _build_and_run_instance\n"
+        "    raise exception.RescheduledException(\n"
+        f"nova.exception.RescheduledException: Build of instance {instance_id} was re-scheduled: {msg}\n")
+
+
+def _console_log(server: dict, port: dict | None, md_ok: bool, keypair: dict | None, login: str) -> str:
+    t = now()
+    day = t.strftime("%a, %d %b %Y %H:%M:%S +0000")
+    ip = port["fixed_ips"][0]["ip_address"] if port else ""
+    mac = port["mac_address"] if port else ""
+    lines = [
+        "[    0.000000] Linux version 5.14.0-503.14.1.el9_5.x86_64 (mockbuild@iad1-prod-build001.bld.equ.rockylinux.org) "
+        "(gcc (GCC) 11.5.0 20240719 (Red Hat 11.5.0-2), GNU ld version 2.35.2-54.el9) #1 SMP PREEMPT_DYNAMIC",
+        "[    0.000000] Command line: BOOT_IMAGE=(hd0,gpt3)/vmlinuz-5.14.0-503.14.1.el9_5.x86_64 root=UUID=5c4e3a1b "
+        "console=ttyS0,115200n8 no_timer_check net.ifnames=0 crashkernel=1G-4G:192M,4G-64G:256M,64G-:512M",
+        "[  OK  ] Started Initial cloud-init job (pre-networking).",
+        f"[    7.912345] cloud-init[712]: Cloud-init v. 23.4-19.el9 running 'init' at {day}. Up 7.85 seconds.",
+        "[    7.931021] cloud-init[712]: ci-info: ++++++++++++++++++++++++++++++++++++++Net device info+++++++++++++++++++++++++++++++++++++++",
+        "[    7.931544] cloud-init[712]: ci-info: +--------+------+-----------------------------+---------------+--------+-------------------+",
+        "[    7.932001] cloud-init[712]: ci-info: | Device |  Up  |           Address           |      Mask     | Scope  |     Hw-Address    |",
+        "[    7.932401] cloud-init[712]: ci-info: +--------+------+-----------------------------+---------------+--------+-------------------+",
+        f"[    7.932810] cloud-init[712]: ci-info: |  eth0  | True | {ip:<27} | 255.255.255.0 | global | {mac} |",
+        "[    7.933204] cloud-init[712]: ci-info: +--------+------+-----------------------------+---------------+--------+-------------------+",
+    ]
+    if md_ok:
+        lines += [
+            "[    8.104512] cloud-init[712]: 2025-01-01 00:00:08,104 - DataSourceOpenStack.py[DEBUG]: "
+            "Using metadata source: 'http://169.254.169.254'",
+        ]
+        if keypair:
+            lines += [
+                f"[   10.301122] cloud-init[890]: ci-info: +++++++++++++++++++++Authorized keys from /home/{login}/.ssh/authorized_keys for user {login}++++++++++++++++++++++",
+                "[   10.301700] cloud-init[890]: ci-info: +-------------+-------------------------------------------------+---------+-------------+",
+                "[   10.302011] cloud-init[890]: ci-info: |   Keytype   |                Fingerprint (sha256)             | Options |   Comment   |",
+                f"[   10.302400] cloud-init[890]: ci-info: | ssh-ed25519 | {keypair['fingerprint']:<47} |    -    | {keypair['name']:<11} |",
+            ]
+        else:
+            lines.append(f"[   10.301122] cloud-init[890]: ci-info: no authorized SSH keys fingerprints found for user {login}.")
+        lines += [
+            "<14>Jan  1 00:00:11 cloud-init: #############################################################",
+            "<14>Jan  1 00:00:11 cloud-init: -----BEGIN SSH HOST KEY FINGERPRINTS-----",
+            "<14>Jan  1 00:00:11 cloud-init: 256 SHA256:pX3c1mYpA0kU8jZ2wq0l7o5xS2oQd3k0b3Vb0iH1yqA root@"
+            f"{server['name']} (ED25519)",
+            "<14>Jan  1 00:00:11 cloud-init: -----END SSH HOST KEY FINGERPRINTS-----",
+            "<14>Jan  1 00:00:11 cloud-init: #############################################################",
+            f"[   12.502337] cloud-init[905]: Cloud-init v. 23.4-19.el9 finished at {day}. "
+            "Datasource DataSourceOpenStackLocal [net,ver=2].  Up 12.49 seconds",
+        ]
+    else:
+        for i, elapsed in enumerate((0, 1, 3, 7, 15, 31, 63)):
+            lines.append(f"[   {8 + elapsed:>3}.1{i}2345] cloud-init[712]: 2025-01-01 00:00:{8 + elapsed % 50:02d},1{i}2 - "
+                         "url_helper.py[WARNING]: Calling 'http://169.254.169.254/openstack' failed "
+                         f"[{elapsed}/120s]: request error [HTTPConnectionPool(host='169.254.169.254', port=80): "
+                         "Max retries exceeded with url: /openstack (Caused by ConnectTimeoutError(<urllib3.connection."
+                         "HTTPConnection object at 0x7f3b2c1d5e50>, 'Connection to 169.254.169.254 timed out. "
+                         "(connect timeout=50.0)'))]")
+        lines += [
+            "[  128.402211] cloud-init[712]: 2025-01-01 00:02:08,402 - DataSourceEc2.py[CRITICAL]: Giving up on md from "
+            "['http://169.254.169.254/2009-04-04/meta-data/instance-id'] after 120 seconds",
+            f"[  130.100101] cloud-init[890]: ci-info: no authorized SSH keys fingerprints found for user {login}.",
+            f"[  131.502337] cloud-init[905]: Cloud-init v. 23.4-19.el9 finished at {day}. Datasource DataSourceNone.  Up 131.49 seconds",
+            "[  131.502900] cloud-init[905]: 2025-01-01 00:02:11,502 - cc_final_message.py[WARNING]: Used fallback datasource",
+        ]
+    lines += ["", f"Rocky Linux 9.5 (Blue Onyx)", "Kernel 5.14.0-503.14.1.el9_5.x86_64 on an x86_64", "",
+              f"{server['name']} login: "]
+    return "\n".join(lines) + "\n"

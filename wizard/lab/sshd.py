@@ -1,0 +1,289 @@
+"""One paramiko SSH server per lab node on 127.0.0.1: public-key auth with the lab's client key,
+exec requests answered by the node's command set (shell.py), and SFTP on the node's files."""
+from __future__ import annotations
+
+import io
+import os
+import posixpath
+import socket
+import stat as _stat
+import threading
+import time
+
+import paramiko
+from paramiko import SFTPAttributes, SFTPHandle, SFTPServer, SFTPServerInterface
+from paramiko.sftp import SFTP_FAILURE, SFTP_NO_SUCH_FILE, SFTP_OK, SFTP_PERMISSION_DENIED
+
+from .lab_keys import new_host_key
+from .shell import run_command
+
+
+class _NodeServer(paramiko.ServerInterface):
+    def __init__(self, fleet: "SSHFleet", node_name: str):
+        self.fleet = fleet
+        self.node_name = node_name
+        self.exec_event = threading.Event()
+        self.command: bytes | None = None
+
+    def get_allowed_auths(self, username):
+        return "publickey"
+
+    def check_auth_publickey(self, username, key):
+        if key.get_name() == self.fleet.client_key.get_name() and key.asbytes() == self.fleet.client_key.asbytes():
+            return paramiko.AUTH_SUCCESSFUL
+        return paramiko.AUTH_FAILED
+
+    def check_auth_password(self, username, password):
+        return paramiko.AUTH_FAILED
+
+    def check_channel_request(self, kind, chanid):
+        return paramiko.OPEN_SUCCEEDED if kind == "session" else paramiko.OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
+
+    def check_channel_exec_request(self, channel, command):
+        threading.Thread(target=self.fleet.run_exec, args=(self.node_name, channel, command), daemon=True).start()
+        return True
+
+    def check_channel_pty_request(self, *args):
+        return True
+
+    def check_channel_env_request(self, channel, name, value):
+        return True
+
+    def check_channel_shell_request(self, channel):
+        threading.Thread(target=self.fleet.run_shell, args=(self.node_name, channel), daemon=True).start()
+        return True
+
+
+class SSHFleet:
+    def __init__(self, state, client_public: str):
+        self.state = state
+        kind, blob = client_public.split()[:2]
+        self.client_key = paramiko.PKey.from_type_string(kind, __import__("base64").b64decode(blob))
+        self.host_keys: dict[str, paramiko.PKey] = {}
+        self.sockets: dict[str, socket.socket] = {}
+        self.ports: dict[str, int] = {}
+        self.threads: list[threading.Thread] = []
+        self.transports: list[paramiko.Transport] = []
+        self._stop = threading.Event()
+
+    def host_public(self, name: str) -> str:
+        k = self.host_keys[name]
+        return f"{k.get_name()} {k.get_base64()}"
+
+    def start(self) -> None:
+        for name in self.state.nodes:
+            self.host_keys[name] = new_host_key()
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.bind(("127.0.0.1", 0))
+            sock.listen(16)
+            sock.settimeout(0.2)
+            self.sockets[name] = sock
+            self.ports[name] = sock.getsockname()[1]
+            t = threading.Thread(target=self._accept_loop, args=(name, sock), name=f"kolla-lab-ssh-{name}", daemon=True)
+            t.start()
+            self.threads.append(t)
+
+    def stop(self) -> None:
+        self._stop.set()
+        for t in self.threads:
+            t.join(timeout=1)
+        for s in self.sockets.values():
+            s.close()
+        for tr in list(self.transports):
+            try:
+                tr.close()
+            except Exception:  # noqa: BLE001 - closing a dead transport
+                pass
+
+    def _accept_loop(self, name: str, sock: socket.socket) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = sock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            conn.settimeout(None)
+            threading.Thread(target=self._serve, args=(name, conn), daemon=True).start()
+
+    def _serve(self, name: str, conn: socket.socket) -> None:
+        transport = paramiko.Transport(conn)
+        self.transports.append(transport)
+        transport.add_server_key(self.host_keys[name])
+        transport.set_subsystem_handler("sftp", SFTPServer, sftp_si=NodeSFTP, node=self.state.nodes[name],
+                                        lock=self.state.cloud.lock)
+        try:
+            transport.start_server(server=_NodeServer(self, name))
+        except (paramiko.SSHException, EOFError, OSError):
+            return
+        while transport.is_active() and not self._stop.is_set():
+            transport.accept(0.5)
+        try:
+            transport.close()
+        finally:
+            if transport in self.transports:
+                self.transports.remove(transport)
+
+    def run_exec(self, name: str, channel, command: bytes) -> None:
+        try:
+            text = command.decode("utf-8", "replace")
+            with self.state.cloud.lock:
+                out, err, code = run_command(self.state, self.state.nodes[name], text)
+            if out:
+                channel.sendall(out.encode())
+            if err:
+                channel.sendall_stderr(err.encode())
+            channel.send_exit_status(code)
+        except OSError:
+            pass
+        finally:
+            try:
+                channel.shutdown_write()
+                time.sleep(0.01)
+                channel.close()
+            except (OSError, EOFError):
+                pass
+
+    def run_shell(self, name: str, channel) -> None:
+        """A minimal interactive shell: one command per line, same command set as exec."""
+        node = self.state.nodes[name]
+        prompt = f"[{node.ssh_user}@{node.hostname} ~]$ "
+        buf = b""
+        try:
+            channel.sendall(prompt.encode())
+            while True:
+                data = channel.recv(1024)
+                if not data:
+                    break
+                buf += data
+                while b"\n" in buf or b"\r" in buf:
+                    line, _, buf = buf.replace(b"\r\n", b"\n").replace(b"\r", b"\n").partition(b"\n")
+                    cmd = line.decode("utf-8", "replace").strip()
+                    if cmd in ("exit", "logout"):
+                        channel.send_exit_status(0)
+                        channel.close()
+                        return
+                    if cmd:
+                        with self.state.cloud.lock:
+                            out, err, _ = run_command(self.state, node, cmd)
+                        channel.sendall((out + err).replace("\n", "\r\n").encode())
+                    channel.sendall(prompt.encode())
+        except (OSError, EOFError):
+            pass
+
+
+class _Handle(SFTPHandle):
+    def __init__(self, node, path: str, writable: bool, lock, initial: bytes):
+        super().__init__()
+        self.node, self.path, self.writable, self.lock = node, path, writable, lock
+        self.buf = io.BytesIO(initial)
+
+    def read(self, offset, length):
+        return self.buf.getvalue()[offset:offset + length]
+
+    def write(self, offset, data):
+        if not self.writable:
+            return SFTP_PERMISSION_DENIED
+        self.buf.seek(offset)
+        self.buf.write(data)
+        return SFTP_OK
+
+    def stat(self):
+        return _attrs(self.node, self.path, len(self.buf.getvalue()))
+
+    def close(self):
+        if self.writable:
+            with self.lock:
+                self.node.write(self.path, self.buf.getvalue().decode("utf-8", "replace"))
+        return SFTP_OK
+
+
+def _attrs(node, path: str, size: int | None = None) -> SFTPAttributes:
+    a = SFTPAttributes()
+    a.filename = posixpath.basename(path) or "/"
+    a.st_uid = a.st_gid = 0
+    a.st_atime = a.st_mtime = int(time.time())
+    if node.is_dir(path):
+        a.st_mode = _stat.S_IFDIR | 0o755
+        a.st_size = 4096
+    else:
+        a.st_mode = _stat.S_IFREG | (0o600 if "passwords" in path else 0o644)
+        a.st_size = size if size is not None else len((node.read(path) or "").encode())
+    return a
+
+
+class NodeSFTP(SFTPServerInterface):
+    def __init__(self, server, *args, node=None, lock=None, **kwargs):
+        super().__init__(server, *args, **kwargs)
+        self.node = node
+        self.lock = lock
+        self.home = f"/home/{node.ssh_user}"
+
+    def _abs(self, path: str) -> str:
+        path = path or "."
+        if not path.startswith("/"):
+            path = posixpath.join(self.home, path)
+        return posixpath.normpath(path)
+
+    def canonicalize(self, path):
+        return self._abs(path)
+
+    def list_folder(self, path):
+        p = self._abs(path)
+        names = self.node.listdir(p)
+        if names is None:
+            return SFTP_NO_SUCH_FILE
+        return [_attrs(self.node, posixpath.join(p, n)) for n in names]
+
+    def stat(self, path):
+        p = self._abs(path)
+        if self.node.read(p) is None and not self.node.is_dir(p):
+            return SFTP_NO_SUCH_FILE
+        return _attrs(self.node, p)
+
+    lstat = stat
+
+    def open(self, path, flags, attr):
+        p = self._abs(path)
+        writable = bool(flags & (os.O_WRONLY | os.O_RDWR))
+        existing = self.node.read(p)
+        if existing is None and not (flags & os.O_CREAT):
+            return SFTP_NO_SUCH_FILE
+        if self.node.is_dir(p):
+            return SFTP_FAILURE
+        if writable and not self.node.is_dir(posixpath.dirname(p)):
+            return SFTP_NO_SUCH_FILE
+        initial = b"" if (flags & os.O_TRUNC or existing is None) else existing.encode()
+        h = _Handle(self.node, p, writable, self.lock, initial)
+        if flags & os.O_APPEND:
+            h.buf.seek(0, io.SEEK_END)
+        return h
+
+    def remove(self, path):
+        p = self._abs(path)
+        with self.lock:
+            if self.node.files.pop(p, None) is None:
+                return SFTP_NO_SUCH_FILE
+        return SFTP_OK
+
+    def rename(self, oldpath, newpath):
+        o, n = self._abs(oldpath), self._abs(newpath)
+        with self.lock:
+            text = self.node.files.pop(o, None)
+            if text is None:
+                return SFTP_NO_SUCH_FILE
+            self.node.write(n, text)
+        return SFTP_OK
+
+    posix_rename = rename
+
+    def mkdir(self, path, attr):
+        self.node.mkdir(self._abs(path))
+        return SFTP_OK
+
+    def rmdir(self, path):
+        self.node.dirs.discard(self._abs(path))
+        return SFTP_OK
+
+    def chattr(self, path, attr):
+        return SFTP_OK
