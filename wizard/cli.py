@@ -148,6 +148,8 @@ def cmd_diagnose(args: argparse.Namespace, out: Callable[[str], None]) -> int:
             settings = settings_for_lab(lab, args)
         else:
             settings = settings_from_args(args)
+            from .cloud import check_clouds_files
+            check_clouds_files()  # a broken clouds.yaml is a configuration error: exit 2, one line
         ctx = Context(settings)
         trees = ALL_TREES if args.symptom == "all" else [args.symptom]
         report, engine = run_diagnosis(ctx, trees)

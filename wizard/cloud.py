@@ -208,6 +208,7 @@ def connect_from_config(cloud: str | None, *, api_timeout: float = 20.0) -> Clou
         import openstack.config
         from openstack import exceptions as sdk
 
+        check_clouds_files()
         try:
             region = openstack.config.OpenStackConfig().get_one(cloud=cloud, api_timeout=api_timeout)
         except sdk.ConfigException as exc:
@@ -217,3 +218,55 @@ def connect_from_config(cloud: str | None, *, api_timeout: float = 20.0) -> Clou
         return openstack.connection.Connection(config=region)
 
     return CloudReader(connect, name=cloud or "")
+
+
+def clouds_files() -> list[str]:
+    """The clouds.yaml / secure.yaml files openstacksdk would read, in its own order."""
+    import os
+
+    from openstack.config import loader
+
+    files = []
+    for env, defaults in (("OS_CLIENT_CONFIG_FILE", loader.CONFIG_FILES), ("OS_CLIENT_SECURE_FILE", loader.SECURE_FILES)):
+        chosen = os.environ.get(env)
+        candidates = [chosen] if chosen else list(defaults)
+        for path in candidates:
+            if path and os.path.exists(path):
+                files.append(path)
+                break
+    return files
+
+
+def check_clouds_files() -> None:
+    """openstacksdk silently skips a clouds.yaml it cannot parse and then says the cloud is
+    missing; read it ourselves first so a broken file gets a file:line answer. Passwords found
+    there are registered with the redaction pass."""
+    from . import redact, yamlpos
+    from .errors import ConfigError
+
+    for path in clouds_files():
+        try:
+            with open(path, "rb") as fh:
+                raw = fh.read(5_000_001)
+        except OSError as exc:
+            raise CloudError(f"{path}: cannot read it ({exc.strerror})") from None
+        if len(raw) > 5_000_000:
+            raise CloudError(f"{path}: larger than 5 MB; this is not a clouds.yaml")
+        try:
+            data = yamlpos.load(raw.decode("utf-8"), path)
+        except UnicodeDecodeError:
+            raise CloudError(f"{path}: not UTF-8 text; is this really clouds.yaml?") from None
+        except ConfigError as exc:
+            raise CloudError(exc.one_line()) from None
+        if data is None:
+            continue
+        if not isinstance(data, dict) or not isinstance(data.get("clouds", {}), dict):
+            line = getattr(data, "line_of", lambda k: 1)("clouds") if isinstance(data, dict) else 1
+            raise CloudError(f"{path}:{line}: 'clouds' must be a mapping of cloud names to settings")
+        for name, entry in (data.get("clouds") or {}).items():
+            if not isinstance(entry, dict):
+                raise CloudError(f"{path}:{data['clouds'].line_of(str(name))}: cloud {name!r} must be a mapping")
+            auth = entry.get("auth") or {}
+            if isinstance(auth, dict):
+                for key in ("password", "token", "application_credential_secret"):
+                    redact.register_secret(auth.get(key))

@@ -1,0 +1,78 @@
+"""The CLI's contract: help, exit codes, one-line errors without tracebacks."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(*args, env=None, cwd=None):
+    import os
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, "-m", "wizard", *args], capture_output=True, text=True,
+                          timeout=120, cwd=cwd or ROOT, env=full_env)
+
+
+def test_help_lists_commands():
+    result = run("--help")
+    assert result.returncode == 0
+    for word in ("diagnose", "lab", "playbooks", "--demo", "--os-cloud", "--inventory", "--kolla-config-dir"):
+        assert word in result.stdout
+
+
+def test_diagnose_help_lists_symptoms_and_formats():
+    result = run("diagnose", "--help")
+    assert result.returncode == 0
+    for word in ("max-retries", "fip-404", "ssh-refused", "--format", "--output", "--server", "--apply", "--dry-run"):
+        assert word in result.stdout
+
+
+def test_usage_error_exits_2():
+    result = run("diagnose", "--symptom", "nonsense")
+    assert result.returncode == 2
+    assert "invalid choice" in result.stderr
+
+
+def test_shipped_playbooks_check_ok():
+    result = run("playbooks", "check")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("ok  ") >= 4
+
+
+def test_broken_playbook_check_exits_2_with_file_line(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("id: x\ntitle: X\nsymptom: s\nstart: a\nsteps:\n  a:\n    title: A\n    why: w\n    probe: no_such_probe\n"
+                   "    branches: {}\nfindings: {}\n", encoding="utf-8")
+    result = run("playbooks", "check", str(bad))
+    assert result.returncode == 2
+    assert f"ERR {bad}:9: step a: unknown probe 'no_such_probe'" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_broken_clouds_yaml_is_one_line_exit_2(tmp_path):
+    clouds = tmp_path / "clouds.yaml"
+    clouds.write_text("clouds:\n  mine:\n    auth: [\n", encoding="utf-8")
+    result = run("diagnose", "--os-cloud", "mine", "--symptom", "fip-404",
+                 env={"OS_CLIENT_CONFIG_FILE": str(clouds)}, cwd=tmp_path)
+    assert result.returncode == 2
+    lines = [l for l in result.stderr.splitlines() if l.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"kolla-wizard: {clouds}:4: YAML syntax error")
+    assert "Traceback" not in result.stderr
+
+
+def test_clouds_yaml_of_wrong_type(tmp_path):
+    clouds = tmp_path / "clouds.yaml"
+    clouds.write_text("clouds:\n  - one\n  - two\n", encoding="utf-8")
+    result = run("diagnose", "--os-cloud", "one", env={"OS_CLIENT_CONFIG_FILE": str(clouds)}, cwd=tmp_path)
+    assert result.returncode == 2
+    assert f"{clouds}:1: 'clouds' must be a mapping" in result.stderr
+
+
+def test_answer_needs_step_equals_outcome():
+    result = run("diagnose", "--answer", "nonsense", "--symptom", "fip-404")
+    assert result.returncode == 2
+    assert "expected STEP=OUTCOME" in result.stderr
