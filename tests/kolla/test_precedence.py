@@ -45,7 +45,7 @@ def test_compute_vars_lose_to_kolla_group_vars_all():
     loser = resolution.sources[0]
     assert (loser.label, loser.place, loser.won) == ("[compute:vars]", "/etc/kolla/multinode:12", False)
     why = resolution.explain()
-    assert "Kolla default" in why and "[compute:vars] at /etc/kolla/multinode:12 ('yes') loses to it" in why
+    assert "Kolla's default at kolla-ansible 2024.2 ansible/group_vars/all.yml" in why and "[compute:vars] at /etc/kolla/multinode:12 ('yes') loses to it" in why
     assert model.resolve("neutron_external_interface", "compute01").value == "eth1"
 
 
