@@ -1,0 +1,359 @@
+"""Probes for "SSH to the instance is refused / times out / permission denied": the server's
+state, its address, reachability from the deploy host, the security groups for TCP 22 and ICMP
+from the operator's address, the key pair, what cloud-init logged about metadata, and the
+image's login user."""
+from __future__ import annotations
+
+import base64
+import ipaddress
+import re
+from typing import Any, Mapping
+
+from ..errors import WizardError
+from ..evidence import Evidence, ProbeUnavailable
+from . import _neutron as nx
+from .cloud_network import _target_server, server_port_view, subnet_fact
+from .registry import probe
+
+# kolla-facts §7.2 (cloud-init url_helper / DataSource* messages).
+MD_FAILED = re.compile(r"Calling '(http://(?:169\.254\.169\.254|\[fe80::a9fe:a9fe[^\]]*\])[^']*)' failed "
+                       r"\[(\d+)/([^\]]+)\]: (.*)")
+MD_GAVE_UP = re.compile(r"Giving up on (?:OpenStack )?md from")
+MD_SOURCE = re.compile(r"Using metadata source: '([^']*)'")
+KEYS_FOR_USER = re.compile(r"Authorized keys from \S+ for user (\S+?)\+*$")
+NO_KEYS_FOR_USER = re.compile(r"no authorized SSH keys fingerprints found for user (\S+?)\.?$")
+DATASOURCE_NONE = re.compile(r"Datasource DataSourceNone")
+
+# Default login users of common cloud images (os_distro values per the Glance "common image
+# properties" list, and the images' own cloud.cfg).
+DISTRO_USERS = {
+    "rocky": "rocky", "centos": "cloud-user", "rhel": "cloud-user", "almalinux": "almalinux",
+    "ubuntu": "ubuntu", "debian": "debian", "fedora": "fedora", "cirros": "cirros",
+    "opensuse": "opensuse", "sles": "sles", "arch": "arch",
+}
+
+
+def operator_address(ctx: Any) -> tuple[str | None, str]:
+    """Where the operator connects from: --operator-ip, else the deploy host's first IPv4
+    (``hostname -I``). Returns (address or None, how it was found)."""
+    cached = ctx.facts.get("operator_ip")
+    if cached:
+        return cached, ctx.facts.get("operator_ip_source", "")
+    setting = getattr(ctx.settings, "operator_ip", None)
+    if setting:
+        ctx.facts["operator_ip"], ctx.facts["operator_ip_source"] = setting, "--operator-ip"
+        return setting, "--operator-ip"
+    try:
+        result = ctx.deploy.run(["hostname", "-I"], timeout=10)
+    except (WizardError, ProbeUnavailable, OSError):
+        return None, "unknown (the deploy host could not be asked; pass --operator-ip)"
+    for word in result.stdout.split():
+        try:
+            ip = ipaddress.ip_address(word)
+        except ValueError:
+            continue
+        if ip.version == 4 and not ip.is_loopback:
+            how = f"the deploy host's address (hostname -I on {getattr(ctx.deploy, 'name', 'deploy')})"
+            ctx.facts["operator_ip"], ctx.facts["operator_ip_source"] = str(ip), how
+            return str(ip), how
+    return None, "unknown (hostname -I gave no IPv4 address; pass --operator-ip)"
+
+
+@probe("ssh_target", outcomes=("active", "not-active", "no-server"),
+       summary="Pick the instance you SSH to and read its status", requires="cloud")
+def ssh_target(ctx: Any, args: Mapping[str, Any], emit) -> Evidence:
+    sources = ["GET /servers/detail"]
+    chosen = _target_server(ctx)
+    how = "named with --server"
+    if chosen is None:
+        servers = sorted(ctx.cloud.servers(), key=lambda s: (s.get("name") or "", s.get("id") or ""))
+        active = [s for s in servers if s.get("status") == "ACTIVE"]
+        if active:
+            # The one most likely to be the problem: an ACTIVE server without a floating IP first.
+            fips = ctx.cloud.floating_ips()
+            ports = ctx.cloud.ports()
+            networks = nx.by_id(ctx.cloud.networks())
+
+            def reachable_address(s):
+                for p in nx.server_ports(s["id"], ports):
+                    if nx.fip_for_port(p["id"], fips) or nx.is_external(networks.get(p.get("network_id"))):
+                        return True
+                return False
+            active.sort(key=reachable_address)
+            chosen = active[0]
+        elif servers:
+            chosen = servers[0]
+        else:
+            return Evidence("no-server", {}, ["This project has no instance to SSH to."], sources)
+        how = "chosen automatically (pass --server to pick another)"
+    facts = {"server": nx.server_fact(chosen)}
+    status = chosen.get("status")
+    obs = [f"Instance {facts['server']['name']} ({chosen['id']}), {how}: status {status}."]
+    if status == "ACTIVE":
+        return Evidence("active", facts, obs, sources)
+    fault = chosen.get("fault") or {}
+    if fault.get("message"):
+        obs.append(f"Fault: {fault['message']}")
+        facts["server"]["fault"] = fault["message"]
+    return Evidence("not-active", facts, obs, sources)
+
+
+@probe("server_address", outcomes=("floating-ip", "external-address", "no-floating-ip"),
+       summary="Which address reaches the instance from outside: a floating IP, or a port on the external network",
+       requires="cloud")
+def server_address(ctx: Any, args: Mapping[str, Any], emit) -> Evidence:
+    server_id = (ctx.facts.get("server") or {}).get("id")
+    server = ctx.cloud.find_server(server_id) if server_id else None
+    if server is None:
+        raise ProbeUnavailable("the instance is not known yet; run the first step")
+    view = server_port_view(ctx, server)
+    sources = ["GET /v2.0/ports", "GET /v2.0/floatingips", "GET /v2.0/networks"]
+    if view["port"] is None:
+        return Evidence("no-floating-ip", {}, [f"Instance {server.get('name')} has no port at all."], sources)
+    facts: dict[str, Any] = {"port": nx.port_fact(view["port"]), "network": nx.network_fact(view["network"]),
+                             "subnet": subnet_fact(view["subnet"])}
+    if view["fip"]:
+        facts["fip"] = nx.fip_fact(view["fip"])
+        facts["address"] = facts["fip"]["address"]
+        return Evidence("floating-ip", facts, [
+            f"Floating IP {facts['address']} is associated with port {facts['port']['id']} "
+            f"(fixed {facts['port']['fixed_ip']}); the router NATs it to the instance."], sources)
+    if nx.is_external(view["network"]):
+        facts["address"] = facts["port"]["fixed_ip"]
+        return Evidence("external-address", facts, [
+            f"The instance sits directly on external network {facts['network']['name']} with {facts['address']}; "
+            "no floating IP is needed to reach it."], sources)
+    facts["address"] = None
+    return Evidence("no-floating-ip", facts, [
+        f"No floating IP is associated with port {facts['port']['id']} ({facts['port']['fixed_ip']} on "
+        f"{facts['network']['name']}). {facts['port']['fixed_ip']} is a private address: nothing outside "
+        "the cloud can reach it."], sources)
+
+
+@probe("ssh_reachability", outcomes=("open", "closed"),
+       summary="From the deploy host: nc -z -w 3 <address> 22 and ping", requires="deploy")
+def ssh_reachability(ctx: Any, args: Mapping[str, Any], emit) -> Evidence:
+    address = ctx.facts.get("address")
+    if not address:
+        raise ProbeUnavailable("no address to test")
+    deploy = ctx.deploy
+    host = getattr(deploy, "name", "deploy host")
+    nc_argv = ["nc", "-z", "-w", "3", str(address), "22"]
+    ping_argv = ["ping", "-c", "2", "-W", "2", str(address)]
+    try:
+        nc = deploy.run(nc_argv, timeout=15)
+        ping = deploy.run(ping_argv, timeout=15)
+    except WizardError as exc:
+        raise ProbeUnavailable(exc.one_line()) from None
+    if nc.rc == 127 or "not found" in nc.stderr.lower():
+        raise ProbeUnavailable(f"{host}: nc is not installed (dnf install nmap-ncat), or answer the question")
+    sources = [f"{host}: {' '.join(nc_argv)}", f"{host}: {' '.join(ping_argv)}"]
+    detail = (nc.stderr or nc.stdout).strip().splitlines()
+    facts = {"reach": {"ssh": nc.rc == 0, "ping": ping.rc == 0,
+                       "ssh_detail": detail[-1] if detail else f"exit {nc.rc}"}}
+    obs = [f"nc -z -w 3 {address} 22 from {host}: " + ("port 22 answered" if nc.rc == 0 else
+                                                      f"failed ({facts['reach']['ssh_detail']})"),
+           f"ping {address} from {host}: " + ("replies" if ping.rc == 0 else "no reply")]
+    return Evidence("open" if nc.rc == 0 else "closed", facts, obs, sources, host=None)
+
+
+@probe("sg_admits", outcomes=("allowed", "blocked"), args=("protocol", "port"),
+       summary="Evaluate the port's security groups for one protocol/port from the operator's address",
+       requires="cloud")
+def sg_admits(ctx: Any, args: Mapping[str, Any], emit) -> Evidence:
+    protocol = str(args.get("protocol", "tcp")).lower()
+    dport = int(args["port"]) if args.get("port") is not None else None
+    port_fact = ctx.facts.get("port") or {}
+    port = next((p for p in ctx.cloud.ports() if p.get("id") == port_fact.get("id")), None)
+    if port is None:
+        raise ProbeUnavailable("the instance's port is not known; run the earlier steps first")
+    source, how = operator_address(ctx)
+    verdict = nx.evaluate_security_groups(port, ctx.cloud.security_groups(), protocol, dport, source)
+    what = f"TCP {dport}" if protocol == "tcp" else protocol.upper()
+    key = f"sg_{protocol}{dport or ''}"
+    groups = verdict["groups"]
+    target = next((g for g in groups if g["name"] == "default"), groups[0] if groups else {"id": None, "name": None})
+    facts = {key: {"allowed": verdict["allowed"], "groups": [g["name"] for g in groups]},
+             "security_group": target, "operator_ip": source}
+    src_text = source or "an outside address"
+    obs = [f"Your address: {source or 'unknown'} ({how})." if source else f"Your address is unknown ({how}); "
+           "rules are judged for an arbitrary outside address.",
+           f"Security groups on port {port['id']}: {', '.join(g['name'] for g in groups) or 'none'}."]
+    if verdict["allowed"]:
+        obs.append(f"{what} from {src_text} is admitted by: {'; '.join(verdict['admitting'])}.")
+        return Evidence("allowed", facts, obs, ["GET /v2.0/ports", "GET /v2.0/security-groups"])
+    obs.append(f"No ingress rule admits {what} from {src_text}; security groups drop everything not allowed.")
+    for miss in verdict["near_misses"]:
+        obs.append(f"  {miss}")
+    if any("members of" in m for m in verdict["near_misses"]):
+        obs.append("A rule with a remote group only admits traffic from ports in that group; your machine is not "
+                   "an OpenStack port, so the default group's 'ingress from default' rules do not cover you.")
+    return Evidence("blocked", facts, obs, ["GET /v2.0/ports", "GET /v2.0/security-groups"])
+
+
+@probe("server_keypair", outcomes=("present", "missing"),
+       summary="Was the instance booted with a key pair?", requires="cloud")
+def server_keypair(ctx: Any, args: Mapping[str, Any], emit) -> Evidence:
+    server = ctx.facts.get("server") or {}
+    if not server.get("id"):
+        raise ProbeUnavailable("the instance is not known yet; run the first step")
+    key_name = server.get("key_name")
+    if not key_name:
+        return Evidence("missing", {"keypair": {"name": None}}, [
+            f"Instance {server.get('name')} was created without --key-name: no public key was offered to cloud-init, "
+            "and cloud images allow no password login by default."], ["GET /servers/detail"])
+    obs = [f"Instance {server.get('name')} was booted with key pair {key_name}."]
+    facts: dict[str, Any] = {"keypair": {"name": key_name}}
+    try:
+        pairs = {k.get("name"): k for k in ctx.cloud.keypairs()}
+        if key_name in pairs:
+            facts["keypair"]["fingerprint"] = pairs[key_name].get("fingerprint")
+            obs.append(f"Its fingerprint is {pairs[key_name].get('fingerprint')}: your private key must match it "
+                       "(ssh-keygen -lf ~/.ssh/id_ed25519.pub; Nova shows the MD5 or SHA256 form).")
+        else:
+            obs.append("That key pair no longer exists in Nova; the key was still injected at boot.")
+    except WizardError:
+        pass
+    return Evidence("present", facts, obs, ["GET /servers/detail", "GET /os-keypairs"])
+
+
+def parse_console(text: str) -> dict[str, Any]:
+    out: dict[str, Any] = {"source": None, "failures": 0, "gave_up": False, "login_user": None,
+                           "keys_installed": None, "last_failure": None, "datasource_none": False}
+    for line in text.splitlines():
+        m = MD_FAILED.search(line)
+        if m:
+            out["failures"] += 1
+            out["last_failure"] = f"{m.group(1)} failed [{m.group(2)}/{m.group(3)}]"
+        if MD_GAVE_UP.search(line):
+            out["gave_up"] = True
+        m = MD_SOURCE.search(line)
+        if m:
+            out["source"] = m.group(1)
+        m = KEYS_FOR_USER.search(line.rstrip())
+        if m:
+            out["login_user"], out["keys_installed"] = m.group(1), True
+        m = NO_KEYS_FOR_USER.search(line.rstrip())
+        if m:
+            out["login_user"] = out["login_user"] or m.group(1)
+            out["keys_installed"] = bool(out["keys_installed"])
+        if DATASOURCE_NONE.search(line):
+            out["datasource_none"] = True
+    return out
+
+
+@probe("cloud_init_metadata", outcomes=("fetched", "failed", "no-log"),
+       summary="Read the console log: did cloud-init reach 169.254.169.254 and install the key?",
+       requires="cloud")
+def cloud_init_metadata(ctx: Any, args: Mapping[str, Any], emit) -> Evidence:
+    server = ctx.facts.get("server") or {}
+    if not server.get("id"):
+        raise ProbeUnavailable("the instance is not known yet; run the first step")
+    try:
+        text = ctx.cloud.console_log(server["id"], 400)
+    except WizardError as exc:
+        raise ProbeUnavailable(exc.one_line()) from None
+    sources = [f"openstack console log show {server['id']} --lines 400"]
+    parsed = parse_console(text or "")
+    facts = {"cloud_init": parsed}
+    if parsed["login_user"]:
+        facts["login"] = {"user": parsed["login_user"], "from": "the console log (cloud-init's key table)"}
+    if parsed["failures"] or parsed["gave_up"] or (parsed["datasource_none"] and not parsed["source"]):
+        obs = [f"cloud-init could not reach the metadata service: {parsed['failures']} failed request(s)"
+               + (f", last: {parsed['last_failure']}" if parsed["last_failure"] else "")
+               + ("; it gave up and fell back to DataSourceNone" if parsed["gave_up"] or parsed["datasource_none"] else "")
+               + "."]
+        obs.append("Without metadata there is no SSH key, no user-data and no hostname for the instance.")
+        return Evidence("failed", facts, obs, sources)
+    if parsed["source"]:
+        obs = [f"cloud-init used metadata source {parsed['source']}."]
+        if parsed["keys_installed"]:
+            obs.append(f"It installed the key pair's public key for user {parsed['login_user']}.")
+        elif parsed["login_user"]:
+            obs.append(f"No SSH key was installed for user {parsed['login_user']}.")
+        return Evidence("fetched", facts, obs, sources)
+    return Evidence("no-log", facts, ["The console log has no cloud-init metadata lines yet (still booting, or the "
+                                      "image logs elsewhere)."], sources)
+
+
+def _user_data_text(server: dict[str, Any]) -> str | None:
+    raw = server.get("user_data")
+    if raw is None:
+        return None
+    try:
+        return base64.b64decode(raw).decode("utf-8", "replace")
+    except (ValueError, TypeError):
+        return str(raw)
+
+
+@probe("password_auth", outcomes=("not-password", "disabled", "enabled"),
+       summary="If you log in with a password: did user-data turn password SSH on?", requires="cloud")
+def password_auth(ctx: Any, args: Mapping[str, Any], emit) -> Evidence:
+    told = (ctx.answers.get("ssh-auth") or "").lower()
+    if told not in ("password", "passwd"):
+        return Evidence("not-password", {}, [
+            "Assuming key login (say --answer ssh-auth=password if you log in with a password)."], [])
+    server_id = (ctx.facts.get("server") or {}).get("id")
+    server = ctx.cloud.find_server(server_id) if server_id else None
+    if server is None:
+        raise ProbeUnavailable("the instance is not known yet; run the first step")
+    text = _user_data_text(server)
+    if text is None:
+        raise ProbeUnavailable("the instance's user-data is not visible to these credentials (admin-only field)")
+    enabled = re.search(r"(?m)^\s*ssh_pwauth:\s*(true|yes|True|1)\s*$", text) is not None
+    if enabled:
+        return Evidence("enabled", {}, ["Its user-data sets ssh_pwauth: true."], ["GET /servers/detail"])
+    return Evidence("disabled", {}, [
+        "You log in with a password, but the instance's user-data does not set ssh_pwauth: true; cloud images "
+        "ship with PasswordAuthentication no (cloud-init's ssh_pwauth: false)."], ["GET /servers/detail"])
+
+
+def image_login_user(image: dict[str, Any] | None) -> tuple[str | None, str]:
+    if not image:
+        return None, ""
+    props = image.get("properties") or {}
+    admin = image.get("os_admin_user") or props.get("os_admin_user")
+    if admin:
+        return admin, f"image {image.get('name')} property os_admin_user"
+    distro = (image.get("os_distro") or props.get("os_distro") or "").lower()
+    if distro in DISTRO_USERS:
+        return DISTRO_USERS[distro], f"image {image.get('name')} property os_distro={distro}"
+    name = (image.get("name") or "").lower()
+    for key, user in DISTRO_USERS.items():
+        if key in name:
+            return user, f"the image name {image.get('name')}"
+    return None, ""
+
+
+@probe("login_user", outcomes=("matches", "wrong-user", "not-told"),
+       summary="Which user the image expects, and whether that is the one you log in as", requires="cloud")
+def login_user(ctx: Any, args: Mapping[str, Any], emit) -> Evidence:
+    server = ctx.facts.get("server") or {}
+    login = dict(ctx.facts.get("login") or {})
+    sources = []
+    if not login.get("user") and server.get("image_id"):
+        try:
+            image = next((i for i in ctx.cloud.images() if i.get("id") == server["image_id"]), None)
+        except WizardError:
+            image = None
+        sources.append("GET /v2/images")
+        user, why = image_login_user(image)
+        if user:
+            login = {"user": user, "from": why}
+    if not login.get("user"):
+        raise ProbeUnavailable("neither the console log nor the image properties (os_admin_user, os_distro) say which "
+                               "user the image expects")
+    facts = {"login": login}
+    tried = ctx.answers.get("ssh-user")
+    obs = [f"The image's login user is {login['user']} (from {login['from']})."]
+    if not tried:
+        obs.append(f"Log in as: ssh {login['user']}@{ctx.facts.get('address') or '<address>'} "
+                   "(say --answer ssh-user=NAME to have the user you tried checked).")
+        return Evidence("not-told", facts, obs, sources)
+    facts["login"]["tried"] = tried
+    if tried == login["user"]:
+        obs.append(f"You log in as {tried}: that is right.")
+        return Evidence("matches", facts, obs, sources)
+    obs.append(f"You log in as {tried}, but the key was installed for {login['user']} only"
+               + (" (root login is disabled on cloud images)" if tried == "root" else "") + ".")
+    return Evidence("wrong-user", facts, obs, sources)

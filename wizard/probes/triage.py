@@ -1,0 +1,62 @@
+"""Triage: one look at the cloud's state to say which symptom trees apply.
+
+- instances in ERROR with a fault: the build failed (max-retries tree);
+- ACTIVE instances on a tenant network without a floating IP and without a router path to an
+  external network: a floating IP cannot be created (fip-404 tree);
+- ACTIVE instances at all: SSH is the next thing that can go wrong (ssh-refused tree)."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from ..evidence import Evidence
+from . import _neutron as nx
+from .cloud_network import choose_external_network, router_path
+from .registry import probe
+
+OUTCOMES = ("nothing", "build-failures", "access-only", "network-gaps", "build-and-access", "build-and-network")
+
+
+@probe("cloud_overview", outcomes=OUTCOMES,
+       summary="Servers in ERROR, servers without a way to get a floating IP, servers to SSH to", requires="cloud")
+def cloud_overview(ctx: Any, args: Mapping[str, Any], emit) -> Evidence:
+    servers = sorted(ctx.cloud.servers(), key=lambda s: (s.get("name") or "", s.get("id") or ""))
+    failed = [s for s in servers if s.get("status") == "ERROR"]
+    active = [s for s in servers if s.get("status") == "ACTIVE"]
+    obs = [f"{len(servers)} instance(s): {len(active)} ACTIVE, {len(failed)} ERROR, "
+           f"{len(servers) - len(active) - len(failed)} other."]
+    for s in failed:
+        msg = (s.get("fault") or {}).get("message") or "no fault message"
+        obs.append(f"  {s.get('name')} is ERROR: {msg}")
+    gaps: list[str] = []
+    if active:
+        ports = ctx.cloud.ports()
+        fips = ctx.cloud.floating_ips()
+        networks = nx.by_id(ctx.cloud.networks())
+        for s in active:
+            for port in nx.server_ports(s["id"], ports):
+                if nx.is_external(networks.get(port.get("network_id"))) or nx.fip_for_port(port["id"], fips):
+                    continue
+                subnet_id, _ = nx.first_ipv4(port)
+                ext, _all = choose_external_network(ctx, subnet_id)
+                if ext is None or router_path(ctx, subnet_id, ext["id"])["outcome"] != "path-ok":
+                    gaps.append(s.get("name") or s["id"])
+                    obs.append(f"  {s.get('name')} has no floating IP and no router joins its subnet to an external "
+                               "network: floating ip create would fail with 404.")
+                break
+    facts = {"triage": {"failed": [s.get("name") or s["id"] for s in failed],
+                        "active": [s.get("name") or s["id"] for s in active], "network_gaps": gaps}}
+    build, network, access = bool(failed), bool(gaps), bool(active)
+    if build and network:
+        outcome = "build-and-network"
+    elif build and access:
+        outcome = "build-and-access"
+    elif build:
+        outcome = "build-failures"
+    elif network:
+        outcome = "network-gaps"
+    elif access:
+        outcome = "access-only"
+    else:
+        outcome = "nothing"
+    return Evidence(outcome, facts, obs, ["GET /servers/detail", "GET /v2.0/ports", "GET /v2.0/floatingips",
+                                          "GET /v2.0/networks", "GET /v2.0/routers"])
