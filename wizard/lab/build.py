@@ -83,6 +83,10 @@ class LabState:
                     node._ovs_agent_boot(c)
                 else:
                     node.start_container(cname)
+                import datetime as _dt
+                deployed = _dt.datetime.now(_dt.timezone.utc) - _dt.timedelta(days=20, hours=3)
+                c.created_at = deployed
+                c.started_at = deployed + _dt.timedelta(minutes=2)
                 status = cspec.get("status", "running")
                 if status == "exited":
                     c.status, c.exit_code = "exited", int(cspec.get("exit_code", 137))

@@ -40,7 +40,8 @@ class _NodeServer(paramiko.ServerInterface):
         return paramiko.OPEN_SUCCEEDED if kind == "session" else paramiko.OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
 
     def check_channel_exec_request(self, channel, command):
-        threading.Thread(target=self.fleet.run_exec, args=(self.node_name, channel, command), daemon=True).start()
+        # Run after paramiko has answered the request (a reply racing our data confuses clients).
+        threading.Timer(0.005, self.fleet.run_exec, args=(self.node_name, channel, command)).start()
         return True
 
     def check_channel_pty_request(self, *args):
@@ -50,7 +51,7 @@ class _NodeServer(paramiko.ServerInterface):
         return True
 
     def check_channel_shell_request(self, channel):
-        threading.Thread(target=self.fleet.run_shell, args=(self.node_name, channel), daemon=True).start()
+        threading.Timer(0.005, self.fleet.run_shell, args=(self.node_name, channel)).start()
         return True
 
 
@@ -116,8 +117,12 @@ class SSHFleet:
             transport.start_server(server=_NodeServer(self, name))
         except (paramiko.SSHException, EOFError, OSError):
             return
+        channels = []   # paramiko maps channels weakly: hold them, or they are collected and closed
         while transport.is_active() and not self._stop.is_set():
-            transport.accept(0.5)
+            chan = transport.accept(0.5)
+            if chan is not None:
+                channels.append(chan)
+                channels = [ch for ch in channels if not ch.closed]
         try:
             transport.close()
         finally:
@@ -134,8 +139,12 @@ class SSHFleet:
             if err:
                 channel.sendall_stderr(err.encode())
             channel.send_exit_status(code)
-        except OSError:
-            pass
+        except Exception as exc:  # noqa: BLE001 - never let one command kill the node
+            try:
+                channel.sendall_stderr(f"lab: internal error: {exc}\n".encode())
+                channel.send_exit_status(1)
+            except Exception:  # noqa: BLE001
+                pass
         finally:
             try:
                 channel.shutdown_write()

@@ -1,0 +1,127 @@
+"""`kolla-ansible` on the deploy node: re-render each target's openvswitch_agent.ini with the
+lab's own Kolla reading (kolla_render.py), create br-ex and plug the external interface
+(openvswitch role, same condition), and restart the containers whose config changed."""
+from __future__ import annotations
+
+from .nodes import OVS_AGENT, OVS_INI
+
+ACTIONS = {"reconfigure", "deploy", "genconfig"}
+
+
+def _usage(msg: str) -> tuple[str, str, int]:
+    return "", msg + "\n", 2
+
+
+def kolla_ansible(state, node, argv):
+    args = argv[1:]
+    try:
+        release = str(state.kolla().release)
+    except FileNotFoundError:
+        release = state.release
+    old_cli = release < "2024.2"
+    action = None
+    if args and args[0] in ACTIONS:
+        action, args = args[0], args[1:]
+    elif old_cli:
+        for a in args:
+            if a in ACTIONS:
+                action = a
+        if action:
+            args = [a for a in args if a != action]
+    if action is None:
+        if args and args[0].startswith("-"):
+            return _usage(f"kolla-ansible: '{args[0]}' is not a kolla-ansible command. See 'kolla-ansible --help'.")
+        return _usage(f"kolla-ansible: '{args[0] if args else ''}' is not a kolla-ansible command. "
+                      "See 'kolla-ansible --help'." if args else "usage: kolla-ansible [--version] [-v | -q] [--log-file LOG_FILE] [-h] [--debug]")
+    inventory, tags, skip, limit, extra = None, None, set(), None, {}
+    i = 0
+    while i < len(args):
+        a = args[i]
+        val = args[i + 1] if i + 1 < len(args) else None
+        if a in ("-i", "--inventory"):
+            inventory = val
+        elif a in ("-t", "--tags"):
+            tags = {t.strip() for t in val.split(",") if t.strip()}
+        elif a == "--skip-tags":
+            skip = {t.strip() for t in val.split(",")}
+        elif a in ("-l", "--limit") or (a == "--limit"):
+            limit = val
+        elif a in ("-e", "--extra-vars", "--extra"):
+            if val and "=" in val and not val.startswith("@"):
+                k, _, v = val.partition("=")
+                extra[k] = v
+        elif a.startswith("-v") or a in ("-D", "--diff", "-b", "--become"):
+            i += 1
+            continue
+        else:
+            return _usage(f"kolla-ansible {action}: error: unrecognized arguments: {a}")
+        i += 2
+    if not inventory:
+        inventory = "/etc/kolla/ansible/inventory/all-in-one"
+    if node.read(inventory) is None:
+        return "", f"ERROR: Kolla Ansible inventory {inventory} not found\n", 1
+    kc = state.kolla(extra_vars=extra, inventory=inventory)
+    targets = sorted(kc.inventory.members("openvswitch") | kc.inventory.members("compute") |
+                     kc.inventory.members("network"))
+    if limit:
+        wanted: set[str] = set()
+        for part in limit.replace(":", ",").split(","):
+            part = part.strip()
+            wanted |= kc.inventory.members(part) if (part in kc.inventory.direct or part in kc.inventory.children) else {part}
+        targets = [t for t in targets if t in wanted]
+    do_ovs = (tags is None or "openvswitch" in tags) and "openvswitch" not in skip
+    do_neutron = (tags is None or "neutron" in tags) and "neutron" not in skip
+    out = [f"Kolla Ansible playbook: reconfigure" if action == "reconfigure" else f"Kolla Ansible playbook: {action}", ""]
+    recap = []
+    for host in targets:
+        target = state.nodes.get(host)
+        if target is None:
+            out.append(f"fatal: [{host}]: UNREACHABLE! => {{\"changed\": false, \"msg\": \"Failed to connect to the host via ssh\", \"unreachable\": true}}")
+            recap.append(f"{host:<26}: ok=0    changed=0    unreachable=1    failed=0    skipped=0    rescued=0    ignored=0")
+            continue
+        ok = changed = 0
+        hv = kc.host_vars(host)
+        if do_ovs and "openvswitch_vswitchd" in target.containers:
+            out.append("TASK [openvswitch : Ensuring OVS bridge is properly setup] ***")
+            if kc.needs_external_bridge(hv):
+                for bridge, iface in kc.external_ports(hv):
+                    if bridge not in target.ovs:
+                        target.ovs[bridge] = []
+                        out.append(f"changed: [{host}] => (item={bridge})")
+                        changed += 1
+                    else:
+                        out.append(f"ok: [{host}] => (item={bridge})")
+                        ok += 1
+                out.append("TASK [openvswitch : Ensuring OVS ports are properly setup] ***")
+                for bridge, iface in kc.external_ports(hv):
+                    if iface not in target.ovs[bridge]:
+                        target.ovs[bridge].append(iface)
+                        out.append(f"changed: [{host}] => (item=['{bridge}', '{iface}'])")
+                        changed += 1
+                    else:
+                        out.append(f"ok: [{host}] => (item=['{bridge}', '{iface}'])")
+                        ok += 1
+            else:
+                out.append(f"skipping: [{host}]")
+        if do_neutron and OVS_AGENT in target.containers:
+            out.append("TASK [neutron : Copying over openvswitch_agent.ini] ***")
+            new = kc.render_ovs_agent_ini(hv, target.address)
+            if target.read(OVS_INI) != new:
+                target.write(OVS_INI, new)
+                out.append(f"changed: [{host}] => (item=neutron-openvswitch-agent)")
+                changed += 1
+                if action != "genconfig":
+                    out.append("RUNNING HANDLER [neutron : Restart neutron-openvswitch-agent container] ***")
+                    target.start_container(OVS_AGENT)
+                    out.append(f"changed: [{host}]")
+                    changed += 1
+            else:
+                out.append(f"ok: [{host}] => (item=neutron-openvswitch-agent)")
+                ok += 1
+                c = target.containers[OVS_AGENT]
+                if action != "genconfig" and c.loaded.get(OVS_INI) != new:
+                    # kolla compares the deployed file, so a hand-edited-but-identical file is not restarted
+                    pass
+        recap.append(f"{host:<26}: ok={ok:<5}changed={changed:<5}unreachable=0    failed=0    skipped=0    rescued=0    ignored=0")
+    out += ["", "PLAY RECAP *********************************************************************"] + recap
+    return "\n".join(out) + "\n", "", 0
