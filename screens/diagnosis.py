@@ -1,0 +1,359 @@
+"""Diagnosis: the tree as it is walked, live. Renders engine events; decides nothing itself."""
+from __future__ import annotations
+
+import queue
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Label, Log, OptionList, ProgressBar, Static
+from textual.widgets.option_list import Option
+from textual.worker import Worker, WorkerState
+
+from .messages import AnswerNeeded, EngineEvent
+from .modals import AskModal
+
+STATE_MARK = {
+    "waiting": ("○", "$text-muted"),
+    "running": ("▶", "$text-accent"),
+    "ok": ("✔", "$text-success"),
+    "fault": ("✘", "$text-error"),
+    "unknown": ("?", "$text-warning"),
+    "skipped": ("–", "$text-muted"),
+}
+SEVERITY_STYLE = {"critical": "$text-error", "warning": "$text-warning", "info": "$text-primary"}
+
+
+@dataclass
+class StepView:
+    tree: str
+    step: str
+    title: str
+    status: str = "waiting"
+    why: str = ""
+    probe: str = ""
+    outcome: str = ""
+    via: str = ""
+    note: str = ""
+    observations: list[str] = field(default_factory=list)
+    host: str | None = None
+    asked: Any = None
+
+
+def _tr(text: Any) -> str:
+    from wizard.i18n import tr
+    return tr(text)
+
+
+class DiagnosisScreen(Screen):
+    BINDINGS = [
+        Binding("f", "findings", "Findings", id="diagnosis.findings", tooltip="Open the findings"),
+        Binding("c", "cancel", "Cancel", id="diagnosis.cancel", tooltip="Stop the diagnosis after the current step"),
+        Binding("e", "app.runbook", "Runbook", id="diagnosis.runbook", tooltip="Preview and save the runbook"),
+        Binding("escape", "back", "Back", id="diagnosis.back", tooltip="Back to the symptoms (cancels a running diagnosis)"),
+    ]
+
+    def __init__(self, symptom: str, target: dict[str, str]) -> None:
+        super().__init__()
+        self.symptom = symptom
+        self.target = dict(target)
+        self.cancel_event = threading.Event()
+        self.steps: dict[tuple[str, str], StepView] = {}
+        self.tree_titles: dict[str, str] = {}
+        self.current: tuple[str, str] | None = None
+        self.follow = True
+        self.finished = False
+        self.report: Any = None
+        self.engine: Any = None
+        self.total_steps = 0
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="diagnosis-body"):
+            with Horizontal(id="diagnosis-top"):
+                yield Label("", id="diagnosis-status", markup=False)
+                yield ProgressBar(total=None, show_eta=False, id="diagnosis-progress")
+            with Horizontal(id="diagnosis-main"):
+                yield OptionList(id="diagnosis-steps")
+                with Vertical(id="diagnosis-right"):
+                    with VerticalScroll(id="diagnosis-evidence-box"):
+                        yield Static("", id="diagnosis-evidence")
+                    yield Log(max_lines=5000, id="diagnosis-output")
+            yield Static("", id="diagnosis-error", classes="error-panel", markup=False)
+            yield OptionList(id="diagnosis-findings")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = "Diagnosis"
+        self.query_one("#diagnosis-error").display = False
+        self.query_one("#diagnosis-findings").display = False
+        what = ", ".join(f"{k} {v}" for k, v in self.target.items()) or "chosen by the wizard"
+        self._status(f"Starting: {self.symptom} ({what})…")
+        self.run_engine()
+
+    def on_unmount(self) -> None:
+        self.cancel_event.set()
+
+    # -- the one worker that drives the engine --------------------------------------------
+    @work(thread=True, exit_on_error=False, group="diagnosis", exclusive=True)
+    def run_engine(self) -> None:
+        app = self.app
+        services = app.services
+        session = app.session
+        old = session.ctx
+        ctx = services.make_context(session.settings)
+        if old is not None and old is not ctx:
+            old.close()
+        ctx.target = dict(self.target)
+        if "server" in self.target:
+            ctx.settings.server = self.target["server"]
+        session.ctx = ctx
+        engine = services.make_engine(session.trees, ctx, self._answer, self.cancel_event)
+        session.engine = engine
+        for event in engine.run([self.symptom]):
+            self.post_message(EngineEvent(event))
+
+    def _answer(self, asked: Any) -> str | None:
+        """Called from the engine's thread: ask the UI, then wait (cancellable) for the answer."""
+        reply: queue.Queue[str | None] = queue.Queue()
+        self.post_message(AnswerNeeded(asked, reply))
+        while not self.cancel_event.is_set():
+            try:
+                return reply.get(timeout=0.1)
+            except queue.Empty:
+                continue
+        return None
+
+    @on(AnswerNeeded)
+    def _ask(self, message: AnswerNeeded) -> None:
+        self._status(f"Waiting for your answer: {message.asked.question}")
+        self.app.push_screen(AskModal(message.asked), callback=message.reply.put)
+
+    # -- rendering events -----------------------------------------------------------------
+    @on(EngineEvent)
+    def _event(self, message: EngineEvent) -> None:
+        event = message.event
+        handler = getattr(self, f"_on_{type(event).__name__}", None)
+        if handler is not None:
+            handler(event)
+
+    def _on_TreeStarted(self, ev: Any) -> None:
+        steps = self.query_one("#diagnosis-steps", OptionList)
+        self.tree_titles[ev.tree] = ev.title
+        steps.add_option(Option(Content.styled(ev.title, "bold"), id=f"tree:{ev.tree}", disabled=True))
+        spec = self.app.session.trees.get(ev.tree)
+        for sid in ev.steps:
+            title = sid.replace("-", " ")
+            if spec is not None and sid in spec.steps:
+                raw = _tr(spec.steps[sid].title)
+                title = raw if "{" not in raw else title
+            view = StepView(ev.tree, sid, title)
+            self.steps[(ev.tree, sid)] = view
+            steps.add_option(Option(self._label(view), id=self._key(view)))
+        self.total_steps += len(ev.steps)
+        self._progress()
+        self._log(f"== {ev.title}")
+
+    def _on_StepStarted(self, ev: Any) -> None:
+        view = self._view(ev.tree, ev.step, ev.title)
+        view.title, view.why, view.probe, view.status = ev.title, ev.why, ev.probe, "running"
+        self._relabel(view)
+        self.current = (ev.tree, ev.step)
+        self._status(f"Checking: {ev.title}")
+        self._log(f"▶ {ev.title}  [{ev.probe}]")
+        if self.follow:
+            self._select(view)
+
+    def _on_Output(self, ev: Any) -> None:
+        view = self.steps.get((ev.tree, ev.step))
+        self._log(f"  {ev.line}")
+        if view is not None and view.status == "running":
+            pass
+
+    def _on_EvidenceSeen(self, ev: Any) -> None:
+        view = self._view(ev.tree, ev.step)
+        view.observations = list(ev.evidence.observations)
+        view.host = ev.evidence.host
+        view.outcome = ev.evidence.outcome
+        self._show(view)
+
+    def _on_Asked(self, ev: Any) -> None:
+        view = self._view(ev.tree, ev.step)
+        view.asked = ev
+        self._log(f"  ? {ev.question}")
+        self._log(f"    $ {ev.command}")
+
+    def _on_StepOutcome(self, ev: Any) -> None:
+        view = self._view(ev.tree, ev.step)
+        view.status, view.outcome, view.via, view.note = ev.status, ev.outcome, ev.via, ev.note
+        if ev.via == "answer" and view.asked is not None:
+            view.observations.append(f"You ran `{view.asked.command}` and saw: {view.asked.choices.get(ev.outcome, ev.outcome)}")
+        self._relabel(view)
+        self._log(f"  → {ev.outcome} ({ev.status})" + (" from your answer" if ev.via == "answer" else ""))
+        self._progress()
+        if self.follow:
+            self._show(view)
+
+    def _on_Problem(self, ev: Any) -> None:
+        text = self.app.services.redact(ev.message)
+        self._log(f"  ! {text}")
+        self.app.notify(text, title=ev.where, severity="warning", timeout=6)
+
+    def _on_FindingRaised(self, ev: Any) -> None:
+        f = ev.finding
+        self._log(f"  ✘ finding {f.id}: {f.title}")
+
+    def _on_TreeDone(self, ev: Any) -> None:
+        for (tree, _sid), view in self.steps.items():
+            if tree == ev.tree and view.status == "waiting":
+                view.status = "skipped"
+                self._relabel(view)
+        if ev.tree in self.tree_titles:
+            mark = {"fault": "✘", "ok": "✔", "unknown": "?", "cancelled": "–"}.get(ev.result, "•")
+            style = {"fault": "$text-error", "ok": "$text-success"}.get(ev.result, "$text-warning")
+            self.query_one("#diagnosis-steps", OptionList).replace_option_prompt(
+                f"tree:{ev.tree}", Content.assemble((mark + " ", style), (self.tree_titles[ev.tree], "bold")))
+        self._log(f"== {ev.result}" + (f": {ev.message}" if ev.message else ""))
+        self._progress()
+
+    def _on_Done(self, ev: Any) -> None:
+        self.finished = True
+        self.report = ev.report
+        session = self.app.session
+        session.report = ev.report
+        session.symptom = self.symptom
+        session.applied = []
+        findings = list(ev.report.findings)
+        bar = self.query_one("#diagnosis-progress", ProgressBar)
+        bar.update(total=max(self.total_steps, 1), progress=max(self.total_steps, 1))
+        if ev.report.cancelled:
+            self._status("Cancelled. What was checked so far is in the runbook (e).")
+        elif findings:
+            self._status(f"Done: {len(findings)} finding(s). Enter or f opens one; e exports the runbook.")
+        else:
+            self._status("Done: no fault found on the paths walked. e exports the runbook.")
+        box = self.query_one("#diagnosis-findings", OptionList)
+        box.clear_options()
+        for i, f in enumerate(findings):
+            style = SEVERITY_STYLE.get(f.severity, "$text")
+            box.add_option(Option(Content.assemble(("✘ ", style), (f.id, "bold"), ": ", f.title), id=str(i)))
+        box.display = bool(findings)
+        if findings:
+            box.highlighted = 0
+            box.focus()
+        self.refresh_bindings()
+
+    # -- helpers --------------------------------------------------------------------------
+    def _view(self, tree: str, step: str, title: str = "") -> StepView:
+        key = (tree, step)
+        if key not in self.steps:
+            self.steps[key] = StepView(tree, step, title or step)
+            self.query_one("#diagnosis-steps", OptionList).add_option(
+                Option(self._label(self.steps[key]), id=self._key(self.steps[key])))
+        return self.steps[key]
+
+    @staticmethod
+    def _key(view: StepView) -> str:
+        return f"{view.tree}/{view.step}"
+
+    @staticmethod
+    def _label(view: StepView) -> Content:
+        mark, style = STATE_MARK.get(view.status, ("•", "$text"))
+        return Content.assemble("  ", (mark, style), " ", view.title)
+
+    def _relabel(self, view: StepView) -> None:
+        self.query_one("#diagnosis-steps", OptionList).replace_option_prompt(self._key(view), self._label(view))
+
+    def _select(self, view: StepView) -> None:
+        steps = self.query_one("#diagnosis-steps", OptionList)
+        steps.highlighted = steps.get_option_index(self._key(view))
+        self._show(view)
+
+    def _show(self, view: StepView) -> None:
+        mark, style = STATE_MARK.get(view.status, ("•", "$text"))
+        parts: list[Content] = [Content.assemble((mark + " ", style), (view.title, "bold"))]
+        if view.why:
+            parts.append(Content.styled(view.why, "italic $text-muted"))
+        if view.outcome:
+            how = " (from your answer)" if view.via == "answer" else ""
+            parts.append(Content.assemble(("Outcome: ", "bold"), (view.outcome, style), how))
+        if view.host:
+            parts.append(Content.assemble(("Host: ", "bold"), view.host))
+        if view.observations:
+            parts.append(Content.styled("What was seen:", "bold"))
+            parts.extend(Content(f"• {line}") for line in view.observations)
+        if view.note:
+            parts.append(Content.styled(view.note, "$text-warning"))
+        self.query_one("#diagnosis-evidence", Static).update(Content("\n").join(parts))
+
+    @on(OptionList.OptionHighlighted, "#diagnosis-steps")
+    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        tree, _, step = (event.option.id or "").partition("/")
+        key = (tree, step)
+        if key in self.steps:
+            # While the walk runs the panel follows the running step; afterwards it shows
+            # whichever step the operator moves to.
+            self._show(self.steps[key])
+
+    def _progress(self) -> None:
+        done = sum(1 for v in self.steps.values() if v.status not in ("waiting", "running"))
+        bar = self.query_one("#diagnosis-progress", ProgressBar)
+        bar.update(total=max(self.total_steps, 1), progress=done)
+
+    def _status(self, text: str) -> None:
+        self.query_one("#diagnosis-status", Label).update(text)
+
+    def _log(self, line: str) -> None:
+        self.query_one("#diagnosis-output", Log).write_line(self.app.services.redact(line))
+
+    # -- errors ---------------------------------------------------------------------------
+    @on(Worker.StateChanged)
+    def _worker_state(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "diagnosis":
+            return
+        if event.state == WorkerState.ERROR:
+            message = self.app.one_line(event.worker.error)
+            panel = self.query_one("#diagnosis-error", Static)
+            panel.update(f"The diagnosis stopped: {message}\nFix what the line names, then press escape and "
+                         "start again. What was checked so far is kept in the log above.")
+            panel.display = True
+            self._status("Stopped by an error.")
+            self.app.notify(message, title="Diagnosis stopped", severity="error")
+        elif event.state == WorkerState.CANCELLED and not self.finished:
+            self._status("Cancelled.")
+
+    # -- actions --------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel":
+            return not self.finished
+        if action == "findings":
+            return bool(self.finished and self.report is not None and self.report.findings)
+        return True
+
+    @on(OptionList.OptionSelected, "#diagnosis-findings")
+    def _finding_selected(self, event: OptionList.OptionSelected) -> None:
+        self.app.open_finding(self.report.findings[int(event.option.id or 0)])
+
+    def action_findings(self) -> None:
+        if self.report is None or not self.report.findings:
+            return
+        box = self.query_one("#diagnosis-findings", OptionList)
+        index = box.highlighted or 0
+        self.app.open_finding(self.report.findings[index])
+
+    def action_cancel(self) -> None:
+        if not self.finished:
+            self.cancel_event.set()
+            self._status("Cancelling after the current step…")
+            if isinstance(self.app.screen, AskModal):
+                self.app.screen.dismiss(None)
+
+    def action_back(self) -> None:
+        self.cancel_event.set()
+        self.app.pop_screen()

@@ -1,0 +1,209 @@
+"""Finding: the root cause in plain words, the evidence, and the remedies (apply behind a yes)."""
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Header, Label, Log, Static
+from textual.worker import Worker, WorkerState
+
+from .messages import ApplyFinished, ApplyOutput
+from .modals import ConfirmApply
+from .widgets.command import CommandBlock
+from .widgets.diff import DiffView
+
+RESULT_STYLE = {
+    "verified": ("✔ Verified", "$text-success"),
+    "dry-run": ("• Dry run", "$text-primary"),
+    "unverified": ("? Applied, not verified", "$text-warning"),
+    "rolled-back": ("↺ Rolled back", "$text-warning"),
+    "refused": ("✘ Refused", "$text-error"),
+    "failed": ("✘ Failed", "$text-error"),
+}
+
+
+class RemedyCard(Vertical):
+    """One remedy: durable or quick, what it does, the diff and the commands, and Apply."""
+
+    def __init__(self, remedy: Any, index: int) -> None:
+        super().__init__(id=f"remedy-{index}", classes="remedy " + ("durable" if remedy.durable else "quick"))
+        self.remedy = remedy
+        self.index = index
+
+    def compose(self) -> ComposeResult:
+        r = self.remedy
+        badge = "DURABLE FIX" if r.durable else "QUICK FIX"
+        with Horizontal(classes="remedy-head"):
+            yield Label(badge, classes="badge")
+            yield Label(r.title, classes="remedy-title", markup=False)
+        yield Static(r.explain, classes="explain", markup=False)
+        if not r.durable:
+            yield Static("Lost on the next kolla-ansible deploy/reconfigure: make the durable fix too.",
+                         classes="quick-note")
+        if r.warning:
+            yield Static(f"Warning: {r.warning}", classes="warning", markup=False)
+        if r.diff:
+            where = f" on {r.host}" if r.host else ""
+            yield Label(f"Edit {r.path}{where}:", classes="hint", markup=False)
+            yield DiffView(r.diff)
+        if r.command:
+            where = f" on {r.host}" if r.host else ""
+            yield Label(f"Run{where}:", classes="hint", markup=False)
+            yield CommandBlock(r.command)
+        with Horizontal(classes="remedy-actions"):
+            yield Button("Apply…", id=f"apply-{self.index}", variant="warning", compact=True,
+                         disabled=not r.actions,
+                         tooltip="Shows exactly what changes and asks before doing anything")
+            yield Label("", id=f"result-{self.index}", classes="result", markup=False)
+
+
+class FindingScreen(Screen):
+    BINDINGS = [
+        Binding("a", "apply", "Apply…", id="finding.apply", tooltip="Apply the remedy under the cursor (asks first)"),
+        Binding("y", "copy", "Copy cmd", id="finding.copy", tooltip="Copy the first command of the remedy under the cursor"),
+        Binding("l", "learn", "Learn", id="finding.learn", tooltip="Why this happens, from your cloud's data"),
+        Binding("e", "app.runbook", "Runbook", id="finding.runbook", tooltip="Preview and save the runbook"),
+        Binding("escape", "app.pop_screen", "Back", id="finding.back", tooltip="Back to the diagnosis"),
+    ]
+
+    def __init__(self, finding: Any) -> None:
+        super().__init__()
+        self.finding = finding
+        self.applying = False
+        self.applying_index: int | None = None
+
+    def compose(self) -> ComposeResult:
+        f = self.finding
+        yield Header()
+        with VerticalScroll(id="finding-body"):
+            sev_style = {"critical": "$text-error", "warning": "$text-warning"}.get(f.severity, "$text-primary")
+            yield Static(Content.assemble((f"{f.severity.upper()} ", f"bold {sev_style}"), (f.title, "bold")),
+                         id="finding-title")
+            yield Static(Content.assemble(("finding ", "$text-muted"), (f.id, "$text-accent"),
+                                          ("  host ", "$text-muted"), f.host or "-"), id="finding-meta")
+            yield Label("Root cause", classes="section-title")
+            yield Static(f.root_cause, id="finding-cause", markup=False)
+            if f.evidence:
+                yield Label("Evidence", classes="section-title")
+                yield Static("\n".join(f"• {line}" for line in f.evidence), id="finding-evidence", markup=False)
+            yield Label("Remedies", classes="section-title")
+            if not f.remedies:
+                yield Static("No remedy can be built for this finding here; the runbook says what was seen.",
+                             classes="hint")
+            for i, remedy in enumerate(f.remedies):
+                yield RemedyCard(remedy, i)
+            yield Log(max_lines=2000, id="finding-apply-log")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = f"Finding {self.finding.id}"
+        self.query_one("#finding-apply-log").display = False
+        # Start at the top (root cause first); tab walks the remedies' buttons.
+        self.query_one("#finding-body").focus()
+
+    # -- which remedy the operator means ---------------------------------------------------
+    def _card(self) -> RemedyCard | None:
+        focused = self.focused
+        while focused is not None and not isinstance(focused, RemedyCard):
+            focused = focused.parent  # type: ignore[assignment]
+        if isinstance(focused, RemedyCard):
+            return focused
+        cards = list(self.query(RemedyCard))
+        return cards[0] if cards else None
+
+    def action_copy(self) -> None:
+        card = self._card()
+        if card is None or not card.remedy.command:
+            self.app.notify("This remedy has no command to copy.", severity="warning")
+            return
+        card.query_one(CommandBlock).copy()
+
+    def action_learn(self) -> None:
+        self.app.open_learn(self.finding.learn)
+
+    def action_apply(self) -> None:
+        card = self._card()
+        if card is not None:
+            self._confirm(card)
+
+    @on(Button.Pressed, ".remedy-actions Button")
+    def _apply_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        card = event.button.parent.parent  # remedy-actions -> RemedyCard
+        if isinstance(card, RemedyCard):
+            self._confirm(card)
+
+    def _confirm(self, card: RemedyCard) -> None:
+        if self.applying:
+            self.app.notify("A remedy is being applied; wait for its result.", severity="warning")
+            return
+        if not card.remedy.actions:
+            self.app.notify("The wizard cannot apply this one; copy and run it yourself.", severity="warning")
+            return
+
+        def decided(yes: bool | None) -> None:
+            if yes:
+                self._start_apply(card)
+
+        self.app.push_screen(ConfirmApply(card.remedy), callback=decided)
+
+    def _start_apply(self, card: RemedyCard) -> None:
+        self.applying = True
+        self.applying_index = card.index
+        log = self.query_one("#finding-apply-log", Log)
+        log.display = True
+        log.write_line(f"Applying {card.remedy.id}…")
+        card.query_one(f"#result-{card.index}", Label).update("applying…")
+        self.apply(card.index)
+
+    @work(thread=True, exit_on_error=False, group="apply", exclusive=True)
+    def apply(self, index: int) -> None:
+        app = self.app
+        session = app.session
+        remedy = self.finding.remedies[index]
+        result = app.services.apply_remedy(session.ctx, session.engine, self.finding, remedy,
+                                           dry_run=False, emit=lambda line: self.post_message(ApplyOutput(line)))
+        self.post_message(ApplyFinished(str(index), result))
+
+    @on(ApplyOutput)
+    def _output(self, message: ApplyOutput) -> None:
+        self.query_one("#finding-apply-log", Log).write_line(self.app.services.redact(message.line))
+
+    @on(ApplyFinished)
+    def _finished(self, message: ApplyFinished) -> None:
+        self.applying = False
+        index = int(message.remedy_id)
+        remedy = self.finding.remedies[index]
+        result = message.result
+        status = str(getattr(result, "status", "failed"))
+        text, style = RESULT_STYLE.get(status, (status, "$text"))
+        detail = self.app.services.redact(str(getattr(result, "message", "") or ""))
+        label = self.query_one(f"#result-{index}", Label)
+        label.update(Content.assemble((text, f"bold {style}"), ": " if detail else "", detail))
+        label.set_class(True, f"status-{status}")
+        self.query_one("#finding-apply-log", Log).write_line(f"{status}: {detail}")
+        entry = result.to_dict() if hasattr(result, "to_dict") else {}
+        entry.setdefault("remedy", remedy.id)
+        entry.setdefault("result", f"{status}: {detail}" if detail else status)
+        backup = getattr(result, "backup", None)
+        if backup and "backup" not in entry:
+            entry["backup"] = backup
+        self.app.session.applied.append(entry)
+        severity = "information" if status in ("verified", "dry-run") else "warning"
+        self.app.notify(f"{remedy.title}: {text}", severity=severity)
+
+    @on(Worker.StateChanged)
+    def _worker_state(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "apply" and event.state == WorkerState.ERROR:
+            self.applying = False
+            message = self.app.one_line(event.worker.error)
+            self.query_one("#finding-apply-log", Log).write_line(f"failed: {message}")
+            if self.applying_index is not None:
+                self.query_one(f"#result-{self.applying_index}", Label).update(
+                    Content.styled(f"✘ Failed: {message}", "$text-error"))
+            self.app.notify(message, title="Apply failed", severity="error")

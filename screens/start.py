@@ -1,0 +1,137 @@
+"""Start: which cloud, which inventory and Kolla config; what was found and what is missing."""
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Header, Label, Select, Static
+from textual.worker import Worker, WorkerState
+
+from .messages import SetupFailed, SetupReady
+
+LAB_EXPLAINED = ("The embedded lab is a simulated Kolla homelab on 127.0.0.1 (a controller and a compute "
+                 "node with the faults from the seed report); nothing real is touched.")
+
+_MARK = {"found": ("✔", "$text-success"), "missing": ("✘", "$text-error"),
+         "later": ("…", "$text-warning"), "info": ("•", "$text-primary")}
+
+
+class StartScreen(Screen):
+    BINDINGS = [
+        Binding("enter", "continue", "Continue", id="start.continue", tooltip="Choose the symptom to diagnose"),
+        Binding("r", "recheck", "Re-check", id="start.recheck", tooltip="Read clouds.yaml and the paths again"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        services = self.app.services
+        yield Header()
+        with VerticalScroll(id="start-body"):
+            yield Label("Where the diagnosis looks", classes="section-title")
+            if services.demo:
+                yield Static(f"Demo: embedded lab '{services.scenario}' selected. {LAB_EXPLAINED}",
+                             id="start-lab", markup=False)
+            yield Static("Reading the settings…" + (" starting the embedded lab…" if services.demo else ""),
+                         id="start-env", markup=False)
+            with Horizontal(id="start-cloud-row"):
+                yield Label("Cloud:", classes="field-label")
+                yield Select([], prompt="(clouds.yaml entries)", id="start-cloud", allow_blank=True, disabled=True)
+            yield Static("", id="start-error", classes="error-panel", markup=False)
+            with Horizontal(classes="buttons"):
+                yield Button("Continue", id="start-continue", variant="primary", disabled=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = "Start"
+        self.query_one("#start-error").display = False
+        if self.app.session.ready:
+            self._show(self.app.session.environment)
+        else:
+            self.setup()
+
+    @work(thread=True, exit_on_error=False, group="setup", exclusive=True)
+    def setup(self) -> None:
+        services = self.app.services
+        from .environment import describe as default_describe
+        describe = services.describe or default_describe
+        session = self.app.session
+        if session.settings is None:
+            settings, lab = services.make_settings()
+        else:
+            settings, lab = session.settings, session.lab
+        env = describe(settings, lab, services.scenario)
+        trees = dict(services.load_trees())
+        self.post_message(SetupReady(settings, lab, env, trees))
+
+    @on(SetupReady)
+    def _ready(self, message: SetupReady) -> None:
+        session = self.app.session
+        session.settings = message.settings
+        session.lab = message.lab
+        session.environment = message.environment
+        session.trees = message.trees
+        self._show(message.environment)
+
+    def _show(self, env: Any) -> None:
+        lines = []
+        for item in env.items:
+            mark, style = _MARK.get(item.state, ("•", "$text"))
+            line = Content.assemble((mark, style), " ", (f"{item.label}: ", "bold"), item.value)
+            if item.hint:
+                line = line + Content.assemble(("  — " + item.hint, "$text-muted"))
+            lines.append(line)
+        self.query_one("#start-env", Static).update(Content("\n").join(lines))
+        select = self.query_one("#start-cloud", Select)
+        lab = self.app.session.lab
+        if lab is not None:
+            name = env.cloud or "lab"
+            select.set_options([(f"{name} (embedded lab)", name)])
+            select.value = name
+            select.disabled = True
+        else:
+            select.set_options([(n, n) for n in env.clouds])
+            select.disabled = not env.clouds
+            if env.cloud in env.clouds:
+                select.value = env.cloud
+        button = self.query_one("#start-continue", Button)
+        button.disabled = False
+        button.focus()
+
+    @on(Select.Changed, "#start-cloud")
+    def _cloud_changed(self, event: Select.Changed) -> None:
+        session = self.app.session
+        if session.settings is not None and session.lab is None and isinstance(event.value, str):
+            session.settings.os_cloud = event.value   # the operator's pick overrides OS_CLOUD
+
+    @on(Worker.StateChanged)
+    def _worker_state(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            message = self.app.one_line(event.worker.error)
+            panel = self.query_one("#start-error", Static)
+            panel.update(f"Could not get ready: {message}\nFix the file or option named above and press r to "
+                         "check again, or ctrl+q to quit.")
+            panel.display = True
+            self.query_one("#start-env", Static).update("")
+            self.app.notify(message, title="Setup failed", severity="error")
+
+    @on(SetupFailed)
+    def _failed(self, message: SetupFailed) -> None:
+        self.app.notify(message.message, severity="error")
+
+    @on(Button.Pressed, "#start-continue")
+    def _continue_pressed(self) -> None:
+        self.action_continue()
+
+    def action_continue(self) -> None:
+        if self.app.session.ready:
+            self.app.open_symptoms()
+
+    def action_recheck(self) -> None:
+        self.query_one("#start-error").display = False
+        self.query_one("#start-continue", Button).disabled = True
+        self.query_one("#start-env", Static).update("Reading the settings…")
+        self.setup()

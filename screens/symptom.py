@@ -1,0 +1,199 @@
+"""Symptom: what the operator sees, in their words, and which instance (or IP, network) it is about."""
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Header, Label, OptionList, Static
+from textual.widgets.option_list import Option
+from textual.worker import Worker, WorkerState
+
+from .messages import TargetsLoaded
+
+# Symptoms first in the order an operator meets them, then triage, then anything else.
+ORDER = ("max-retries", "fip-404", "ssh-refused", "triage")
+# What each kind of target is read from (CloudReader method) and how it is shown.
+TARGETS = {
+    "server": ("servers", "instance"),
+    "floating_ip": ("floating_ips", "floating IP"),
+    "network": ("networks", "network"),
+    "router": ("routers", "router"),
+}
+ANY = "__any__"
+
+
+def _tr(text: Any) -> str:
+    from wizard.i18n import tr
+    return tr(text)
+
+
+def _target_label(kind: str, item: dict[str, Any]) -> Content:
+    if kind == "floating_ip":
+        name = item.get("floating_ip_address") or item.get("name") or item.get("id", "")
+        extra = item.get("status", "")
+    else:
+        name = item.get("name") or item.get("id", "")
+        extra = item.get("status", "")
+    ident = str(item.get("id", ""))[:8]
+    return Content.assemble((str(name), "bold"), "  ", (str(extra), "$text-warning" if extra == "ERROR" else "$text-muted"),
+                            "  ", (ident, "$text-muted"))
+
+
+class SymptomScreen(Screen):
+    BINDINGS = [
+        Binding("d", "diagnose", "Diagnose", id="symptom.diagnose", tooltip="Walk the tree for this symptom"),
+        Binding("tab", "app.focus_next", "Next pane", id="symptom.next", show=False),
+        Binding("r", "reload", "Reload list", id="symptom.reload", tooltip="Read the instances from the cloud again"),
+        Binding("escape", "app.pop_screen", "Back", id="symptom.back", tooltip="Back to the start screen"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.targets: dict[str, list[dict[str, Any]]] = {}
+        self.target_kind: str | None = None
+
+    def _trees(self) -> list[Any]:
+        trees = self.app.session.trees
+        known = [trees[t] for t in ORDER if t in trees]
+        rest = sorted((t for t in trees.values() if t.id not in ORDER), key=lambda t: t.id)
+        return known + rest
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="symptom-body"):
+            yield Label("What do you see?", classes="section-title")
+            options = [Option(Content.assemble((_tr(t.symptom), "bold"), "\n", (_tr(t.title), "$text-muted")), id=t.id)
+                       for t in self._trees()]
+            yield OptionList(*options, id="symptom-list")
+            yield Label("Which one is it about?", id="target-title", classes="section-title")
+            yield OptionList(id="target-list")
+            yield Static("", id="target-status", markup=False)
+            with Horizontal(classes="buttons"):
+                yield Button("Diagnose", id="symptom-diagnose", variant="primary")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = "Symptom"
+        symptoms = self.query_one("#symptom-list", OptionList)
+        symptoms.highlighted = 0 if symptoms.option_count else None
+        symptoms.focus()
+        self._show_targets()
+
+    @property
+    def symptom(self) -> str | None:
+        symptoms = self.query_one("#symptom-list", OptionList)
+        if symptoms.highlighted is None:
+            return None
+        return symptoms.get_option_at_index(symptoms.highlighted).id
+
+    @on(OptionList.OptionHighlighted, "#symptom-list")
+    def _symptom_highlighted(self) -> None:
+        self._show_targets()
+
+    @on(OptionList.OptionSelected, "#symptom-list")
+    def _symptom_selected(self) -> None:
+        target_list = self.query_one("#target-list", OptionList)
+        if target_list.display and target_list.option_count > 1:
+            target_list.focus()
+        else:
+            self.action_diagnose()
+
+    @on(OptionList.OptionSelected, "#target-list")
+    def _target_selected(self) -> None:
+        self.action_diagnose()
+
+    def _show_targets(self) -> None:
+        tree = self.app.session.trees.get(self.symptom or "")
+        applies = getattr(tree, "applies_to", "server") if tree else "server"
+        kind = applies if applies in TARGETS else None
+        title = self.query_one("#target-title", Label)
+        target_list = self.query_one("#target-list", OptionList)
+        status = self.query_one("#target-status", Static)
+        if kind is None:
+            self.target_kind = None
+            title.display = target_list.display = False
+            status.update("This check looks at the whole cloud; nothing to pick.")
+            return
+        title.display = target_list.display = True
+        title.update(f"Which {TARGETS[kind][1]} is it about?")
+        if kind == self.target_kind and kind in self.targets:
+            return
+        self.target_kind = kind
+        if kind in self.targets:
+            self._fill(kind)
+        else:
+            target_list.clear_options()
+            status.update(f"Reading the {TARGETS[kind][1]}s from the cloud…")
+            self.load_targets(kind)
+
+    @work(thread=True, exit_on_error=False, group="targets")
+    def load_targets(self, kind: str) -> None:
+        session = self.app.session
+        ctx = session.context(self.app.services.make_context)
+        method = getattr(ctx.cloud, TARGETS[kind][0])
+        self.post_message(TargetsLoaded(kind, list(method())))
+
+    @on(TargetsLoaded)
+    def _targets_loaded(self, message: TargetsLoaded) -> None:
+        self.targets[message.kind] = message.items
+        if message.kind == self.target_kind:
+            self._fill(message.kind)
+
+    def _fill(self, kind: str) -> None:
+        items = self.targets.get(kind, [])
+        # Instances in ERROR first: they are the ones a symptom is usually about.
+        items = sorted(items, key=lambda i: (i.get("status") != "ERROR", str(i.get("name") or i.get("id"))))
+        noun = TARGETS[kind][1]
+        target_list = self.query_one("#target-list", OptionList)
+        target_list.clear_options()
+        target_list.add_option(Option(Content.styled(f"(let the wizard choose the {noun})", "italic"), id=ANY))
+        for item in items:
+            target_list.add_option(Option(_target_label(kind, item), id=str(item.get("id"))))
+        target_list.highlighted = 1 if items else 0
+        self.query_one("#target-status", Static).update(f"{len(items)} {noun}(s) in the cloud.")
+
+    @on(Worker.StateChanged)
+    def _worker_state(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.group == "targets":
+            message = self.app.one_line(event.worker.error)
+            self.query_one("#target-status", Static).update(
+                f"Could not read the list: {message}. You can still diagnose; press r to try again.")
+            self.app.notify(message, title="Cloud", severity="error")
+            # Forget a failed connection so r really tries again.
+            self.app.session.ctx = None
+
+    def action_reload(self) -> None:
+        self.targets.pop(self.target_kind or "", None)
+        self.target_kind = None
+        self._show_targets()
+
+    @on(Button.Pressed, "#symptom-diagnose")
+    def _diagnose_pressed(self) -> None:
+        self.action_diagnose()
+
+    def _chosen_target(self) -> dict[str, str]:
+        if self.target_kind is None:
+            return {}
+        target_list = self.query_one("#target-list", OptionList)
+        if target_list.highlighted is None:
+            return {}
+        ident = target_list.get_option_at_index(target_list.highlighted).id
+        if not ident or ident == ANY:
+            return {}
+        item = next((i for i in self.targets.get(self.target_kind, []) if str(i.get("id")) == ident), None)
+        # Names read better in the runbook; the ID is used when the name is missing or shared.
+        name = (item or {}).get("name")
+        same = [i for i in self.targets.get(self.target_kind, []) if name and i.get("name") == name]
+        return {self.target_kind: name if name and len(same) == 1 else ident}
+
+    def action_diagnose(self) -> None:
+        symptom = self.symptom
+        if symptom is None:
+            self.app.notify("Pick a symptom first.", severity="warning")
+            return
+        self.app.start_diagnosis(symptom, self._chosen_target())
