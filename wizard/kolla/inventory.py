@@ -35,13 +35,20 @@ class Inventory:
     groups: dict[str, Group] = field(default_factory=dict)
     host_vars_inline: dict[str, dict[str, VarDef]] = field(default_factory=dict)
     problems: list[ConfigError] = field(default_factory=list)
+    # Memoised answers (membership, depth); cleared whenever the inventory changes.
+    _memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def invalidate(self) -> None:
+        self._memo.clear()
 
     def group(self, name: str, where: str = "") -> Group:
+        self._memo.clear()
         if name not in self.groups:
             self.groups[name] = Group(name, where=where)
         return self.groups[name]
 
     def add_host(self, group: str, host: str, where: str) -> None:
+        self._memo.clear()
         members = self.group(group, where).hosts
         if host not in members:
             members.append(host)
@@ -55,12 +62,11 @@ class Inventory:
         """Hosts of a group and of all its descendants; ``all`` is every host."""
         if group == "all":
             return self.hosts
-        found: list[str] = []
+        found: dict[str, None] = {}  # ordered set
         for name in self._descendants(group):
             for host in self.groups[name].hosts:
-                if host not in found:
-                    found.append(host)
-        return found
+                found.setdefault(host, None)
+        return list(found)
 
     def _descendants(self, group: str) -> list[str]:
         seen: list[str] = []
@@ -77,13 +83,27 @@ class Inventory:
         """Every group the host belongs to, directly or through :children, plus ``all``."""
         if host not in self.host_vars_inline:
             return []
-        return ["all"] + sorted(g for g in self.groups if g != "all" and host in self.hosts_in(g))
+        if "membership" not in self._memo:
+            membership: dict[str, set[str]] = {h: set() for h in self.host_vars_inline}
+            for name in self.groups:
+                if name == "all":
+                    continue
+                for member in self.hosts_in(name):
+                    membership.setdefault(member, set()).add(name)
+            self._memo["membership"] = {h: ["all"] + sorted(g) for h, g in membership.items()}
+        return list(self._memo["membership"][host])
 
     def depth(self, group: str) -> int:
         """Distance from ``all``: Ansible applies group vars parents first, children later."""
         if group == "all":
             return 0
-        parents = {g.name: [] for g in self.groups.values()}
+        depths = self._memo.setdefault("depth", {})
+        if group not in depths:
+            depths[group] = self._depth(group)
+        return depths[group]
+
+    def _depth(self, group: str) -> int:
+        parents: dict[str, list[str]] = {g.name: [] for g in self.groups.values()}
         for g in self.groups.values():
             for child in g.children:
                 parents.setdefault(child, []).append(g.name)
@@ -227,6 +247,7 @@ def parse_ini_inventory(text: str, where: str) -> Inventory:
             inventory.problems.append(problem)
     # Hosts that ended up only in groups are also members of "all"; nothing else to link.
     inventory.check_cycles()
+    inventory.invalidate()
     return inventory
 
 
@@ -299,6 +320,7 @@ def parse_yaml_inventory(text: str, where: str) -> Inventory:
     for name, body in data.items():
         _yaml_group(inventory, str(name), body, where, _line(data, name), depth=0)
     inventory.check_cycles()
+    inventory.invalidate()
     return inventory
 
 

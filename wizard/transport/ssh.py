@@ -216,12 +216,13 @@ class SSHPool:
         except ValueError:
             raise ConfigError(self.ssh_config_path or "ssh_config", f"Port for {alias} is not a number") from None
         files = [os.path.expanduser(p) for p in cfg.get("identityfile", [])]
-        known = list(self.known_hosts) if self.known_hosts else []
+        # The ssh_config file comes first: it is where the operator's own ssh looks, so it is the
+        # file the fix line appends to. The pool's list (default ~/.ssh/known_hosts) is also read.
+        known: list[str] = []
         user_known = cfg.get("userknownhostsfile")
         if user_known:
             known.extend(os.path.expanduser(p) for p in shlex.split(user_known))
-        elif not self.known_hosts:
-            known.append(os.path.expanduser(DEFAULT_KNOWN_HOSTS))
+        known.extend(self.known_hosts or [os.path.expanduser(DEFAULT_KNOWN_HOSTS)])
         endpoint = Endpoint(
             alias=alias,
             hostname=hostname,
