@@ -1,0 +1,151 @@
+"""Shared plumbing for the node probes of the max-retries tree: which inventory host a cloud host
+name is, which container engine it runs, and reading files and command output over its transport.
+
+This is a thin adapter over ``ctx.node(host)`` / ``ctx.nodes.fan_out`` (wizard/transport) and
+``ctx.kolla`` (wizard/kolla): probes call these helpers so a missing piece (no Kolla model, no
+SFTP, no grep) degrades to a clear ProbeUnavailable instead of a traceback."""
+from __future__ import annotations
+
+import concurrent.futures
+from typing import Any, Callable, Iterable, TypeVar
+
+from ..errors import WizardError
+from ..evidence import ProbeUnavailable
+
+T = TypeVar("T")
+
+OVS_AGENT_CONTAINER = "neutron_openvswitch_agent"
+OVS_VSWITCHD_CONTAINER = "openvswitch_vswitchd"
+OVS_AGENT_INI = "/etc/kolla/neutron-openvswitch-agent/openvswitch_agent.ini"
+OVS_AGENT_LOG = "/var/log/kolla/neutron/neutron-openvswitch-agent.log"
+NEUTRON_SERVER_LOG = "/var/log/kolla/neutron/neutron-server.log"
+
+
+def kolla_or_none(ctx: Any) -> Any:
+    """The Kolla model, or None when it cannot be read (the reason is already in ctx.problems)."""
+    try:
+        return ctx.kolla
+    except (ProbeUnavailable, WizardError):
+        return None
+
+
+def short(name: str | None) -> str:
+    return (name or "").split(".")[0]
+
+
+def inventory_name(ctx: Any, host: str) -> str:
+    """The inventory name for a host name as Nova/Neutron report it (FQDN or short)."""
+    model = kolla_or_none(ctx)
+    hosts = list(getattr(model, "hosts", []) or []) if model is not None else []
+    if host in hosts:
+        return host
+    for candidate in hosts:
+        if short(candidate) == short(host):
+            return candidate
+    return host
+
+
+def container_engine(ctx: Any, host: str) -> str:
+    model = kolla_or_none(ctx)
+    if model is not None:
+        try:
+            engine = model.container_engine(host)
+            if engine in ("docker", "podman"):
+                return engine
+        except Exception:  # an unknown host in the model: Kolla's default applies
+            pass
+    return "docker"
+
+
+def hosts_in_group(ctx: Any, *groups: str) -> list[str]:
+    model = kolla_or_none(ctx)
+    if model is None:
+        return []
+    out: list[str] = []
+    for host in getattr(model, "hosts", []) or []:
+        try:
+            member = set(model.groups_of(host))
+        except Exception:
+            continue
+        if member.intersection(groups) and host not in out:
+            out.append(host)
+    return out
+
+
+def transport(ctx: Any, host: str) -> Any:
+    try:
+        return ctx.node(host)
+    except WizardError as exc:
+        raise ProbeUnavailable(exc.one_line()) from None
+
+
+def read_text(node: Any, path: str) -> str | None:
+    """A file's text, None if it does not exist. Falls back to ``cat`` where SFTP is missing."""
+    from ..transport.base import FileMissing, TransportError
+
+    try:
+        return node.read_file(path)
+    except FileMissing:
+        return None
+    except TransportError as exc:
+        if "SFTP" not in exc.message:
+            raise
+    result = node.run(["cat", path], sudo=bool(getattr(node, "become", False)))
+    if result.rc != 0:
+        if "No such file" in result.stderr or result.rc == 1:
+            return None
+        raise ProbeUnavailable(f"{node.name}: cannot read {path}: {result.stderr.strip() or 'rc ' + str(result.rc)}")
+    return result.stdout
+
+
+def grep_file(node: Any, pattern: str, path: str, *, max_lines: int = 200) -> list[str] | None:
+    """Lines of ``path`` containing ``pattern`` (fixed string), last ``max_lines``; None if the file
+    is missing. Uses grep on the node (an argv, no shell) so a big log never crosses the wire;
+    falls back to reading the file where grep is missing."""
+    result = node.run(["grep", "-F", "-e", pattern, path], sudo=bool(getattr(node, "become", False)))
+    if result.rc == 0:
+        return [line for line in result.stdout.splitlines() if pattern in line][-max_lines:]
+    if result.rc == 1 and not result.stderr.strip():
+        return []  # grep: no match
+    if "No such file" in result.stderr:
+        return None
+    text = read_text(node, path)
+    if text is None:
+        return None
+    return [line for line in text.splitlines() if pattern in line][-max_lines:]
+
+
+def fan_out(ctx: Any, hosts: Iterable[str], fn: Callable[[Any], T]) -> dict[str, T | Exception]:
+    """Run fn(transport) on each host with bounded concurrency; errors come back as values."""
+    hosts = list(dict.fromkeys(hosts))
+    results: dict[str, T | Exception] = {}
+    if not hosts:
+        return results
+    transports = {}
+    for host in hosts:
+        try:
+            transports[host] = ctx.node(host)
+        except (WizardError, ProbeUnavailable) as exc:
+            results[host] = exc
+    limit = max(1, int(getattr(getattr(ctx, "settings", None), "max_parallel", 8) or 8))
+
+    def one(host: str) -> T | Exception:
+        try:
+            return fn(transports[host])
+        except (WizardError, ProbeUnavailable) as exc:
+            return exc
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=min(limit, len(transports) or 1),
+                                               thread_name_prefix="node-probe") as pool:
+        futures = {host: pool.submit(one, host) for host in transports}
+        for host, future in futures.items():
+            results[host] = future.result()
+    return results
+
+
+def error_line(exc: Exception) -> str:
+    if isinstance(exc, ProbeUnavailable):
+        return exc.reason
+    if isinstance(exc, WizardError):
+        return exc.one_line()
+    return f"{type(exc).__name__}: {exc}"

@@ -1,0 +1,240 @@
+"""Neutron probes for the max-retries tree: the segment the failed port was on, the OVS agent of
+the failing host (alive, bridge_mappings), and nova/neutron host-name agreement.
+
+The failed port is usually gone (Nova's _cleanup_allocated_networks deletes it), so its network
+comes from neutron-server's ERROR line (neutron/plugins/ml2/managers.py):
+  "Failed to bind port %(port)s on host %(host)s for vnic_type %(vnic_type)s using segments %(segments)s"
+read on the controllers over SSH, or from the port itself when it still exists. Each API
+collection is read once per diagnosis (CloudReader caches), whatever the number of nodes."""
+from __future__ import annotations
+
+import ast
+import re
+from typing import Any
+
+from ..cloud import CloudError
+from ..evidence import Evidence, ProbeUnavailable
+from . import _nodeio
+from .registry import probe
+
+OVS_AGENT_TYPE = "Open vSwitch agent"
+OVS_BINARY = "neutron-openvswitch-agent"
+PROVIDER_TYPES = ("flat", "vlan")
+FAILED_BIND_RE = re.compile(
+    r"Failed to bind port (?P<port>\S+) on host (?P<host>\S+) for vnic_type (?P<vnic>\S+) using segments (?P<segments>\[.*\])")
+AGENT_LIST = "openstack network agent list --agent-type open-vswitch --long"
+
+
+def parse_failed_bind(line: str) -> dict[str, Any] | None:
+    """One 'Failed to bind port' line → port, host and the segments (a Python literal in the log)."""
+    match = FAILED_BIND_RE.search(line)
+    if not match:
+        return None
+    try:
+        segments = ast.literal_eval(match.group("segments"))  # a literal, never evaluated as code
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        segments = []
+    if not isinstance(segments, list):
+        segments = []
+    return {"port": match.group("port"), "host": match.group("host"), "vnic_type": match.group("vnic"),
+            "segments": [s for s in segments if isinstance(s, dict)]}
+
+
+def network_facts(net: dict[str, Any] | None, segment: dict[str, Any] | None = None) -> dict[str, Any]:
+    net = net or {}
+    segment = segment or {}
+    ntype = net.get("provider_network_type") or net.get("provider:network_type") or segment.get("network_type")
+    physnet = net.get("provider_physical_network") or net.get("provider:physical_network") or segment.get("physical_network")
+    seg_id = net.get("provider_segmentation_id") or net.get("provider:segmentation_id") or segment.get("segmentation_id")
+    external = net.get("is_router_external", net.get("router:external"))
+    return {"id": net.get("id") or segment.get("network_id"), "name": net.get("name") or net.get("id") or segment.get("network_id"),
+            "type": ntype, "physnet": physnet, "segmentation_id": seg_id, "external": bool(external)}
+
+
+def segment_text(network: dict[str, Any]) -> str:
+    if network.get("type") in PROVIDER_TYPES:
+        return f"{network.get('type')} on physical network {network.get('physnet')}"
+    return f"{network.get('type') or 'unknown type'} (tunnelled)"
+
+
+def _controllers(ctx: Any) -> list[str]:
+    hosts = _nodeio.hosts_in_group(ctx, "neutron-server")
+    return hosts or _nodeio.hosts_in_group(ctx, "control")
+
+
+@probe("failed_port_segment",
+       outcomes=("provider", "tunnel"),
+       summary="Find the failed port's network segment (the port itself is usually deleted)", requires="cloud")
+def failed_port_segment(ctx, args, emit) -> Evidence:
+    port_id = (ctx.facts.get("port") or {}).get("id")
+    host = ctx.facts.get("host")
+    obs: list[str] = []
+    sources: list[str] = []
+    segment: dict[str, Any] = {}
+    network_id = None
+    try:
+        networks = {n.get("id"): n for n in ctx.cloud.networks()}
+        sources.append("GET /v2.0/networks")
+    except CloudError as exc:
+        raise ProbeUnavailable(exc.one_line() + "; run `openstack network list --long` and answer") from None
+    # 1. The port, if Nova has not deleted it yet.
+    if port_id:
+        try:
+            port = next((p for p in ctx.cloud.ports() if p.get("id") == port_id), None)
+            sources.append("GET /v2.0/ports")
+        except CloudError:
+            port = None
+        if port:
+            network_id = port.get("network_id")
+            host = host or port.get("binding_host_id") or port.get("binding:host_id")
+            obs.append(f"Port {port_id} still exists on network {network_id}, "
+                       f"vif_type {port.get('binding_vif_type') or port.get('binding:vif_type')}.")
+    # 2. neutron-server.log on the controllers: the ERROR line names host and segments.
+    if network_id is None and port_id:
+        controllers = _controllers(ctx)
+        if not controllers:
+            obs.append("The Kolla inventory could not be read, so the controllers' neutron-server.log was not searched.")
+        pattern = f"Failed to bind port {port_id}"
+        results = _nodeio.fan_out(ctx, controllers,
+                                  lambda node: _nodeio.grep_file(node, pattern, _nodeio.NEUTRON_SERVER_LOG))
+        for ctl, lines in results.items():
+            sources.append(f"{ctl}: grep -F {pattern!r} {_nodeio.NEUTRON_SERVER_LOG}")
+            if isinstance(lines, Exception):
+                obs.append(f"Could not search neutron-server.log on {ctl}: {_nodeio.error_line(lines)}")
+                continue
+            for line in lines or []:
+                parsed = parse_failed_bind(line)
+                if not parsed:
+                    continue
+                host = host or parsed["host"]
+                if parsed["segments"]:
+                    segment = parsed["segments"][0]
+                    network_id = segment.get("network_id")
+                obs.append(f"{ctl} {_nodeio.NEUTRON_SERVER_LOG}: Failed to bind port {port_id} on host "
+                           f"{parsed['host']} using segment {segment.get('network_type')}/{segment.get('physical_network')}.")
+                if not network_id and parsed["segments"] == []:
+                    obs.append("The log line names no segment: the network has no segment this host can use.")
+    if network_id is None:
+        raise ProbeUnavailable(
+            f"the failed port {port_id or '(unknown)'} is gone and no 'Failed to bind port' line was found on the "
+            f"controllers; check which network the server was booted on with `openstack network list --long`",
+            sources=sources)
+    net = networks.get(network_id)
+    facts_net = network_facts(net, segment)
+    facts: dict[str, Any] = {"network": facts_net,
+                             "port": {**(ctx.facts.get("port") or {}), "id": port_id, "network_id": network_id,
+                                      "host_id": host, "vif_type": "binding_failed"}}
+    if host:
+        facts["host"] = host
+    obs.append(f"Network {facts_net['name']} ({network_id}) is {segment_text(facts_net)}"
+               + (", external" if facts_net["external"] else "") + ".")
+    outcome = "provider" if facts_net.get("type") in PROVIDER_TYPES else "tunnel"
+    return Evidence(outcome, facts=facts, observations=obs, sources=sources, host=host)
+
+
+def _ovs_agents(ctx: Any) -> list[dict[str, Any]]:
+    try:
+        agents = ctx.cloud.agents()
+    except CloudError as exc:
+        raise ProbeUnavailable(f"{exc.one_line()}; run `{AGENT_LIST}` as admin and answer") from None
+    return [a for a in agents if a.get("agent_type") == OVS_AGENT_TYPE or a.get("binary") == OVS_BINARY]
+
+
+def agent_facts(agent: dict[str, Any]) -> dict[str, Any]:
+    conf = agent.get("configuration") or agent.get("configurations") or {}
+    return {"id": agent.get("id"), "host": agent.get("host"), "alive": bool(agent.get("is_alive", agent.get("alive"))),
+            "admin_state_up": agent.get("is_admin_state_up", agent.get("admin_state_up")),
+            "bridge_mappings": dict(conf.get("bridge_mappings") or {}),
+            "tunnel_types": list(conf.get("tunnel_types") or []),
+            "heartbeat": agent.get("last_heartbeat_at") or agent.get("heartbeat_timestamp")}
+
+
+@probe("ovs_agent_state",
+       outcomes=("alive", "dead", "missing"),
+       summary="The failing host's Open vSwitch agent: registered, alive, its bridge_mappings", requires="cloud")
+def ovs_agent_state(ctx, args, emit) -> Evidence:
+    host = ctx.facts.get("host")
+    if not host:
+        raise ProbeUnavailable("the failing host is not known from the earlier steps")
+    agents = _ovs_agents(ctx)
+    mine = [a for a in agents if a.get("host") == host]
+    sources = ["GET /v2.0/agents"]
+    if not mine:
+        names = ", ".join(sorted(str(a.get("host")) for a in agents)) or "none"
+        return Evidence("missing", facts={"agent": {"host": host, "alive": False, "bridge_mappings": {}}},
+                        observations=[f"No Open vSwitch agent is registered under host {host!r} "
+                                      f"(OVS agents are registered on: {names})."],
+                        sources=sources, host=host)
+    agent = agent_facts(mine[0])
+    mappings = ", ".join(f"{k}:{v}" for k, v in agent["bridge_mappings"].items()) or "{} (none)"
+    obs = [f"OVS agent on {host}: {'alive' if agent['alive'] else 'DEAD (no heartbeat)'}, "
+           f"bridge_mappings {mappings}, tunnel_types {', '.join(agent['tunnel_types']) or 'none'}."]
+    return Evidence("alive" if agent["alive"] else "dead", facts={"agent": agent}, observations=obs,
+                    sources=sources, host=host)
+
+
+@probe("agent_host_names",
+       outcomes=("mismatch", "no-agent"),
+       summary="Compare nova-compute's host name with the OVS agents' host names", requires="cloud")
+def agent_host_names(ctx, args, emit) -> Evidence:
+    host = ctx.facts.get("host")
+    if not host:
+        raise ProbeUnavailable("the failing host is not known from the earlier steps")
+    agents = _ovs_agents(ctx)
+    try:
+        services = [s for s in ctx.cloud.compute_services() if s.get("binary") == "nova-compute"]
+    except CloudError as exc:
+        raise ProbeUnavailable(f"{exc.one_line()}; run `openstack compute service list --service nova-compute` "
+                               f"and `{AGENT_LIST}` and compare the Host columns") from None
+    sources = ["GET /v2.0/agents", "GET /os-services"]
+    twins = [a for a in agents if _nodeio.short(a.get("host")) == _nodeio.short(host) and a.get("host") != host]
+    if twins:
+        agent = agent_facts(twins[0])
+        facts = {"host_names": {"nova": host, "neutron": agent["host"]}, "agent": agent}
+        return Evidence("mismatch", facts=facts, sources=sources, host=host, observations=[
+            f"nova-compute reports host {host!r} but the OVS agent on that node registered as {agent['host']!r}. "
+            f"Nova asks Neutron to bind ports to {host!r}, where no agent exists."])
+    nova_hosts = [s.get("host") for s in services]
+    return Evidence("no-agent", facts={"host_names": {"nova": host, "neutron": None}}, sources=sources, host=host,
+                    observations=[f"No OVS agent under any spelling of {host!r}; nova-compute hosts: "
+                                  f"{', '.join(map(str, nova_hosts)) or 'none'}."])
+
+
+@probe("agent_physnet_mapping",
+       outcomes=("serves", "no-mapping", "other-physnet", "tunnel-type-missing"),
+       summary="Does the live agent map the network's physical network (or serve its tunnel type)?",
+       requires="cloud")
+def agent_physnet_mapping(ctx, args, emit) -> Evidence:
+    network = ctx.facts.get("network") or {}
+    host = ctx.facts.get("host")
+    # Read the agent fresh from the (cached) collection so a re-run after a fix sees the new state.
+    agents = [a for a in _ovs_agents(ctx) if a.get("host") == host]
+    if not agents:
+        raise ProbeUnavailable(f"no OVS agent registered for host {host!r}; run `{AGENT_LIST}`")
+    agent = agent_facts(agents[0])
+    facts: dict[str, Any] = {"agent": agent}
+    sources = ["GET /v2.0/agents"]
+    ntype, physnet = network.get("type"), network.get("physnet")
+    mappings = agent["bridge_mappings"]
+    if ntype in PROVIDER_TYPES:
+        if physnet in mappings:
+            return Evidence("serves", facts=facts, sources=sources, host=host, observations=[
+                f"The live agent on {host} now maps {physnet} to {mappings[physnet]}."])
+        if mappings:
+            facts["physnet_mismatch"] = {"network": physnet, "agent": ", ".join(mappings)}
+            others = [a.get("host") for a in _ovs_agents(ctx)
+                      if physnet in ((a.get("configuration") or a.get("configurations") or {}).get("bridge_mappings") or {})]
+            facts["physnet_mismatch"]["hosts_with_it"] = ", ".join(map(str, others)) or "no host"
+            return Evidence("other-physnet", facts=facts, sources=sources, host=host, observations=[
+                f"Network {network.get('name')} is on physical network {physnet!r}, but the agent on {host} maps "
+                f"only {', '.join(f'{k}:{v}' for k, v in mappings.items())}; hosts mapping {physnet!r}: "
+                f"{facts['physnet_mismatch']['hosts_with_it']}."])
+        return Evidence("no-mapping", facts=facts, sources=sources, host=host, observations=[
+            f"The live agent on {host} has no bridge_mappings at all, so it cannot bind any port on "
+            f"physical network {physnet!r}: only tunnelled (VXLAN) ports can bind there."])
+    if ntype in agent["tunnel_types"] or ntype == "local":
+        return Evidence("serves", facts=facts, sources=sources, host=host, observations=[
+            f"The live agent on {host} serves {ntype} networks."])
+    return Evidence("tunnel-type-missing", facts=facts, sources=sources, host=host, observations=[
+        f"Network {network.get('name')} is {ntype}, but the agent on {host} reports tunnel_types "
+        f"{', '.join(agent['tunnel_types']) or 'none'}."])

@@ -1,0 +1,150 @@
+"""The three views of a host's OVS bridge_mappings, side by side:
+
+- expected: what Kolla would render for the host now (``ctx.kolla.expected_ovs``: the template's
+  condition, computes_need_external_bridge and the /etc/kolla/config overrides);
+- deployed: the file on the node, /etc/kolla/neutron-openvswitch-agent/openvswitch_agent.ini;
+- live: what the agent reports through the API (configurations.bridge_mappings).
+
+Their disagreement is the finding. When all three lack the mapping, the question is whether the
+operator tried to turn it on somewhere that lost (an INI ``[compute:vars]`` entry beaten by Kolla's
+group_vars/all): that is the seed report's "config not propagated", explained with file:line."""
+from __future__ import annotations
+
+from typing import Any
+
+from ..evidence import Evidence, ProbeUnavailable
+from . import _nodeio
+from .agents import _ovs_agents, agent_facts
+from .node_ovs import deployed_mappings
+from .registry import probe
+
+# Variables that, when true, make Kolla render bridge_mappings on computes (kolla-facts §1.2).
+SWITCHES = ("enable_neutron_provider_networks", "computes_need_external_bridge", "enable_neutron_dvr")
+
+
+def _text(mappings: dict[str, str] | None) -> str:
+    if mappings is None:
+        return "no bridge_mappings"
+    return ",".join(f"{k}:{v}" for k, v in mappings.items()) or "{} (empty)"
+
+
+def _truthy(value: Any) -> bool:
+    from ..kolla.defaults import ansible_bool
+    try:
+        return ansible_bool(value)
+    except Exception:
+        return False
+
+
+def precedence_facts(resolution: Any) -> dict[str, Any]:
+    """A Resolution as plain facts: the chain lowest first, who won, and the one-line reason."""
+    chain = []
+    for source in resolution.sources:
+        chain.append({"level": source.level, "label": source.label, "place": source.place,
+                      "value": source.value, "won": bool(source.won)})
+    winner = resolution.winner
+    return {"name": resolution.var, "host": resolution.host, "value": resolution.value,
+            "winner": (f"{winner.label + ' ' if winner.label else ''}{winner.level} at {winner.place}" if winner else "unset"),
+            "chain": chain, "explain": resolution.explain()}
+
+
+def find_attempt(model: Any, host: str) -> tuple[dict[str, Any] | None, Any]:
+    """A place where the operator set one of the switches true for this host, which lost.
+    Returns (attempt facts or None, the Resolution of the variable at fault)."""
+    primary = None
+    for var in SWITCHES:
+        try:
+            res = model.resolve(var, host)
+        except Exception:
+            continue
+        if primary is None:
+            primary = res
+        if _truthy(res.value):
+            continue
+        losers = [s for s in res.sources if not s.won and _truthy(s.value)]
+        if losers:
+            loser = losers[-1]
+            winner = res.winner
+            return ({"var": var, "value": loser.value, "where": loser.place, "label": loser.label or loser.level,
+                     "level": loser.level,
+                     "lost_to": f"{winner.describe()} ({winner.value!r})" if winner else "nothing"}, res)
+    return None, primary
+
+
+@probe("kolla_three_views",
+       outcomes=("excluded-despite-attempt", "excluded-by-default", "not-deployed", "not-restarted",
+                 "live-has-mapping", "file-lacks-mapping"),
+       summary="Expected (Kolla now) vs deployed (file on the node) vs live (agent API) bridge_mappings",
+       requires="node")
+def kolla_three_views(ctx, args, emit) -> Evidence:
+    host = ctx.facts.get("host")
+    network = ctx.facts.get("network") or {}
+    physnet = network.get("physnet")
+    if not host or not physnet:
+        raise ProbeUnavailable("the failing host and the network's physical network are not known from earlier steps")
+    inv = _nodeio.inventory_name(ctx, host)
+    sources: list[str] = []
+    # live
+    agents = [a for a in _ovs_agents(ctx) if a.get("host") == host]
+    live = agent_facts(agents[0])["bridge_mappings"] if agents else {}
+    sources.append("GET /v2.0/agents")
+    # deployed
+    node = _nodeio.transport(ctx, inv)
+    deployed, deployed_where = deployed_mappings(node)
+    sources.append(f"{inv}: read {_nodeio.OVS_AGENT_INI}")
+    # expected
+    model = _nodeio.kolla_or_none(ctx)
+    expected = None
+    expected_reason = "the Kolla configuration could not be read"
+    expected_mappings: dict[str, str] | None = None
+    creates_bridge = False
+    if model is not None:
+        expected = model.expected_ovs(inv)
+        expected_mappings = expected.bridge_mappings
+        expected_reason = expected.reason
+        creates_bridge = bool(expected.bridges_created)
+        sources.append(f"Kolla model of {model.config_dir} ({model.defaults_source})")
+    views = {
+        "host": inv, "physnet": physnet,
+        "expected": _text(expected_mappings) if model is not None else "unknown",
+        "expected_reason": expected_reason,
+        "deployed": ("file missing" if deployed is None else
+                     "no bridge_mappings line" if not deployed and not deployed_where else _text(deployed)),
+        "deployed_path": _nodeio.OVS_AGENT_INI, "deployed_where": deployed_where or f"{inv}:{_nodeio.OVS_AGENT_INI}",
+        "live": _text(live),
+        "kolla_creates_bridge": creates_bridge,
+        "warnings": list(getattr(expected, "warnings", []) or []),
+    }
+    views["table"] = (f"| view | {inv} bridge_mappings |\n|---|---|\n"
+                      f"| expected (Kolla now) | {views['expected']} |\n"
+                      f"| deployed ({_nodeio.OVS_AGENT_INI}) | {views['deployed']} |\n"
+                      f"| live (agent API) | {views['live']} |")
+    facts: dict[str, Any] = {"views": views}
+    obs = [f"Three views of bridge_mappings on {inv} for {physnet}: expected {views['expected']}; "
+           f"deployed {views['deployed']}; live {views['live']}."]
+    if model is not None:
+        obs.append(f"Why Kolla renders that: {expected_reason}.")
+    has = {"expected": bool(expected_mappings and physnet in expected_mappings),
+           "deployed": bool(deployed and physnet in deployed), "live": physnet in live}
+    if has["live"]:
+        return Evidence("live-has-mapping", facts=facts, observations=obs, sources=sources, host=host)
+    if has["deployed"]:
+        obs.append(f"The deployed file has {physnet} but the running agent does not: it was not restarted since.")
+        return Evidence("not-restarted", facts=facts, observations=obs, sources=sources, host=host)
+    if model is None:
+        raise ProbeUnavailable(f"{inv}: the deployed file has no {physnet} mapping, and the Kolla configuration on "
+                               "the deploy host could not be read to say why", sources=sources)
+    if has["expected"]:
+        obs.append(f"Kolla would render {physnet} for {inv} now, but the deployed file lacks it: the change was "
+                   f"not deployed to this host (no reconfigure since, or it was --limit'ed elsewhere).")
+        return Evidence("not-deployed", facts=facts, observations=obs, sources=sources, host=host)
+    attempt, resolution = find_attempt(model, inv)
+    if resolution is not None:
+        facts["kolla_var"] = precedence_facts(resolution)
+    if attempt:
+        facts["attempt"] = attempt
+        obs.append(f"An attempt to turn it on did not take effect: {attempt['var']}={attempt['value']} at "
+                   f"{attempt['where']} ({attempt['label']}) loses to {attempt['lost_to']}.")
+        return Evidence("excluded-despite-attempt", facts=facts, observations=obs, sources=sources, host=host)
+    obs.append("Nothing in the configuration asks Kolla to give computes an external bridge (plain defaults).")
+    return Evidence("excluded-by-default", facts=facts, observations=obs, sources=sources, host=host)

@@ -1,0 +1,424 @@
+"""Applying one remedy the operator said yes to: check, lock, back up, write, run, verify, roll back.
+
+Order of work for ``apply_remedy``:
+1. Preview every action. Each FileEdit's file is re-read: if its sha256 differs from the content
+   the diff was made against, refuse ("changed on disk since the preview; re-run the diagnosis").
+   The new content must parse (yaml / ini / inventory) or nothing is written.
+2. ``dry_run`` stops here and reports exactly what would change.
+3. Lock every file (a ``<path>.kolla-wizard.lock`` beside it, on the same host; O_EXCL locally,
+   write-and-read-back remotely; a lock older than LOCK_STALE_SECONDS is taken over), back it up to
+   ``<path>.kolla-wizard-<timestamp>.bak`` on the same host, write the new content atomically.
+4. Run the NodeCommands (deploy host when host is None), then the CloudCalls through openstacksdk.
+5. ``ctx.refresh()`` and re-run the step that found the fault: verified when it no longer yields
+   the finding's outcome; otherwise restore the backups, undo cloud calls where an undo exists,
+   restart what the remedy restarted, and report rolled-back."""
+from __future__ import annotations
+
+import getpass
+import os
+import secrets
+import socket
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from ..errors import ConfigError, WizardError
+from ..evidence import ProbeUnavailable
+from ..findings import Finding, Remedy
+from .actions import CLOUD_OPS, CloudCall, FileEdit, NodeCommand, sha256
+from .quoting import join
+
+LOCK_SUFFIX = ".kolla-wizard.lock"
+LOCK_STALE_SECONDS = 15 * 60
+STATUSES = ("verified", "rolled-back", "unverified", "refused", "failed", "dry-run")
+
+
+class RemedyNotFound(WizardError):
+    exit_code = 2
+
+
+class ApplyRefused(WizardError):
+    exit_code = 1
+
+
+@dataclass
+class ApplyResult:
+    status: str
+    message: str
+    remedy: str = ""
+    finding: str = ""
+    backup: list[str] = field(default_factory=list)     # "host:path" of each backup taken
+    changes: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"remedy": self.remedy, "finding": self.finding, "status": self.status, "result": self.status,
+                "message": self.message, "backup": list(self.backup), "changes": list(self.changes)}
+
+
+# -- local files (--output) ------------------------------------------------------------------------
+def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
+    """Write a local file atomically (temp file in the same directory, fsync, rename)."""
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        mode = os.stat(path).st_mode & 0o7777
+    except FileNotFoundError:
+        mode = 0o644
+    except OSError as exc:
+        raise ConfigError(path, f"cannot write: {exc.strerror}") from None
+    try:
+        fd, temp = tempfile.mkstemp(prefix=".kolla-wizard.", dir=directory)
+    except OSError as exc:
+        raise ConfigError(path, f"cannot write in {directory}: {exc.strerror}", "pick a writable place") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(text.encode("utf-8"))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, mode)
+        os.replace(temp, path)
+    except OSError as exc:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        raise ConfigError(path, f"cannot write: {exc.strerror}") from None
+
+
+# -- finding the remedy ----------------------------------------------------------------------------
+def find_remedy(report: Any, remedy_id: str) -> tuple[Finding, Remedy]:
+    available: list[str] = []
+    for finding in report.findings:
+        for remedy in finding.remedies:
+            if remedy.id == remedy_id:
+                return finding, remedy
+            if remedy.id not in available:
+                available.append(remedy.id)
+    if not available:
+        raise RemedyNotFound(f"--apply {remedy_id}: the diagnosis found nothing to fix, so there is no remedy to apply")
+    raise RemedyNotFound(f"--apply {remedy_id}: no such remedy in this diagnosis; available: {', '.join(available)}")
+
+
+def apply_by_id(ctx: Any, engine: Any, report: Any, remedy_id: str, *, dry_run: bool = False,
+                emit: Callable[[str], None] = print) -> ApplyResult:
+    finding, remedy = find_remedy(report, remedy_id)
+    return apply_remedy(ctx, engine, finding, remedy, dry_run=dry_run, emit=emit)
+
+
+# -- transports ------------------------------------------------------------------------------------
+def _transport(ctx: Any, host: str | None) -> Any:
+    try:
+        return ctx.deploy if host is None else ctx.node(host)
+    except ProbeUnavailable as exc:
+        raise WizardError(exc.reason) from None
+
+
+def _where(host: str | None, path: str) -> str:
+    return f"{host or 'deploy host'}:{path}"
+
+
+def _is_local(transport: Any) -> bool:
+    from ..transport.local import LocalTransport
+    return isinstance(transport, LocalTransport)
+
+
+def _read(transport: Any, path: str) -> str | None:
+    from ..transport.base import FileMissing
+    try:
+        return transport.read_file(path)
+    except FileMissing:
+        return None
+
+
+def validate_content(edit: FileEdit) -> str | None:
+    """None when the new content parses as its kind; else one line saying why not."""
+    try:
+        if edit.validate == "yaml":
+            import yaml
+            yaml.safe_load(edit.new_content)
+        elif edit.validate == "ini":
+            from ..kolla.ini import parse_ini
+            parse_ini(edit.new_content, edit.path)
+        elif edit.validate == "inventory":
+            from ..kolla.inventory import parse_inventory
+            inventory = parse_inventory(edit.new_content, edit.path)
+            problems = getattr(inventory, "problems", [])
+            if problems:
+                first = problems[0]
+                return first.one_line() if hasattr(first, "one_line") else str(first)
+    except WizardError as exc:
+        return exc.one_line()
+    except Exception as exc:  # yaml.YAMLError and friends
+        return f"{edit.path}: the edited file does not parse: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+    return None
+
+
+# -- locks -----------------------------------------------------------------------------------------
+class _Lock:
+    def __init__(self, transport: Any, path: str) -> None:
+        self.transport = transport
+        self.path = path + LOCK_SUFFIX
+        self.token = f"held {secrets.token_hex(8)} {getpass.getuser()}@{socket.gethostname()} pid {os.getpid()} " \
+                     f"at {int(time.time())}"
+        self.local = _is_local(transport)
+        self.held = False
+
+    def acquire(self) -> None:
+        if self.local:
+            self._acquire_local()
+        else:
+            self._acquire_remote()
+        self.held = True
+
+    def _acquire_local(self) -> None:
+        for _attempt in range(2):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+            except FileExistsError:
+                try:
+                    age = time.time() - os.stat(self.path).st_mtime
+                except FileNotFoundError:
+                    continue
+                if age > LOCK_STALE_SECONDS:
+                    os.unlink(self.path)  # stale: its owner died mid-apply
+                    continue
+                raise ApplyRefused(f"{self.path}: another kolla-wizard is changing this file (lock held for "
+                                   f"{int(age)} s); wait for it, or remove the lock if no wizard is running") from None
+            except OSError as exc:
+                raise WizardError(f"{self.path}: cannot create the lock: {exc.strerror}") from None
+            with os.fdopen(fd, "w") as handle:
+                handle.write(self.token + "\n")
+            return
+        raise ApplyRefused(f"{self.path}: could not take the lock; retry")
+
+    def _acquire_remote(self) -> None:
+        # No O_EXCL over every transport: read, write our token, read it back. A live lock of another
+        # wizard (not stale, not released) refuses; a race shows up as someone else's token.
+        current = _read(self.transport, self.path)
+        if current and current.startswith("held "):
+            parts = current.split()
+            stamp = int(parts[-1]) if parts and parts[-1].isdigit() else 0
+            if time.time() - stamp < LOCK_STALE_SECONDS:
+                raise ApplyRefused(f"{self.transport.name}:{self.path}: another kolla-wizard is changing this file "
+                                   f"({' '.join(parts[2:5])}); wait for it, or remove the lock if none is running")
+        self.transport.write_file_atomic(self.path, self.token + "\n")
+        if (_read(self.transport, self.path) or "").strip() != self.token:
+            raise ApplyRefused(f"{self.transport.name}:{self.path}: another kolla-wizard took the lock at the same time")
+
+    def release(self) -> None:
+        if not self.held:
+            return
+        self.held = False
+        try:
+            if self.local:
+                os.unlink(self.path)
+            else:
+                self.transport.write_file_atomic(self.path, f"released at {int(time.time())}\n")
+        except (OSError, WizardError):
+            pass
+
+
+# -- the apply itself ------------------------------------------------------------------------------
+def _finding_outcomes(engine: Any, finding: Finding, step_id: str) -> set[str]:
+    tree = engine.trees[finding.tree]
+    step = tree.steps[step_id]
+    return {outcome for outcome, branch in step.branches.items() if branch.finding == finding.id}
+
+
+def _describe(action: Any) -> str:
+    if isinstance(action, FileEdit):
+        return f"edit {_where(action.host, action.path)}"
+    if isinstance(action, NodeCommand):
+        return f"run on {action.host or 'the deploy host'}: {join(action.argv)}"
+    if isinstance(action, CloudCall):
+        return f"cloud: {action.describe or action.op}"
+    return repr(action)
+
+
+def apply_remedy(ctx: Any, engine: Any, finding: Finding, remedy: Remedy, *, dry_run: bool = False,
+                 emit: Callable[[str], None] = print) -> ApplyResult:
+    result = ApplyResult("refused", "", remedy=remedy.id, finding=finding.id)
+    kind = "durable" if remedy.durable else "quick"
+    if not remedy.actions:
+        result.message = (f"{remedy.id} is advice (commands for you to run and read), not something the wizard "
+                          f"applies; run its commands yourself")
+        return result
+    # 1. preview and checks
+    edits = [a for a in remedy.actions if isinstance(a, FileEdit)]
+    originals: dict[int, str] = {}
+    for edit in edits:
+        transport = _transport(ctx, edit.host)
+        current = _read(transport, edit.path)
+        if current is None or sha256(current) != edit.expected_sha256:
+            result.message = (f"{_where(edit.host, edit.path)} changed on disk since the preview; "
+                              f"re-run the diagnosis")
+            return result
+        problem = validate_content(edit)
+        if problem:
+            result.message = f"refusing to write {_where(edit.host, edit.path)}: {problem}"
+            return result
+        originals[id(edit)] = current
+    for action in remedy.actions:
+        change: dict[str, Any] = {"action": _describe(action)}
+        if isinstance(action, FileEdit):
+            from ._edits import unified_diff
+            change["diff"] = unified_diff(action.path, originals[id(action)], action.new_content)
+        result.changes.append(change)
+    if dry_run:
+        emit(f"dry run of {remedy.id} ({kind} fix for {finding.id}); nothing is changed:")
+        for change in result.changes:
+            emit(f"  would {change['action']}")
+            if change.get("diff"):
+                for line in change["diff"].splitlines():
+                    emit(f"    {line}")
+        result.status = "dry-run"
+        result.message = f"would make {len(result.changes)} change(s); nothing was changed"
+        return result
+
+    locks: list[_Lock] = []
+    backups: list[tuple[FileEdit, str, str]] = []   # (edit, backup path, original)
+    restarts: list[NodeCommand] = []
+    created: list[tuple[CloudCall, Any]] = []
+    try:
+        # 3. lock, back up, write
+        try:
+            for edit in edits:
+                lock = _Lock(_transport(ctx, edit.host), edit.path)
+                lock.acquire()
+                locks.append(lock)
+            for edit in edits:
+                transport = _transport(ctx, edit.host)
+                current = _read(transport, edit.path)
+                if current is None or sha256(current) != edit.expected_sha256:  # changed while we locked
+                    raise ApplyRefused(f"{_where(edit.host, edit.path)} changed on disk since the preview; "
+                                       f"re-run the diagnosis")
+                backup = _backup_path(transport, edit.path)
+                transport.write_file_atomic(backup, current)
+                backups.append((edit, backup, current))
+                result.backup.append(_where(edit.host, backup))
+                emit(f"backed up {_where(edit.host, edit.path)} to {backup}")
+                transport.write_file_atomic(edit.path, edit.new_content)
+                emit(f"wrote {_where(edit.host, edit.path)}")
+        except ApplyRefused as exc:
+            _restore(ctx, backups, [], emit)
+            result.status, result.message = "refused", exc.one_line()
+            return result
+        # 4. commands and cloud calls
+        for action in remedy.actions:
+            if isinstance(action, NodeCommand):
+                transport = _transport(ctx, action.host)
+                emit(f"running on {action.host or 'the deploy host'}: {join(action.argv)}")
+                sudo = bool(action.sudo or getattr(transport, "become", False))
+                outcome = transport.run(list(action.argv), sudo=sudo, timeout=action.timeout)
+                if outcome.rc != 0:
+                    _restore(ctx, backups, restarts, emit)
+                    _undo_cloud(ctx, created, emit)
+                    result.status = "failed"
+                    result.message = (f"{join(action.argv)} on {action.host or 'the deploy host'} failed (rc {outcome.rc}): "
+                                      f"{(outcome.stderr or outcome.stdout).strip()[:300]}; the files were restored")
+                    return result
+                if _rereads_config(action.argv):
+                    restarts.append(action)
+            elif isinstance(action, CloudCall):
+                op = CLOUD_OPS.get(action.op)
+                if op is None:
+                    raise WizardError(f"remedy {remedy.id}: unknown cloud operation {action.op!r}")
+                emit(f"cloud: {action.describe or action.op}")
+                try:
+                    created.append((action, op(ctx.cloud.conn, **action.params)))
+                except Exception as exc:
+                    _restore(ctx, backups, restarts, emit)
+                    _undo_cloud(ctx, created, emit)
+                    result.status = "failed"
+                    result.message = f"{action.describe or action.op} failed: {type(exc).__name__}: {exc}"
+                    return result
+        # 5. verify
+        step_id = remedy.verify or finding.step
+        evidence = _verify(ctx, engine, finding, step_id)
+        bad = _finding_outcomes(engine, finding, step_id)
+        if evidence is None:
+            result.status = "unverified"
+            result.message = (f"applied; the check ({finding.tree}/{step_id}) could not run, so the fix is not "
+                              f"proven; backups kept: {', '.join(result.backup) or 'none'}")
+            return result
+        if evidence.outcome in bad:
+            emit(f"verification: {finding.tree}/{step_id} still says {evidence.outcome}; rolling back")
+            _restore(ctx, backups, restarts, emit)
+            _undo_cloud(ctx, created, emit)
+            result.status = "rolled-back"
+            result.message = (f"the check {finding.tree}/{step_id} still finds {finding.id} ({evidence.outcome}); "
+                              f"the changes were undone" + (" and the backups restored" if backups else ""))
+            return result
+        result.status = "verified"
+        result.message = (f"{kind} fix applied; {finding.tree}/{step_id} now says {evidence.outcome}"
+                          + (f"; backups: {', '.join(result.backup)}" if result.backup else ""))
+        if not remedy.durable:
+            result.message += "; this is a quick fix: apply the durable one too"
+        return result
+    finally:
+        for lock in locks:
+            lock.release()
+
+
+def _rereads_config(argv: list[str]) -> bool:
+    """A command after which something runs with the files just written (so after a rollback it
+    must run again to read the restored ones): a container (re)start or a kolla-ansible reconfigure."""
+    return (len(argv) > 2 and argv[1] in ("restart", "start")) or (bool(argv) and argv[0] == "kolla-ansible"
+                                                                  and "reconfigure" in argv)
+
+
+def _backup_path(transport: Any, path: str) -> str:
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    candidate = f"{path}.kolla-wizard-{stamp}.bak"
+    n = 1
+    while transport.exists(candidate):
+        n += 1
+        candidate = f"{path}.kolla-wizard-{stamp}-{n}.bak"
+    return candidate
+
+
+def _verify(ctx: Any, engine: Any, finding: Finding, step_id: str) -> Any:
+    # Other trees may have overwritten shared facts (host, server) since this finding was raised.
+    facts = getattr(ctx, "facts", None)
+    if facts is not None:
+        facts.update(finding.facts)
+    return engine.rerun_step(finding.tree, step_id)
+
+
+def _restore(ctx: Any, backups: list[tuple[FileEdit, str, str]], restarts: list[NodeCommand],
+             emit: Callable[[str], None]) -> None:
+    for edit, backup, original in reversed(backups):
+        try:
+            _transport(ctx, edit.host).write_file_atomic(edit.path, original)
+            emit(f"restored {_where(edit.host, edit.path)} from {backup}")
+        except WizardError as exc:
+            emit(f"could NOT restore {_where(edit.host, edit.path)}: {exc.one_line()}; copy {backup} back by hand")
+    # What read the new files (an agent restart, a reconfigure) must read the old ones again.
+    for command in restarts:
+        try:
+            transport = _transport(ctx, command.host)
+            emit(f"running again on {command.host or 'the deploy host'}: {join(command.argv)}")
+            transport.run(list(command.argv), sudo=bool(command.sudo or getattr(transport, "become", False)),
+                          timeout=command.timeout)
+        except WizardError as exc:
+            emit(f"could not re-run {join(command.argv)}: {exc.one_line()}")
+
+
+def _undo_cloud(ctx: Any, created: list[tuple[CloudCall, Any]], emit: Callable[[str], None]) -> None:
+    for call, made in reversed(created):
+        undo_name = getattr(call, "undo", None)
+        undo = CLOUD_OPS.get(undo_name) if undo_name else None
+        if undo is None:
+            emit(f"cannot undo {call.describe or call.op} automatically")
+            continue
+        try:
+            undo(ctx.cloud.conn, **(made if isinstance(made, dict) else {}))
+            emit(f"undid {call.describe or call.op}")
+        except Exception as exc:
+            emit(f"could not undo {call.describe or call.op}: {type(exc).__name__}: {exc}")
+
+
+__all__ = ["ApplyResult", "RemedyNotFound", "apply_by_id", "apply_remedy", "find_remedy", "write_text_atomic",
+           "validate_content"]

@@ -1,0 +1,185 @@
+"""Remedies for the OVS agent side of max-retries: restart after a config change, create the
+mapped bridge, start a stopped agent, fix a physnet name, align host names, and (not networking
+at all) the scheduling checks for No valid host."""
+from __future__ import annotations
+
+from typing import Any
+
+from ..findings import Finding, Remedy
+from ..probes import _nodeio
+from .actions import NodeCommand
+from .provider_networks import (OVS_TAGS, become_for, engine_for, interface_note, model_or_none,
+                                reconfigure_command, target_host)
+from .quoting import join, quote
+from .registry import remedy
+
+
+@remedy("restart-ovs-agent", summary="Restart neutron_openvswitch_agent so it reads its deployed config")
+def restart_ovs_agent(ctx: Any, finding: Finding) -> list[Remedy]:
+    host = target_host(finding)
+    if not host:
+        return []
+    argv = [engine_for(ctx, host), "restart", _nodeio.OVS_AGENT_CONTAINER]
+    return [Remedy(
+        id="restart-ovs-agent", kind="command", durable=True,
+        title=f"Restart the OVS agent on {host}",
+        explain=(f"The deployed file already has the mapping (Kolla rendered it); the running agent only reads it "
+                 f"at start. Restarting {_nodeio.OVS_AGENT_CONTAINER} on {host} loads it."),
+        command=join(argv), host=host,
+        actions=[NodeCommand(host, argv, sudo=become_for(ctx, host), timeout=120.0)], verify=finding.step)]
+
+
+@remedy("create-mapped-bridge", summary="Create the bridge the agent's bridge_mappings names")
+def create_mapped_bridge(ctx: Any, finding: Finding) -> list[Remedy]:
+    host = target_host(finding)
+    ovs = finding.facts.get("ovs") or {}
+    bridge = ovs.get("missing_bridge")
+    if not host or not bridge:
+        return []
+    out: list[Remedy] = []
+    model = model_or_none(ctx)
+    expected = None
+    if model is not None:
+        try:
+            expected = model.expected_ovs(host)
+        except Exception:
+            expected = None
+    if expected is not None and bridge in (expected.bridges_created or []):
+        argv = reconfigure_command(ctx, host, OVS_TAGS)
+        note, warning, _iface = interface_note(ctx, host)
+        out.append(Remedy(
+            id="reconfigure-openvswitch", kind="command", durable=True,
+            title=f"Reconfigure {host} with the openvswitch tag so Kolla creates {bridge}",
+            explain=(f"Kolla's openvswitch role creates {bridge} on {host} and plugs neutron_external_interface "
+                     f"into it; it runs only with the openvswitch tag (the last deploy probably ran with "
+                     f"-t neutron only). {note}"),
+            command=join(argv), host=None, warning=warning,
+            actions=[NodeCommand(None, argv, timeout=3600.0)], verify=finding.step))
+    engine = engine_for(ctx, host)
+    commands = [[engine, "exec", _nodeio.OVS_VSWITCHD_CONTAINER, "ovs-vsctl", "add-br", bridge]]
+    iface = None
+    if model is not None:
+        try:
+            iface = model.resolve("neutron_external_interface", host).value
+            mgmt = {model.resolve("network_interface", host).value, model.resolve("api_interface", host).value}
+        except Exception:
+            iface, mgmt = None, set()
+        if iface and iface in mgmt:
+            iface = None
+    if iface:
+        commands.append([engine, "exec", _nodeio.OVS_VSWITCHD_CONTAINER, "ovs-vsctl", "add-port", bridge, str(iface)])
+    commands.append([engine, "restart", _nodeio.OVS_AGENT_CONTAINER])
+    sudo = become_for(ctx, host)
+    warning = None
+    if expected is None or bridge not in (expected.bridges_created or []):
+        warning = (f"Kolla does not create {bridge} on {host} in this configuration, so the mapping came from a "
+                   f"hand edit or an override: the next reconfigure will not keep the two in step.")
+    out.append(Remedy(
+        id="add-mapped-bridge", kind="command", durable=False,
+        title=f"Quick: create {bridge} on {host} and restart the OVS agent",
+        explain=(f"Create {bridge} in Open vSwitch on {host}"
+                 + (f", plug {iface} into it" if iface else "")
+                 + f", then restart {_nodeio.OVS_AGENT_CONTAINER}; it stops exiting at start."),
+        command="\n".join(join(c) for c in commands), host=host, warning=warning,
+        actions=[NodeCommand(host, argv, sudo=sudo, timeout=120.0) for argv in commands], verify=finding.step))
+    return out
+
+
+@remedy("ovs-agent-start", summary="Start the stopped OVS agent container and read its log")
+def ovs_agent_start(ctx: Any, finding: Finding) -> list[Remedy]:
+    host = target_host(finding)
+    if not host:
+        return []
+    engine = engine_for(ctx, host)
+    container = finding.facts.get("container") or {}
+    start = [engine, "start", _nodeio.OVS_AGENT_CONTAINER] if container.get("status") != "running" else \
+        [engine, "restart", _nodeio.OVS_AGENT_CONTAINER]
+    logs = [engine, "logs", "--tail", "50", _nodeio.OVS_AGENT_CONTAINER]
+    tail = ["tail", "-n", "50", _nodeio.OVS_AGENT_LOG]
+    return [Remedy(
+        id="start-ovs-agent", kind="command", durable=True,
+        title=f"Start {_nodeio.OVS_AGENT_CONTAINER} on {host} and read why it stopped",
+        explain=(f"Start the agent container, then read its log ({_nodeio.OVS_AGENT_LOG}) and the container "
+                 f"output for the reason it stopped (RabbitMQ unreachable, OVSDB not answering on 6640, a bad "
+                 f"config line). If it exits again, the log's last ERROR line is the next thing to fix."),
+        command="\n".join(join(c) for c in (start, logs, tail)), host=host,
+        actions=[NodeCommand(host, start, sudo=become_for(ctx, host), timeout=120.0)], verify=finding.step)]
+
+
+@remedy("physnet-fix", summary="Use the physical network name Kolla maps (neutron_physical_networks)")
+def physnet_fix(ctx: Any, finding: Finding) -> list[Remedy]:
+    network = finding.facts.get("network") or {}
+    mismatch = finding.facts.get("physnet_mismatch") or {}
+    mapped = [p.strip() for p in str(mismatch.get("agent") or "").split(",") if p.strip()]
+    if not network.get("id") or not mapped:
+        return []
+    physnet = mapped[0]
+    ntype = network.get("type") or "flat"
+    name = f"{network.get('name') or 'provider'}-{physnet}"
+    create = ["openstack", "network", "create", "--provider-network-type", ntype,
+              "--provider-physical-network", physnet]
+    if ntype == "vlan" and network.get("segmentation_id"):
+        create += ["--provider-segment", str(network["segmentation_id"])]
+    if network.get("external"):
+        create += ["--external"]
+    create += (["--", name] if name.startswith("-") else [name])
+    show = ["openstack", "network", "show", network["id"], "-c", "provider:physical_network", "-c", "provider:network_type"]
+    return [Remedy(
+        id="recreate-network-on-physnet", kind="command", durable=True,
+        title=f"Put the provider network on {physnet}, the physical network the agents map",
+        explain=(f"Network {network.get('name')} says physical network {network.get('physnet')!r}, which no agent on "
+                 f"the failing host maps. Kolla names physical networks from neutron_physical_networks in globals.yml "
+                 f"(physnet1, physnet2, ... by default, one per neutron_bridge_name entry). Create the network on "
+                 f"{physnet} (and its subnet), move the servers to it, then delete the old one; or, if "
+                 f"{network.get('physnet')!r} is the name you want, set neutron_physical_networks in globals.yml and "
+                 f"reconfigure with -t openvswitch,neutron."),
+        command="\n".join([join(show), join(create)]), actions=[], verify=None)]
+
+
+@remedy("host-name-align", summary="Make nova-compute and the OVS agent use the same host name")
+def host_name_align(ctx: Any, finding: Finding) -> list[Remedy]:
+    names = finding.facts.get("host_names") or {}
+    nova, neutron = names.get("nova"), names.get("neutron")
+    if not nova or not neutron:
+        return []
+    inv = _nodeio.inventory_name(ctx, neutron)
+    cmds = ["openstack compute service list --service nova-compute",
+            "openstack network agent list --agent-type open-vswitch --host " + quote(neutron),
+            join(["ssh", inv, "hostname", "-f"])]
+    return [Remedy(
+        id="align-host-names", kind="command", durable=True,
+        title=f"Use one host name for {inv} in Nova and Neutron",
+        explain=(f"Nova binds ports to {nova!r} and the agent registered as {neutron!r}. Kolla leaves both at the "
+                 f"node's hostname, so set the node's hostname back to the one the other service uses (hostnamectl), "
+                 f"or pin one explicitly with a per-host override (/etc/kolla/config/nova/{inv}/nova.conf or "
+                 f"/etc/kolla/config/neutron/{inv}/neutron.conf, [DEFAULT] host = ...), reconfigure {inv}, then "
+                 f"delete the stale service or agent entry."),
+        command="\n".join(cmds), actions=[], verify=None)]
+
+
+@remedy("placement-check", summary="Check compute services and Placement allocation candidates")
+def placement_check(ctx: Any, finding: Finding) -> list[Remedy]:
+    from ..cloud import CloudError
+
+    server = finding.facts.get("server") or {}
+    resources = ["--resource", "VCPU=1", "--resource", "MEMORY_MB=512", "--resource", "DISK_GB=1"]
+    flavor_name = server.get("flavor")
+    try:
+        flavor = next((f for f in ctx.cloud.flavors() if flavor_name in (f.get("name"), f.get("id"))), None)
+    except CloudError:
+        flavor = None
+    if flavor:
+        resources = ["--resource", f"VCPU={flavor.get('vcpus') or 1}", "--resource", f"MEMORY_MB={flavor.get('ram') or 512}",
+                     "--resource", f"DISK_GB={flavor.get('disk') or 1}"]
+    cmds = [join(["openstack", "compute", "service", "list", "--service", "nova-compute"]),
+            join(["openstack", "allocation", "candidate", "list", *resources]),
+            join(["openstack", "resource", "provider", "list"])]
+    return [Remedy(
+        id="check-scheduling", kind="command", durable=True,
+        title="Check where Nova can schedule: compute services and Placement candidates",
+        explain=("No valid host comes from the scheduler, before any network work: either no nova-compute is up "
+                 "and enabled, or Placement has no provider with room for the flavor. The first command shows the "
+                 "compute services (State up, Status enabled); the second asks Placement for hosts that fit the "
+                 "flavor (it needs the osc-placement plugin: pip install osc-placement); an empty answer means no "
+                 "capacity or a compute that never registered its resource provider."),
+        command="\n".join(cmds), actions=[], verify=None)]
