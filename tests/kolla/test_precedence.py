@@ -182,3 +182,20 @@ def test_seed_homelab_scenario_files():
     assert compute.bridge_mappings is None
     assert "enable_neutron_provider_networks is false (Kolla default in group_vars/all)" in compute.reason
     assert "[compute:vars] entry at /etc/kolla/multinode:" in compute.reason
+
+
+def test_yaml_inventory_through_the_model_and_connection_vars():
+    model = KollaModel.load(DictReader({
+        "/etc/kolla/globals.yml": "openstack_release: '2025.2'\n",
+        "/srv/inv/hosts.yml": ("all:\n  children:\n    network:\n      hosts:\n        net01:\n"
+                               "          ansible_host: 127.0.0.1\n          ansible_become: yes\n"
+                               "    compute:\n      hosts:\n        cmp01:\n      vars:\n"
+                               "        enable_neutron_provider_networks: yes\n"),
+        "/srv/inv/host_vars/cmp01/net.yml": "ansible_user: kolla\n",
+    }), inventory_path="/srv/inv/hosts.yml")
+    assert model.problems == []
+    assert model.connection_vars("net01") == {"ansible_host": "127.0.0.1", "ansible_become": True}
+    assert model.connection_vars("cmp01") == {"ansible_user": "kolla"}
+    # A YAML inventory's group vars are inventory-file group vars too: Kolla's default still wins.
+    assert model.resolve("enable_neutron_provider_networks", "cmp01").as_bool() is False
+    assert "ansible/group_vars/all/neutron.yml" in model.resolve("enable_neutron_provider_networks", "cmp01").winner.place
