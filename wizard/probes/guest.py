@@ -43,19 +43,23 @@ def operator_address(ctx: Any) -> tuple[str | None, str]:
     if setting:
         ctx.facts["operator_ip"], ctx.facts["operator_ip_source"] = setting, "--operator-ip"
         return setting, "--operator-ip"
-    try:
-        result = ctx.deploy.run(["hostname", "-I"], timeout=10)
-    except (WizardError, ProbeUnavailable, OSError):
-        return None, "unknown (the deploy host could not be asked; pass --operator-ip)"
-    for word in result.stdout.split():
+    host = getattr(ctx.deploy, "name", "deploy")
+    for argv in (["hostname", "-I"], ["ip", "-4", "-o", "addr", "show", "scope", "global"]):
         try:
-            ip = ipaddress.ip_address(word)
-        except ValueError:
+            result = ctx.deploy.run(argv, timeout=10)
+        except (WizardError, ProbeUnavailable, OSError):
+            return None, "unknown (the deploy host could not be asked; pass --operator-ip)"
+        if result.rc != 0:
             continue
-        if ip.version == 4 and not ip.is_loopback:
-            how = f"the deploy host's address (hostname -I on {getattr(ctx.deploy, 'name', 'deploy')})"
-            ctx.facts["operator_ip"], ctx.facts["operator_ip_source"] = str(ip), how
-            return str(ip), how
+        for word in result.stdout.replace("/", " ").split():
+            try:
+                ip = ipaddress.ip_address(word)
+            except ValueError:
+                continue
+            if ip.version == 4 and not ip.is_loopback and not ip.is_link_local:
+                how = f"the deploy host's address ({' '.join(argv)} on {host})"
+                ctx.facts["operator_ip"], ctx.facts["operator_ip_source"] = str(ip), how
+                return str(ip), how
     return None, "unknown (hostname -I gave no IPv4 address; pass --operator-ip)"
 
 

@@ -114,6 +114,7 @@ def _sg_remedies(ctx: Any, finding: Finding, protocol: str) -> list[Remedy]:
     ip = facts.get("operator_ip")
     group = facts.get("security_group") or {}
     port = facts.get("port") or {}
+    server = facts.get("server") or {}
     port_args = ["--dst-port", "22"] if protocol == "tcp" else []
     what = "SSH (TCP 22)" if protocol == "tcp" else "ping (ICMP)"
     rid = "sg-allow-ssh" if protocol == "tcp" else "sg-allow-icmp"
@@ -149,7 +150,8 @@ def _sg_remedies(ctx: Any, finding: Finding, protocol: str) -> list[Remedy]:
             explain=(f"Durable: group {DEDICATED_GROUP} says what it is for, is added only to the instances you reach "
                      f"from outside (here port {port['id']}), and admits {what} from your LAN {lan} only. "
                      "The command creates the group once; if it already exists, skip the first line. "
-                     "`openstack server add security group` does the same for every port of an instance."),
+                     f"`openstack server add security group {quote(server.get('id') or '<server-id>')} {DEDICATED_GROUP}` "
+                     "does the same for every port of an instance."),
             command="\n".join(durable_cmds), actions=actions, verify=finding.step,
             warning=None if known else "Your address is unknown: replace <your-lan-cidr> (or pass --operator-ip)."))
     if group.get("id"):

@@ -1,0 +1,209 @@
+"""Concept pages about the floating-IP path and the metadata service, drawn from this cloud:
+the router's namespace qrouter-<id> on the network node, its qg-/qr- devices, the DNAT/SNAT
+rules the L3 agent wrote (iptables-save in that namespace), the metadata path to
+169.254.169.254 and what cloud-init logged on the instance's console.
+
+``page(ctx, concept, facts) -> Markdown``. Every read is best effort: what cannot be read is
+named (host and reason) and the page explains the rest from the API data."""
+from __future__ import annotations
+
+import re
+import shlex
+from typing import Any, Mapping
+
+from .errors import WizardError
+from .evidence import ProbeUnavailable
+
+CONCEPTS = {
+    "fip-nat": "Floating IPs: 1:1 NAT in the router namespace",
+    "metadata": "cloud-init and the metadata service (169.254.169.254)",
+}
+
+
+def _safe(call, default=None):
+    try:
+        return call()
+    except (WizardError, ProbeUnavailable, OSError):
+        return default
+
+
+def _code(text: str) -> str:
+    return "```\n" + text.rstrip("\n") + "\n```\n"
+
+
+def _l3_hosts(ctx: Any) -> list[str]:
+    agents = _safe(ctx.cloud.agents, []) or []
+    hosts = [a.get("host") for a in agents if a.get("agent_type") == "L3 agent" and a.get("host")]
+    return sorted(set(hosts))
+
+
+def _run(ctx: Any, host: str, argv: list[str]) -> tuple[str | None, str]:
+    """(stdout or None, the command as shown / the reason it failed)."""
+    from .probes._nodeio import inventory_name
+    shown = shlex.join(argv)
+    failure = ""
+    # Without sudo first (enough where the login user may enter namespaces), then with it.
+    for sudo in (False, True):
+        try:
+            result = ctx.node(inventory_name(ctx, host)).run(argv, sudo=sudo, timeout=15)
+        except (WizardError, ProbeUnavailable) as exc:
+            text = exc.one_line() if hasattr(exc, "one_line") else str(exc)
+            return None, f"{shown}: {text}"
+        if result.rc == 0:
+            return result.stdout, ("sudo " if sudo else "") + shown
+        failure = f"{shown}: exit {result.rc} {result.stderr.strip()[:200]}"
+    return None, failure
+
+
+def _pick_router(ctx: Any, facts: Mapping[str, Any]) -> dict[str, Any] | None:
+    routers = _safe(ctx.cloud.routers, []) or []
+    wanted = (facts.get("router") or {}).get("id") or (facts.get("fip") or {}).get("router_id")
+    for r in routers:
+        if r.get("id") == wanted:
+            return r
+    with_gw = [r for r in routers if r.get("external_gateway_info")]
+    return (with_gw or routers or [None])[0]
+
+
+def fip_nat_page(ctx: Any, facts: Mapping[str, Any]) -> str:
+    out = [f"# {CONCEPTS['fip-nat']}\n"]
+    server = facts.get("server") or {}
+    port = facts.get("port") or {}
+    fip = facts.get("fip") or {}
+    ext = facts.get("floating_network") or {}
+    out.append(
+        "An instance on a tenant network only has a private address (here "
+        f"`{port.get('fixed_ip') or '10.x'}` on `{(facts.get('network') or {}).get('name') or 'the tenant network'}`). "
+        "A floating IP is an address of the outside LAN that Neutron's **L3 agent** translates 1:1 to that private "
+        "address inside a **router namespace** on the network node. The instance never sees its floating IP: "
+        "`ip addr` inside the VM shows only the private address, because the translation happens before the "
+        "packet reaches it.\n")
+    router = _pick_router(ctx, facts)
+    if router is None:
+        out.append("## In your cloud\n\nThis project has **no router yet**, so there is no namespace and no NAT: "
+                   "that is why a floating IP cannot be created (Neutron answers 404 "
+                   "`ExternalGatewayForFloatingIPNotFound`). After `openstack router create`, `router set "
+                   "--external-gateway` and `router add subnet`, the L3 agent builds `qrouter-<router-id>`; come back "
+                   "to this page to see it.\n")
+        return "\n".join(out)
+    rid = router["id"]
+    ns = f"qrouter-{rid}"
+    gw = router.get("external_gateway_info") or {}
+    gw_ips = [ip.get("ip_address") for ip in gw.get("external_fixed_ips") or []]
+    out.append("## In your cloud\n")
+    out.append(f"- Router **{router.get('name') or rid}** (`{rid}`): namespace `{ns}`.")
+    out.append(f"- Gateway (the `qg-` device, on the outside LAN): "
+               + (f"network `{gw.get('network_id')}` with address {', '.join(gw_ips) or '?'}; SNAT is "
+                  f"{'on' if gw.get('enable_snat', True) else 'off'}." if gw else
+                  "**none**: without it the router has no leg outside, and no floating IP can use it."))
+    if fip.get("address"):
+        out.append(f"- Floating IP **{fip['address']}** maps to `{fip.get('fixed_ip') or port.get('fixed_ip')}` "
+                   f"(instance {server.get('name') or ''}).")
+    hosts = _l3_hosts(ctx)
+    if not hosts:
+        out.append("\nThe L3 agent's host is not visible to these credentials (the agents API is admin-only). Find it "
+                   f"with `openstack network agent list --router {shlex.quote(rid)} --long`.\n")
+        return "\n".join(out)
+    host = hosts[0]
+    out.append(f"- The L3 agent runs on **{host}**; Kolla mounts `/run/netns` shared, so the namespace is visible "
+               "on the host.\n")
+    addrs, how = _run(ctx, host, ["ip", "netns", "exec", ns, "ip", "-br", "addr"])
+    if addrs is not None:
+        out.append(f"### Devices in `{ns}` (`{how}` on {host})\n")
+        out.append(_code(addrs))
+        out.append("`qr-…` is the router's interface on your tenant subnet (the subnet's gateway IP); `qg-…` is its "
+                   "gateway on the outside LAN, and every floating IP is added to it as a /32 so the router answers "
+                   "ARP for it.\n")
+    else:
+        out.append(f"(Could not list the devices: {how}.)\n")
+    nat, how = _run(ctx, host, ["ip", "netns", "exec", ns, "iptables-save", "-t", "nat"])
+    if nat is None or "neutron-l3-agent" not in nat:
+        from .probes._nodeio import container_engine
+        engine = container_engine(ctx, host)
+        nat2, how2 = _run(ctx, host, [engine, "exec", "neutron_l3_agent", "ip", "netns", "exec", ns,
+                                      "iptables-save", "-t", "nat"])
+        if nat2 and "neutron-l3-agent" in nat2:
+            nat, how = nat2, how2
+    if nat and "neutron-l3-agent" in nat:
+        keep = [l for l in nat.splitlines() if re.search(r"DNAT|SNAT|REDIRECT", l)]
+        out.append(f"### NAT rules the L3 agent wrote (`{how}` on {host})\n")
+        out.append(_code("\n".join(keep) or "(no NAT rules yet)"))
+        out.append("- `neutron-l3-agent-PREROUTING -d <floating>/32 -j DNAT --to-destination <fixed>`: packets "
+                   "arriving for the floating IP are rewritten to the instance's private address (inbound).")
+        out.append("- `neutron-l3-agent-float-snat -s <fixed>/32 -j SNAT --to-source <floating>`: the instance's "
+                   "outgoing packets leave with its floating IP (outbound).")
+        out.append("- `neutron-l3-agent-snat -o qg-… -j SNAT --to-source <gateway IP>`: instances without a floating "
+                   "IP share the router's gateway address to reach the outside (they cannot be reached from it).")
+        out.append("- `-d 169.254.169.254/32 -i qr-+ … REDIRECT --to-ports 9697`: metadata requests go to the "
+                   "haproxy in this namespace (see the metadata page).\n")
+        if fip.get("address") and fip["address"] not in nat:
+            out.append(f"**Note:** no rule mentions {fip['address']}: the L3 agent has not (yet) wired this floating "
+                       "IP; check that `neutron_l3_agent` is running on " + host + ".\n")
+    else:
+        out.append(f"(Could not read the NAT rules: {how}.)\n")
+    out.append("The path of an SSH packet from your LAN: your machine → home router LAN → `br-ex` on the network "
+               "node → `qg-` (DNAT to the private address) → `qr-` → `br-int` → VXLAN over `br-tun` to the compute → "
+               "the instance's tap device, where its **security group** decides whether port 22 is let in.\n")
+    return "\n".join(out)
+
+
+def metadata_page(ctx: Any, facts: Mapping[str, Any]) -> str:
+    from .probes.guest import parse_console
+    out = [f"# {CONCEPTS['metadata']}\n"]
+    out.append(
+        "At first boot **cloud-init** inside the instance asks `http://169.254.169.254/openstack` for its identity: "
+        "the SSH public key of the key pair, the user-data (e.g. `#cloud-config` with a password), the hostname. "
+        "169.254.169.254 is link-local: nothing real owns it. Neutron catches the request on the instance's own "
+        "network:\n\n"
+        "1. **DHCP namespace** (what Kolla uses: its `dhcp_agent.ini` sets `force_metadata = true`): dnsmasq hands the "
+        "instance a route to 169.254.169.254/32 via the DHCP port, where a haproxy listens in `qdhcp-<network-id>`. "
+        "This needs a subnet with DHCP enabled.\n"
+        "2. **Router namespace**: in `qrouter-<router-id>` an iptables REDIRECT sends port 80 to haproxy on 9697.\n\n"
+        "Both haproxies hand the request to **neutron-metadata-agent** on the network node, which adds the instance "
+        "ID and a signature (`metadata_proxy_shared_secret`) and forwards it to **nova's metadata API** (port 8775). "
+        "From 2025.2 Kolla runs those haproxy/dnsmasq processes as their own containers "
+        "(`neutron_dhcp_agent_haproxy_qdhcp-…`, `neutron_l3_agent_haproxy_qrouter-…`).\n")
+    out.append("If any link is down, cloud-init retries for about two minutes, gives up, and boots with **no key**: "
+               "SSH then says `Permission denied (publickey)` although the network is fine. A config drive "
+               "(`--use-config-drive`) delivers the same data on a disk instead.\n")
+    server = facts.get("server") or {}
+    out.append("## In your cloud\n")
+    subnet = facts.get("subnet") or {}
+    if subnet.get("id"):
+        dhcp = subnet.get("enable_dhcp")
+        out.append(f"- Subnet `{subnet.get('name')}`: DHCP is **{'on' if dhcp else 'off' if dhcp is False else 'unknown'}**"
+                   + (" so metadata is served from the qdhcp namespace." if dhcp else
+                      "; metadata then depends on a router interface on this subnet." if dhcp is False else "."))
+    agents = _safe(ctx.cloud.agents, None)
+    if agents:
+        for a in agents:
+            if a.get("agent_type") in ("Metadata agent", "DHCP agent", "L3 agent"):
+                alive = a.get("is_alive", a.get("alive"))
+                out.append(f"- {a.get('agent_type')} on {a.get('host')}: {'alive' if alive else '**dead**'}.")
+    elif agents is None:
+        out.append("- The agents API is admin-only here; check `openstack network agent list` as admin.")
+    if server.get("id"):
+        text = _safe(lambda: ctx.cloud.console_log(server["id"], 400), "") or ""
+        lines = [l for l in text.splitlines()
+                 if re.search(r"169\.254\.169\.254|metadata source|Giving up on|authorized SSH keys|Authorized keys|"
+                              r"Datasource", l)]
+        parsed = parse_console(text)
+        out.append(f"\n### What cloud-init logged on {server.get('name')} "
+                   f"(`openstack console log show {shlex.quote(server['id'])}`)\n")
+        out.append(_code("\n".join(lines[-12:]) or "(no cloud-init metadata lines in the console log)"))
+        if parsed["source"]:
+            out.append(f"cloud-init reached the metadata service ({parsed['source']})"
+                       + (f" and installed the key for user **{parsed['login_user']}**." if parsed["keys_installed"]
+                          else "."))
+        elif parsed["failures"] or parsed["gave_up"]:
+            out.append(f"cloud-init failed {parsed['failures']} time(s) to reach the metadata service and gave up: "
+                       "this instance has no SSH key from its key pair.")
+    return "\n".join(out) + "\n"
+
+
+def page(ctx: Any, concept: str, facts: Mapping[str, Any]) -> str:
+    if concept == "fip-nat":
+        return fip_nat_page(ctx, facts)
+    if concept == "metadata":
+        return metadata_page(ctx, facts)
+    raise KeyError(concept)
