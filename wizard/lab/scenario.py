@@ -61,6 +61,8 @@ def merge(base, over):
             if hasattr(out, "key_lines") and hasattr(over, "key_lines"):
                 out.key_lines = dict(out.key_lines)
                 out.key_lines[str(k)] = over.line_of(k)
+                out.key_srcs = dict(getattr(out, "key_srcs", {}))
+                out.key_srcs[str(k)] = getattr(over, "src", "?")
         return out
     if isinstance(base, list) and isinstance(over, list) and all(isinstance(i, dict) and "name" in i for i in base + over):
         out = LList(base)
@@ -79,7 +81,7 @@ def merge(base, over):
 
 
 def _copy_pos(src, dst):
-    for attr in ("line", "src", "key_lines", "item_lines"):
+    for attr in ("line", "src", "key_lines", "item_lines", "key_srcs"):
         if hasattr(src, attr):
             setattr(dst, attr, getattr(src, attr))
 
@@ -114,7 +116,7 @@ def load_scenario(name_or_path: str, _depth: int = 0) -> LDict:
 
 
 def _where(obj, key=None) -> str:
-    src = getattr(obj, "src", "?")
+    src = getattr(obj, "key_srcs", {}).get(str(key), getattr(obj, "src", "?")) if key is not None else getattr(obj, "src", "?")
     line = obj.line_of(key) if (key is not None and isinstance(obj, LDict)) else getattr(obj, "line", 0)
     return f"{src}:{line}"
 

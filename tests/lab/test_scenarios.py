@@ -1,0 +1,50 @@
+import pytest
+
+from wizard.lab import Lab, ScenarioError, list_scenarios, load_scenario
+from wizard.lab.build import LabState
+from wizard.lab.scenario import FINDINGS
+
+LOOKALIKES = {"physnet-mismatch", "mapped-bridge-missing", "agent-not-restarted", "config-not-deployed",
+              "router-no-gateway", "subnet-not-on-router", "ssh-wrong-cidr", "no-keypair", "metadata-unreachable",
+              "ovs-agent-down"}
+
+
+def test_shipped_scenarios_load_with_expectations():
+    names = set(list_scenarios())
+    assert {"seed-homelab", "healthy"} | LOOKALIKES <= names
+    for name in names:
+        sc = load_scenario(name)
+        assert set(sc["expect"]) <= set(FINDINGS)
+    assert load_scenario("seed-homelab")["expect"]["max-retries"] == ["bridge-mapping-missing"]
+    assert all(v == [] for v in load_scenario("healthy")["expect"].values())
+
+
+@pytest.mark.parametrize("name,server,status", [
+    ("healthy", "rocky-vm2", "ACTIVE"), ("physnet-mismatch", "rocky-vm1", "ERROR"),
+    ("agent-not-restarted", "rocky-vm1", "ERROR"), ("config-not-deployed", "rocky-vm1", "ERROR"),
+    ("mapped-bridge-missing", "rocky-vm1", "ERROR"), ("ovs-agent-down", "rocky-vm1", "ERROR")])
+def test_states_are_computed(name, server, status):
+    st = LabState(load_scenario(name), "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJk5 lab")
+    assert next(s for s in st.cloud.servers.values() if s["name"] == server)["status"] == status
+
+
+def test_metadata_unreachable_means_no_key():
+    st = LabState(load_scenario("metadata-unreachable"), "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJk5 lab")
+    vm = next(s for s in st.cloud.servers.values() if s["name"] == "rocky-vm2")
+    assert vm["status"] == "ACTIVE" and not vm["key_injected"] and "Giving up on md from" in vm["console"]
+
+
+def test_validation_errors_name_file_and_line(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\nbase: seed-homelab\nexpect:\n  max-retries: [no-such-finding]\n")
+    with pytest.raises(ScenarioError) as err:
+        Lab(str(bad))
+    assert str(err.value).startswith(f"{bad}:4:") and "no-such-finding" in str(err.value)
+    bad.write_text("name: bad\nbase: seed-homelab\nexpect: {}\nnodes:\n  compute01:\n    colour: red\n")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(str(bad))
+    assert str(err.value).startswith(f"{bad}:6:")
+    bad.write_text("name: [unclosed\n")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(str(bad))
+    assert str(bad) in str(err.value) and "YAML syntax error" in str(err.value)
