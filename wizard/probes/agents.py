@@ -225,6 +225,16 @@ def agent_physnet_mapping(ctx, args, emit) -> Evidence:
             others = [a.get("host") for a in _ovs_agents(ctx)
                       if physnet in ((a.get("configuration") or a.get("configurations") or {}).get("bridge_mappings") or {})]
             facts["physnet_mismatch"]["hosts_with_it"] = ", ".join(map(str, others)) or "no host"
+            if others:
+                facts["physnet_mismatch"]["side"] = "host"
+                facts["physnet_mismatch"]["explain"] = (
+                    f"Other hosts ({', '.join(map(str, others))}) map {physnet}, so the network is right and "
+                    f"{host}'s mapping is the odd one out (a hand edit or a per-host override)")
+            else:
+                facts["physnet_mismatch"]["side"] = "network"
+                facts["physnet_mismatch"]["explain"] = (
+                    f"No agent maps {physnet}, so the network names a physical network this deployment does not "
+                    f"have: Kolla names them from neutron_physical_networks (physnet1, physnet2, ... by default)")
             return Evidence("other-physnet", facts=facts, sources=sources, host=host, observations=[
                 f"Network {network.get('name')} is on physical network {physnet!r}, but the agent on {host} maps "
                 f"only {', '.join(f'{k}:{v}' for k, v in mappings.items())}; hosts mapping {physnet!r}: "

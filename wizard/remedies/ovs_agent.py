@@ -113,6 +113,8 @@ def physnet_fix(ctx: Any, finding: Finding) -> list[Remedy]:
     mapped = [p.strip() for p in str(mismatch.get("agent") or "").split(",") if p.strip()]
     if not network.get("id") or not mapped:
         return []
+    if mismatch.get("side") == "host":
+        return _physnet_fix_host(ctx, finding)
     physnet = mapped[0]
     ntype = network.get("type") or "flat"
     name = f"{network.get('name') or 'provider'}-{physnet}"
@@ -134,6 +136,36 @@ def physnet_fix(ctx: Any, finding: Finding) -> list[Remedy]:
                  f"{network.get('physnet')!r} is the name you want, set neutron_physical_networks in globals.yml and "
                  f"reconfigure with -t openvswitch,neutron."),
         command="\n".join([join(show), join(create)]), actions=[], verify=None)]
+
+
+def _physnet_fix_host(ctx: Any, finding: Finding) -> list[Remedy]:
+    """The network is right (other hosts map its physnet); the host's mapping is not."""
+    from .provider_networks import bridge_mapping_quick, provider_networks_durable
+
+    host = target_host(finding)
+    physnet = (finding.facts.get("network") or {}).get("physnet")
+    model = model_or_none(ctx)
+    out: list[Remedy] = []
+    expected = None
+    if model is not None and host:
+        try:
+            expected = model.expected_ovs(_nodeio.inventory_name(ctx, host))
+        except Exception:
+            expected = None
+    inv = _nodeio.inventory_name(ctx, host) if host else host
+    if expected is not None and expected.bridge_mappings and physnet in expected.bridge_mappings:
+        argv = reconfigure_command(ctx, inv, OVS_TAGS)
+        out.append(Remedy(
+            id="reconfigure-host", kind="command", durable=True,
+            title=f"Reconfigure {inv} so Kolla renders its mapping again ({expected.bridge_mappings_text})",
+            explain=(f"Kolla would render bridge_mappings {expected.bridge_mappings_text} on {inv} "
+                     f"({expected.reason}). The deployed file differs, so it was edited by hand or by an override "
+                     f"that no longer exists; a reconfigure writes Kolla's version and restarts the agent."),
+            command=join(argv), host=None, actions=[NodeCommand(None, argv, timeout=3600.0)], verify=finding.step))
+    elif model is not None:
+        out.extend(provider_networks_durable(ctx, finding))
+    out.extend(bridge_mapping_quick(ctx, finding))
+    return out
 
 
 @remedy("host-name-align", summary="Make nova-compute and the OVS agent use the same host name")

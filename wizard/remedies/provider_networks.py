@@ -185,6 +185,8 @@ def bridge_mapping_quick(ctx: Any, finding: Finding) -> list[Remedy]:
             current = parse_bridge_mappings(value.value)
     except WizardError:
         return []
+    # neutron requires unique bridges in bridge_mappings: drop another physnet mapped to this bridge.
+    current = {k: v for k, v in current.items() if v != bridge or k == physnet}
     current[physnet] = bridge
     new = _edits.set_ini_option(old, "ovs", "bridge_mappings",
                                 ",".join(f"{k}:{v}" for k, v in current.items()))
