@@ -302,6 +302,8 @@ def password_auth(ctx: Any, args: Mapping[str, Any], emit) -> Evidence:
     if server is None:
         raise ProbeUnavailable("the instance is not known yet; run the first step")
     text = _user_data_text(server)
+    if text is None and (server.get("instance_name") or server.get("compute_host")):
+        text = ""  # an admin view (OS-EXT-SRV-ATTR visible) with no user_data: none was given
     if text is None:
         raise ProbeUnavailable("the instance's user-data is not visible to these credentials (admin-only field)")
     enabled = re.search(r"(?m)^\s*ssh_pwauth:\s*(true|yes|True|1)\s*$", text) is not None

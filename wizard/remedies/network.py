@@ -8,6 +8,7 @@ reverse it, so apply can roll back a half-done sequence."""
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import dataclass
 from typing import Any
 
 from ..findings import Finding, Remedy
@@ -17,6 +18,22 @@ from .quoting import join
 from .registry import remedy
 
 # --- openstacksdk operations -----------------------------------------------------------------
+
+
+@dataclass
+class ReversibleCall(CloudCall):
+    """A CloudCall whose undo is recorded by the op itself: apply.py calls the op named by
+    ``undo`` with the dict the op returned, and ``undo_recorded`` replays ``made["undo"]``."""
+    undo: str = "undo_recorded"
+
+
+@cloud_op("undo_recorded")
+def op_undo_recorded(conn: Any, undo: dict[str, Any] | None = None, **_made: Any) -> dict[str, Any]:
+    from .actions import CLOUD_OPS
+    if not undo:
+        return {}  # the op changed nothing (e.g. the rule already existed)
+    return CLOUD_OPS[undo["op"]](conn, **undo["params"])
+
 
 
 def _find_router(conn: Any, router_id: str | None, name: str | None) -> Any:
@@ -60,14 +77,14 @@ def op_clear_router_gateway(conn: Any, router_id: str) -> dict[str, Any]:
 def op_add_router_interface(conn: Any, subnet_id: str, router_id: str | None = None,
                             router_name: str | None = None) -> dict[str, Any]:
     router = _find_router(conn, router_id, router_name)
-    conn.network.add_interface_to_router(router, subnet_id=subnet_id)
+    conn.network.add_interface_to_router(router, subnet=subnet_id)
     return {"router_id": router.id, "undo": {"op": "remove_router_interface",
                                              "params": {"router_id": router.id, "subnet_id": subnet_id}}}
 
 
 @cloud_op("remove_router_interface")
 def op_remove_router_interface(conn: Any, router_id: str, subnet_id: str) -> dict[str, Any]:
-    conn.network.remove_interface_from_router(router_id, subnet_id=subnet_id)
+    conn.network.remove_interface_from_router(router_id, subnet=subnet_id)
     return {"router_id": router_id}
 
 
@@ -142,7 +159,7 @@ def _path_facts(ctx: Any, finding: Finding) -> dict[str, Any]:
 
 def fip_steps(port: dict[str, Any], ext: dict[str, Any], server: dict[str, Any]) -> tuple[list[str], list[CloudCall]]:
     commands = [_osc("floating", "ip", "create", "--port", port["id"], ext["id"])]
-    calls = [CloudCall("create_floating_ip", {"network_id": ext["id"], "port_id": port["id"]},
+    calls = [ReversibleCall("create_floating_ip", {"network_id": ext["id"], "port_id": port["id"]},
                        f"allocate a floating IP on {ext.get('name')} for port {port['id']}")]
     return commands, calls
 
@@ -164,23 +181,23 @@ def router_sequence(ctx: Any, state: dict[str, Any], with_fip: bool) -> tuple[li
         commands += [_osc("router", "create", name),
                      _osc("router", "set", "--external-gateway", ext["id"], name),
                      _osc("router", "add", "subnet", name, subnet["id"])]
-        calls += [CloudCall("create_router", {"name": name}, f"create router {name}"),
-                  CloudCall("set_router_gateway", {"router_name": name, "network_id": ext["id"]},
+        calls += [ReversibleCall("create_router", {"name": name}, f"create router {name}"),
+                  ReversibleCall("set_router_gateway", {"router_name": name, "network_id": ext["id"]},
                             f"set {name}'s gateway on {ext.get('name')}"),
-                  CloudCall("add_router_interface", {"router_name": name, "subnet_id": subnet["id"]},
+                  ReversibleCall("add_router_interface", {"router_name": name, "subnet_id": subnet["id"]},
                             f"attach subnet {subnet.get('name')} to {name}")]
         what = (f"Create router {name}, put its gateway on {ext.get('name')} and its interface on "
                 f"{subnet.get('name')} (it takes the subnet's gateway IP {subnet.get('gateway_ip')}).")
     elif outcome == "router-no-gateway":
         router = path["router"]
         commands.append(_osc("router", "set", "--external-gateway", ext["id"], router["id"]))
-        calls.append(CloudCall("set_router_gateway", {"router_id": router["id"], "network_id": ext["id"]},
+        calls.append(ReversibleCall("set_router_gateway", {"router_id": router["id"], "network_id": ext["id"]},
                                f"set router {router.get('name')}'s gateway on {ext.get('name')}"))
         what = f"Give router {router.get('name')} its external gateway on {ext.get('name')}."
     elif outcome == "subnet-not-on-router":
         router = path["router"]
         commands.append(_osc("router", "add", "subnet", router["id"], subnet["id"]))
-        calls.append(CloudCall("add_router_interface", {"router_id": router["id"], "subnet_id": subnet["id"]},
+        calls.append(ReversibleCall("add_router_interface", {"router_id": router["id"], "subnet_id": subnet["id"]},
                                f"attach subnet {subnet.get('name')} to router {router.get('name')}"))
         what = f"Attach subnet {subnet.get('name')} to router {router.get('name')}."
     if with_fip and port.get("id"):
@@ -256,7 +273,7 @@ def network_set_external(ctx: Any, finding: Finding) -> list[Remedy]:
             explain=(f"Durable: {cand.get('name')} ({cand.get('type')} on {cand.get('physnet')}) is the outside LAN; "
                      "router:external lets routers use it as gateway and floating IPs come from its allocation pool."),
             command=_osc("network", "set", "--external", cand["id"]),
-            actions=[CloudCall("set_network_external", {"network_id": cand["id"]},
+            actions=[ReversibleCall("set_network_external", {"network_id": cand["id"]},
                                f"set router:external on {cand.get('name')}")],
             verify=finding.step)]
     commands = [

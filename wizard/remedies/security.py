@@ -12,6 +12,7 @@ from ..errors import WizardError
 from ..findings import Finding, Remedy
 from .actions import CloudCall, NodeCommand, cloud_op
 from .quoting import join, quote
+from .network import ReversibleCall
 from .registry import remedy
 
 DEDICATED_GROUP = "operator-access"
@@ -135,13 +136,13 @@ def _sg_remedies(ctx: Any, finding: Finding, protocol: str) -> list[Remedy]:
         actions = []
         if known:
             actions = [
-                CloudCall("ensure_security_group", {"name": DEDICATED_GROUP,
+                ReversibleCall("ensure_security_group", {"name": DEDICATED_GROUP,
                                                     "description": "SSH and ping from the operator LAN"},
                           f"create security group {DEDICATED_GROUP} (if missing)"),
-                CloudCall("create_sg_rule", {**rule_params, "remote_ip_prefix": lan,
+                ReversibleCall("create_sg_rule", {**rule_params, "remote_ip_prefix": lan,
                                              "security_group_name": DEDICATED_GROUP},
                           f"admit {what} from {lan} in {DEDICATED_GROUP}"),
-                CloudCall("add_port_security_group", {"port_id": port["id"], "security_group_name": DEDICATED_GROUP},
+                ReversibleCall("add_port_security_group", {"port_id": port["id"], "security_group_name": DEDICATED_GROUP},
                           f"add {DEDICATED_GROUP} to port {port['id']}"),
             ]
         out.append(Remedy(
@@ -157,7 +158,7 @@ def _sg_remedies(ctx: Any, finding: Finding, protocol: str) -> list[Remedy]:
     if group.get("id"):
         quick_actions = []
         if known:
-            quick_actions = [CloudCall("create_sg_rule", {**rule_params, "remote_ip_prefix": host_prefix,
+            quick_actions = [ReversibleCall("create_sg_rule", {**rule_params, "remote_ip_prefix": host_prefix,
                                                           "security_group_id": group["id"]},
                                        f"admit {what} from {host_prefix} in group {group.get('name')}")]
         out.append(Remedy(

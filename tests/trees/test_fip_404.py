@@ -1,0 +1,154 @@
+"""fip-404 tree against the lab over real HTTP: every shipped scenario's expected findings, every
+path of the tree, the exact Neutron 404 text, and remedies that parse with python-openstackclient
+and, executed through their CloudCall ops, make the floating IP work."""
+from __future__ import annotations
+
+import pytest
+
+from tests.trees.network_support import (assert_commands_parse, conn, diagnose, finding_ids, remedy, run_calls,
+                                         scenarios_expecting, steps)
+from wizard.lab import Lab
+
+
+@pytest.fixture(scope="module")
+def seed():
+    with Lab("seed-homelab") as lab:
+        lab.start()
+        yield lab
+
+
+@pytest.fixture
+def fresh():
+    with Lab("seed-homelab") as lab:
+        lab.start()
+        yield lab
+
+
+@pytest.mark.parametrize("scenario,expected", scenarios_expecting("fip-404"))
+def test_scenario_expectations(scenario, expected):
+    with Lab(scenario) as lab:
+        lab.start()
+        report = diagnose(lab, ["fip-404"])
+    assert finding_ids(report, "fip-404") == expected
+
+
+def test_seed_no_router_with_neutron_404_text_and_real_ids(seed):
+    report = diagnose(seed, ["fip-404"])
+    assert finding_ids(report) == ["no-router"]
+    assert steps(report, "fip-404") == [("target", "tenant-port"), ("external-network", "found"),
+                                        ("router-path", "no-router")]
+    finding = report.findings[0]
+    facts = finding.facts
+    assert facts["server"]["name"] == "rocky-vm2"
+    expected_404 = (f"External network {facts['floating_network']['id']} is not reachable from subnet "
+                    f"{facts['subnet']['id']}.  Therefore, cannot associate Port {facts['port']['id']} with a "
+                    "Floating IP.")
+    assert expected_404 in finding.root_cause
+    fix = remedy(report, "router-create")
+    assert fix.durable
+    lines = fix.command.splitlines()
+    assert lines[0] == "openstack router create router-demo-net"
+    assert lines[1] == f"openstack router set --external-gateway {facts['floating_network']['id']} router-demo-net"
+    assert lines[2] == f"openstack router add subnet router-demo-net {facts['subnet']['id']}"
+    assert lines[3] == (f"openstack floating ip create --port {facts['port']['id']} "
+                        f"{facts['floating_network']['id']}")
+    assert [c.op for c in fix.actions] == ["create_router", "set_router_gateway", "add_router_interface",
+                                           "create_floating_ip"]
+    assert assert_commands_parse(report) >= 4
+
+
+def test_the_real_api_gives_the_same_404_before_the_fix(seed):
+    from openstack import exceptions as sdk
+    report = diagnose(seed, ["fip-404"])
+    facts = report.findings[0].facts
+    with pytest.raises(sdk.NotFoundException) as exc:
+        conn(seed).network.create_ip(floating_network_id=facts["floating_network"]["id"], port_id=facts["port"]["id"])
+    assert "is not reachable from subnet" in str(exc.value)
+
+
+def test_applying_router_create_fixes_it_and_undo_reverts(fresh):
+    report = diagnose(fresh, ["fip-404"])
+    results = run_calls(fresh, remedy(report, "router-create").actions)
+    assert results[-1]["address"].startswith("192.168.35.")
+    after = diagnose(fresh, ["fip-404"])
+    assert finding_ids(after) == []
+    assert steps(after, "fip-404") == [("target", "has-fip")]
+    # Roll back in reverse order through the undo ops: the fault is back.
+    from wizard.remedies.actions import CLOUD_OPS
+    c = conn(fresh)
+    for result in reversed(results):
+        CLOUD_OPS[result["undo"]["op"]](c, **result["undo"]["params"])
+    assert finding_ids(diagnose(fresh, ["fip-404"])) == ["no-router"]
+
+
+def test_router_without_gateway_then_subnet_not_on_router(fresh):
+    c = conn(fresh)
+    subnet = c.network.find_subnet("demo-subnet", ignore_missing=False)
+    public = c.network.find_network("public1", ignore_missing=False)
+    router = c.network.create_router(name="-rf")           # a hostile name: commands must use the ID
+    c.network.add_interface_to_router(router, subnet=subnet.id)
+    report = diagnose(fresh, ["fip-404"])
+    assert finding_ids(report) == ["router-no-gateway"]
+    fix = remedy(report, "router-set-gateway")
+    assert fix.command.splitlines()[0] == f"openstack router set --external-gateway {public.id} {router.id}"
+    assert assert_commands_parse(report) >= 1
+    run_calls(fresh, fix.actions[:1])
+    assert steps(diagnose(fresh, ["fip-404"]), "fip-404")[-1] == ("router-path", "path-ok")
+    # Now detach the subnet: gateway but no interface.
+    c.network.remove_interface_from_router(router, subnet=subnet.id)
+    report = diagnose(fresh, ["fip-404"])
+    assert finding_ids(report) == ["subnet-not-on-router"]
+    fix = remedy(report, "router-add-subnet")
+    assert fix.command.splitlines()[0] == f"openstack router add subnet {router.id} {subnet.id}"
+    run_calls(fresh, fix.actions[:1])
+    assert finding_ids(diagnose(fresh, ["fip-404"])) == []
+
+
+def test_no_external_network_offers_to_mark_the_flat_network(fresh):
+    c = conn(fresh)
+    public = c.network.find_network("public1", ignore_missing=False)
+    c.network.update_network(public, is_router_external=False)
+    report = diagnose(fresh, ["fip-404"])
+    assert finding_ids(report) == ["network-not-external"]
+    fix = remedy(report, "network-set-external")
+    assert fix.command == f"openstack network set --external {public.id}"
+    assert assert_commands_parse(report) == 1
+    run_calls(fresh, fix.actions)
+    assert finding_ids(diagnose(fresh, ["fip-404"])) == ["no-router"]
+
+
+def test_instance_directly_on_the_external_network(fresh):
+    c = conn(fresh)
+    demo = c.network.find_network("demo-net", ignore_missing=False)
+    c.network.update_network(demo, is_router_external=True)   # rocky-vm2's network becomes the outside one
+    report = diagnose(fresh, ["fip-404"])
+    assert finding_ids(report) == ["instance-on-external-network"]
+    finding = report.findings[0]
+    assert "two designs" in finding.root_cause
+    fix = remedy(report, "tenant-network-design")
+    assert "openstack router add subnet" in fix.command
+    assert assert_commands_parse(report) >= 8
+
+
+def test_no_active_server_is_ok_and_unknown_server_is_not_guessed(fresh):
+    report = diagnose(fresh, ["fip-404"], "--server", "no-such-vm")
+    assert finding_ids(report) == []
+    assert steps(report, "fip-404") == [("target", "unknown")]
+    assert any("--server no-such-vm" in p for p in report.problems)
+    c = conn(fresh)
+    for s in list(c.compute.servers()):
+        c.compute.delete_server(s)
+    report = diagnose(fresh, ["fip-404"])
+    assert steps(report, "fip-404") == [("target", "no-server")]
+    assert report.trees[0].result == "ok"
+
+
+def test_cli_json_for_seed(capsys):
+    import json
+
+    from wizard.cli import main
+    code = main(["diagnose", "--lab-scenario", "seed-homelab", "--symptom", "fip-404", "--format", "json"])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 1
+    assert [f["id"] for f in data["findings"]] == ["no-router"]
+    assert data["findings"][0]["remedies"][0]["id"] == "router-create"
