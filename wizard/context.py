@@ -68,19 +68,16 @@ class Context:
             return self._nodes
 
     def node(self, host: str):
-        """The transport to an inventory host, with become and address from the inventory."""
-        kwargs: dict[str, Any] = {}
+        """The transport to an inventory host, connecting the way the inventory says
+        (ansible_host/user/port/become); ``ansible_connection=local`` means this machine."""
         try:
-            model = self.kolla
-            hv = model.inventory.host_vars(host) if hasattr(model, "inventory") else {}
+            host_vars = self.kolla.connection_vars(host)
         except (WizardError, ProbeUnavailable):
-            hv = {}
-        become = str(hv.get("ansible_become", "")).lower() in ("1", "true", "yes", "on")
-        if hv.get("ansible_host"):
-            kwargs["address"] = hv["ansible_host"]
-        if hv.get("ansible_user"):
-            kwargs["user"] = hv["ansible_user"]
-        return self.nodes.transport(host, become=become, **kwargs)
+            host_vars = {}
+        if str(host_vars.get("ansible_connection", "")) == "local" and not self.settings.deploy_host:
+            from .transport.local import LocalTransport
+            return LocalTransport(host)
+        return self.nodes.transport_for(host, host_vars)
 
     # -- the deploy host (/etc/kolla, the inventory, kolla-ansible) -----------------------
     @property
