@@ -1,0 +1,215 @@
+"""Applying max-retries remedies on the seed-homelab lab over real SSH and HTTP: verified fixes
+that let a new server build ACTIVE, refusal when a file changed after the preview, rollback with
+the backup restored when verification fails, dry runs that change nothing, locks, and the CLI."""
+from __future__ import annotations
+
+import json
+import os
+import stat
+import time
+
+import pytest
+
+from tests.trees.network_support import context
+from wizard.cli import main
+from wizard.diagnose import run_diagnosis
+from wizard.lab import Lab
+from wizard.remedies.actions import FileEdit, sha256
+from wizard.remedies.apply import RemedyNotFound, apply_by_id, apply_remedy, find_remedy, write_text_atomic
+
+OVS_INI = "/etc/kolla/neutron-openvswitch-agent/openvswitch_agent.ini"
+GLOBALS = "/etc/kolla/globals.yml"
+
+
+@pytest.fixture
+def seed():
+    with Lab("seed-homelab") as lab:
+        ctx = context(lab)
+        report, engine = run_diagnosis(ctx, ["max-retries"])
+        assert [f.id for f in report.findings] == ["bridge-mapping-missing"]
+        yield lab, ctx, report, engine
+        ctx.close()
+
+
+def boot(ctx, name="vm-after-fix"):
+    conn = ctx.cloud.conn
+    net = conn.network.find_network("public1")
+    image = conn.image.find_image("rocky-9")
+    flavor = conn.compute.find_flavor("m1.small")
+    server = conn.compute.create_server(name=name, image_id=image.id, flavor_id=flavor.id,
+                                        networks=[{"uuid": net.id}])
+    deadline = time.monotonic() + 10
+    while True:
+        server = conn.compute.get_server(server.id)
+        if server.status in ("ACTIVE", "ERROR") or time.monotonic() > deadline:
+            return server
+        time.sleep(0.05)
+
+
+def rediagnose(lab):
+    ctx = context(lab)
+    try:
+        report, _ = run_diagnosis(ctx, ["max-retries"])
+    finally:
+        ctx.close()
+    return report
+
+
+def test_before_any_fix_a_new_server_on_the_flat_network_fails(seed):
+    _lab, ctx, _report, _engine = seed
+    server = boot(ctx, "vm-before")
+    assert server.status == "ERROR"
+    assert "Exceeded maximum number of retries" in (server.fault or {}).get("message", "")
+
+
+def test_quick_fix_is_verified_backed_up_and_a_new_server_builds(seed):
+    lab, ctx, report, engine = seed
+    node = ctx.node("compute01")
+    before = node.read_file(OVS_INI)
+    lines: list[str] = []
+    result = apply_by_id(ctx, engine, report, "hand-edit-bridge-mapping", emit=lines.append)
+    assert result.status == "verified", result.message
+    assert "quick fix" in result.message
+    after = node.read_file(OVS_INI)
+    assert "bridge_mappings = physnet1:br-ex" in after
+    [backup] = result.backup
+    assert backup.startswith("compute01:") and backup.endswith(".bak")
+    assert node.read_file(backup.split(":", 1)[1]) == before
+    assert any("docker restart neutron_openvswitch_agent" in line for line in lines)
+    assert boot(ctx).status == "ACTIVE"
+    # The old failed server stays ERROR, but the tree now says the host serves the network: no finding.
+    again = rediagnose(lab)
+    assert again.findings == []
+    assert next(t for t in again.trees if t.tree == "max-retries").result == "ok"
+
+
+def test_durable_fix_is_verified_and_a_new_server_builds(seed):
+    lab, ctx, report, engine = seed
+    result = apply_by_id(ctx, engine, report, "enable-provider-networks", emit=lambda _l: None)
+    assert result.status == "verified", result.message
+    assert len(result.backup) == 2
+    globals_text = ctx.deploy.read_file(GLOBALS)
+    assert 'enable_neutron_provider_networks: "yes"' in globals_text
+    assert "# enable_neutron_provider_networks=yes" in ctx.deploy.read_file("/etc/kolla/multinode")
+    # Kolla (the lab's reconfigure) rendered the mapping and created br-ex on compute01.
+    assert "physnet1:br-ex" in ctx.node("compute01").read_file(OVS_INI)
+    assert boot(ctx).status == "ACTIVE"
+    assert rediagnose(lab).findings == []
+
+
+def test_file_changed_between_preview_and_apply_is_refused(seed):
+    _lab, ctx, report, engine = seed
+    edited = ctx.deploy.read_file(GLOBALS) + "# an operator edit after the preview\n"
+    ctx.deploy.write_file_atomic(GLOBALS, edited)
+    result = apply_by_id(ctx, engine, report, "enable-provider-networks", emit=lambda _l: None)
+    assert result.status == "refused"
+    assert "changed on disk since the preview; re-run the diagnosis" in result.message
+    assert ctx.deploy.read_file(GLOBALS) == edited
+    assert result.backup == []
+
+
+def test_failed_verification_rolls_back_and_restores_the_backup(seed):
+    _lab, ctx, report, engine = seed
+    finding, quick = find_remedy(report, "hand-edit-bridge-mapping")
+    node = ctx.node("compute01")
+    before = node.read_file(OVS_INI)
+    # A wrong edit (a physnet nobody uses) parses, applies, and does not fix the finding.
+    wrong = before.replace("[ovs]\n", "[ovs]\nbridge_mappings = physnet9:br-ex\n")
+    quick.actions[0] = FileEdit("compute01", OVS_INI, sha256(before), wrong, "ini")
+    result = apply_remedy(ctx, engine, finding, quick, emit=lambda _l: None)
+    assert result.status == "rolled-back", result.message
+    assert "backups restored" in result.message
+    assert node.read_file(OVS_INI) == before
+    assert boot(ctx).status == "ERROR"
+
+
+def test_edit_that_would_not_parse_is_never_written(seed):
+    _lab, ctx, report, engine = seed
+    finding, durable = find_remedy(report, "enable-provider-networks")
+    before = ctx.deploy.read_file(GLOBALS)
+    durable.actions[0] = FileEdit(None, GLOBALS, sha256(before), before + "broken: [unclosed\n", "yaml")
+    result = apply_remedy(ctx, engine, finding, durable, emit=lambda _l: None)
+    assert result.status == "refused" and "does not parse" in result.message
+    assert ctx.deploy.read_file(GLOBALS) == before
+
+
+def test_dry_run_shows_the_changes_and_changes_nothing(seed):
+    _lab, ctx, report, engine = seed
+    before = ctx.deploy.read_file(GLOBALS)
+    lines: list[str] = []
+    result = apply_by_id(ctx, engine, report, "enable-provider-networks", dry_run=True, emit=lines.append)
+    assert result.status == "dry-run"
+    text = "\n".join(lines)
+    assert '+enable_neutron_provider_networks: "yes"' in text
+    assert "kolla-ansible reconfigure -i /etc/kolla/multinode -t openvswitch,neutron --limit compute01" in text
+    assert ctx.deploy.read_file(GLOBALS) == before
+    assert not any(name.endswith(".bak") for name in ctx.deploy.listdir("/etc/kolla"))
+
+
+def test_a_live_lock_of_another_wizard_refuses(seed):
+    _lab, ctx, report, engine = seed
+    node = ctx.node("compute01")
+    node.write_file_atomic(OVS_INI + ".kolla-wizard.lock", f"held abc other@host pid 1 at {int(time.time())}\n")
+    before = node.read_file(OVS_INI)
+    result = apply_by_id(ctx, engine, report, "hand-edit-bridge-mapping", emit=lambda _l: None)
+    assert result.status == "refused" and "another kolla-wizard" in result.message
+    assert node.read_file(OVS_INI) == before
+
+
+def test_a_stale_lock_is_taken_over(seed):
+    _lab, ctx, report, engine = seed
+    node = ctx.node("compute01")
+    node.write_file_atomic(OVS_INI + ".kolla-wizard.lock", "held abc other@host pid 1 at 1000\n")
+    result = apply_by_id(ctx, engine, report, "hand-edit-bridge-mapping", emit=lambda _l: None)
+    assert result.status == "verified", result.message
+    assert node.read_file(OVS_INI + ".kolla-wizard.lock").startswith("released")
+
+
+def test_advice_only_remedy_is_not_applied(seed):
+    _lab, ctx, report, engine = seed
+    result = apply_by_id(ctx, engine, report, "use-tenant-network", emit=lambda _l: None)
+    assert result.status == "refused" and "advice" in result.message
+
+
+def test_unknown_remedy_id_lists_the_available_ones(seed):
+    _lab, ctx, report, engine = seed
+    with pytest.raises(RemedyNotFound) as err:
+        apply_by_id(ctx, engine, report, "no-such-fix", emit=lambda _l: None)
+    line = err.value.one_line()
+    assert "enable-provider-networks" in line and "hand-edit-bridge-mapping" in line
+    assert err.value.exit_code == 2
+
+
+def test_cli_apply_unknown_id_exits_2_with_one_line(capsys):
+    code = main(["diagnose", "--lab-scenario", "seed-homelab", "--symptom", "max-retries",
+                 "--apply", "no-such-fix", "--yes"])
+    assert code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert any("no such remedy in this diagnosis; available:" in line for line in err)
+    assert "Traceback" not in "\n".join(err)
+
+
+def test_cli_apply_quick_fix_verified_exit_0(capsys):
+    code = main(["diagnose", "--lab-scenario", "seed-homelab", "--symptom", "max-retries",
+                 "--apply", "hand-edit-bridge-mapping", "--yes", "--format", "json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "apply hand-edit-bridge-mapping: verified" in err
+    assert [f["id"] for f in json.loads(out)["findings"]] == ["bridge-mapping-missing"]
+
+
+def test_cli_apply_without_yes_changes_nothing(capsys):
+    code = main(["diagnose", "--lab-scenario", "seed-homelab", "--symptom", "max-retries",
+                 "--apply", "hand-edit-bridge-mapping"])
+    assert code == 2
+    assert "--yes" in capsys.readouterr().err
+
+
+def test_write_text_atomic_replaces_and_keeps_mode(tmp_path):
+    target = tmp_path / "report.md"
+    target.write_text("old")
+    os.chmod(target, 0o600)
+    write_text_atomic(target, "new\n")
+    assert target.read_text() == "new\n"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["report.md"]
