@@ -1,0 +1,151 @@
+"""Diagnosis screen: live step states from the engine, ask steps through a modal, cancel, errors."""
+from __future__ import annotations
+
+from screens.finding import FindingScreen
+from screens.modals import AskModal
+from wizard.errors import ConfigError
+
+from . import fake_probes
+from .fakes import make_app
+from .helpers import diagnosis_screen, notifications, settle, to_finished_diagnosis, to_symptoms
+
+
+def _states(screen) -> dict[str, str]:
+    return {step: view.status for (_tree, step), view in screen.steps.items()}
+
+
+async def _wait_for_modal(app, pilot, kind):
+    for _ in range(40):
+        if isinstance(app.screen, kind):
+            return app.screen
+        await pilot.pause(0.05)
+    raise AssertionError(f"no {kind.__name__}; screen is {app.screen}")
+
+
+async def test_ask_step_shows_the_command_and_the_answer_decides_the_branch(tmp_path):
+    messages: list = []
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30), message_hook=messages.append) as pilot:
+        await to_symptoms(app, pilot)
+        await pilot.press("d")
+        modal = await _wait_for_modal(app, pilot, AskModal)
+        screen = diagnosis_screen(app)
+        # Live state while the engine thread waits for the operator.
+        assert _states(screen) == {"server-fault": "ok", "port-binding": "ok", "agent-alive": "running",
+                                   "agent-logs": "waiting", "bridge-mapping": "waiting"}
+        assert modal.asked.command == "ssh compute1 docker ps --filter name=neutron_openvswitch_agent"
+        assert "SSH connection refused" in modal.asked.reason
+        assert any("SSH connection refused" in n for n in notifications(messages))
+        choices = modal.query_one("#ask-choices")
+        assert choices.get_option_at_index(0).id == "alive"
+        await pilot.press("enter")                     # "It is listed and Up"
+        await settle(app, pilot, rounds=5)
+        assert screen.finished
+        assert _states(screen) == {"server-fault": "ok", "port-binding": "ok", "agent-alive": "ok",
+                                   "agent-logs": "skipped", "bridge-mapping": "fault"}
+        assert [f.id for f in app.session.report.findings] == ["bridge-mapping-missing"]
+        bar = screen.query_one("#diagnosis-progress")
+        assert bar.progress == bar.total == 5
+        log_text = "\n".join(screen.query_one("#diagnosis-output").lines)
+        assert "bridge_mappings = physnet2:br-ex2" in log_text
+        assert "→ alive (ok) from your answer" in log_text
+        # The evidence that decided the branch.
+        evidence = str(screen.query_one("#diagnosis-evidence").content)
+        assert "Outcome: missing" in evidence and "no bridge for physnet1" in evidence
+        # Enter on the finding opens it.
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, FindingScreen)
+        assert app.screen.finding.id == "bridge-mapping-missing"
+
+
+async def test_other_answer_walks_the_other_branch(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await to_symptoms(app, pilot)
+        await pilot.press("d")
+        await _wait_for_modal(app, pilot, AskModal)
+        await pilot.press("down", "enter")             # "It is missing or Restarting"
+        await settle(app, pilot, rounds=5)
+        screen = diagnosis_screen(app)
+        assert _states(screen)["agent-logs"] == "fault"
+        assert _states(screen)["bridge-mapping"] == "skipped"
+        assert [f.id for f in app.session.report.findings] == ["agent-dead"]
+
+
+async def test_cancel_while_asked_stops_the_walk(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await to_symptoms(app, pilot)
+        await pilot.press("d")
+        await _wait_for_modal(app, pilot, AskModal)
+        diagnosis_screen(app).action_cancel()
+        await settle(app, pilot, rounds=5)
+        screen = diagnosis_screen(app)
+        assert app.screen is screen
+        assert screen.finished and app.session.report.cancelled
+        assert "Cancelled" in str(screen.query_one("#diagnosis-status").content)
+        assert app.session.report.findings == []
+
+
+async def test_skipping_the_question_leaves_the_step_unknown(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await to_symptoms(app, pilot)
+        await pilot.press("d")
+        await _wait_for_modal(app, pilot, AskModal)
+        await pilot.press("escape")
+        await settle(app, pilot, rounds=5)
+        screen = diagnosis_screen(app)
+        assert _states(screen)["agent-alive"] == "unknown"
+        assert "Done: no fault found" in str(screen.query_one("#diagnosis-status").content)
+
+
+async def test_engine_failure_shows_an_error_panel_not_a_traceback(tmp_path):
+    messages: list = []
+
+    def broken_engine(trees, ctx, answerer, cancel):
+        raise ConfigError("/etc/kolla/globals.yml:12", "could not find expected ':'", "fix the YAML")
+
+    app = make_app(tmp_path, make_engine=broken_engine)
+    async with app.run_test(size=(100, 30), message_hook=messages.append) as pilot:
+        await to_symptoms(app, pilot)
+        await pilot.press("d")
+        await settle(app, pilot, rounds=4)
+        screen = diagnosis_screen(app)
+        panel = screen.query_one("#diagnosis-error")
+        assert panel.display
+        assert "/etc/kolla/globals.yml:12: could not find expected ':' (fix the YAML)" in str(panel.content)
+        assert any("globals.yml:12" in n for n in notifications(messages))
+        assert app.is_running
+
+
+async def test_unexpected_probe_bug_is_a_problem_line_not_a_crash(tmp_path, monkeypatch):
+    def boom(ctx, args, emit):
+        raise ZeroDivisionError("division by zero")
+
+    from wizard.probes.registry import _REGISTRY, ProbeSpec
+    spec = _REGISTRY["ui_port_binding"]
+    monkeypatch.setitem(_REGISTRY, "ui_port_binding", ProbeSpec(spec.name, boom, spec.outcomes, spec.summary,
+                                                                 spec.requires, spec.args))
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await to_symptoms(app, pilot)
+        await pilot.press("d")
+        await settle(app, pilot, rounds=5)
+        screen = diagnosis_screen(app)
+        assert screen.finished
+        assert _states(screen)["port-binding"] == "unknown"
+        log_text = "\n".join(screen.query_one("#diagnosis-output").lines)
+        assert "ZeroDivisionError" in log_text
+
+
+async def test_triage_continues_in_the_tree_it_routes_to(tmp_path):
+    app = make_app(tmp_path, answers={"agent-alive": "alive"})
+    async with app.run_test(size=(100, 30)) as pilot:
+        await to_finished_diagnosis(app, pilot, symptom_index=3)
+        screen = diagnosis_screen(app)
+        trees = {tree for (tree, _step) in screen.steps}
+        assert trees == {"triage", "max-retries"}
+        assert [f.id for f in app.session.report.findings] == ["bridge-mapping-missing"]
+        fake_probes.reset_state()

@@ -1,0 +1,134 @@
+"""Finding screen: root cause, coloured diffs, copyable commands, apply only after a yes, verified."""
+from __future__ import annotations
+
+from screens.finding import FindingScreen
+from screens.learn import LearnScreen
+from screens.modals import ConfirmApply
+from screens.widgets.diff import DiffView
+
+from . import fake_probes
+from .fakes import make_app
+from .helpers import click_visible, notifications, settle, to_finished_diagnosis
+
+
+async def _open_finding(app, pilot) -> FindingScreen:
+    await to_finished_diagnosis(app, pilot)
+    await pilot.press("f")
+    await pilot.pause()
+    assert isinstance(app.screen, FindingScreen)
+    return app.screen
+
+
+async def test_root_cause_evidence_and_remedies_are_shown(tmp_path):
+    app = make_app(tmp_path, answers={"agent-alive": "alive"})
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await _open_finding(app, pilot)
+        assert "compute1 has no bridge for physnet1" in str(screen.query_one("#finding-title").content)
+        assert "no bridge_mappings entry for it" in str(screen.query_one("#finding-cause").content)
+        assert "binding_failed" in str(screen.query_one("#finding-evidence").content)
+        badges = [str(b.content) for b in screen.query(".badge")]
+        assert badges == ["DURABLE FIX", "QUICK FIX"]          # durable first, clearly marked
+        assert "Lost on the next kolla-ansible deploy" in str(screen.query_one("#remedy-1 .quick-note").content)
+        # Diffs are coloured through theme variables: removed lines $text-error, added $text-success.
+        diff = screen.query_one("#remedy-1 DiffView", DiffView)
+        content = diff.content
+        styles = {str(span.style) for span in content.spans}
+        assert "$text-success" in styles and "$text-error" in styles
+        removed = next(s for s in content.spans if str(s.style) == "$text-error"
+                       and "physnet2" in content.plain[s.start:s.end])
+        assert removed
+
+
+async def test_copy_puts_the_exact_command_on_the_clipboard(tmp_path):
+    app = make_app(tmp_path, answers={"agent-alive": "alive"})
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await _open_finding(app, pilot)
+        await click_visible(app, pilot, "#remedy-1 .copy")
+        assert app.clipboard == "docker restart neutron_openvswitch_agent"
+        screen.query_one("#apply-0").focus()
+        await pilot.press("y")
+        assert app.clipboard == "kolla-ansible -i /etc/kolla/multinode reconfigure -t neutron --limit compute1"
+
+
+async def test_cancel_in_the_confirmation_changes_nothing(tmp_path):
+    calls = []
+
+    def recording_apply(*args, **kwargs):
+        calls.append(args)
+        raise AssertionError("apply must not run without a yes")
+
+    app = make_app(tmp_path, answers={"agent-alive": "alive"}, apply=recording_apply)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _open_finding(app, pilot)
+        await click_visible(app, pilot, "#apply-1")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmApply)
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert isinstance(app.screen, FindingScreen)
+        assert calls == [] and app.session.applied == []
+        assert fake_probes.STATE["bridge_mappings"] == "physnet2:br-ex2"
+
+
+async def test_confirm_shows_exactly_what_changes_then_apply_is_verified(tmp_path):
+    messages: list = []
+    app = make_app(tmp_path, answers={"agent-alive": "alive"})
+    async with app.run_test(size=(100, 30), message_hook=messages.append) as pilot:
+        screen = await _open_finding(app, pilot)
+        await click_visible(app, pilot, "#apply-1")
+        await pilot.pause()
+        modal = app.screen
+        assert isinstance(modal, ConfirmApply)
+        actions = [str(s.content) for s in modal.query(".action")]
+        assert actions == [
+            "1. Write /etc/kolla/neutron-openvswitch-agent/openvswitch_agent.ini on compute1 "
+            "(a backup is taken first; restored if verification fails)",
+            "2. Run on compute1: docker restart neutron_openvswitch_agent",
+        ]
+        assert "+bridge_mappings = physnet1:br-ex" in modal.query_one(DiffView).diff
+        assert app.screen.query_one("#confirm-cancel").has_focus   # the safe choice is the default
+        await pilot.press("y")
+        await settle(app, pilot, rounds=4)
+        assert app.screen is screen
+        result = str(screen.query_one("#result-1").content)
+        assert result.startswith("✔ Verified: re-ran bridge-mapping")
+        assert "physnet1 is mapped" in result
+        assert app.session.applied == [{
+            "remedy": "bridge-mapping-agent-ini",
+            "result": "verified: re-ran bridge-mapping: bridge_mappings on compute1 is 'physnet1:br-ex': physnet1 is mapped.",
+            "backup": "/etc/kolla/neutron-openvswitch-agent/openvswitch_agent.ini.bak-20250314",
+        }]
+        log_text = "\n".join(screen.query_one("#finding-apply-log").lines)
+        assert "NodeCommand: ['docker', 'restart', 'neutron_openvswitch_agent']" in log_text
+        assert any("Verified" in n for n in notifications(messages))
+
+
+async def test_apply_failure_is_shown_not_raised(tmp_path):
+    from wizard.errors import WizardError
+
+    class NodeUnreachable(WizardError):
+        pass
+
+    def failing_apply(*args, **kwargs):
+        raise NodeUnreachable("compute1: SSH connection timed out after 10 s (check the node is up)")
+
+    app = make_app(tmp_path, answers={"agent-alive": "alive"}, apply=failing_apply)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await _open_finding(app, pilot)
+        await click_visible(app, pilot, "#apply-1")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(app, pilot, rounds=4)
+        assert app.is_running and app.screen is screen
+        assert "✘ Failed: compute1: SSH connection timed out" in str(screen.query_one("#result-1").content)
+        assert not screen.applying
+
+
+async def test_learn_key_opens_the_findings_concept(tmp_path):
+    app = make_app(tmp_path, answers={"agent-alive": "alive"})
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _open_finding(app, pilot)
+        await pilot.press("l")
+        await settle(app, pilot)
+        assert isinstance(app.screen, LearnScreen)
+        assert app.screen.first == "bridges"
