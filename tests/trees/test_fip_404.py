@@ -152,3 +152,25 @@ def test_cli_json_for_seed(capsys):
     assert code == 1
     assert [f["id"] for f in data["findings"]] == ["no-router"]
     assert data["findings"][0]["remedies"][0]["id"] == "router-create"
+
+
+def test_learn_pages_show_this_cloud_s_namespace_nat_rules_and_cloud_init(fresh):
+    from tests.trees.network_support import context
+    from wizard import learn_network
+    from wizard.diagnose import run_diagnosis
+    ctx = context(fresh)
+    report, _ = run_diagnosis(ctx, ["fip-404"])
+    before = learn_network.page(ctx, "fip-nat", ctx.facts)
+    assert "no router yet" in before
+    results = run_calls(fresh, remedy(report, "router-create").actions)
+    address, router_id = results[-1]["address"], results[0]["router_id"]
+    ctx.refresh()
+    run_diagnosis(ctx, ["fip-404"])
+    page = learn_network.page(ctx, "fip-nat", ctx.facts)
+    assert f"qrouter-{router_id}" in page
+    assert f"-A neutron-l3-agent-PREROUTING -d {address}/32 -j DNAT --to-destination 10.0.0.3" in page
+    assert "qg-" in page and "qr-" in page
+    meta = learn_network.page(ctx, "metadata", ctx.facts)
+    assert "Using metadata source: 'http://169.254.169.254'" in meta
+    assert "installed the key for user **rocky**" in meta
+    ctx.close()
