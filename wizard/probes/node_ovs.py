@@ -141,7 +141,7 @@ def ovs_agent_node_state(ctx, args, emit) -> Evidence:
         obs.append(f"{inv}: {_nodeio.OVS_AGENT_LOG}: {last.group(0)}")
         if not bridges or last.group("bridge") not in bridges:
             missing.setdefault(last.group("physnet"), last.group("bridge"))
-    if missing and state["status"] != "running" or (missing and terminated):
+    if missing and (state["status"] != "running" or terminated):
         physnet, bridge = next(iter(missing.items()))
         facts["ovs"].update(missing_bridge=bridge, physnet=physnet, mapping_where=where or "")
         obs.append(f"{inv}: bridge_mappings{' at ' + where if where else ''} maps {physnet} to {bridge}, "
