@@ -233,11 +233,11 @@ class DiagnosisScreen(Screen):
         bar = self.query_one("#diagnosis-progress", ProgressBar)
         bar.update(total=max(self.total_steps, 1), progress=max(self.total_steps, 1))
         if ev.report.cancelled:
-            self._status("Cancelled. What was checked so far is in the runbook (e).")
+            self._status("Cancelled. What was checked is in the runbook (e).")
         elif findings:
-            self._status(f"Done: {len(findings)} finding(s). Enter or f opens one; e exports the runbook.")
+            self._status(f"Done: {len(findings)} finding(s). f opens, e exports.")
         else:
-            self._status("Done: no fault found on the paths walked. e exports the runbook.")
+            self._status("Done: no fault found on the paths walked. e exports.")
         box = self.query_one("#diagnosis-findings", OptionList)
         box.clear_options()
         for i, f in enumerate(findings):

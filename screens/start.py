@@ -82,7 +82,7 @@ class StartScreen(Screen):
             mark, style = _MARK.get(item.state, ("•", "$text"))
             line = Content.assemble((mark, style), " ", (f"{item.label}: ", "bold"), item.value)
             if item.hint:
-                line = line + Content.assemble(("  — " + item.hint, "$text-muted"))
+                line = line + Content.assemble((f"  ({item.hint})", "$text-muted"))
             lines.append(line)
         self.query_one("#start-env", Static).update(Content("\n").join(lines))
         select = self.query_one("#start-cloud", Select)

@@ -67,14 +67,14 @@ class SymptomScreen(Screen):
         yield Header()
         with Vertical(id="symptom-body"):
             yield Label("What do you see?", classes="section-title")
-            options = [Option(Content.assemble((_tr(t.symptom), "bold"), "\n", (_tr(t.title), "$text-muted")), id=t.id)
-                       for t in self._trees()]
+            options = [Option(Content.assemble(("› ", "$text-accent"), _tr(t.symptom)), id=t.id) for t in self._trees()]
             yield OptionList(*options, id="symptom-list")
             yield Label("Which one is it about?", id="target-title", classes="section-title")
             yield OptionList(id="target-list")
             yield Static("", id="target-status", markup=False)
             with Horizontal(classes="buttons"):
-                yield Button("Diagnose", id="symptom-diagnose", variant="primary")
+                yield Button("Diagnose", id="symptom-diagnose", variant="primary", compact=True,
+                             tooltip="Walk the decision tree for this symptom")
         yield Footer()
 
     def on_mount(self) -> None:

@@ -126,7 +126,7 @@ def make_services(tmp_path: Path, *, cloud: Any = None, apply=fake_apply, settin
         make_context=lambda s: Context(s, cloud=cloud if cloud is not None else ListCloud()),
         make_engine=overrides.pop("make_engine", make_engine),
         apply_remedy=apply,
-        runbook_dir=tmp_path,
+        runbook_dir=overrides.pop("runbook_dir", tmp_path),
         now=lambda: FIXED_NOW,
         theme="textual-dark",
         **overrides,

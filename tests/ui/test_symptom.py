@@ -19,7 +19,7 @@ async def test_symptoms_in_order_with_the_operators_words(tmp_path):
         symptoms = app.screen.query_one("#symptom-list")
         ids = [symptoms.get_option_at_index(i).id for i in range(symptoms.option_count)]
         assert ids == ["max-retries", "fip-404", "ssh-refused", "triage"]
-        assert _prompts(symptoms)[0].startswith("Instance goes to ERROR: Exceeded maximum number of retries")
+        assert _prompts(symptoms)[0] == "› Instance goes to ERROR: Exceeded maximum number of retries"
 
 
 async def test_instances_come_from_the_cloud_error_first_and_reach_the_engine(tmp_path):
