@@ -1,0 +1,101 @@
+"""End to end on the embedded lab, the way an operator would do it, through the real engine, probes,
+remedies, apply and runbook: start, pick MaxRetriesExceeded on seed-homelab, reach
+bridge-mapping-missing, apply the quick fix after confirming, see it verified, export the runbook
+and find the file on disk."""
+from __future__ import annotations
+
+import pytest
+
+from screens.app import WizardApp
+from screens.finding import FindingScreen
+from screens.modals import AskModal, ConfirmApply
+from screens.runbook import RunbookScreen
+from screens.services import Services
+from screens.symptom import SymptomScreen
+
+from .helpers import click_visible, diagnosis_screen, settle
+
+pytestmark = pytest.mark.timeout(300)
+
+
+def _lab_services(tmp_path) -> Services:
+    from wizard.cli import build_parser, settings_for_lab, start_lab
+
+    args = build_parser().parse_args(["--demo"])
+    labs = []
+
+    def make_settings():
+        lab = start_lab("seed-homelab")
+        labs.append(lab)
+        return settings_for_lab(lab, args), lab
+
+    services = Services(make_settings=make_settings, demo=True, scenario="seed-homelab", args=args,
+                        runbook_dir=tmp_path, theme="textual-dark")
+    services.started_labs = labs  # type: ignore[attr-defined]
+    return services
+
+
+async def test_max_retries_on_the_seed_homelab(tmp_path, monkeypatch):
+    monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(tmp_path / "unused-clouds.yaml"))  # restored afterwards
+    services = _lab_services(tmp_path)
+    app = WizardApp(services)
+    app.animation_level = "none"
+    async with app.run_test(size=(100, 30)) as pilot:
+        # Start: the lab comes up in a worker; the screen says so.
+        await settle(app, pilot, rounds=5)
+        env = str(app.screen.query_one("#start-env").content)
+        assert "embedded lab" in env, env
+        await pilot.press("enter")
+        await settle(app, pilot, rounds=5)
+        screen = app.screen
+        assert isinstance(screen, SymptomScreen)
+        # The instances come from the lab's Nova API; the one in ERROR is preselected.
+        targets = screen.query_one("#target-list")
+        assert targets.option_count > 1, str(screen.query_one("#target-status").content)
+        picked = screen._chosen_target()
+        assert "server" in picked
+        assert screen.symptom == "max-retries"
+        await pilot.press("d")
+        for _ in range(120):
+            await settle(app, pilot, rounds=1)
+            if isinstance(app.screen, AskModal):
+                pytest.fail(f"the lab left a step to ask: {app.screen.asked.question} ({app.screen.asked.reason})")
+            if diagnosis_screen(app).finished:
+                break
+        diagnosis = diagnosis_screen(app)
+        assert diagnosis.finished
+        ids = [f.id for f in app.session.report.findings]
+        assert "bridge-mapping-missing" in ids
+        # Open that finding.
+        diagnosis.query_one("#diagnosis-findings").highlighted = ids.index("bridge-mapping-missing")
+        await pilot.press("f")
+        await settle(app, pilot)
+        finding_screen = app.screen
+        assert isinstance(finding_screen, FindingScreen)
+        remedies = finding_screen.finding.remedies
+        quick = next(i for i, r in enumerate(remedies) if not r.durable and r.actions)
+        await click_visible(app, pilot, f"#apply-{quick}")
+        assert isinstance(app.screen, ConfirmApply)
+        assert app.screen.remedy is remedies[quick]
+        await pilot.press("y")
+        for _ in range(120):
+            await settle(app, pilot, rounds=1)
+            if not finding_screen.applying:
+                break
+        result = str(finding_screen.query_one(f"#result-{quick}").content)
+        assert result.startswith("✔ Verified"), result
+        assert app.session.applied and app.session.applied[-1]["remedy"] == remedies[quick].id
+        # Export the runbook and find it on disk.
+        await pilot.press("e")
+        await settle(app, pilot)
+        assert isinstance(app.screen, RunbookScreen)
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        saved = app.session.saved_runbook
+        assert saved and saved.startswith(str(tmp_path))
+        text = open(saved, encoding="utf-8").read()
+        assert "## Finding `bridge-mapping-missing`" in text
+        assert "## Changes applied" in text and remedies[quick].id in text
+        await pilot.press("ctrl+q")
+    # Leaving the app stopped the lab.
+    assert app.session.lab is None
