@@ -1,6 +1,7 @@
 """The Textual app: screens over the engine's event stream. ``run_app`` is what the CLI calls."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from textual.app import App, SystemCommand
@@ -12,7 +13,8 @@ from .session import Session
 
 
 class WizardApp(App[int]):
-    CSS_PATH = "app.tcss"
+    # Absolute, so a subclass defined elsewhere (tests, tools) still finds the one stylesheet.
+    CSS_PATH = str(Path(__file__).with_name("app.tcss"))
     TITLE = "kolla-wizard"
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [
