@@ -84,9 +84,14 @@ def to_markdown(report: Report, *, applied: list[dict[str, Any]] | None = None) 
                 if remedy.warning:
                     add(f"   > Warning: {remedy.warning}")
                     add("")
-                if remedy.kind == "file_edit" and remedy.diff:
+                if remedy.diff:
                     where = f" on `{remedy.host}`" if remedy.host else ""
-                    add(f"   Edit `{remedy.path}`{where}:")
+                    files = [line[4:].strip() for line in remedy.diff.splitlines() if line.startswith("+++ ")]
+                    if len(files) > 1:
+                        listed = ", ".join(f"`/{f[2:] if f.startswith('b/') else f}`" for f in files)
+                        add(f"   Edit {listed}{where}:")
+                    else:
+                        add(f"   Edit `{remedy.path}`{where}:")
                     add("")
                     add(_indent(_fence(remedy.diff, "diff")))
                     add("")
