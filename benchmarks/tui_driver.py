@@ -1,0 +1,90 @@
+"""Child process for the TUI benchmarks: runs the real ``kolla-wizard --demo`` path
+(``wizard.cli.main`` -> ``cmd_tui`` -> ``screens.app.run_app``) with the app forced headless.
+
+First paint = the first time Textual hands a rendered frame of the StartScreen to its output layer
+(``App._display`` with a non-empty compositor update; headless, so only the terminal write itself is
+skipped). It is reported as seconds since KOLLA_BENCH_T0, the parent's time.time() just before
+fork, so interpreter start-up and every import are inside it.
+
+KOLLA_BENCH_MODE=paint exits right after the first paint. KOLLA_BENCH_MODE=session waits for the
+start screen's setup (the embedded lab starts in a worker), then walks the diagnosis screen for
+each symptom in turn (max-retries, fip-404, ssh-refused) until it has finished, then quits.
+Results go to the JSON file KOLLA_BENCH_OUT."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+T0 = float(os.environ.get("KOLLA_BENCH_T0", time.time()))
+MODE = os.environ.get("KOLLA_BENCH_MODE", "paint")
+OUT = os.environ.get("KOLLA_BENCH_OUT", "/dev/stdout")
+SYMPTOMS = ["max-retries", "fip-404", "ssh-refused"]
+result: dict = {"mode": MODE}
+
+
+def main() -> int:
+    import screens.app as app_module
+    from wizard import cli
+
+    base = app_module.WizardApp
+
+    class BenchApp(base):
+        _painted = False
+
+        def run(self, *args, **kwargs):
+            kwargs["headless"] = True
+            kwargs.setdefault("size", (120, 40))
+            return super().run(*args, **kwargs)
+
+        def _display(self, screen, renderable):
+            if not self._painted and renderable is not None and type(screen).__name__ == "StartScreen":
+                self._painted = True
+                result["first_paint"] = time.time() - T0
+                modules = sys.modules
+                result["openstack_imported_at_paint"] = "openstack" in modules
+                result["paramiko_imported_at_paint"] = "paramiko" in modules
+                if MODE == "paint":
+                    self.call_later(self.exit, 0)
+                else:
+                    self.set_interval(0.05, self._step)
+            return super()._display(screen, renderable)
+
+        _queue = list(SYMPTOMS)
+        _current = None
+        _t_symptom = 0.0
+
+        def _step(self) -> None:
+            if not self.session.ready:
+                return
+            if "ready" not in result:
+                result["ready"] = time.time() - T0
+            screen = self.screen
+            if self._current is None:
+                if not self._queue:
+                    result["done"] = time.time() - T0
+                    self.exit(0)
+                    return
+                self._current = self._queue.pop(0)
+                self._t_symptom = time.time()
+                self.start_diagnosis(self._current, {})
+                return
+            if getattr(screen, "finished", False):
+                findings = [getattr(f, "id", "?") for f in (getattr(screen.report, "findings", None) or [])]
+                result.setdefault("symptoms", {})[self._current] = {
+                    "seconds": time.time() - self._t_symptom, "findings": findings}
+                self._current = None
+                self.pop_screen()
+
+    app_module.WizardApp = BenchApp
+    code = cli.main(["--demo"])
+    result["exit_code"] = code
+    result["total"] = time.time() - T0
+    with open(OUT, "w") as fh:
+        json.dump(result, fh)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
