@@ -191,7 +191,7 @@ class Engine:
         if step.ask is None:
             return None, "none", None
         asked = Asked(
-            tree.id, step.id, self._text(step.ask.question), self._text(step.ask.command, shell=True),
+            tree.id, step.id, self._text(step.ask.question), self._text(step.ask.command, quoted=True),
             {k: self._text(v) for k, v in step.ask.choices.items()}, reason,
         )
         record.asked = {"question": asked.question, "command": asked.command, "reason": reason}
@@ -262,9 +262,9 @@ class Engine:
             yield RemedyOffered(tree.id, finding.id, remedy)
 
     # -- helpers --------------------------------------------------------------------------
-    def _text(self, text, shell: bool = False) -> str:
+    def _text(self, text, quoted: bool = False) -> str:
         facts = getattr(self.ctx, "facts", {}) or {}
-        if shell:
+        if quoted:  # a command for the operator's shell: every value becomes one quoted word
             from .remedies.quoting import render_command
             return render_command(tr(text), facts)
         return safeformat.render(tr(text), facts)
