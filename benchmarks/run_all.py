@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print("== 3. fan-out ==", flush=True)
     sizes = (10, 50) if args.quick else (10, 50, 200, 500)
-    r3 = bench_fanout.measure(sizes, runs, 1 if args.quick else 2)
+    r3 = bench_fanout.measure(sizes, runs, 1)
     t3 = bench_fanout.report(r3)
     print(t3, flush=True)
     rows = {row["computes"]: row for row in r3["rows"]}
