@@ -1,0 +1,318 @@
+"""RealLab: a scenario on real Keystone and Neutron, with each node's deployed
+openvswitch_agent.ini rendered by kolla-ansible's own templates, and the same contract as Lab
+(config_dir, cloud_name, deploy_host, request_count(), stop()).
+
+The nodes are, for now, the embedded lab's SSH nodes (its node model and command set), with two
+changes: their deployed OVS agent file comes from Kolla's templates, and their OVS agents are rows
+in real Neutron's ``agents`` table, kept in step with the node (configurations from the file the
+agent loaded; heartbeat old when the container is down or a mapped bridge is missing)."""
+from __future__ import annotations
+
+import atexit
+import os
+import datetime as _dt
+import posixpath
+import shutil
+import sqlite3
+import tempfile
+import threading
+import time
+import uuid
+from types import SimpleNamespace
+from pathlib import Path
+
+import yaml
+
+from ..build import LabState
+from ..cloud import AGENT_KINDS
+from ..lab import Lab, _new_key
+from ..nodes import OVS_AGENT, OVS_INI
+from ..scenario import load_scenario
+from . import kolla as kolla_render
+from .compute import Compute, serve
+from .services import OpenStack, _http
+
+HEARTBEAT_EVERY = 5.0
+
+
+def _stamp(moment: _dt.datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+class RealLab(Lab):
+    backend = "real"
+
+    def __init__(self, scenario: str = "seed-homelab", config_dir=None):
+        super().__init__(scenario, config_dir)
+        self.openstack: OpenStack | None = None
+        self.compute: Compute | None = None
+        self._compute_http = None
+        self._workdir: str | None = None
+        self._stop_beats = threading.Event()
+        self.render_differences: dict[str, tuple[str, str]] = {}
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def start(self) -> "RealLab":
+        if self.openstack:
+            return self
+        atexit.register(self.stop)
+        self._workdir = tempfile.mkdtemp(prefix="kolla-real-lab-")
+        work = Path(self._workdir)
+        self.client_private, self.client_public = _new_key()
+        self.state = LabState(self.scenario, self.client_public)
+        self.state.faults = self.faults
+        passwords = yaml.safe_load(self.state.deploy.read("/etc/kolla/passwords.yml") or "") or {}
+        admin_password = str(passwords.get("keystone_admin_password") or "admin-password")
+        cloud_spec = self.scenario["cloud"]
+        self.openstack = OpenStack(work, admin_password, str(self.scenario.get("region", "RegionOne")),
+                                   [str(p) for p in cloud_spec.get("flat_physnets", ["physnet1"])])
+        try:
+            self.openstack.start_keystone()
+            self._render_deployed_files(work)       # kolla-ansible runs while Keystone starts
+            self.openstack.finish_keystone()
+            self.openstack.start_neutron()
+            stack = self.openstack
+            self.compute = Compute(stack.keystone.url, "", lambda: stack.admin_token, self._compute_hosts,
+                                   stack.admin_project_id, stack.admin_user_id)
+            self._compute_http = serve(self.compute)
+            threading.Thread(target=self._compute_http.serve_forever, kwargs={"poll_interval": 0.2},
+                             daemon=True, name="real-lab-compute").start()
+            base = f"http://127.0.0.1:{self._compute_http.server_address[1]}"
+            self.openstack.neutron.wait("/")
+            self.compute.neutron_url = self.openstack.neutron.url
+            stack.register("network", "neutron", self.openstack.neutron.url)
+            stack.register("compute", "nova", f"{base}/compute/v2.1")
+            stack.register("image", "glance", f"{base}/image")
+            self._sync_agents()
+            threading.Thread(target=self._heartbeats, daemon=True, name="real-lab-agents").start()
+            self._build_cloud(cloud_spec)
+            self._start_nodes()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        self._stop_beats.set()
+        if self._compute_http:
+            self._compute_http.shutdown()
+            self._compute_http.server_close()
+            self._compute_http = None
+        if self.openstack:
+            self.openstack.stop()
+            self.openstack = None
+        super().stop()
+        if self._workdir and os.environ.get("KOLLA_WIZARD_REAL_LAB_KEEP"):
+            print(f"real lab: kept {self._workdir}")       # debugging: service logs stay
+        elif self._workdir:
+            shutil.rmtree(self._workdir, ignore_errors=True)
+            self._workdir = None
+
+    def request_count(self) -> int:
+        return self.compute.requests if self.compute else 0
+
+    # -- nodes --------------------------------------------------------------------------------
+    def _start_nodes(self) -> None:
+        from ..sshd import SSHFleet
+        self._ssh = SSHFleet(self.state, self.client_public, self.faults)
+        self._ssh.start()
+        self.ports = dict(self._ssh.ports)
+        if self._given_dir:
+            self.config_dir = self._given_dir
+            self.config_dir.mkdir(parents=True, exist_ok=True)
+        else:
+            self._tmp = tempfile.mkdtemp(prefix="kolla-real-lab-config-")
+            self.config_dir = Path(self._tmp)
+        self._write_config()
+
+    def _write_config(self) -> None:
+        # The embedded writer takes auth_url from its API object; ours is real Keystone.
+        self.api = SimpleNamespace(base=self.openstack.keystone.url, counts={}, count_lock=threading.Lock())
+        super()._write_config()
+        self.api = None
+        clouds = {"clouds": {self.cloud_name: {
+            "auth": {"auth_url": self.openstack.keystone.url + "/v3", "username": "admin",
+                     "password": self.openstack.admin_password, "project_name": "admin",
+                     "user_domain_name": "Default", "project_domain_name": "Default"},
+            "region_name": self.openstack.region, "interface": "public", "identity_api_version": 3}}}
+        self._write("clouds.yaml", yaml.safe_dump(clouds, sort_keys=False), 0o600)
+
+    def _render_deployed_files(self, work: Path) -> None:
+        """Each node's openvswitch_agent.ini as kolla-ansible's templates render it from the
+        deploy node's /etc/kolla (plus the node's render_vars), unless the scenario wrote it."""
+        deploy = self.state.deploy
+        kolla_dir = work / "deploy-etc-kolla"
+        for path, text in deploy.files.items():
+            if path.startswith("/etc/kolla/"):
+                target = kolla_dir / path[len("/etc/kolla/"):]
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(text)
+        specs = self.scenario["nodes"]
+        by_vars: dict[str, dict[str, str]] = {}
+        for name, node in self.state.nodes.items():
+            spec_files = (specs.get(name) or {}).get("files") or {}
+            if OVS_AGENT not in node.containers or OVS_INI in spec_files:
+                continue
+            render_vars = (specs.get(name) or {}).get("render_vars") or {}
+            key = yaml.safe_dump(dict(render_vars), sort_keys=True)
+            by_vars.setdefault(key, {})[name] = node.address
+        for key, hosts in by_vars.items():
+            rendered = kolla_render.render_ovs_agent_ini(kolla_dir, hosts, yaml.safe_load(key) or {})
+            for name, text in rendered.items():
+                node = self.state.nodes[name]
+                embedded = node.read(OVS_INI) or ""
+                if _mappings(embedded) != _mappings(text):
+                    self.render_differences[name] = (embedded, text)
+                node.write(OVS_INI, text)
+                agent = node.containers[OVS_AGENT]
+                if agent.status == "running":
+                    node.start_container(OVS_AGENT)
+
+    # -- agents -------------------------------------------------------------------------------
+    def _compute_hosts(self) -> list[str]:
+        return [n.hostname for n in self.state.nodes.values()
+                if (c := n.containers.get("nova_compute")) is not None and c.status == "running"]
+
+    def _agent_rows(self) -> list[tuple]:
+        rows = []
+        now = _dt.datetime.utcnow()
+        for node in self.state.nodes.values():
+            for cname, (agent_type, binary, topic) in AGENT_KINDS.items():
+                container = node.containers.get(cname)
+                if container is None:
+                    continue
+                alive = container.status == "running"
+                configurations: dict = {}
+                if cname == OVS_AGENT:
+                    ini = node.agent_config()
+                    mappings = node.agent_mappings()
+                    # The real agent exits when a mapped bridge is missing: no more heartbeats.
+                    alive = alive and all(bridge in node.ovs for bridge in mappings.values())
+                    configurations = {
+                        "bridge_mappings": mappings, "integration_bridge": "br-int",
+                        "tunnel_types": [t.strip() for t in ini.get("agent", {}).get("tunnel_types", "").split(",")
+                                         if t.strip()],
+                        "tunneling_ip": ini.get("ovs", {}).get("local_ip", node.address),
+                        "datapath_type": ini.get("ovs", {}).get("datapath_type", "system"),
+                        "l2_population": ini.get("agent", {}).get("l2_population") == "true",
+                        "arp_responder_enabled": ini.get("agent", {}).get("arp_responder") == "true",
+                        "ovs_hybrid_plug": True, "enable_distributed_routing": False, "devices": 0,
+                        "extensions": [], "log_agent_heartbeats": False,
+                        "ovs_capabilities": {"datapath_types": ["netdev", "system"],
+                                             "iface_types": ["internal", "patch", "vxlan"]}}
+                elif cname == "neutron_l3_agent":
+                    configurations = {"agent_mode": "legacy", "interface_driver": "openvswitch",
+                                      "handle_internal_only_routers": True}
+                elif cname == "neutron_dhcp_agent":
+                    configurations = {"dhcp_driver": "neutron.agent.linux.dhcp.Dnsmasq", "notifies_port_ready": True}
+                beat = now if alive else now - _dt.timedelta(hours=1)
+                agent_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.name}/{node.hostname}/{binary}"))
+                import json
+                zone = "nova" if cname in ("neutron_l3_agent", "neutron_dhcp_agent") else None
+                rows.append((agent_type, binary, topic, node.hostname, zone, _stamp(now - _dt.timedelta(hours=2)),
+                             _stamp(now - _dt.timedelta(hours=2)), _stamp(beat), json.dumps(configurations),
+                             agent_id))
+        return rows
+
+    def _sync_agents(self) -> None:
+        rows = self._agent_rows()
+        for attempt in range(20):
+            try:
+                with sqlite3.connect(self.openstack.neutron_db, timeout=10) as db:
+                    for row in rows:
+                        db.execute(
+                            "INSERT INTO agents (agent_type, binary, topic, host, availability_zone, admin_state_up,"
+                            " created_at, started_at, heartbeat_timestamp, configurations, load, id)"
+                            " VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, 0, ?)"
+                            " ON CONFLICT(id) DO UPDATE SET heartbeat_timestamp=excluded.heartbeat_timestamp,"
+                            " configurations=excluded.configurations", row)
+                return
+            except sqlite3.OperationalError:
+                time.sleep(0.1 * (attempt + 1))
+
+    def _heartbeats(self) -> None:
+        while not self._stop_beats.wait(HEARTBEAT_EVERY):
+            if self.openstack:
+                self._sync_agents()
+
+    # -- the scenario's cloud, through the real APIs ------------------------------------------
+    def _neutron(self, method: str, path: str, body: dict | None = None) -> dict:
+        status, _, payload = _http(method, f"{self.openstack.neutron.url}/v2.0{path}", body,
+                                   token=self.openstack.admin_token)
+        if status >= 400:
+            raise RuntimeError(f"real lab: neutron {method} {path}: {status} {payload}")
+        return payload
+
+    def _build_cloud(self, spec: dict) -> None:
+        compute = self.compute
+        for flavor in spec.get("flavors", []):
+            compute.add_flavor(flavor)
+        for image in spec.get("images", []):
+            compute.add_image(image)
+        for keypair in spec.get("keypairs", []):
+            compute.add_keypair(keypair["name"], self.client_public)
+        subnets: dict[str, dict] = {}
+        networks: dict[str, dict] = {}
+        for net in spec.get("networks", []):
+            body = {"name": net["name"], "router:external": bool(net.get("external", False)),
+                    "provider:network_type": net.get("network_type", "vxlan")}
+            if net.get("physical_network"):
+                body["provider:physical_network"] = net["physical_network"]
+            if net.get("segmentation_id"):
+                body["provider:segmentation_id"] = net["segmentation_id"]
+            created = self._neutron("POST", "/networks", {"network": body})["network"]
+            networks[net["name"]] = created
+            for sub in net.get("subnets", []):
+                sbody = {"name": sub["name"], "network_id": created["id"], "ip_version": 4, "cidr": sub["cidr"],
+                         "enable_dhcp": bool(sub.get("enable_dhcp", True))}
+                for key in ("gateway_ip", "allocation_pools", "dns_nameservers"):
+                    if key in sub:
+                        sbody[key] = sub[key]
+                subnets[sub["name"]] = self._neutron("POST", "/subnets", {"subnet": sbody})["subnet"]
+        for router in spec.get("routers", []):
+            body: dict = {"name": router["name"]}
+            if router.get("external_gateway"):
+                body["external_gateway_info"] = {"network_id": networks[router["external_gateway"]]["id"]}
+            created = self._neutron("POST", "/routers", {"router": body})["router"]
+            for subnet in router.get("interfaces", []):
+                self._neutron("PUT", f"/routers/{created['id']}/add_router_interface",
+                              {"subnet_id": subnets[subnet]["id"]})
+        groups = self._neutron("GET", f"/security-groups?project_id={self.openstack.admin_project_id}")
+        default = next((g for g in groups["security_groups"] if g["name"] == "default"), None)
+        if default is None:       # the default group appears on first use
+            self._neutron("GET", f"/security-groups?project_id={self.openstack.admin_project_id}&name=default")
+            default = self._neutron("GET", "/security-groups?name=default")["security_groups"][0]
+        for rule in spec.get("security_group_rules", []):
+            body = {"security_group_id": default["id"], "direction": rule.get("direction", "ingress"),
+                    "ethertype": "IPv4", "protocol": rule.get("protocol")}
+            if rule.get("port") is not None:
+                body["port_range_min"] = body["port_range_max"] = int(rule["port"])
+            if rule.get("remote_ip_prefix"):
+                body["remote_ip_prefix"] = rule["remote_ip_prefix"]
+            self._neutron("POST", "/security-group-rules", {"security_group_rule": body})
+        servers: dict[str, dict] = {}
+        for server in spec.get("servers", []):
+            image = next(i for i in compute.images.values() if i["name"] == server["image"])
+            flavor = next(f for f in compute.flavors.values() if f["name"] == server["flavor"])
+            servers[server["name"]] = compute.build_server({
+                "name": server["name"], "imageRef": image["id"], "flavorRef": flavor["id"],
+                "key_name": server.get("key_name"), "networks": [{"uuid": networks[server["network"]]["id"]}]})
+        for fip in spec.get("floating_ips", []):
+            body = {"floating_network_id": networks[fip["network"]]["id"]}
+            if fip.get("server"):
+                ports = self._neutron("GET", f"/ports?device_id={servers[fip['server']]['id']}")["ports"]
+                if ports:
+                    body["port_id"] = ports[0]["id"]
+            self._neutron("POST", "/floatingips", {"floatingip": body})
+
+
+def _mappings(ini_text: str) -> str:
+    for line in ini_text.splitlines():
+        if line.strip().startswith("bridge_mappings"):
+            return line.split("=", 1)[1].strip()
+    return ""
+
+
+def start_real_lab(scenario: str = "seed-homelab") -> RealLab:
+    """The CLI's entry point for ``--lab-backend real``: same contract as Lab."""
+    return RealLab(scenario).start()
