@@ -6,6 +6,7 @@ import base64
 import json
 import re
 import threading
+import time
 import uuid
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -24,14 +25,29 @@ class Response:
         self.headers = headers or {}
 
 
+DROP = 0   # Response status: close the connection without an answer (an endpoint that is down)
+
+FAULT_ERRORS = {
+    400: ("BadRequest", "Bad request (lab fault)."),
+    401: ("Unauthorized", "The request you have made requires authentication."),
+    403: ("Forbidden", "Policy does not allow this action to be performed (admin only)."),
+    404: ("NotFound", "The resource could not be found."),
+    500: ("InternalServerError", "Request Failed: internal server error while processing your request."),
+    502: ("BadGateway", "Bad Gateway: the service behind the load balancer did not answer."),
+    503: ("ServiceUnavailable", "The server is currently unavailable. Please try again at a later time."),
+    504: ("GatewayTimeout", "Gateway Timeout: the service did not answer in time."),
+}
+
+
 def _mv(text: str) -> tuple[int, int]:
     a, _, b = text.strip().partition(".")
     return int(a), int(b)
 
 
 class API:
-    def __init__(self, cloud: Cloud):
+    def __init__(self, cloud: Cloud, faults=None):
         self.cloud = cloud
+        self.faults = faults
         self.base = ""
         self.counts: Counter = Counter()
         self.count_lock = threading.Lock()
@@ -58,6 +74,20 @@ class API:
         with self.count_lock:
             self.counts[service] += 1
         req = {"method": method, "path": path, "query": query, "headers": headers, "service": service}
+        fault = self.faults.api_fault(service, self.sub_path(service, path), method) if self.faults else None
+        if fault is not None:
+            if fault.delay:
+                time.sleep(fault.delay)
+            if fault.refuse:
+                return Response(DROP)
+            if fault.expire_token:
+                with self.cloud.lock:
+                    self.cloud.tokens.pop(headers.get("X-Auth-Token") or "", None)
+            elif fault.status:
+                kind, message = FAULT_ERRORS.get(fault.status, ("Error", f"HTTP {fault.status} (lab fault)."))
+                return self.error(service, CloudError(fault.status, kind, message), req)
+            elif fault.body is not None:
+                return Response(200, fault.body, {"Content-Type": "application/json"})
         try:
             req["json"] = json.loads(body) if body else {}
         except ValueError:
@@ -96,6 +126,14 @@ class API:
                                  "Vary": "OpenStack-API-Version, X-OpenStack-Nova-API-Version"})
         resp.headers.setdefault("x-openstack-request-id", "req-" + str(uuid.uuid4()))
         return resp
+
+    @staticmethod
+    def sub_path(service: str, path: str) -> str:
+        """The path below the service's URL prefix (what fault switches match)."""
+        if service == "identity":
+            return path
+        rest = path[len(service) + 1:]
+        return rest or "/"
 
     def negotiate(self, headers) -> tuple[int, int]:
         value = None
@@ -227,6 +265,9 @@ class API:
         for stype, name, url in (("identity", "keystone", self.base), ("compute", "nova", f"{self.base}/compute/v2.1"),
                                  ("network", "neutron", f"{self.base}/network"), ("image", "glance", f"{self.base}/image")):
             sid = uuid.uuid5(c._ns, "svc-" + stype).hex
+            if self.faults is not None and self.faults.service_down(stype):
+                # Endpoint down: the catalog sends clients to a port nothing listens on.
+                url = url.replace(self.base, f"http://127.0.0.1:{self.faults.dead_port()}")
             eps = [{"id": uuid.uuid5(c._ns, f"ep-{stype}-{i}").hex, "interface": i, "region_id": c.region,
                     "region": c.region, "url": url} for i in ("public", "internal", "admin")]
             out.append({"id": sid, "type": stype, "name": name, "endpoints": eps})
@@ -442,6 +483,9 @@ class API:
         if "rebuild" in body:
             self.cloud.rebuild_server(s, body["rebuild"] or {})
             return Response(202, {"server": self.server_view(s, req)})
+        for key in ("addSecurityGroup", "removeSecurityGroup"):
+            if key in body:
+                return self._server_sg(s, key, (body[key] or {}).get("name"))
         if "addFloatingIp" in body:
             raise CloudError(404, "itemNotFound", "The resource could not be found.")
         for key in ("os-stop", "os-start", "reboot"):
@@ -453,6 +497,39 @@ class API:
                 s["vm_state"] = "stopped" if key == "os-stop" else "active"
                 return Response(202)
         raise CloudError(400, "badRequest", "There is no such action: %s" % (next(iter(body), "")))
+
+    def _server_sg(self, s, key, name):
+        """Nova's addSecurityGroup/removeSecurityGroup: the group goes on (or off) every port."""
+        c = self.cloud
+        if not name:
+            raise CloudError(400, "badRequest", "Security group name cannot be empty")
+        matches = [g for g in c.security_groups.values()
+                   if g["project_id"] == s["project_id"] and name in (g["name"], g["id"])]
+        if not matches:
+            raise CloudError(404, "itemNotFound", f"Security group {name} not found for project {s['project_id']}.")
+        if len(matches) > 1:
+            raise CloudError(409, "conflictingRequest", f"Multiple security groups named {name}.")
+        sg = matches[0]
+        ports = c.server_ports(s["id"])
+        if key == "addSecurityGroup":
+            if any(sg["id"] in p["security_groups"] for p in ports) and ports:
+                raise CloudError(400, "badRequest",
+                                 f"Security group {sg['name']} is already associated with the instance {s['id']}")
+            for p in ports:
+                p["security_groups"].append(sg["id"])
+                c.stamp(p)
+            if sg["name"] not in s["security_groups"]:
+                s["security_groups"].append(sg["name"])
+        else:
+            if not any(sg["id"] in p["security_groups"] for p in ports):
+                raise CloudError(404, "itemNotFound",
+                                 f"Security group {sg['name']} not associated with the instance {s['id']}")
+            for p in ports:
+                if sg["id"] in p["security_groups"]:
+                    p["security_groups"].remove(sg["id"])
+                    c.stamp(p)
+            s["security_groups"] = [n for n in s["security_groups"] if n not in (sg["name"], sg["id"])]
+        return Response(202)
 
     def list_actions(self, req, sid):
         if sid not in self.cloud.servers:
@@ -886,6 +963,9 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         resp = self.server.api.handle(self.command, self.path, self.headers, body)
+        if resp.status == DROP:
+            self.close_connection = True
+            return
         if resp.body is None:
             payload = b""
         elif isinstance(resp.body, str):
@@ -909,6 +989,14 @@ class _Handler(BaseHTTPRequestHandler):
 class APIServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = False
+
+    def handle_error(self, request, client_address):
+        # A client that gave up (timeout fault, Ctrl-C) leaves a broken pipe: not worth a traceback.
+        import sys
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)):
+            return
+        super().handle_error(request, client_address)
 
     def __init__(self, api: API):
         super().__init__(("127.0.0.1", 0), _Handler)

@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from .api import API, APIServer
 from .build import LabState
+from .faults import Faults
 from .scenario import load_scenario
 
 CLOUD_NAME = "kolla-lab"
@@ -41,6 +42,9 @@ class Lab:
         self._ssh = None
         self._tmp: str | None = None
         self.ports: dict[str, int] = {}
+        self.faults = Faults()           # fault switches (docs/scenarios.md, "Faults")
+        if self.scenario.get("faults"):
+            self.faults.load(self.scenario["faults"])
 
     @property
     def deploy_host(self) -> str:
@@ -57,14 +61,15 @@ class Lab:
             return self
         self.client_private, self.client_public = _new_key()
         self.state = LabState(self.scenario, self.client_public)
-        self.api = API(self.state.cloud)
+        self.state.faults = self.faults
+        self.api = API(self.state.cloud, self.faults)
         self._http = APIServer(self.api)
         t = threading.Thread(target=self._http.serve_forever, kwargs={"poll_interval": 0.1},
                              name="kolla-lab-http", daemon=True)
         t.start()
         self._threads.append(t)
         from .sshd import SSHFleet
-        self._ssh = SSHFleet(self.state, self.client_public)
+        self._ssh = SSHFleet(self.state, self.client_public, self.faults)
         self._ssh.start()
         self.ports = dict(self._ssh.ports)
         if self._given_dir:
@@ -74,6 +79,7 @@ class Lab:
             self._tmp = tempfile.mkdtemp(prefix="kolla-lab-")
             self.config_dir = Path(self._tmp)
         self._write_config()
+        self.faults.on_change(self._write_known_hosts)
         return self
 
     def stop(self) -> None:
@@ -123,6 +129,20 @@ class Lab:
         os.replace(tmp, path)
         return path
 
+    def _write_known_hosts(self) -> None:
+        """known_hosts as an operator's would be; a node with the ``host_key: unknown`` fault is
+        left out (never recorded), so its key is unknown to every client."""
+        if self.config_dir is None or self._ssh is None:
+            return
+        lines = []
+        for name in self.state.nodes:
+            if self.faults.node(name).get("host_key") == "unknown":
+                continue
+            host_pub = self._ssh.host_public(name)
+            lines.append(f"[127.0.0.1]:{self.ports[name]} {host_pub}")
+            lines.append(f"{name} {host_pub}")
+        self._write("known_hosts", "\n".join(lines) + "\n")
+
     def _write_config(self) -> None:
         st = self.state
         admin = next(iter(st.cloud.users.values()))
@@ -136,17 +156,14 @@ class Lab:
         key = self._write("id_ed25519", self.client_private, 0o600)
         self._write("id_ed25519.pub", self.client_public + "\n", 0o644)
         known = self.config_dir / "known_hosts"
-        lines, cfg = [], []
+        cfg = []
         for name, node in st.nodes.items():
             port = self.ports[name]
-            host_pub = self._ssh.host_public(name)
-            lines.append(f"[127.0.0.1]:{port} {host_pub}")
-            lines.append(f"{name} {host_pub}")
             cfg += [f"Host {name}", "    HostName 127.0.0.1", f"    Port {port}", f"    User {node.ssh_user}",
                     f"    IdentityFile {key.resolve()}", "    IdentitiesOnly yes",
                     f"    UserKnownHostsFile {known.resolve()}", "    StrictHostKeyChecking yes",
                     f"    HostKeyAlias {name}", "    CheckHostIP no", "    LogLevel ERROR", ""]
-        self._write("known_hosts", "\n".join(lines) + "\n")
+        self._write_known_hosts()
         self._write("ssh_config", "# kolla-lab: nodes of scenario %s (127.0.0.1 only)\n" % self.name + "\n".join(cfg))
         inv = st.deploy.read("/etc/kolla/multinode") or ""
         self._write("inventory", inv)

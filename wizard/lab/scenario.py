@@ -20,7 +20,7 @@ FINDINGS = {
                     "wrong-login-user", "password-auth-disabled", "instance-not-active"},
 }
 TOP_KEYS = {"name", "description", "base", "release", "operator_address", "region", "expect", "cloud", "nodes",
-            "ssh_user", "deploy_node"}
+            "ssh_user", "deploy_node", "faults"}
 CLOUD_KEYS = {"admin", "flavors", "images", "keypairs", "networks", "routers", "security_group_rules", "servers",
               "flat_physnets", "floating_ips"}
 NODE_KEYS = {"hostname", "address", "groups", "deploy", "files", "containers", "ovs", "render_vars", "interfaces",
@@ -145,6 +145,10 @@ def validate(data: LDict, path: str) -> None:
                                     f"unknown finding {fid!r} for {sym} (known: {', '.join(sorted(FINDINGS[sym]))})")
     if "operator_address" in data:
         _ip(data, "operator_address")
+    if "faults" in data:
+        from .faults import validate_spec
+        validate_spec(data["faults"], lambda obj, key: _where(obj, key) if key is not None or hasattr(obj, "line")
+                      else f"{path}:0", ScenarioError)
     nodes = _need(data, "nodes", dict)
     deploy_count = 0
     for name, spec in nodes.items():

@@ -41,14 +41,23 @@ def run_command(state, node, text: str) -> tuple[str, str, int]:
 
 
 def run_argv(state, node, argv: list[str]) -> tuple[str, str, int]:
+    faults = getattr(state, "faults", None)
     while argv and argv[0] == "sudo":
         argv = argv[1:]
-        while argv and argv[0].startswith("-") and argv[0] in ("-n", "-E", "-H", "-S"):
-            argv = argv[1:]
-        if argv and argv[0] == "-u":
-            argv = argv[2:]
+        while argv and argv[0] in ("-n", "-E", "-H", "-S", "-u", "--"):
+            opt = argv.pop(0)
+            if opt == "-u":
+                argv = argv[1:]
+            if opt == "--":
+                break
+        if faults is not None and faults.node(node.name).get("sudo_password"):
+            # sudo -n with a password-protected sudoers entry: exactly what sudo 1.9 prints.
+            return "", "sudo: a password is required\n", 1
     if not argv:
         return "", "", 0
+    if argv[0] in ("sh", "bash", "/bin/sh", "/bin/bash") and len(argv) >= 3 and argv[1] == "-c":
+        # `sh -c 'CMD'` (the wizard's sudo form for command strings): run CMD through this shell.
+        return run_command(state, node, argv[2])
     cmd = argv[0]
     fn = COMMANDS.get(cmd)
     if cmd == node.engine or (cmd in ("docker", "podman") and cmd == node.engine):
@@ -157,7 +166,20 @@ def cmd_stat(state, node, argv):
     return out, err, code
 
 
+def node_addresses(state, node) -> list[str]:
+    """The node's IPv4 addresses, first one first. The deploy node is where the operator works,
+    so its first address is the scenario's operator_address (as on the seed's deploy host)."""
+    out = []
+    if node.deploy:
+        out.append(state.operator_address)
+    if node.address and node.address not in out:
+        out.append(node.address)
+    return out
+
+
 def cmd_hostname(state, node, argv):
+    if any(a in ("-I", "--all-ip-addresses", "-i", "--ip-address") for a in argv[1:]):
+        return " ".join(node_addresses(state, node)) + " \n", "", 0
     return node.hostname + "\n", "", 0
 
 
@@ -559,6 +581,12 @@ def router_nat(state, router) -> str:
 def cmd_ip(state, node, argv):
     args = argv[1:]
     if not args or args[0] != "netns":
+        words = [a for a in args if not a.startswith("-")]
+        if "-o" in args and words[:1] in (["a"], ["addr"], ["address"]):
+            dev = node.interfaces[0] if node.interfaces else "eth0"
+            return "".join(f"{n + 2}: {dev}    inet {ip}/24 brd {ip.rsplit('.', 1)[0]}.255 scope global {dev}\\"
+                           "       valid_lft forever preferred_lft forever\n"
+                           for n, ip in enumerate(node_addresses(state, node))), "", 0
         if args and args[0] in ("-br", "a", "addr", "link"):
             return "".join(f"{i:<16} UP\n" for i in node.interfaces), "", 0
         return "", "", 0

@@ -29,6 +29,8 @@ class _NodeServer(paramiko.ServerInterface):
         return "publickey"
 
     def check_auth_publickey(self, username, key):
+        if self.fleet.faults is not None and self.fleet.faults.node(self.node_name).get("auth") == "fail":
+            return paramiko.AUTH_FAILED   # fault: the node no longer accepts the lab's key
         if key.get_name() == self.fleet.client_key.get_name() and key.asbytes() == self.fleet.client_key.asbytes():
             return paramiko.AUTH_SUCCESSFUL
         return paramiko.AUTH_FAILED
@@ -56,8 +58,12 @@ class _NodeServer(paramiko.ServerInterface):
 
 
 class SSHFleet:
-    def __init__(self, state, client_public: str):
+    def __init__(self, state, client_public: str, faults=None):
         self.state = state
+        self.faults = faults
+        self.alt_keys: dict[str, paramiko.PKey] = {}     # host_key: changed (a rebuilt node)
+        self.held: list[socket.socket] = []              # silent: accepted, never answered
+        self._fault_lock = threading.Lock()
         kind, blob = client_public.split()[:2]
         self.client_key = paramiko.PKey.from_type_string(kind, __import__("base64").b64decode(blob))
         self.host_keys: dict[str, paramiko.PKey] = {}
@@ -74,15 +80,49 @@ class SSHFleet:
     def start(self) -> None:
         for name in self.state.nodes:
             self.host_keys[name] = new_host_key()
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            sock.bind(("127.0.0.1", 0))
-            sock.listen(16)
-            sock.settimeout(0.2)
-            self.sockets[name] = sock
-            self.ports[name] = sock.getsockname()[1]
-            t = threading.Thread(target=self._accept_loop, args=(name, sock), name=f"kolla-lab-ssh-{name}", daemon=True)
-            t.start()
-            self.threads.append(t)
+            self._listen(name, 0)
+        if self.faults is not None:
+            self.faults.on_change(self.apply_faults)
+            self.apply_faults()
+
+    def _listen(self, name: str, port: int) -> None:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", port))
+        sock.listen(16)
+        sock.settimeout(0.2)
+        self.sockets[name] = sock
+        self.ports[name] = sock.getsockname()[1]
+        t = threading.Thread(target=self._accept_loop, args=(name, sock), name=f"kolla-lab-ssh-{name}", daemon=True)
+        t.start()
+        self.threads.append(t)
+
+    def apply_faults(self) -> None:
+        """``down``: close the node's listening socket (connections are refused); back up on the
+        same port when the fault is cleared."""
+        if self._stop.is_set():
+            return
+        with self._fault_lock:
+            for name in self.state.nodes:
+                down = bool(self.faults.node(name).get("down"))
+                sock = self.sockets.get(name)
+                if down and sock is not None:
+                    try:
+                        sock.shutdown(socket.SHUT_RDWR)   # stop listening now, not at the next poll
+                    except OSError:
+                        pass
+                    sock.close()
+                    self.sockets.pop(name)
+                elif not down and sock is None:
+                    self._listen(name, self.ports[name])
+
+    def host_key_for(self, name: str) -> paramiko.PKey:
+        if self.faults is not None and self.faults.node(name).get("host_key") == "changed":
+            if name not in self.alt_keys:
+                self.alt_keys[name] = new_host_key()
+            return self.alt_keys[name]
+        return self.host_keys[name]
 
     def stop(self) -> None:
         self._stop.set()
@@ -90,6 +130,11 @@ class SSHFleet:
             t.join(timeout=1)
         for s in self.sockets.values():
             s.close()
+        for s in self.held:
+            try:
+                s.close()
+            except OSError:
+                pass
         for tr in list(self.transports):
             try:
                 tr.close()
@@ -105,12 +150,15 @@ class SSHFleet:
             except OSError:
                 return
             conn.settimeout(None)
+            if self.faults is not None and self.faults.node(name).get("silent"):
+                self.held.append(conn)   # fault: the TCP handshake succeeds, SSH never speaks
+                continue
             threading.Thread(target=self._serve, args=(name, conn), daemon=True).start()
 
     def _serve(self, name: str, conn: socket.socket) -> None:
         transport = paramiko.Transport(conn)
         self.transports.append(transport)
-        transport.add_server_key(self.host_keys[name])
+        transport.add_server_key(self.host_key_for(name))
         transport.set_subsystem_handler("sftp", SFTPServer, sftp_si=NodeSFTP, node=self.state.nodes[name],
                                         lock=self.state.cloud.lock)
         try:
@@ -129,9 +177,37 @@ class SSHFleet:
             if transport in self.transports:
                 self.transports.remove(transport)
 
+    def _command_fault(self, name: str, channel, text: str) -> bool:
+        """Play a command-level fault; True when it replaced the command."""
+        hit = self.faults.node_command(name, text) if self.faults is not None else None
+        if hit is None:
+            return False
+        kind, value = hit
+        if kind == "drop":
+            # Some output, then the whole connection dies: no exit status (a reboot, a cable).
+            channel.sendall(b"partial output before the connection dropped\n")
+            time.sleep(0.05)
+            channel.get_transport().close()
+            return True
+        if kind == "hang":
+            self._stop.wait(value)
+            return False   # then answer normally (long after the client's timeout)
+        chunk = (b"x" * 1023 + b"\n") * 64
+        sent = 0
+        try:
+            while sent < value and not self._stop.is_set():
+                channel.sendall(chunk)
+                sent += len(chunk)
+            channel.send_exit_status(0)
+        except (OSError, EOFError):
+            pass   # the client stopped reading and closed the channel
+        return True
+
     def run_exec(self, name: str, channel, command: bytes) -> None:
         try:
             text = command.decode("utf-8", "replace")
+            if self._command_fault(name, channel, text):
+                return
             with self.state.cloud.lock:
                 out, err, code = run_command(self.state, self.state.nodes[name], text)
             if out:
