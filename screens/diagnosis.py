@@ -242,7 +242,8 @@ class DiagnosisScreen(Screen):
         box.clear_options()
         for i, f in enumerate(findings):
             style = SEVERITY_STYLE.get(f.severity, "$text")
-            box.add_option(Option(Content.assemble(("✘ ", style), (f.id, "bold"), ": ", f.title), id=str(i)))
+            box.add_option(Option(Content.assemble(("✘ ", style), (f.id, "bold"), ": ",
+                                                   self.app.services.redact(f.title)), id=str(i)))
         box.display = bool(findings)
         if findings:
             box.highlighted = 0
@@ -290,7 +291,11 @@ class DiagnosisScreen(Screen):
             parts.extend(Content(f"• {line}") for line in view.observations)
         if view.note:
             parts.append(Content.styled(view.note, "$text-warning"))
-        self.query_one("#diagnosis-evidence", Static).update(Content("\n").join(parts))
+        text = Content("\n").join(parts)
+        safe = self.app.services.redact(text.plain)
+        if safe != text.plain:            # a secret in what was seen: show the masked plain text
+            text = Content(safe)
+        self.query_one("#diagnosis-evidence", Static).update(text)
 
     @on(OptionList.OptionHighlighted, "#diagnosis-steps")
     def _highlighted(self, event: OptionList.OptionHighlighted) -> None:

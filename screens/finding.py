@@ -1,7 +1,8 @@
 """Finding: the root cause in plain words, the evidence, and the remedies (apply behind a yes)."""
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
+from typing import Any, Callable
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -27,6 +28,12 @@ RESULT_STYLE = {
 }
 
 
+def safe_remedy(remedy: Any, redact: Callable[[str], str]) -> Any:
+    """The remedy as shown: every text through the redaction pass (apply uses the original)."""
+    return replace(remedy, **{k: redact(getattr(remedy, k)) for k in ("title", "explain", "command", "diff", "warning")
+                              if getattr(remedy, k)})
+
+
 class RemedyCard(Vertical):
     """One remedy: durable or quick, what it does, the diff and the commands, and Apply."""
 
@@ -36,7 +43,7 @@ class RemedyCard(Vertical):
         self.index = index
 
     def compose(self) -> ComposeResult:
-        r = self.remedy
+        r = safe_remedy(self.remedy, self.app.services.redact)
         badge = "DURABLE FIX" if r.durable else "QUICK FIX"
         with Horizontal(classes="remedy-head"):
             yield Label(badge, classes="badge")
@@ -54,7 +61,7 @@ class RemedyCard(Vertical):
         if r.command:
             where = f" on {r.host}" if r.host else ""
             yield Label(f"Run{where}:", classes="hint", markup=False)
-            yield CommandBlock(r.command)
+            yield CommandBlock(r.command, copy_text=self.remedy.command)
         with Horizontal(classes="remedy-actions"):
             yield Button("Apply…", id=f"apply-{self.index}", variant="warning", compact=True,
                          disabled=not r.actions,
@@ -78,7 +85,9 @@ class FindingScreen(Screen):
         self.applying_index: int | None = None
 
     def compose(self) -> ComposeResult:
-        f = self.finding
+        redact = self.app.services.redact
+        f = replace(self.finding, title=redact(self.finding.title), root_cause=redact(self.finding.root_cause),
+                    evidence=[redact(line) for line in self.finding.evidence])
         yield Header()
         with VerticalScroll(id="finding-body"):
             sev_style = {"critical": "$text-error", "warning": "$text-warning"}.get(f.severity, "$text-primary")

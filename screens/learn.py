@@ -30,7 +30,9 @@ class LearnScreen(Screen):
             self.concepts[self.first] = self.first.replace("-", " ")
         yield Header()
         with Horizontal(id="learn-body"):
-            yield OptionList(*[Option(title, id=cid) for cid, title in self.concepts.items()], id="learn-topics")
+            # The list shows the short name (before the colon); the page has the full title.
+            yield OptionList(*[Option(title.split(":")[0], id=cid) for cid, title in self.concepts.items()],
+                             id="learn-topics")
             with VerticalScroll(id="learn-page-box"):
                 yield Markdown("", id="learn-page")
         yield Footer()

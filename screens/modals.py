@@ -80,7 +80,8 @@ class ConfirmApply(ModalScreen[bool]):
         self.remedy = remedy
 
     def compose(self) -> ComposeResult:
-        r = self.remedy
+        from .finding import safe_remedy
+        r = safe_remedy(self.remedy, self.app.services.redact)
         with Vertical(id="confirm-dialog", classes="dialog"):
             yield Label(f"Apply: {r.title}?", classes="dialog-title", markup=False)
             with VerticalScroll(id="confirm-body"):
@@ -92,7 +93,8 @@ class ConfirmApply(ModalScreen[bool]):
                 if actions:
                     yield Label("What will happen, in order:", classes="hint")
                     for i, action in enumerate(actions, 1):
-                        yield Static(f"{i}. {describe_action(action)}", classes="action", markup=False)
+                        yield Static(f"{i}. {self.app.services.redact(describe_action(action))}", classes="action",
+                                     markup=False)
                 if r.diff:
                     where = f" on {r.host}" if r.host else ""
                     yield Label(f"Change to {r.path}{where}:", classes="hint", markup=False)

@@ -27,9 +27,10 @@ class CommandBlock(Horizontal):
     }
     """
 
-    def __init__(self, command: str, **kwargs) -> None:
+    def __init__(self, command: str, *, copy_text: str | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.command = command
+        self.command = command                      # as shown (redacted)
+        self.copy_text = copy_text if copy_text is not None else command   # what the operator runs
 
     def compose(self) -> ComposeResult:
         yield Static(highlight(self.command.rstrip("\n"), language="bash"), classes="command-text")
@@ -40,5 +41,5 @@ class CommandBlock(Horizontal):
         self.copy()
 
     def copy(self) -> None:
-        self.app.copy_to_clipboard(self.command)
+        self.app.copy_to_clipboard(self.copy_text)
         self.app.notify("Command copied to the clipboard.", timeout=3)

@@ -132,3 +132,29 @@ async def test_learn_key_opens_the_findings_concept(tmp_path):
         await settle(app, pilot)
         assert isinstance(app.screen, LearnScreen)
         assert app.screen.first == "bridges"
+
+
+async def test_secrets_are_masked_on_screen_but_the_copied_command_is_real(tmp_path):
+    from wizard.findings import Finding, Remedy
+    from wizard.redact import register_secret
+
+    secret = "Zq8-ui-test-secret-v4lue"
+    register_secret(secret)
+    finding = Finding(
+        id="rabbit-auth", tree="max-retries", title="RabbitMQ refuses the agent", severity="warning",
+        root_cause=f"transport_url = rabbit://openstack:{secret}@192.168.35.10:5672// is rejected",
+        host="compute1", evidence=[f"log: ACCESS_REFUSED for openstack with {secret}"],
+        remedies=[Remedy(id="fix", kind="command", durable=False, title="Re-set the password",
+                         explain="Sets it again.", command=f"rabbitmqctl change_password openstack {secret}",
+                         host="controller")],
+        learn=None, step="x")
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        app.open_finding(finding)
+        await settle(app, pilot)
+        screen = app.screen
+        shown = " ".join(str(w.content) for w in screen.query("Static"))
+        assert secret not in shown and "****" in shown
+        await click_visible(app, pilot, "#remedy-0 .copy")
+        assert app.clipboard == f"rabbitmqctl change_password openstack {secret}"
