@@ -198,11 +198,23 @@ def bridge_mapping_quick(ctx: Any, finding: Finding) -> list[Remedy]:
                f"(the seed report's own fix)."]
     warning = (f"This is a hand edit of a file Kolla owns: the next kolla-ansible deploy/reconfigure of {host} "
                f"renders the file again and removes the mapping. Apply the durable fix too.")
+    unread = ""
     try:
         bridges, _raw, _cmd = ovs_show(ctx, node, host)
-    except (WizardError, ProbeUnavailable):
+    except (WizardError, ProbeUnavailable) as exc:
         bridges = None
-    if bridges is not None and bridge not in bridges:
+        unread = exc.one_line() if isinstance(exc, WizardError) else exc.reason
+    if bridges is None:
+        # Not knowing is not "it exists": a mapping to a missing bridge kills the agent, so make
+        # sure the bridge exists in a way that is harmless when it already does.
+        commands.append([engine, "exec", _nodeio.OVS_VSWITCHD_CONTAINER, "ovs-vsctl", "--may-exist", "add-br",
+                         bridge])
+        explain.append(f"Whether {bridge} exists on {host} could not be checked ({unread}); "
+                       f"`ovs-vsctl --may-exist add-br {bridge}` creates it only if it is missing, so the agent "
+                       f"does not exit with \"Bridge {bridge} ... does not exist. Agent terminated!\".")
+        warning += (f" The bridges on {host} could not be read: check that {bridge} has an uplink "
+                    f"(ovs-vsctl list-ports {bridge}) before relying on the physical network.")
+    elif bridge not in bridges:
         commands.append([engine, "exec", _nodeio.OVS_VSWITCHD_CONTAINER, "ovs-vsctl", "add-br", bridge])
         explain.append(f"{bridge} does not exist on {host} yet: create it first, or the agent exits with "
                        f"\"Bridge {bridge} for physical network {physnet} does not exist. Agent terminated!\".")
