@@ -178,6 +178,10 @@ class SSHPool:
             if not any(ch in name for ch in "*?!")
         }
         self._clients: dict[tuple, paramiko.SSHClient] = {}
+        # A node that could not be reached is not dialled again for a while: a diagnosis reads
+        # many files from the same host, and a hung node would cost a full timeout per file.
+        self._failures: dict[tuple, tuple[float, TransportError]] = {}
+        self.failure_ttl = 30.0
         self._locks: dict[tuple, threading.Lock] = {}
         self._pool_lock = threading.Lock()
         self._host_key_cache: dict[str, tuple[float, paramiko.HostKeys]] = {}
@@ -314,7 +318,15 @@ class SSHPool:
                     return existing
                 existing.close()
                 del self._clients[key]
-            fresh = self._connect(endpoint)
+            failed = self._failures.get(key)
+            if failed is not None and time.monotonic() - failed[0] < self.failure_ttl:
+                raise failed[1]
+            try:
+                fresh = self._connect(endpoint)
+            except (HostUnreachable, AuthFailed, HostKeyUnknown, HostKeyChanged) as exc:
+                self._failures[key] = (time.monotonic(), exc)
+                raise
+            self._failures.pop(key, None)
             self._clients[key] = fresh
             return fresh
 
@@ -409,8 +421,16 @@ class SSHPool:
                              f"put the deploy host's public key in ~{endpoint.user}/.ssh/authorized_keys "
                              "on the node, or set User/IdentityFile in ssh_config or ansible_user") from None
         except (paramiko.SSHException, EOFError, OSError) as exc:
+            transport = client.get_transport()
+            spoke = bool(transport is not None and getattr(transport, "remote_version", None))
             client.close()
             text = str(exc) or exc.__class__.__name__
+            if not spoke and isinstance(exc, (paramiko.SSHException, socket.timeout)):
+                # paramiko words this "No existing session" or "Negotiation timed out": the TCP
+                # handshake worked, but nothing answered in SSH (a hung node, a wrong port).
+                raise HostUnreachable(endpoint.alias, f"{where} accepted the TCP connection but sent no SSH "
+                                      f"greeting within {self.connect_timeout:g}s",
+                                      "is the node hung or overloaded? is Port in ssh_config really sshd?") from None
             if "banner" in text.lower():
                 raise HostUnreachable(endpoint.alias, f"{where} accepted TCP but did not speak SSH ({text})",
                                       "check the Port in ssh_config or ansible_port") from None
@@ -450,6 +470,7 @@ class SSHPool:
         with self._pool_lock:
             clients = list(self._clients.values())
             self._clients.clear()
+            self._failures.clear()
         for client in clients:
             client.close()
 
