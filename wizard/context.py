@@ -106,6 +106,11 @@ class Context:
                             self.problems.append(text)
                 except WizardError as exc:
                     self._kolla_error = exc
+                    # Probes that can do without the model swallow this; the operator must still
+                    # learn why (e.g. the deploy host is unreachable), once.
+                    text = f"Kolla configuration not read: {exc.one_line()}"
+                    if text not in self.problems:
+                        self.problems.append(text)
             if self._kolla_error is not None:
                 raise ProbeUnavailable(self._kolla_error.one_line())
             return self._kolla
