@@ -90,10 +90,12 @@ def failed_port_segment(ctx, args, emit) -> Evidence:
             obs.append(f"Port {port_id} still exists on network {network_id}, "
                        f"vif_type {port.get('binding_vif_type') or port.get('binding:vif_type')}.")
     # 2. neutron-server.log on the controllers: the ERROR line names host and segments.
+    unsearched: list[str] = []   # why a controller's log could not be searched (for the reason line)
     if network_id is None and port_id:
         controllers = _controllers(ctx)
         if not controllers:
             obs.append("The Kolla inventory could not be read, so the controllers' neutron-server.log was not searched.")
+            unsearched.append("the Kolla inventory could not be read, so no controller was searched")
         pattern = f"Failed to bind port {port_id}"
         results = _nodeio.fan_out(ctx, controllers,
                                   lambda node: _nodeio.grep_file(node, pattern, _nodeio.NEUTRON_SERVER_LOG))
@@ -101,6 +103,7 @@ def failed_port_segment(ctx, args, emit) -> Evidence:
             sources.append(f"{ctl}: grep -F {pattern!r} {_nodeio.NEUTRON_SERVER_LOG}")
             if isinstance(lines, Exception):
                 obs.append(f"Could not search neutron-server.log on {ctl}: {_nodeio.error_line(lines)}")
+                unsearched.append(_nodeio.error_line(lines))
                 continue
             for line in lines or []:
                 parsed = parse_failed_bind(line)
@@ -114,6 +117,13 @@ def failed_port_segment(ctx, args, emit) -> Evidence:
                            f"{parsed['host']} using segment {segment.get('network_type')}/{segment.get('physical_network')}.")
                 if not network_id and parsed["segments"] == []:
                     obs.append("The log line names no segment: the network has no segment this host can use.")
+    if network_id is None and unsearched:
+        # Not "no line found": the logs were not read at all; say why, so the operator fixes access.
+        raise ProbeUnavailable(
+            f"the failed port {port_id or '(unknown)'} is gone and neutron-server.log could not be searched: "
+            + "; ".join(unsearched)
+            + "; check which network the server was booted on with `openstack network list --long`",
+            sources=sources)
     if network_id is None:
         raise ProbeUnavailable(
             f"the failed port {port_id or '(unknown)'} is gone and no 'Failed to bind port' line was found on the "

@@ -47,8 +47,9 @@ def operator_address(ctx: Any) -> tuple[str | None, str]:
     for argv in (["hostname", "-I"], ["ip", "-4", "-o", "addr", "show", "scope", "global"]):
         try:
             result = ctx.deploy.run(argv, timeout=10)
-        except (WizardError, ProbeUnavailable, OSError):
-            return None, "unknown (the deploy host could not be asked; pass --operator-ip)"
+        except (WizardError, ProbeUnavailable, OSError) as exc:
+            why = exc.one_line() if isinstance(exc, WizardError) else getattr(exc, "reason", None) or str(exc)
+            return None, f"unknown (the deploy host could not be asked: {why}; pass --operator-ip)"
         if result.rc != 0:
             continue
         for word in result.stdout.replace("/", " ").split():
