@@ -49,10 +49,16 @@ def _translate(exc: Exception, what: str) -> CloudError:
         return CloudAuthFailed(f"{what}: authentication failed (401); check the password/token in clouds.yaml or OS_* variables")
     if isinstance(exc, sdk.NotFoundException) or getattr(exc, "status_code", None) == 404:
         return CloudNotFound(f"{what}: not found (404)")
-    if isinstance(exc, (ks.ConnectFailure, ks.DiscoveryFailure, ks.EndpointNotFound)):
-        return CloudUnreachable(f"{what}: cannot reach the API ({type(exc).__name__}); is the endpoint up and reachable from here?")
+    # Which URL failed: the first call of a diagnosis also authenticates, so a dead Keystone
+    # shows up under whatever was asked first; the URL says which endpoint is really down.
+    import re
+    url = re.search(r"https?://[^\s:/]+(?::\d+)?[^\s:]*", str(exc))
+    at = f" at {url.group(0)}" if url else ""
+    # Timeouts first: keystoneauth's ConnectTimeout is also a ConnectFailure.
     if isinstance(exc, (ks.ConnectTimeout, ks.RequestTimeout)):
-        return CloudUnreachable(f"{what}: the API did not answer in time; retry, or raise --api-timeout")
+        return CloudUnreachable(f"{what}: the API did not answer in time{at}; retry, or raise --api-timeout")
+    if isinstance(exc, (ks.ConnectFailure, ks.DiscoveryFailure, ks.EndpointNotFound)):
+        return CloudUnreachable(f"{what}: cannot reach the API{at} ({type(exc).__name__}); is the endpoint up and reachable from here?")
     if isinstance(exc, sdk.HttpException):
         code = getattr(exc, "status_code", "?")
         return CloudError(f"{what}: the API answered HTTP {code}; the service may be failing (check its logs)")
