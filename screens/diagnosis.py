@@ -67,7 +67,7 @@ class DiagnosisScreen(Screen):
         self.steps: dict[tuple[str, str], StepView] = {}
         self.tree_titles: dict[str, str] = {}
         self.current: tuple[str, str] | None = None
-        self.follow = True
+        self.follow = True     # the evidence panel follows the running step
         self.finished = False
         self.report: Any = None
         self.engine: Any = None
@@ -171,10 +171,7 @@ class DiagnosisScreen(Screen):
             self._select(view)
 
     def _on_Output(self, ev: Any) -> None:
-        view = self.steps.get((ev.tree, ev.step))
         self._log(f"  {ev.line}")
-        if view is not None and view.status == "running":
-            pass
 
     def _on_EvidenceSeen(self, ev: Any) -> None:
         view = self._view(ev.tree, ev.step)

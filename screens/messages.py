@@ -18,12 +18,6 @@ class SetupReady(Message):
         self.trees = trees
 
 
-class SetupFailed(Message):
-    def __init__(self, message: str) -> None:
-        super().__init__()
-        self.message = message
-
-
 class TargetsLoaded(Message):
     def __init__(self, kind: str, items: list[dict[str, Any]], error: str = "") -> None:
         super().__init__()

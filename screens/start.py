@@ -12,7 +12,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Label, Select, Static
 from textual.worker import Worker, WorkerState
 
-from .messages import SetupFailed, SetupReady
+from .messages import SetupReady
 
 LAB_EXPLAINED = ("The embedded lab is a simulated Kolla homelab on 127.0.0.1 (a controller and a compute "
                  "node with the faults from the seed report); nothing real is touched.")
@@ -117,10 +117,6 @@ class StartScreen(Screen):
             panel.display = True
             self.query_one("#start-env", Static).update("")
             self.app.notify(message, title="Setup failed", severity="error")
-
-    @on(SetupFailed)
-    def _failed(self, message: SetupFailed) -> None:
-        self.app.notify(message.message, severity="error")
 
     @on(Button.Pressed, "#start-continue")
     def _continue_pressed(self) -> None:
