@@ -62,6 +62,9 @@ def _translate(exc: Exception, what: str) -> CloudError:
     if isinstance(exc, sdk.HttpException):
         code = getattr(exc, "status_code", "?")
         return CloudError(f"{what}: the API answered HTTP {code}; the service may be failing (check its logs)")
+    if isinstance(exc, (TypeError, AttributeError, KeyError)):  # JSON of the wrong shape
+        return CloudError(f"{what}: the API's answer has an unexpected shape ({type(exc).__name__}: {exc}); "
+                          f"a proxy or a failing service may be in the way (--debug shows the traceback)")
     if isinstance(exc, ValueError):  # malformed JSON from a broken proxy
         return CloudError(f"{what}: the API answered with something that is not valid JSON")
     return CloudError(f"{what}: {type(exc).__name__}: {exc}")
@@ -121,6 +124,7 @@ class CloudReader:
             raise
         except Exception as exc:
             err = _translate(exc, what)
+            log.debug("%s failed: %s", what, err, exc_info=True)   # --debug: the traceback behind the line
             with self._lock:
                 self._cache[key] = err  # do not hammer a failing endpoint once per step
             raise err from None
