@@ -60,6 +60,33 @@ def _convert(node: yaml.Node, constructor: yaml.constructor.SafeConstructor, whe
     return constructor.construct_object(node, deep=True)
 
 
+
+# A few anchors referring to each other expand exponentially ("billion laughs"): a 1 KB file can
+# mean 10^9 values. Count the expanded size on the node graph (memoised, so counting is cheap)
+# and refuse before building anything.
+MAX_EXPANDED_NODES = 1_000_000
+
+
+def expanded_size(node: yaml.Node) -> int:
+    memo: dict[int, int] = {}
+
+    def size(n: yaml.Node) -> int:
+        key = id(n)
+        if key in memo:
+            return memo[key]
+        memo[key] = 1  # a recursive alias counts once instead of looping
+        total = 1
+        if isinstance(n, yaml.MappingNode):
+            for k, v in n.value:
+                total += size(k) + size(v)
+        elif isinstance(n, yaml.SequenceNode):
+            for item in n.value:
+                total += size(item)
+        memo[key] = total
+        return total
+
+    return size(node)
+
 def load(text: str, where: str) -> Any:
     """Parse YAML text; errors become ConfigError('file:line', ...)."""
     if "\x00" in text:
@@ -72,8 +99,18 @@ def load(text: str, where: str) -> Any:
         raise ConfigError(f"{where}{line}", f"YAML syntax error: {exc.problem or exc.context}", "fix the file and retry") from None
     except yaml.YAMLError as exc:
         raise ConfigError(where, f"YAML error: {exc}") from None
+    except RecursionError:
+        raise ConfigError(where, "YAML nesting too deep") from None
     if node is None:
         return None
+    try:
+        expanded = expanded_size(node)
+    except RecursionError:
+        raise ConfigError(where, "YAML nesting too deep") from None
+    if expanded > MAX_EXPANDED_NODES:
+        raise ConfigError(f"{where}:{node.start_mark.line + 1}",
+                          f"YAML aliases expand to more than {MAX_EXPANDED_NODES} values (an alias bomb?)",
+                          "remove the nested &anchors/*aliases")
     try:
         return _convert(node, yaml.constructor.SafeConstructor(), where)
     except yaml.constructor.ConstructorError as exc:

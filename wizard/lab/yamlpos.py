@@ -61,6 +61,33 @@ def _convert(node, constructor, where: str) -> Any:
     return constructor.construct_object(node, deep=True)
 
 
+
+# A few anchors referring to each other expand exponentially ("billion laughs"): a 1 KB file can
+# mean 10^9 values. Count the expanded size on the node graph (memoised, so counting is cheap)
+# and refuse before building anything.
+MAX_EXPANDED_NODES = 1_000_000
+
+
+def expanded_size(node: yaml.Node) -> int:
+    memo: dict[int, int] = {}
+
+    def size(n: yaml.Node) -> int:
+        key = id(n)
+        if key in memo:
+            return memo[key]
+        memo[key] = 1  # a recursive alias counts once instead of looping
+        total = 1
+        if isinstance(n, yaml.MappingNode):
+            for k, v in n.value:
+                total += size(k) + size(v)
+        elif isinstance(n, yaml.SequenceNode):
+            for item in n.value:
+                total += size(item)
+        memo[key] = total
+        return total
+
+    return size(node)
+
 def load_yaml(text: str, where: str) -> Any:
     """Parse YAML text into LDict/LList/plain values; errors become ScenarioError(file:line)."""
     try:
@@ -71,14 +98,25 @@ def load_yaml(text: str, where: str) -> Any:
         raise ScenarioError(f"{where}:{line}", f"YAML syntax error: {exc.problem or exc}") from None
     except yaml.YAMLError as exc:
         raise ScenarioError(f"{where}:1", f"YAML error: {exc}") from None
+    except RecursionError:
+        raise ScenarioError(f"{where}:1", "YAML nesting too deep") from None
     if node is None:
         return None
+    try:
+        expanded = expanded_size(node)
+    except RecursionError:
+        raise ScenarioError(f"{where}:1", "YAML nesting too deep") from None
+    if expanded > MAX_EXPANDED_NODES:
+        raise ScenarioError(f"{where}:{node.start_mark.line + 1}",
+                            f"YAML aliases expand to more than {MAX_EXPANDED_NODES} values (an alias bomb?)")
     constructor = yaml.constructor.SafeConstructor()
     try:
         return _convert(node, constructor, where)
     except yaml.constructor.ConstructorError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else 1
         raise ScenarioError(f"{where}:{line}", f"YAML error: {exc.problem}") from None
+    except RecursionError:
+        raise ScenarioError(f"{where}:1", "YAML nesting too deep") from None
 
 
 def plain_load(text: str) -> Any:
