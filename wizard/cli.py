@@ -75,8 +75,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 # -- the lab (only the CLI ever imports it) ------------------------------------------------
 def start_lab(scenario: str) -> Any:
-    from .lab import Lab
-    lab = Lab(scenario)
+    from .errors import ConfigError
+    from .lab import Lab, ScenarioError
+    try:
+        lab = Lab(scenario)
+    except ScenarioError as exc:   # a broken scenario file is a configuration error (exit 2)
+        raise ConfigError(exc.where, exc.message, "fix the scenario file or pick a shipped one") from None
     lab.start()
     return lab
 

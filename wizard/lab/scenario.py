@@ -92,6 +92,9 @@ def load_scenario(name_or_path: str, _depth: int = 0) -> LDict:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ScenarioError(str(path), f"cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise ScenarioError(f"{path}:{line}", "not UTF-8 text; is this really a scenario file?") from None
     data = load_yaml(text, str(path))
     if not isinstance(data, dict):
         raise ScenarioError(f"{path}:1", "a scenario must be a mapping")
