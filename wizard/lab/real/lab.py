@@ -33,6 +33,7 @@ from .compute import Compute, serve
 from .services import OpenStack, _http
 
 HEARTBEAT_EVERY = 5.0
+NEUTRON_SERVER_LOG = "/var/log/kolla/neutron/neutron-server.log"
 
 
 def _stamp(moment: _dt.datetime) -> str:
@@ -86,6 +87,7 @@ class RealLab(Lab):
             self._sync_agents()
             threading.Thread(target=self._heartbeats, daemon=True, name="real-lab-agents").start()
             self._build_cloud(cloud_spec)
+            self._sync_server_log()
             self._start_nodes()
         except BaseException:
             self.stop()
@@ -234,6 +236,20 @@ class RealLab(Lab):
         while not self._stop_beats.wait(HEARTBEAT_EVERY):
             if self.openstack:
                 self._sync_agents()
+                self._sync_server_log()
+
+    def _sync_server_log(self) -> None:
+        """The controller's neutron-server.log is real Neutron's own log (its binding failures)."""
+        if not self.openstack or not self.openstack.neutron:
+            return
+        source = self.openstack.neutron.workdir / "neutron-server.log"
+        try:
+            text = source.read_text(errors="replace")
+        except OSError:
+            return
+        for node in self.state.nodes.values():
+            if "neutron_server" in node.containers:
+                node.write(NEUTRON_SERVER_LOG, text)
 
     # -- the scenario's cloud, through the real APIs ------------------------------------------
     def _neutron(self, method: str, path: str, body: dict | None = None) -> dict:

@@ -26,6 +26,18 @@ STARTUP_TIMEOUT = 120.0
 
 def _http(method: str, url: str, body: dict | None = None, token: str | None = None,
           timeout: float = 30.0) -> tuple[int, dict, dict]:
+    """One API call; a 500 is retried a few times (sqlite's "database is locked" under the
+    agents' heartbeat writes surfaces as a 500 from Neutron)."""
+    for attempt in range(5):
+        status, headers, payload = _http_once(method, url, body, token, timeout)
+        if status != 500:
+            break
+        time.sleep(0.3 * (attempt + 1))
+    return status, headers, payload
+
+
+def _http_once(method: str, url: str, body: dict | None, token: str | None,
+               timeout: float) -> tuple[int, dict, dict]:
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(url, data=data, method=method)
     request.add_header("Content-Type", "application/json")
