@@ -124,6 +124,11 @@ def provider_networks_durable(ctx: Any, finding: Finding) -> list[Remedy]:
     old_globals = read_deploy_file(ctx, globals_path)
     if old_globals is None:
         return []
+    from .. import yamlpos
+    # A broken globals.yml: ConfigError with file:line, and no edit offered on top of it.
+    if not isinstance(yamlpos.load(old_globals, globals_path), (dict, type(None))):
+        from ..errors import ConfigError
+        raise ConfigError(f"{globals_path}:1", "is not a mapping of variable: value; not editing it")
     new_globals = _edits.set_yaml_scalar(old_globals, PROVIDER_VAR, "yes",
                                          "give compute hosts the external bridge and bridge_mappings "
                                          "for provider (flat/VLAN) networks")

@@ -7,6 +7,8 @@ A builder returns zero or more Remedy objects (durable ones first); it reads the
 facts and the context, never the terminal."""
 from __future__ import annotations
 
+import logging
+
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
@@ -22,6 +24,7 @@ class RemedySpec:
     summary: str
 
 
+log = logging.getLogger(__name__)
 _REGISTRY: dict[str, RemedySpec] = {}
 
 
@@ -44,6 +47,16 @@ def build_remedies(ctx: Any, finding: Finding, ids: tuple[str, ...]) -> list[Rem
         spec = specs.get(rid)
         if spec is None:
             continue  # playbook validation reports unknown remedy ids
-        out.extend(spec.func(ctx, finding) or [])
+        try:
+            out.extend(spec.func(ctx, finding) or [])
+        except Exception as exc:  # one broken builder (a broken globals.yml...) must not hide the others
+            from ..errors import WizardError
+            text = exc.one_line() if isinstance(exc, WizardError) else \
+                getattr(exc, "reason", None) or f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+            log.debug("remedy %s for %s failed", rid, finding.id, exc_info=True)
+            problems = getattr(ctx, "problems", None)
+            line = f"{finding.tree}/{finding.id}: remedy {rid} could not be built: {text}"
+            if problems is not None and line not in problems:
+                problems.append(line)
     # Durable fixes first, then quick ones, keeping each builder's own order.
     return sorted(out, key=lambda r: not r.durable)
