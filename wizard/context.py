@@ -41,7 +41,19 @@ class Context:
         self.facts: dict[str, Any] = {}
         self.answers: dict[str, str] = dict(settings.answers)
         self.target: dict[str, Any] = {"server": settings.server} if settings.server else {}
-        self.problems: list[str] = []
+        self._problems: list[str] = []
+
+    @property
+    def problems(self) -> list[str]:
+        """One line per broken input met so far. The Kolla model keeps finding problems after it
+        loads (an override INI is parsed when a host's expected config is computed), so its list
+        is folded in on every read; appending to the returned list records a problem."""
+        model = self._kolla
+        for problem in list(getattr(model, "problems", []) or []) if model is not None else []:
+            text = problem.one_line() if hasattr(problem, "one_line") else str(problem)
+            if text not in self._problems:
+                self._problems.append(text)
+        return self._problems
 
     # -- the cloud ------------------------------------------------------------------------
     @property

@@ -94,8 +94,12 @@ def failed_port_segment(ctx, args, emit) -> Evidence:
     if network_id is None and port_id:
         controllers = _controllers(ctx)
         if not controllers:
-            obs.append("The Kolla inventory could not be read, so the controllers' neutron-server.log was not searched.")
-            unsearched.append("the Kolla inventory could not be read, so no controller was searched")
+            if _nodeio.kolla_or_none(ctx) is None:
+                why = "the Kolla inventory could not be read, so no controller was searched"
+            else:
+                why = "the Kolla inventory lists no host in [neutron-server] or [control]"
+            obs.append(f"The controllers' neutron-server.log was not searched: {why}.")
+            unsearched.append(why)
         pattern = f"Failed to bind port {port_id}"
         results = _nodeio.fan_out(ctx, controllers,
                                   lambda node: _nodeio.grep_file(node, pattern, _nodeio.NEUTRON_SERVER_LOG))
