@@ -154,6 +154,8 @@ def cmd_diagnose(args: argparse.Namespace, out: Callable[[str], None]) -> int:
             settings = settings_from_args(args)
             from .cloud import check_clouds_files
             check_clouds_files()  # a broken clouds.yaml is a configuration error: exit 2, one line
+            from .cloud import check_cloud_entry
+            check_cloud_entry(settings.os_cloud)  # so is a cloud name it does not define
         ctx = Context(settings)
         trees = ALL_TREES if args.symptom == "all" else [args.symptom]
         report, engine = run_diagnosis(ctx, trees)

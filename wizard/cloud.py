@@ -230,6 +230,23 @@ def connect_from_config(cloud: str | None, *, api_timeout: float = 20.0) -> Clou
     return CloudReader(connect, name=cloud or "")
 
 
+def check_cloud_entry(cloud: str | None) -> None:
+    """The named cloud must exist in clouds.yaml (or OS_* must describe one): a configuration
+    error before the diagnosis starts, not three 'cannot connect' steps after."""
+    import openstack.config
+    from openstack import exceptions as sdk
+
+    try:
+        openstack.config.OpenStackConfig().get_one(cloud=cloud)
+    except sdk.ConfigException as exc:
+        files = ", ".join(clouds_files()) or "no clouds.yaml found"
+        raise CloudError(f"{files}: {str(exc).splitlines()[0] if str(exc) else 'no usable cloud'} "
+                         f"(check --os-cloud / OS_CLOUD, OS_CLIENT_CONFIG_FILE, or the OS_* variables)") from None
+    except Exception as exc:  # wrong types inside an entry openstacksdk could not digest
+        raise CloudError(f"{', '.join(clouds_files()) or 'clouds.yaml'}: cloud {cloud!r} cannot be used "
+                         f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})") from None
+
+
 def clouds_files() -> list[str]:
     """The clouds.yaml / secure.yaml files openstacksdk would read, in its own order."""
     import os
@@ -277,6 +294,13 @@ def check_clouds_files() -> None:
             if not isinstance(entry, dict):
                 raise CloudError(f"{path}:{data['clouds'].line_of(str(name))}: cloud {name!r} must be a mapping")
             auth = entry.get("auth") or {}
+            if not isinstance(auth, dict):
+                raise CloudError(f"{path}:{entry.line_of('auth')}: cloud {name!r}: auth must be a mapping "
+                                 "(auth_url, username, password, project_name, ...)")
+            for key, value in auth.items():
+                if isinstance(value, (dict, list)):
+                    raise CloudError(f"{path}:{auth.line_of(str(key))}: cloud {name!r}: auth.{key} must be a "
+                                     "single value, not a list or mapping")
             if isinstance(auth, dict):
                 for key in ("password", "token", "application_credential_secret"):
                     redact.register_secret(auth.get(key))
