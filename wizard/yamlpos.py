@@ -97,6 +97,9 @@ def load(text: str, where: str) -> Any:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark else ""
         raise ConfigError(f"{where}{line}", f"YAML syntax error: {exc.problem or exc.context}", "fix the file and retry") from None
+    except yaml.reader.ReaderError as exc:  # a control character: one line, with its line number
+        line = text[: exc.position].count("\n") + 1
+        raise ConfigError(f"{where}:{line}", f"contains a character YAML does not allow ({exc.character!r})", "is this really a text file?") from None
     except yaml.YAMLError as exc:
         raise ConfigError(where, f"YAML error: {exc}") from None
     except RecursionError:

@@ -96,6 +96,9 @@ def load_yaml(text: str, where: str) -> Any:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
         raise ScenarioError(f"{where}:{line}", f"YAML syntax error: {exc.problem or exc}") from None
+    except yaml.reader.ReaderError as exc:  # a control character: one line, with its line number
+        line = text[: exc.position].count("\n") + 1
+        raise ScenarioError(f"{where}:{line}", f"contains a character YAML does not allow ({exc.character!r})") from None
     except yaml.YAMLError as exc:
         raise ScenarioError(f"{where}:1", f"YAML error: {exc}") from None
     except RecursionError:
