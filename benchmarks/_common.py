@@ -73,34 +73,55 @@ class ChildResult:
     stderr: str
 
 
+# A fork inherits the parent's peak RSS (Linux keeps the pre-exec high-water mark in ru_maxrss), so
+# a child forked straight from a benchmark holding a 500-node lab would report that lab's memory.
+# Children are therefore forked by this small launcher (python -S, ~10 MB), which times and reaps
+# its child with wait4 and writes the figures to a file.
+_LAUNCHER = r"""
+import json, os, sys, time
+out, argv = sys.argv[1], sys.argv[2:]
+t0 = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execvp(argv[0], argv)
+    finally:
+        os._exit(127)
+_, status, ru = os.wait4(pid, 0)
+wall = time.perf_counter() - t0
+code = os.waitstatus_to_exitcode(status)
+with open(out, "w") as fh:
+    json.dump({"wall": wall, "rc": code, "cpu": ru.ru_utime + ru.ru_stime, "maxrss_kb": ru.ru_maxrss}, fh)
+sys.exit(code if 0 <= code < 256 else 255)
+"""
+
+
 def run_child(argv: list[str], env: dict | None = None, timeout: float = 300.0,
               stdin: str | None = None) -> ChildResult:
-    """Run one command and reap it with wait4, so its rusage is its own (not summed with other
-    children). stdout/stderr go to temp files: no pipe can fill up and stall the child."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=out, stderr=err, env=env,
+    """Run one command through the launcher; its wall time (fork to reaping, launcher start-up
+    excluded), CPU and peak RSS are its own. stdout/stderr go to temp files (no pipe stalls)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.NamedTemporaryFile(suffix=".json", delete=False) as figures:
+        proc = subprocess.Popen([PYTHON, "-S", "-c", _LAUNCHER, figures.name, *argv], stdout=out, stderr=err,
+                                env=env, start_new_session=True,
                                 stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL)
         if stdin is not None:
             proc.stdin.write(stdin.encode())
             proc.stdin.close()
-        deadline = time.monotonic() + timeout
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() > deadline:
-                proc.kill()
-                pid, status, usage = os.wait4(proc.pid, 0)
-                break
-            time.sleep(0.002)
-        wall = time.perf_counter() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        try:
+            data = json.loads(Path(figures.name).read_text() or "{}")
+        finally:
+            os.unlink(figures.name)
         out.seek(0)
         err.seek(0)
-        return ChildResult(argv, proc.returncode, wall, usage.ru_utime + usage.ru_stime,
-                           usage.ru_maxrss / 1024.0, out.read().decode("utf-8", "replace"),
-                           err.read().decode("utf-8", "replace"))
+        return ChildResult(argv, int(data.get("rc", proc.returncode)), float(data.get("wall", float("nan"))),
+                           float(data.get("cpu", float("nan"))), float(data.get("maxrss_kb", 0)) / 1024.0,
+                           out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"))
 
 
 # -- a lab in its own process ------------------------------------------------------------
