@@ -45,6 +45,7 @@ class Compute:
         self.lock = threading.RLock()
         self.valid_tokens: set[str] = set()
         self.requests = 0
+        self.console_for: Callable[[str], str] = lambda name: ""
 
     # -- neutron through its API --------------------------------------------------------------
     def neutron(self, method: str, path: str, body: dict | None = None) -> dict:
@@ -311,7 +312,13 @@ class ComputeHandler(BaseHTTPRequestHandler):
             if rest == "/action" and method == "POST":
                 body = self._body()
                 if "os-getConsoleOutput" in body:
-                    return self._send(200, {"output": "\n".join(server["_console"])})
+                    # No real guest boots: the guest's side (cloud-init) comes from the lab's guest model.
+                    text = c.console_for(server["name"]) if server["status"] == "ACTIVE" else ""
+                    length = (body["os-getConsoleOutput"] or {}).get("length")
+                    if length not in (None, -1, "-1"):
+                        lines = text.splitlines(keepends=True)
+                        text = "".join(lines[-int(length):]) if int(length) > 0 else ""
+                    return self._send(200, {"output": text})
                 raise ComputeError(400, "Unsupported action")
         if route.startswith("/os-keypairs"):
             name = route[len("/os-keypairs/"):] if route.startswith("/os-keypairs/") else ""

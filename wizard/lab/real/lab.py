@@ -75,6 +75,7 @@ class RealLab(Lab):
             stack = self.openstack
             self.compute = Compute(stack.keystone.url, "", lambda: stack.admin_token, self._compute_hosts,
                                    stack.admin_project_id, stack.admin_user_id)
+            self.compute.console_for = self._guest_console
             self._compute_http = serve(self.compute)
             threading.Thread(target=self._compute_http.serve_forever, kwargs={"poll_interval": 0.2},
                              daemon=True, name="real-lab-compute").start()
@@ -163,12 +164,22 @@ class RealLab(Lab):
             for name, text in rendered.items():
                 node = self.state.nodes[name]
                 embedded = node.read(OVS_INI) or ""
-                if _mappings(embedded) != _mappings(text):
-                    self.render_differences[name] = (embedded, text)
                 node.write(OVS_INI, text)
-                agent = node.containers[OVS_AGENT]
-                if agent.status == "running":
+                if _mappings(embedded) == _mappings(text):
+                    continue
+                self.render_differences[name] = (embedded, text)
+                # The agent loads what Kolla deployed, unless the scenario says it started with
+                # something else (an agent not restarted after an edit).
+                started_with = (((specs.get(name) or {}).get("containers") or {}).get(OVS_AGENT) or {}) \
+                    .get("started_with")
+                if node.containers[OVS_AGENT].status == "running" and started_with is None:
                     node.start_container(OVS_AGENT)
+
+    def _guest_console(self, name: str) -> str:
+        for server in self.state.cloud.servers.values():
+            if server.get("name") == name:
+                return str(server.get("console") or "")
+        return ""
 
     # -- agents -------------------------------------------------------------------------------
     def _compute_hosts(self) -> list[str]:
