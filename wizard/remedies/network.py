@@ -14,7 +14,7 @@ from typing import Any
 from ..findings import Finding, Remedy
 from ..probes import _neutron as nx
 from .actions import CloudCall, cloud_op
-from .quoting import join
+from .quoting import join, option, positional
 from .registry import remedy
 
 # --- openstacksdk operations -----------------------------------------------------------------
@@ -323,9 +323,10 @@ def tenant_network_design(ctx: Any, finding: Finding) -> list[Remedy]:
         _osc("router", "set", "--external-gateway", ext.get("id") or "<external-network-id>", router),
         _osc("router", "add", "subnet", router, sub_name),
         _osc("server", "create", "--image", image, "--flavor", "<flavor>", "--network", net_name,
-             *(["--key-name", server["key_name"]] if server.get("key_name") else []), new_server),
+             *(option("--key-name", server["key_name"]) if server.get("key_name") else []), *positional(new_server)),
         _osc("floating", "ip", "create", ext.get("id") or "<external-network-id>"),
-        _osc("server", "add", "floating", "ip", new_server, "<address-from-the-previous-command>"),
+        _osc("server", "add", "floating", "ip", *(["--"] if new_server.startswith("-") else []), new_server,
+             "<address-from-the-previous-command>"),
     ]
     return [Remedy(
         id="tenant-network-design", kind="command", durable=True,

@@ -15,7 +15,7 @@ from ..evidence import ProbeUnavailable
 from ..findings import Finding, Remedy
 from ..probes import _nodeio
 from .actions import NodeCommand
-from .quoting import join, quote
+from .quoting import join, option, positional, quote
 from .registry import remedy
 from . import _edits
 
@@ -267,16 +267,18 @@ def use_tenant_network(ctx: Any, finding: Finding) -> list[Remedy]:
     if server.get("image_id"):
         create += ["--image", server["image_id"]]
     if server.get("flavor"):
-        create += ["--flavor", server["flavor"]]
+        create += option("--flavor", server["flavor"])
     create += ["--network", net["id"]]
     if server.get("key_name"):
-        create += ["--key-name", server["key_name"]]
+        create += option("--key-name", server["key_name"])
     name = f"{server.get('name') or 'vm'}-tenant"
-    create += (["--", name] if name.startswith("-") else [name])
+    create += positional(name)
     lines = [join(create)]
     if ext_id:
         lines.append(join(["openstack", "floating", "ip", "create", ext_id]))
-        lines.append("openstack server add floating ip " + quote(name) + " FLOATING_IP_ADDRESS")
+        # server and address are both positionals: a name like "-rf-tenant" must come after "--"
+        lines.append(join(["openstack", "server", "add", "floating", "ip", *(["--"] if name.startswith("-") else []),
+                           name]) + " FLOATING_IP_ADDRESS")
     return [Remedy(
         id="use-tenant-network", kind="command", durable=True,
         title=f"Other design: boot on the tenant network {net.get('name')} and use a floating IP",

@@ -28,3 +28,16 @@ def render_command(template: str, values: Mapping[str, Any]) -> str:
 
 def join(argv: list[str]) -> str:
     return shlex.join([str(a) for a in argv])
+
+
+def option(flag: str, value: Any) -> list[str]:
+    """``--flag value`` as argv, written ``--flag=value`` when the value starts with '-': argparse
+    would otherwise take a key pair or flavor named ``-rf`` for an option and refuse the command."""
+    text = str(value)
+    return [f"{flag}={text}"] if text.startswith("-") else [flag, text]
+
+
+def positional(value: Any) -> list[str]:
+    """A positional argument; a value that starts with '-' goes after ``--``."""
+    text = str(value)
+    return ["--", text] if text.startswith("-") else [text]
