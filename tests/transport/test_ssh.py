@@ -278,6 +278,14 @@ def test_fan_out_bounded_and_errors_per_host(tmp_path: Path):
         assert isinstance(results["dead01"], HostUnreachable)
         assert peak == 2
         assert elapsed >= 0.6  # 3 sleepers through 2 workers take two rounds
+        # Finished hosts are let go once more than idle_limit connections are open.
+        with pool_for(config) as pool:
+            pool.idle_limit = 1
+            pool.fan_out(hosts[:3], lambda node: node.run(["true"]).rc, max_workers=1)
+            assert len(pool._clients) <= 2
+            pool.idle_limit = 10
+            pool.fan_out(hosts[:3], lambda node: node.run(["true"]).rc, max_workers=1)
+            assert len(pool._clients) == 3  # under the limit, connections stay for reuse
     finally:
         for server in servers:
             server.stop()

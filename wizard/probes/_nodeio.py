@@ -134,6 +134,10 @@ def fan_out(ctx: Any, hosts: Iterable[str], fn: Callable[[Any], T]) -> dict[str,
             return fn(transports[host])
         except (WizardError, ProbeUnavailable) as exc:
             return exc
+        finally:
+            release = getattr(transports[host], "release", None)
+            if release is not None:
+                release()  # let the pool close finished hosts on a big fan-out
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=min(limit, len(transports) or 1),
                                                thread_name_prefix="node-probe") as pool:

@@ -182,6 +182,7 @@ class SSHPool:
         # many files from the same host, and a hung node would cost a full timeout per file.
         self._failures: dict[tuple, tuple[float, TransportError]] = {}
         self.failure_ttl = 30.0
+        self.idle_limit = 2 * self.max_parallel
         self._locks: dict[tuple, threading.Lock] = {}
         self._pool_lock = threading.Lock()
         self._host_key_cache: dict[str, tuple[float, paramiko.HostKeys]] = {}
@@ -330,6 +331,15 @@ class SSHPool:
             self._clients[key] = fresh
             return fresh
 
+    def release(self, endpoint: Endpoint) -> None:
+        """Done with this host for now. Keeps the connection for reuse unless the pool already
+        holds more than ``idle_limit`` of them: on a 500-node fan-out every open paramiko
+        connection costs a thread on both ends, so finished hosts are let go."""
+        with self._pool_lock:
+            too_many = len(self._clients) > self.idle_limit
+        if too_many:
+            self.forget(endpoint)
+
     def forget(self, endpoint: Endpoint) -> None:
         with self._lock_for(endpoint.key):
             client = self._clients.pop(endpoint.key, None)
@@ -459,6 +469,8 @@ class SSHPool:
                 return fn(transport)
             except TransportError as exc:
                 return exc
+            finally:
+                transport.release()
 
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ssh-fan-out") as executor:
             futures = {t.name: executor.submit(one, t) for t in transports}
@@ -491,6 +503,11 @@ class SSHTransport:
         self.become = become
         self._sftp: paramiko.SFTPClient | None = None
         self._sftp_lock = threading.Lock()
+
+    def release(self) -> None:
+        """Tell the pool this fan-out is done with the host (see SSHPool.release). A cached SFTP
+        session on a closed connection is noticed and reopened by _sftp_client."""
+        self.pool.release(self.endpoint)
 
     # -- commands ------------------------------------------------------------------------------
 
