@@ -21,14 +21,29 @@ _KEY_VALUE = re.compile(
     r"(?im)^(\s*[\w.-]*(?:password|passwd|secret|token|_key|api_key|credential)[\w.-]*\s*[=:]\s*)(\S.*?)\s*$")
 _TOKEN_HEADER = re.compile(r"(?i)(x-(?:auth|subject)-token\s*[:=]\s*)(\S+)")
 _FERNET = re.compile(r"\bgAAAAA[0-9A-Za-z_-]{40,}={0,2}")
+# A line that is nothing but a long base64 run (after a diff/comment/list prefix): the body of a
+# key whose BEGIN/END markers are not in view (a diff's context lines, a tail of a file).
+_B64_LINE = re.compile(r"(?m)^([ +\-#>*|]*\s*)([A-Za-z0-9+/]{60,}={0,2})(\s*)$")
+
+
+def _mask_b64_line(match: re.Match[str]) -> str:
+    blob = match.group(2)
+    if blob.isdigit() or not (any(c.islower() for c in blob) and any(c.isupper() for c in blob)):
+        return match.group(0)   # hex digests and plain numbers are not key material
+    return match.group(1) + MASK + match.group(3)
 _SAFE_VALUES = {"", "true", "false", "yes", "no", "none", "null", MASK}
 
 
 def register_secret(value: Any) -> None:
-    """Remember a secret value so it is masked wherever it shows up."""
+    """Remember a secret value so it is masked wherever it shows up. A multi-line value (a private
+    key in passwords.yml) is also remembered line by line: a diff or a log shows pieces of it."""
     if isinstance(value, str) and len(value.strip()) >= 4 and value.strip().lower() not in _SAFE_VALUES:
         with _lock:
             _known.add(value.strip())
+            if "\n" in value.strip():
+                # not the BEGIN/END markers: the PEM pattern needs them to mask a whole key
+                _known.update(line.strip() for line in value.splitlines()
+                              if len(line.strip()) >= 16 and "-----" not in line)
 
 
 def register_secrets_from(data: Any) -> None:
@@ -63,6 +78,7 @@ def redact(text: str) -> str:
     text = _KEY_VALUE.sub(_mask_kv, text)
     text = _TOKEN_HEADER.sub(lambda m: m.group(1) + MASK, text)
     text = _FERNET.sub(MASK, text)
+    text = _B64_LINE.sub(_mask_b64_line, text)
     return text
 
 

@@ -195,6 +195,10 @@ class _Loader:
     def names_only(self, path: str) -> dict[str, VarDef]:
         """passwords.yml: keep which names it sets and where, never the values."""
         values = self.yaml_vars(path)
+        # The values never enter the model, but they are what the redaction pass must mask
+        # wherever they show up (a log line, a command's output, a diff).
+        from ..redact import register_secrets_from
+        register_secrets_from({name: definition.value for name, definition in values.items()})
         return {name: VarDef(None, definition.where) for name, definition in values.items()}
 
     def extra_vars(self, globals_vars: dict[str, VarDef], release: Release) -> list[ExtraVarsFile]:
