@@ -27,6 +27,9 @@ def _add_connection_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--demo", action="store_true",
                    help=f"run against the embedded lab's {DEMO_SCENARIO!r} scenario (nothing real is touched)")
     g.add_argument("--lab-scenario", metavar="NAME|FILE", help="run against the embedded lab with this scenario")
+    g.add_argument("--lab-backend", choices=("embedded", "real"), default="embedded",
+                   help="embedded: the simulated lab (default); real: real Keystone + Neutron and Kolla's own "
+                        "templates (needs tools/real-tier/build-venvs.sh)")
     g.add_argument("--os-cloud", metavar="NAME", default=os.environ.get("OS_CLOUD"),
                    help="cloud entry in clouds.yaml (default: $OS_CLOUD; OS_* variables work as in openstacksdk)")
     g.add_argument("--inventory", metavar="PATH", help="Kolla inventory on the deploy host (default: <kolla-config-dir>/multinode)")
@@ -74,10 +77,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # -- the lab (only the CLI ever imports it) ------------------------------------------------
-def start_lab(scenario: str) -> Any:
+def start_lab(scenario: str, backend: str = "embedded") -> Any:
     from .errors import ConfigError
     from .lab import Lab, ScenarioError
     try:
+        if backend == "real":
+            from .lab.real import RealTierUnavailable, start_real_lab
+            try:
+                return start_real_lab(scenario)
+            except RealTierUnavailable as exc:
+                raise UsageError(f"--lab-backend real: {exc}") from None
         lab = Lab(scenario)
     except ScenarioError as exc:   # a broken scenario file is a configuration error (exit 2)
         raise ConfigError(exc.where, exc.message, "fix the scenario file or pick a shipped one") from None
@@ -148,7 +157,7 @@ def cmd_diagnose(args: argparse.Namespace, out: Callable[[str], None]) -> int:
     scenario = _lab_scenario(args)
     try:
         if scenario:
-            lab = start_lab(scenario)
+            lab = start_lab(scenario, args.lab_backend)
             settings = settings_for_lab(lab, args)
         else:
             settings = settings_from_args(args)
@@ -243,7 +252,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
     scenario = _lab_scenario(args)
     if scenario:
         def make_settings():
-            lab = start_lab(scenario)
+            lab = start_lab(scenario, args.lab_backend)
             return settings_for_lab(lab, args), lab
     else:
         def make_settings():
@@ -255,8 +264,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["lab"]:
         # The lab has its own options; hand them over untouched.
+        rest = argv[1:]
+        if "--backend=real" in rest or any(a == "--backend" and b == "real" for a, b in zip(rest, rest[1:])):
+            from .lab.real.cli import main as real_lab_main
+            return real_lab_main([a for a in rest if a != "--backend=real"])
         from .lab.cli import main as lab_main
-        return lab_main(argv[1:])
+        return lab_main(rest)
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
