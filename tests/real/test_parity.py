@@ -3,6 +3,7 @@ embedded lab and on the real backend (real Keystone and Neutron, Kolla-rendered 
 Where they differ, the lab is fixed, not this test."""
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -18,7 +19,12 @@ from .conftest import venv_or_skip
 # A real lab starts in 25 to 45 s (Keystone, Neutron, one kolla-ansible render).
 pytestmark = [pytest.mark.real, pytest.mark.timeout(900)]
 
-SCENARIOS = sorted(p.stem for p in (Path(__file__).resolve().parents[2] / "wizard/lab/scenarios").glob("*.yaml"))
+ALL_SCENARIOS = sorted(p.stem for p in (Path(__file__).resolve().parents[2] / "wizard/lab/scenarios").glob("*.yaml"))
+# Each real lab costs 20-45 s, so CI walks one scenario per kind of fault (every tree, the healthy
+# cloud and the seed) to stay inside its time budget; KOLLA_WIZARD_FULL_PARITY=1 walks them all.
+CI_SCENARIOS = ["seed-homelab", "healthy", "agent-not-restarted", "router-no-gateway", "metadata-unreachable"]
+SCENARIOS = ALL_SCENARIOS if os.environ.get("KOLLA_WIZARD_FULL_PARITY") else \
+    [s for s in CI_SCENARIOS if s in ALL_SCENARIOS]
 UUID = re.compile(r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}")
 
 
