@@ -87,8 +87,9 @@ class SSHFleet:
 
     def _listen(self, name: str, port: int) -> None:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        if port:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # so the node can come back on its own port after a ``down`` fault (connections accepted
+        # before inherit the option; without it they would block the new bind)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", port))
         sock.listen(16)
         sock.settimeout(0.2)
@@ -104,6 +105,13 @@ class SSHFleet:
         if self._stop.is_set():
             return
         with self._fault_lock:
+            if self.held and not any(self.faults.node(n).get("silent") for n in self.state.nodes):
+                for conn in self.held:
+                    try:
+                        conn.close()
+                    except OSError:
+                        pass
+                self.held.clear()
             for name in self.state.nodes:
                 down = bool(self.faults.node(name).get("down"))
                 sock = self.sockets.get(name)
