@@ -311,7 +311,17 @@ def apply_remedy(ctx: Any, engine: Any, finding: Finding, remedy: Remedy, *, dry
                 transport = _transport(ctx, action.host)
                 emit(f"running on {action.host or 'the deploy host'}: {join(action.argv)}")
                 sudo = bool(action.sudo or getattr(transport, "become", False))
-                outcome = transport.run(list(action.argv), sudo=sudo, timeout=action.timeout)
+                try:
+                    outcome = transport.run(list(action.argv), sudo=sudo, timeout=action.timeout)
+                except WizardError as exc:   # connection dropped, timeout, sudo: do not leave a half fix
+                    emit(f"{join(action.argv)} did not complete: {exc.one_line()}; restoring the backups")
+                    _restore(ctx, backups, restarts, emit)
+                    _undo_cloud(ctx, created, emit)
+                    result.status = "failed"
+                    result.message = (f"{join(action.argv)} on {action.host or 'the deploy host'} did not complete "
+                                      f"({exc.one_line()}); the files were restored from the backups "
+                                      f"({', '.join(result.backup) or 'none'}); check the node, then re-run")
+                    return result
                 if outcome.rc != 0:
                     _restore(ctx, backups, restarts, emit)
                     _undo_cloud(ctx, created, emit)
