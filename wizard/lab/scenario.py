@@ -108,6 +108,10 @@ def load_scenario(name_or_path: str, _depth: int = 0) -> LDict:
         if not isinstance(base_ref, str):
             raise ScenarioError(f"{path}:{data.line_of('base')}", "base must be a scenario name")
         ref = base_ref if (SCENARIO_DIR / f"{base_ref}.yaml").exists() else str(path.parent / base_ref)
+        try:
+            resolve(ref)
+        except ScenarioError as exc:   # name the file and line that asked for it
+            raise ScenarioError(f"{path}:{data.line_of('base')}", f"base {base_ref!r}: {exc.message}") from None
         base = load_scenario(ref, _depth + 1)
         own = LDict((k, v) for k, v in data.items() if k != "base")
         _copy_pos(data, own)
