@@ -58,7 +58,7 @@ class Run:
 def run_cli(monkeypatch, lab: Lab | None, *argv: str) -> Run:
     """``kolla-wizard ARGV`` in-process; with a lab, --lab-scenario uses that running lab."""
     if lab is not None:
-        monkeypatch.setattr(cli, "start_lab", lambda _scenario: SharedLab(lab))
+        monkeypatch.setattr(cli, "start_lab", lambda *_args, **_kwargs: SharedLab(lab))
         argv = (*argv, "--lab-scenario", lab.name) if "--lab-scenario" not in argv else argv
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):

@@ -39,8 +39,9 @@ class Tally:
         self.errors = 0
 
     def line(self) -> str:
-        return (f"{self.examples} examples: {self.errors} one-line errors naming the file, "
-                f"{self.examples - self.errors} parsed, 0 other exceptions")
+        # counts vary with hypothesis' random draws; the matrix states the property, not the tally
+        assert self.examples > 0
+        return "every example parsed or raised one line naming the file; no other exception"
 
 
 def _check_where(where: str, file: str) -> None:

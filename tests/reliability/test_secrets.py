@@ -71,7 +71,7 @@ def test_json_and_debug_logs(debug_run, case):
     assert "DEBUG" in debug_run.stderr and "keystoneauth" in debug_run.stderr   # the logs really were on
     found = leaks(report) + leaks(debug_run.stderr)
     case.record("secrets", "diagnose --format json --debug (stdout and every debug log line on stderr)",
-                f"{len(debug_run.stderr.splitlines())} log lines, {len(found)} leaks", debug_run.returncode)
+                f"debug logs on, {len(found)} leaks", debug_run.returncode)
     assert found == []
     # the quick fix's diff really shows the lines around [ovs]: the credentials in them masked
     assert "rabbit://openstack:****@" in report and "mysql+pymysql://neutron:****@" in report
