@@ -1,7 +1,6 @@
 """Typed dialogs: answer an ask step, confirm one remedy, read an error."""
 from __future__ import annotations
 
-import shlex
 from typing import Any
 
 from textual.app import ComposeResult
@@ -16,20 +15,10 @@ from .widgets.diff import DiffView
 
 
 def describe_action(action: Any) -> str:
-    """One line per thing apply will do, from the engine's action objects (FileEdit, NodeCommand, CloudCall)."""
-    kind = type(action).__name__
-    host = getattr(action, "host", None) or "the deploy host"
-    if kind == "FileEdit":
-        return f"Write {action.path} on {host} (a backup is taken first; restored if verification fails)"
-    if kind == "NodeCommand":
-        sudo = "sudo " if getattr(action, "sudo", False) else ""
-        return f"Run on {host}: {sudo}{shlex.join(action.argv)}"
-    if kind == "CloudCall":
-        if getattr(action, "describe", ""):
-            return f"Cloud API: {action.describe}"
-        params = ", ".join(f"{k}={v!r}" for k, v in (action.params or {}).items())
-        return f"Cloud API: {action.op}({params})"
-    return str(action)
+    """One line per thing apply will do (the wording is the engine's, capitalised here)."""
+    from wizard.remedies.actions import describe_action as describe
+    text = describe(action)
+    return text[:1].upper() + text[1:]
 
 
 class AskModal(ModalScreen["str | None"]):

@@ -154,7 +154,8 @@ def to_markdown(report: Report, *, applied: list[dict[str, Any]] | None = None) 
         add("## Changes applied")
         add("")
         for change in applied:
-            add(f"- `{change.get('remedy')}`: {_md_escape(str(change.get('result')))}"
+            message = f" ({change['message']})" if change.get("message") else ""
+            add(f"- `{change.get('remedy')}`: {_md_escape(str(change.get('result')) + message)}"
                 + (f" (backup: `{change['backup']}`)" if change.get("backup") else ""))
         add("")
     return redact("\n".join(out).rstrip() + "\n")

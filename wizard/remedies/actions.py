@@ -52,3 +52,20 @@ def cloud_op(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         CLOUD_OPS[name] = func
         return func
     return register
+
+
+def describe_action(action: Any) -> str:
+    """One line saying what applying this action does (the dry run, the TUI's confirmation)."""
+    import shlex
+
+    host = getattr(action, "host", None) or "the deploy host"
+    if isinstance(action, FileEdit):
+        return f"write {action.path} on {host} (a backup is taken first; restored if verification fails)"
+    if isinstance(action, NodeCommand):
+        return f"run on {host}: {'sudo ' if action.sudo else ''}{shlex.join(action.argv)}"
+    if isinstance(action, CloudCall):
+        if action.describe:
+            return f"cloud API: {action.describe}"
+        params = ", ".join(f"{k}={v!r}" for k, v in (action.params or {}).items())
+        return f"cloud API: {action.op}({params})"
+    return str(action)

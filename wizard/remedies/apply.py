@@ -27,7 +27,7 @@ from typing import Any, Callable
 from ..errors import ConfigError, WizardError
 from ..evidence import ProbeUnavailable
 from ..findings import Finding, Remedy
-from .actions import CLOUD_OPS, CloudCall, FileEdit, NodeCommand, sha256
+from .actions import CLOUD_OPS, CloudCall, FileEdit, NodeCommand, describe_action, sha256
 from .quoting import join
 
 LOCK_SUFFIX = ".kolla-wizard.lock"
@@ -227,16 +227,6 @@ def _finding_outcomes(engine: Any, finding: Finding, step_id: str) -> set[str]:
     return {outcome for outcome, branch in step.branches.items() if branch.finding == finding.id}
 
 
-def _describe(action: Any) -> str:
-    if isinstance(action, FileEdit):
-        return f"edit {_where(action.host, action.path)}"
-    if isinstance(action, NodeCommand):
-        return f"run on {action.host or 'the deploy host'}: {join(action.argv)}"
-    if isinstance(action, CloudCall):
-        return f"cloud: {action.describe or action.op}"
-    return repr(action)
-
-
 def apply_remedy(ctx: Any, engine: Any, finding: Finding, remedy: Remedy, *, dry_run: bool = False,
                  emit: Callable[[str], None] = print) -> ApplyResult:
     result = ApplyResult("refused", "", remedy=remedy.id, finding=finding.id)
@@ -261,7 +251,7 @@ def apply_remedy(ctx: Any, engine: Any, finding: Finding, remedy: Remedy, *, dry
             return result
         originals[id(edit)] = current
     for action in remedy.actions:
-        change: dict[str, Any] = {"action": _describe(action)}
+        change: dict[str, Any] = {"action": describe_action(action)}
         if isinstance(action, FileEdit):
             from ._edits import unified_diff
             change["diff"] = unified_diff(action.path, originals[id(action)], action.new_content)
