@@ -56,7 +56,7 @@ class StartScreen(Screen):
     @work(thread=True, exit_on_error=False, group="setup", exclusive=True)
     def setup(self) -> None:
         services = self.app.services
-        from .environment import describe as default_describe
+        from wizard.environment import describe as default_describe
         describe = services.describe or default_describe
         session = self.app.session
         if session.settings is None:

@@ -1,4 +1,4 @@
-"""What the Start screen shows: where the cloud, the inventory and the Kolla config come from,
+"""What the Start screen (and anyone else) shows before a diagnosis: where the cloud, the inventory and the Kolla config come from,
 and which of them were found. Read-only checks of local files and clouds.yaml; no network."""
 from __future__ import annotations
 
@@ -25,6 +25,11 @@ class Environment:
 
 def _clouds_yaml() -> tuple[list[str], str]:
     """(entry names, problem). openstacksdk reads clouds.yaml exactly as the diagnosis will."""
+    from .cloud import CloudError, check_clouds_files
+    try:
+        check_clouds_files()  # file:line for a broken clouds.yaml (openstacksdk would skip it silently)
+    except CloudError as exc:
+        return [], exc.one_line()
     try:
         from openstack.config import loader
         config = loader.OpenStackConfig(load_envvars=False)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from screens.app import WizardApp
-from screens.environment import EnvItem, Environment
+from wizard.environment import EnvItem, Environment
 from screens.services import Services
 from wizard.context import Context, Settings
 
