@@ -4,6 +4,8 @@ bridge-mapping-missing, apply the quick fix after confirming, see it verified, e
 and find the file on disk."""
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from screens.app import WizardApp
@@ -72,6 +74,9 @@ async def test_max_retries_on_the_seed_homelab(tmp_path, monkeypatch):
         await settle(app, pilot)
         finding_screen = app.screen
         assert isinstance(finding_screen, FindingScreen)
+        if os.environ.get("KOLLA_WIZARD_SCREENSHOT_DIR"):  # the README's picture, from real lab data
+            os.makedirs(os.environ["KOLLA_WIZARD_SCREENSHOT_DIR"], exist_ok=True)
+            app.save_screenshot("finding.svg", path=os.environ["KOLLA_WIZARD_SCREENSHOT_DIR"])
         remedies = finding_screen.finding.remedies
         quick = next(i for i, r in enumerate(remedies) if not r.durable and r.actions)
         await click_visible(app, pilot, f"#apply-{quick}")
