@@ -66,8 +66,10 @@ class Report:
 
     @property
     def useful(self) -> bool:
-        """Did anything come out that helps the operator? (exit 3 only when nothing did)."""
-        return bool(self.findings) or any(s.status in ("ok", "fault") for s in self.steps)
+        """Did anything come out that the operator can act on? A finding, or at least one tree
+        that reached a conclusion. Steps that ran before every tree stopped at an unknown step
+        do not count: "no fault found" (exit 0) must not be claimed when nothing was concluded."""
+        return bool(self.findings) or any(t.result == "ok" for t in self.trees)
 
     def exit_code(self) -> int:
         if self.findings:

@@ -93,8 +93,9 @@ def test_network_endpoint_refused(monkeypatch, lab, case):
     line = run.first_line("cannot reach the API")
     case.record("api", "network endpoint down (catalog URL: connection refused), all symptoms", line, run.code)
     assert "/network/v2.0/" in line and "is the endpoint up" in line
-    # The compute side still answered (the server's fault was read), so not exit 3; no finding.
-    assert run.code == 0 and ids(run) == []
+    # The compute side still answered (the server's fault was read), but no tree could conclude:
+    # "could not complete" (3), not "no fault found" (0).
+    assert run.code == 3 and ids(run) == []
     assert run.step("max-retries", "server-fault")["status"] == "ok"
     assert {t["result"] for t in run.json["trees"]} == {"unknown"}
 

@@ -102,8 +102,8 @@ def test_unavailable_probe_without_answer_is_unknown_not_a_guess():
     outcomes = [e for e in events if isinstance(e, StepOutcome)]
     assert outcomes[-1].status == "unknown"
     assert engine.report.trees[0].result == "unknown"
-    # Something useful came out (step one ran), so not exit 3.
-    assert engine.report.exit_code() == 0
+    # Step one ran, but the tree concluded nothing: "could not complete", never "no fault found".
+    assert engine.report.exit_code() == 3
 
 
 def test_nothing_useful_exits_3():
