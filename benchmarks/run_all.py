@@ -139,10 +139,9 @@ def main(argv: list[str] | None = None) -> int:
         f"- {m0['nproc']} CPUs ({m0['cpu']}), {m0['mem_mb']} MB RAM, {m0['platform']}",
         f"- Python {m0['python']}, Textual {textual_version()}",
         f"- load average at start {m0['loadavg']}, at end {m1['loadavg']} (other sessions share this machine: "
-        "wall times are inflated; CPU times are given where they tell more)",
+        "wall times are inflated when they are busy; CPU times are given where they tell more)",
         *([f"- the reused parts' run ({previous.get('finished', '?')}) saw load averages (uptime readings during it) from "
-           f"{previous['machine'][0]['loadavg']} to {previous['machine'][1]['loadavg']} (peaks above 400 were "
-           "observed during its fan-out: the 500-node lab's ~1500 threads count in the load)"] if reuse else []),
+           f"{previous['machine'][0]['loadavg']} to {previous['machine'][1]['loadavg']}"] if reuse else []),
         f"- whole run: {elapsed / 60:.1f} min{' (--quick)' if args.quick else ''}"
         + (f"; parts {', '.join(sorted(reuse))} taken from the previous full run ({previous.get('finished', '?')}, "
            "same machine, same code)" if reuse else ""),
