@@ -34,7 +34,7 @@ tell; nothing is reported on a guess) or ``{run: [TREE, ...]}`` (triage routes t
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable, Mapping

@@ -4,7 +4,7 @@ from __future__ import annotations
 import posixpath
 
 from .cloud import Cloud
-from .kolla_render import KollaConfig, as_bool
+from .kolla_render import KollaConfig
 from .nodes import COMMON_CONTAINERS, GROUP_CONTAINERS, OVS_AGENT, OVS_INI, Node
 
 OVS_CONF_DIR = "/etc/kolla/neutron-openvswitch-agent"

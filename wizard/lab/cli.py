@@ -42,6 +42,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  OS_CLIENT_CONFIG_FILE={q(str(cfg / 'clouds.yaml'))} openstack --os-cloud {lab.cloud_name} server list")
     print(f"  ssh -F {q(str(cfg / 'ssh_config'))} compute01")
     print(f"  nodes:   {', '.join(lab.state.nodes)} (deploy host: {lab.deploy_host})", flush=True)
+    run_until_stopped(lab)
+    return 0
+
+
+def run_until_stopped(lab) -> None:
+    """Serve until Ctrl-C or SIGTERM, then stop the lab (both backends use this)."""
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *a: stop.set())
     try:
@@ -53,7 +59,6 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, previous)
         lab.stop()
         print("kolla-lab: stopped", flush=True)
-    return 0
 
 
 if __name__ == "__main__":

@@ -4,11 +4,10 @@ Commands arrive as one shell string: split with shlex; ``&&``, ``||`` and ``;`` 
 pipes and redirections are not supported. Anything unknown: ``bash: X: command not found`` (127)."""
 from __future__ import annotations
 
-import posixpath
 import re
 import shlex
 
-from .nodes import OVS_AGENT, OVS_INI, log_stamp
+from .nodes import OVS_AGENT, OVS_INI
 
 NOT_FOUND = 127
 

@@ -18,7 +18,6 @@ import getpass
 import os
 import secrets
 import socket
-import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -59,32 +58,15 @@ class ApplyResult:
 
 # -- local files (--output) ------------------------------------------------------------------------
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
-    """Write a local file atomically (temp file in the same directory, fsync, rename)."""
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
+    """Write a local file atomically (the same temp-file, fsync, rename as LocalTransport)."""
+    from ..transport.base import TransportError
+    from ..transport.local import LocalTransport
+    path = os.path.abspath(os.fspath(path))
     try:
-        mode = os.stat(path).st_mode & 0o7777
-    except FileNotFoundError:
-        mode = 0o644
-    except OSError as exc:
-        raise ConfigError(path, f"cannot write: {exc.strerror}") from None
-    try:
-        fd, temp = tempfile.mkstemp(prefix=".kolla-wizard.", dir=directory)
-    except OSError as exc:
-        raise ConfigError(path, f"cannot write in {directory}: {exc.strerror}", "pick a writable place") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(text.encode("utf-8"))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, mode)
-        os.replace(temp, path)
-    except OSError as exc:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
-        raise ConfigError(path, f"cannot write: {exc.strerror}") from None
+        LocalTransport().write_file_atomic(path, text)
+    except TransportError as exc:
+        raise ConfigError(path, exc.message,
+                          "pick a writable place") from None
 
 
 # -- finding the remedy ----------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from ..evidence import ProbeUnavailable
 from ..findings import Finding, Remedy
 from ..probes import _nodeio
 from .actions import NodeCommand
-from .quoting import join, option, positional, quote
+from .quoting import join, option, positional
 from .registry import remedy
 from . import _edits
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..errors import WizardError
 from ..findings import Finding, Remedy
-from .actions import CloudCall, NodeCommand, cloud_op
+from .actions import NodeCommand, cloud_op
 from .quoting import join, quote
 from .network import ReversibleCall
 from .registry import remedy

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import shlex
-import signal
 import sys
-import threading
 
+from ..cli import run_until_stopped
 from ..scenario import list_scenarios
 from ..yamlpos import ScenarioError
 from .lab import RealLab
@@ -37,17 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  keystone: {lab.openstack.keystone.url}  neutron: {lab.openstack.neutron.url}")
     print(f"  OS_CLIENT_CONFIG_FILE={q(str(cfg / 'clouds.yaml'))} openstack --os-cloud {lab.cloud_name} server list",
           flush=True)
-    stop = threading.Event()
-    previous = signal.signal(signal.SIGTERM, lambda *a: stop.set())
-    try:
-        while not stop.wait(0.5):
-            pass
-    except KeyboardInterrupt:
-        pass
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-        lab.stop()
-        print("kolla-lab: stopped", flush=True)
+    run_until_stopped(lab)
     return 0
 
 

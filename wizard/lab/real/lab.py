@@ -11,7 +11,6 @@ from __future__ import annotations
 import atexit
 import os
 import datetime as _dt
-import posixpath
 import shutil
 import sqlite3
 import tempfile
@@ -27,7 +26,6 @@ from ..build import LabState
 from ..cloud import AGENT_KINDS
 from ..lab import Lab, _new_key
 from ..nodes import OVS_AGENT, OVS_INI
-from ..scenario import load_scenario
 from . import kolla as kolla_render
 from .compute import Compute, serve
 from .services import OpenStack, _http
