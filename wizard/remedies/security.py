@@ -152,7 +152,9 @@ def _sg_remedies(ctx: Any, finding: Finding, protocol: str) -> list[Remedy]:
                      f"from outside (here port {port['id']}), and admits {what} from your LAN {lan} only. "
                      "The command creates the group once; if it already exists, skip the first line. "
                      f"`openstack server add security group {quote(server.get('id') or '<server-id>')} {DEDICATED_GROUP}` "
-                     "does the same for every port of an instance."),
+                     "does the same for every port of an instance; new instances join it at creation with "
+                     f"`openstack server create --image IMAGE --flavor FLAVOR --network NETWORK "
+                     f"--security-group {DEDICATED_GROUP} NAME`."),
             command="\n".join(durable_cmds), actions=actions, verify=finding.step,
             warning=None if known else "Your address is unknown: replace <your-lan-cidr> (or pass --operator-ip)."))
     if group.get("id"):
