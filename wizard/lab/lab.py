@@ -68,6 +68,12 @@ class Lab:
                              name="kolla-lab-http", daemon=True)
         t.start()
         self._threads.append(t)
+        self._start_nodes()
+        self.faults.on_change(self._write_known_hosts)
+        return self
+
+    def _start_nodes(self, config_prefix: str = "kolla-lab-") -> None:
+        """The SSH nodes, then the client configuration that points at them (both backends)."""
         from .sshd import SSHFleet
         self._ssh = SSHFleet(self.state, self.client_public, self.faults)
         self._ssh.start()
@@ -76,11 +82,9 @@ class Lab:
             self.config_dir = self._given_dir
             self.config_dir.mkdir(parents=True, exist_ok=True)
         else:
-            self._tmp = tempfile.mkdtemp(prefix="kolla-lab-")
+            self._tmp = tempfile.mkdtemp(prefix=config_prefix)
             self.config_dir = Path(self._tmp)
         self._write_config()
-        self.faults.on_change(self._write_known_hosts)
-        return self
 
     def stop(self) -> None:
         if self._ssh:

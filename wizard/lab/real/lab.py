@@ -113,18 +113,8 @@ class RealLab(Lab):
         return self.compute.requests if self.compute else 0
 
     # -- nodes --------------------------------------------------------------------------------
-    def _start_nodes(self) -> None:
-        from ..sshd import SSHFleet
-        self._ssh = SSHFleet(self.state, self.client_public, self.faults)
-        self._ssh.start()
-        self.ports = dict(self._ssh.ports)
-        if self._given_dir:
-            self.config_dir = self._given_dir
-            self.config_dir.mkdir(parents=True, exist_ok=True)
-        else:
-            self._tmp = tempfile.mkdtemp(prefix="kolla-real-lab-config-")
-            self.config_dir = Path(self._tmp)
-        self._write_config()
+    def _start_nodes(self, config_prefix: str = "kolla-real-lab-config-") -> None:
+        super()._start_nodes(config_prefix)
 
     def _write_config(self) -> None:
         # The embedded writer takes auth_url from its API object; ours is real Keystone.
