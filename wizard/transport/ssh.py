@@ -551,9 +551,10 @@ class SSHTransport:
             if len(out) + len(err) > MAX_OUTPUT_BYTES:
                 raise OutputTooLarge(self.name, f"{text} printed more than {MAX_OUTPUT_BYTES} bytes; stopped reading",
                                      "narrow the command (grep, tail)")
-            # Data always precedes the exit status on the wire, so once the status is here and the
-            # buffers are empty we have everything.
-            if channel.exit_status_ready() and not channel.recv_ready() and not channel.recv_stderr_ready():
+            # sshd may send the exit status before it has drained the child's pipes (the status is
+            # sent when the child is reaped), so the end of output is EOF, not the status.
+            finished = channel.exit_status_ready() and (channel.eof_received or channel.closed)
+            if finished and not channel.recv_ready() and not channel.recv_stderr_ready():
                 # paramiko also sets the status (to -1) when the whole connection dies.
                 if channel.exit_status == -1 and not transport.is_active():
                     self._dropped(text)
