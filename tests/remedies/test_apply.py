@@ -162,7 +162,43 @@ def test_a_stale_lock_is_taken_over(seed):
     node.write_file_atomic(OVS_INI + ".kolla-wizard.lock", "held abc other@host pid 1 at 1000\n")
     result = apply_by_id(ctx, engine, report, "hand-edit-bridge-mapping", emit=lambda _l: None)
     assert result.status == "verified", result.message
-    assert node.read_file(OVS_INI + ".kolla-wizard.lock").startswith("released")
+    assert not node.exists(OVS_INI + ".kolla-wizard.lock")      # released: our lock is removed
+
+
+def test_two_wizards_racing_for_a_lock_one_wins(seed):
+    """The remote lock is an exclusive create over SFTP: of two wizards (two SSH connections)
+    taking the same lock at the same moment, exactly one holds it, every time."""
+    import threading
+    from wizard.remedies.apply import ApplyRefused, _Lock
+    lab, ctx, _report, _engine = seed
+    other = context(lab)
+    try:
+        transports = [ctx.node("compute01"), other.node("compute01")]
+        for round_no in range(10):
+            barrier = threading.Barrier(2)
+            held: list[_Lock] = []
+            refused: list[str] = []
+
+            def take(transport):
+                lock = _Lock(transport, OVS_INI)
+                barrier.wait()
+                try:
+                    lock.acquire()
+                    held.append(lock)
+                except ApplyRefused as exc:
+                    refused.append(exc.one_line())
+
+            threads = [threading.Thread(target=take, args=(t,)) for t in transports]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(10)
+            assert len(held) == 1 and len(refused) == 1, (round_no, refused)
+            assert "another kolla-wizard" in refused[0]
+            held[0].release()
+            assert not transports[0].exists(OVS_INI + ".kolla-wizard.lock")
+    finally:
+        other.close()
 
 
 def test_advice_only_remedy_is_not_applied(seed):

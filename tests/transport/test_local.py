@@ -34,3 +34,15 @@ def test_local_files(tmp_path: Path):
     assert local.exists(str(path)) and not local.exists(str(tmp_path / "y"))
     with pytest.raises(FileMissing):
         local.read_file(str(tmp_path / "y"))
+
+
+def test_local_create_exclusive_and_remove(tmp_path: Path):
+    node = LocalTransport("deploy")
+    lock = tmp_path / "globals.yml.kolla-wizard.lock"
+    assert node.create_exclusive(str(lock), "held 1\n") is True
+    assert node.create_exclusive(str(lock), "held 2\n") is False
+    assert lock.read_text() == "held 1\n"
+    assert lock.stat().st_mode & 0o777 == 0o600
+    node.remove(str(lock))
+    node.remove(str(lock))                      # already gone: not an error
+    assert not lock.exists()

@@ -323,3 +323,36 @@ def test_ssh_config_wins_over_ansible_host_only_for_explicit_blocks(sshd: SSHSer
     via_vars = pool.transport_for("compute09", {"ansible_host": "127.0.0.1", "ansible_port": str(sshd.port),
                                                 "ansible_user": sshd.user, "ansible_become": "yes"})
     assert via_vars.become and via_vars.endpoint.port == sshd.port and via_vars.endpoint.user == sshd.user
+
+
+def test_create_exclusive_lets_exactly_one_of_two_racers_win(ssh_setup, tmp_path: Path):
+    """apply's lock primitive: SFTP O_EXCL on a real sshd. Two connections race for the same
+    path 20 times; each time exactly one creates it, the other sees it exists."""
+    config, _ = ssh_setup
+    lock = tmp_path / "globals.yml.kolla-wizard.lock"
+    with pool_for(config) as first_pool, pool_for(config) as second_pool:
+        racers = [first_pool.transport("node1"), second_pool.transport("node1")]
+        for racer in racers:
+            racer.exists(str(tmp_path))          # connect (and open SFTP) before the race
+        for round_no in range(20):
+            barrier = threading.Barrier(2)
+            won: list[str] = []
+
+            def race(node, name):
+                barrier.wait()
+                if node.create_exclusive(str(lock), f"held by {name} round {round_no}\n"):
+                    won.append(name)
+
+            threads = [threading.Thread(target=race, args=(node, f"wizard{n}")) for n, node in enumerate(racers)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(10)
+            assert len(won) == 1, f"round {round_no}: winners {won}"
+            assert lock.read_text() == f"held by {won[0]} round {round_no}\n"
+            racers[round_no % 2].remove(str(lock))
+            assert not lock.exists()
+        racers[0].remove(str(lock))              # already gone: not an error
+        with pytest.raises(TransportError) as missing_dir:
+            racers[0].create_exclusive(str(tmp_path / "no-dir" / "x.lock"), "held\n")
+        assert "does not exist" in missing_dir.value.one_line()

@@ -346,6 +346,14 @@ class NodeSFTP(SFTPServerInterface):
             return SFTP_FAILURE
         if writable and not self.node.is_dir(posixpath.dirname(p)):
             return SFTP_NO_SUCH_FILE
+        if flags & os.O_EXCL:
+            # O_CREAT|O_EXCL: the file appears now, under the lock, or the open fails (as
+            # OpenSSH's sftp-server answers SSH_FX_FAILURE for EEXIST).
+            with self.lock:
+                if self.node.read(p) is not None:
+                    return SFTP_FAILURE
+                self.node.write(p, "")
+            existing = None
         initial = b"" if (flags & os.O_TRUNC or existing is None) else existing.encode()
         h = _Handle(self.node, p, writable, self.lock, initial)
         if flags & os.O_APPEND:

@@ -101,11 +101,6 @@ def _where(host: str | None, path: str) -> str:
     return f"{host or 'deploy host'}:{path}"
 
 
-def _is_local(transport: Any) -> bool:
-    from ..transport.local import LocalTransport
-    return isinstance(transport, LocalTransport)
-
-
 def _read(transport: Any, path: str) -> str | None:
     from ..transport.base import FileMissing
     try:
@@ -144,60 +139,39 @@ class _Lock:
         self.path = path + LOCK_SUFFIX
         self.token = f"held {secrets.token_hex(8)} {getpass.getuser()}@{socket.gethostname()} pid {os.getpid()} " \
                      f"at {int(time.time())}"
-        self.local = _is_local(transport)
         self.held = False
 
     def acquire(self) -> None:
-        if self.local:
-            self._acquire_local()
-        else:
-            self._acquire_remote()
+        self._acquire()
         self.held = True
 
-    def _acquire_local(self) -> None:
+    def _acquire(self) -> None:
+        # Exclusive create (SFTP O_EXCL, or noclobber under sudo): of two wizards racing, exactly
+        # one creates the lock. A lock older than LOCK_STALE_SECONDS is a dead wizard's: take it over.
         for _attempt in range(2):
-            try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-            except FileExistsError:
-                try:
-                    age = time.time() - os.stat(self.path).st_mtime
-                except FileNotFoundError:
-                    continue
-                if age > LOCK_STALE_SECONDS:
-                    os.unlink(self.path)  # stale: its owner died mid-apply
-                    continue
-                raise ApplyRefused(f"{self.path}: another kolla-wizard is changing this file (lock held for "
-                                   f"{int(age)} s); wait for it, or remove the lock if no wizard is running") from None
-            except OSError as exc:
-                raise WizardError(f"{self.path}: cannot create the lock: {exc.strerror}") from None
-            with os.fdopen(fd, "w") as handle:
-                handle.write(self.token + "\n")
-            return
-        raise ApplyRefused(f"{self.path}: could not take the lock; retry")
-
-    def _acquire_remote(self) -> None:
-        # No O_EXCL over every transport: read, write our token, read it back. A live lock of another
-        # wizard (not stale, not released) refuses; a race shows up as someone else's token.
-        current = _read(self.transport, self.path)
-        if current and current.startswith("held "):
+            if self.transport.create_exclusive(self.path, self.token + "\n"):
+                return
+            current = _read(self.transport, self.path) or ""
             parts = current.split()
             stamp = int(parts[-1]) if parts and parts[-1].isdigit() else 0
-            if time.time() - stamp < LOCK_STALE_SECONDS:
-                raise ApplyRefused(f"{self.transport.name}:{self.path}: another kolla-wizard is changing this file "
-                                   f"({' '.join(parts[2:5])}); wait for it, or remove the lock if none is running")
-        self.transport.write_file_atomic(self.path, self.token + "\n")
-        if (_read(self.transport, self.path) or "").strip() != self.token:
-            raise ApplyRefused(f"{self.transport.name}:{self.path}: another kolla-wizard took the lock at the same time")
+            released = current.startswith("released")      # left by wizards before exclusive locks
+            stale = current.startswith("held ") and current.endswith("\n") and \
+                time.time() - stamp >= LOCK_STALE_SECONDS
+            if not (released or stale):
+                # Live, or being written right now (created empty, token not yet in): not ours.
+                who = f" ({' '.join(parts[2:5])})" if current.startswith("held ") else ""
+                raise ApplyRefused(f"{self.transport.name}:{self.path}: another kolla-wizard is changing this file"
+                                   f"{who}; wait for it, or remove the lock if none is running")
+            self.transport.remove(self.path)   # stale: its owner died mid-apply
+        raise ApplyRefused(f"{self.transport.name}:{self.path}: another kolla-wizard took the lock at the same time")
 
     def release(self) -> None:
         if not self.held:
             return
         self.held = False
         try:
-            if self.local:
-                os.unlink(self.path)
-            else:
-                self.transport.write_file_atomic(self.path, f"released at {int(time.time())}\n")
+            if (_read(self.transport, self.path) or "").strip() == self.token:   # never someone else's
+                self.transport.remove(self.path)
         except (OSError, WizardError):
             pass
 

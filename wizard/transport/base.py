@@ -119,6 +119,15 @@ class Transport(Protocol):
 
     def write_file_atomic(self, path: str, content: str) -> None: ...
 
+    def create_exclusive(self, path: str, content: str) -> bool:
+        """Create ``path`` holding ``content`` only if nothing is there (O_EXCL): True if we
+        created it, False if it already existed. The primitive behind apply's locks."""
+        ...
+
+    def remove(self, path: str) -> None:
+        """Remove a file; a file already gone is not an error."""
+        ...
+
     def close(self) -> None: ...
 
 

@@ -104,5 +104,24 @@ class LocalTransport:
                 pass
             raise TransportError(self.name, f"cannot write {path}: {exc.strerror}") from None
 
+    def create_exclusive(self, path: str, content: str) -> bool:
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        except FileExistsError:
+            return False
+        except OSError as exc:
+            raise TransportError(self.name, f"cannot create {path}: {exc.strerror}") from None
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(content)
+        return True
+
+    def remove(self, path: str) -> None:
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise TransportError(self.name, f"cannot remove {path}: {exc.strerror}") from None
+
     def close(self) -> None:
         pass

@@ -689,6 +689,50 @@ class SSHTransport:
                                      "set ansible_become=true for this host") from None
             self._write_with_sudo(path, data)
 
+    def create_exclusive(self, path: str, content: str) -> bool:
+        """SFTP open with O_CREAT|O_EXCL (paramiko's 'x' mode): the server refuses when the file
+        exists, so of two wizards racing for a lock exactly one wins. Under sudo, the shell's
+        noclobber (set -C) opens with O_EXCL too."""
+        data = content.encode("utf-8")
+
+        def create(sftp: paramiko.SFTPClient) -> None:
+            with sftp.open(path, "wbx") as handle:
+                handle.write(data)
+
+        try:
+            self._sftp_call("create", path, create)
+            return True
+        except FileMissing:
+            raise TransportError(self.name, f"cannot create {path}: its directory does not exist") from None
+        except PermissionError:
+            if not self.become:
+                raise TransportError(self.name, f"permission denied creating {path}",
+                                     "set ansible_become=true for this host") from None
+        except TransportError:
+            # SFTP reports an existing file as a generic failure (v3 has no "exists" status).
+            if self.exists(path):
+                return False
+            raise
+        text = sudo_wrap(["sh", "-c", 'set -C; cat > "$1"', "sh", path])
+        result = check_sudo(self._exec(text, None, stdin=data))
+        if result.rc == 0:
+            return True
+        if self.exists(path):
+            return False
+        raise TransportError(self.name, f"cannot create {path}: {result.stderr.strip()}")
+
+    def remove(self, path: str) -> None:
+        try:
+            self._sftp_call("remove", path, lambda sftp: sftp.remove(path))
+        except FileMissing:
+            pass
+        except PermissionError:
+            if not self.become:
+                raise TransportError(self.name, f"permission denied removing {path}") from None
+            result = self.run(["rm", "-f", "--", path], sudo=True)
+            if result.rc != 0:
+                raise TransportError(self.name, f"cannot remove {path}: {result.stderr.strip()}") from None
+
     def _write_with_sudo(self, path: str, data: bytes) -> None:
         script = ('set -e; t=$(mktemp "$1.XXXXXX"); trap \'rm -f "$t"\' EXIT; cat > "$t"; '
                   'if [ -e "$2" ]; then chmod --reference="$2" "$t"; chown --reference="$2" "$t"; '
