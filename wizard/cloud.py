@@ -219,15 +219,54 @@ def connect_from_config(cloud: str | None, *, api_timeout: float = 20.0) -> Clou
         from openstack import exceptions as sdk
 
         check_clouds_files()
+        config = openstack.config.OpenStackConfig()
         try:
-            region = openstack.config.OpenStackConfig().get_one(cloud=cloud, api_timeout=api_timeout)
+            region = config.get_one(cloud=cloud, api_timeout=api_timeout)
         except sdk.ConfigException as exc:
             raise CloudError(f"clouds.yaml: {exc} (check OS_CLOUD / --os-cloud and OS_CLIENT_CONFIG_FILE)") from None
         except Exception as exc:  # a broken clouds.yaml (YAML error, wrong types)
             raise CloudError(f"clouds.yaml: cannot read it ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})") from None
+        v3_type = versioned_auth_type(region.config)
+        if v3_type:
+            try:
+                region = config.get_one(cloud=cloud, api_timeout=api_timeout, auth_type=v3_type)
+            except Exception:  # keep the operator's own (generic) plugin if the v3 one cannot be built
+                log.debug("auth_type %s could not be used; keeping %s", v3_type, region.config.get("auth_type"),
+                          exc_info=True)
         return openstack.connection.Connection(config=region)
 
     return CloudReader(connect, name=cloud or "")
+
+
+# keystoneauth's generic plugins (auth_type password / token, openstacksdk's default) are "identity
+# version independent": they GET the auth_url's version document before authenticating, and fall back
+# to reading the version from the URL's path (/v3) when that fails (identity/generic/base.py). Their
+# v3 twins take the same options minus default_domain_id/_name and POST straight to
+# <auth_url>/auth/tokens. Application credentials, v3token, OIDC, ... are v3 plugins already.
+_V3_TWIN = {"password": "v3password", "token": "v3token"}
+_GENERIC_ONLY_OPTIONS = ("default_domain_id", "default_domain_name")
+
+
+def versioned_auth_type(config: dict[str, Any]) -> str | None:
+    """The v3 plugin that authenticates exactly like the configured generic one without the identity
+    version discovery request, or None (keep the configured plugin). Only when nothing is left to
+    discover: a generic password/token plugin, an auth_url whose path already ends in /v3, no
+    identity_api_version other than 3, and none of the generic-only default_domain options."""
+    from urllib.parse import urlparse
+
+    twin = _V3_TWIN.get(str(config.get("auth_type") or ""))
+    auth = config.get("auth") or {}
+    if twin is None or not isinstance(auth, dict):
+        return None
+    if str(config.get("identity_api_version") or "3").split(".")[0] != "3":
+        return None
+    if any(auth.get(key) for key in _GENERIC_ONLY_OPTIONS):
+        return None
+    try:
+        path = urlparse(str(auth.get("auth_url") or "")).path
+    except ValueError:
+        return None
+    return twin if path.rstrip("/").lower().endswith("/v3") else None
 
 
 def check_cloud_entry(cloud: str | None) -> None:
