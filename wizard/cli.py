@@ -38,6 +38,10 @@ def _add_connection_options(p: argparse.ArgumentParser) -> None:
                    help="ssh_config alias of the deploy host, if the wizard is not running on it")
     g.add_argument("--ssh-config", metavar="PATH", help="ssh client config (default: ~/.ssh/config)")
     g.add_argument("--known-hosts", metavar="PATH", action="append", default=[], help="extra known_hosts file")
+    g.add_argument("--kolla-ansible", metavar="PREFIX|off", default=None,
+                   help="venv or prefix of kolla-ansible, whose own templates then give the expected "
+                        "bridge_mappings (default: found via $KOLLA_WIZARD_KOLLA_ANSIBLE_PREFIX or kolla-ansible "
+                        "on PATH; 'off': the built-in model only)")
     g.add_argument("--operator-ip", metavar="IP", help="the address you SSH to instances from (default: the deploy host's)")
     g.add_argument("--api-timeout", type=float, default=20.0, metavar="S", help="per API request timeout (default 20)")
     g.add_argument("--ssh-timeout", type=float, default=10.0, metavar="S", help="per node connect/command timeout (default 10)")
@@ -109,6 +113,7 @@ def settings_for_lab(lab: Any, args: argparse.Namespace):
         api_timeout=args.api_timeout,
         ssh_timeout=args.ssh_timeout,
         answers=_answers(getattr(args, "answer", [])),
+        kolla_ansible=getattr(args, "kolla_ansible", None),
     )
 
 
@@ -126,6 +131,7 @@ def settings_from_args(args: argparse.Namespace):
         api_timeout=args.api_timeout,
         ssh_timeout=args.ssh_timeout,
         answers=_answers(getattr(args, "answer", [])),
+        kolla_ansible=getattr(args, "kolla_ansible", None),
     )
 
 

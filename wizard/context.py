@@ -27,6 +27,10 @@ class Settings:
     ssh_timeout: float = 10.0
     max_parallel: int = 32
     answers: dict[str, str] = field(default_factory=dict)
+    # Kolla's own templates for the "expected" view: None = auto (found on this machine), "off",
+    # or the venv/prefix where kolla-ansible is installed (--kolla-ansible).
+    kolla_ansible: str | None = None
+    kolla_oracle_timeout: float = 30.0
 
 
 class Context:
@@ -37,6 +41,7 @@ class Context:
         self._deploy = deploy
         self._kolla: Any = None
         self._kolla_error: WizardError | None = None
+        self._oracle: Any = None
         self._lock = threading.RLock()
         self.facts: dict[str, Any] = {}
         self.answers: dict[str, str] = dict(settings.answers)
@@ -127,6 +132,16 @@ class Context:
                 raise ProbeUnavailable(self._kolla_error.one_line())
             return self._kolla
 
+    @property
+    def kolla_oracle(self):
+        """Kolla's own templates (where kolla-ansible is installed here), rendered lazily and at
+        most once per host per diagnosis; see wizard/kolla/oracle.py."""
+        with self._lock:
+            if self._oracle is None:
+                from .kolla.oracle import KollaOracle
+                self._oracle = KollaOracle(self.settings.kolla_ansible, timeout=self.settings.kolla_oracle_timeout)
+            return self._oracle
+
     def refresh(self) -> None:
         """Forget what was read (after a fix), so verification sees fresh state."""
         with self._lock:
@@ -134,6 +149,7 @@ class Context:
                 self._cloud.refresh()
             self._kolla = None
             self._kolla_error = None
+            self._oracle = None   # a fix changed the configuration: render again if asked
 
     def close(self) -> None:
         if self._nodes is not None:

@@ -118,8 +118,10 @@ def bridges_page(ctx: Any, facts: Mapping[str, Any]) -> str:
             lines.append(f"- **{name}**: {BRIDGE_ROLES[name]}")
     views = facts.get("views") or {}
     if views.get("table"):
-        lines += ["", "## bridge_mappings: the three views", "", views["table"], "",
-                  f"Why Kolla renders that: {views.get('expected_reason')}."]
+        lines += ["", "## bridge_mappings: the three views", "", views["table"], ""]
+        if views.get("expected_from"):
+            lines += [views["expected_from"], ""]
+        lines += [f"Why Kolla renders that: {views.get('expected_reason')}."]
     lines += ["", "## The path of a packet", "",
               "A VM on a **VXLAN** network: tap → br-int (local VLAN tag) → patch-tun → br-tun (VXLAN to the "
               "other node) → ... → br-int on the network node → qr- port in the router namespace → NAT → qg- "

@@ -10,19 +10,31 @@ Nothing is contacted: every host is rendered with ``ansible_connection=local`` i
 directory. One ansible run renders every requested host (3 to 4 s a run).
 
 The built-in model (``wizard.kolla.render``) stays the fallback and the explanation; this module
-only answers "which bridge_mappings would land on each host"."""
+only answers "which bridge_mappings would land on each host".
+
+In the product (``KollaOracle``, one per diagnosis, ``ctx.kolla_oracle``): the files the render
+needs (globals.yml, globals.d/*.yml, the inventory with its group_vars/host_vars, the
+config/neutron openvswitch_agent.ini overrides) are copied through the deploy host's transport
+into a private 0700 directory, rendered, and deleted. passwords.yml is never read: the
+openvswitch_agent.ini template and the variables it uses need no password."""
 from __future__ import annotations
 
 import configparser
 import glob
+import logging
 import os
+import posixpath
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+import threading
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..errors import WizardError
 from .release import Release
@@ -32,6 +44,12 @@ SHARE_SUBDIR = "share/kolla-ansible/ansible"
 PREFIX_ENV = "KOLLA_WIZARD_KOLLA_ANSIBLE_PREFIX"
 OVS_AGENT_INI = "openvswitch_agent.ini"
 DEFAULT_TIMEOUT = 180.0
+# In a diagnosis: one render takes 1.5 to 4 s; past this the expected view falls back to the model.
+PRODUCT_TIMEOUT = 30.0
+OFF_VALUES = ("off", "no", "none", "false", "0")
+NEVER_COPIED = ("passwords.yml", "passwords.yaml")
+
+log = logging.getLogger(__name__)
 
 _PLAYBOOK = """\
 # Written by kolla-wizard's Kolla oracle: render openvswitch_agent.ini the way the neutron role does.
@@ -139,8 +157,10 @@ def _stage_playbook(kolla: KollaAnsible, work: Path) -> Path:
 
 def render_openvswitch_agent_ini(config_dir: str | os.PathLike[str], inventory_path: str | os.PathLike[str],
                                  hosts: list[str], *, kolla: KollaAnsible,
-                                 timeout: float = DEFAULT_TIMEOUT) -> dict[str, str]:
-    """Each host's openvswitch_agent.ini text as Kolla would deploy it (local files only)."""
+                                 timeout: float = DEFAULT_TIMEOUT,
+                                 extra_vars: dict[str, str] | None = None) -> dict[str, str]:
+    """Each host's openvswitch_agent.ini text as Kolla would deploy it (local files only).
+    ``extra_vars`` are passed last (e.g. ``node_custom_config`` of a staged copy)."""
     config = Path(config_dir)
     if not (config / "globals.yml").is_file():
         raise OracleFailed(f"{config / 'globals.yml'}: not found (check --config-dir)")
@@ -167,6 +187,8 @@ def render_openvswitch_agent_ini(config_dir: str | os.PathLike[str], inventory_p
                  "-e", f"oracle_neutron_role={kolla.ansible_dir / 'roles/neutron'}",
                  "-e", f"oracle_out={out}",
                  "-e", f"oracle_hosts={','.join(hosts)}"]
+        for name, value in (extra_vars or {}).items():
+            argv += ["-e", f"{name}={value}"]
         env = {key: value for key, value in os.environ.items() if not key.startswith("ANSIBLE_")}
         env.update({
             "ANSIBLE_HOME": str(work / "ansible-home"),
@@ -180,26 +202,63 @@ def render_openvswitch_agent_ini(config_dir: str | os.PathLike[str], inventory_p
             "ANSIBLE_LOAD_CALLBACK_PLUGINS": "0",
             "ANSIBLE_STDOUT_CALLBACK": "default",
         })
-        try:
-            done = subprocess.run(argv, cwd=work, env=env, capture_output=True, text=True, timeout=timeout,
-                                  stdin=subprocess.DEVNULL, check=False)
-        except subprocess.TimeoutExpired:
-            raise OracleFailed(f"kolla-ansible oracle: ansible-playbook took over {timeout:.0f} s") from None
+        done = _run_with_timeout(argv, cwd=work, env=env, timeout=timeout)
         rendered: dict[str, str] = {}
         for host in hosts:
             path = out / host / OVS_AGENT_INI
             if path.is_file():
                 rendered[host] = path.read_text()
         if done.returncode != 0 or len(rendered) != len(hosts):
-            raise OracleFailed("kolla-ansible oracle: " + _first_error(done.stdout + "\n" + done.stderr, hosts, rendered))
+            raise OracleFailed("kolla-ansible oracle: " + _first_error(done.stdout + "\n" + done.stderr, hosts, rendered,
+                                                                       own_dir=str(work)))
         return rendered
 
 
-def _first_error(output: str, hosts: list[str], rendered: dict[str, str]) -> str:
-    for line in output.splitlines():
+def _run_with_timeout(argv: list[str], *, cwd: Path, env: dict[str, str], timeout: float):
+    """ansible-playbook in its own session, so a timeout kills it and every worker it forked."""
+    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.communicate()
+        raise OracleFailed(f"kolla-ansible oracle: ansible-playbook took over {timeout:.0f} s") from None
+    return subprocess.CompletedProcess(argv, proc.returncode, stdout, stderr)
+
+
+# Where ansible says the error is: 2.19 prints "Origin: <path>:<line>:<col>", 2.16 "The error
+# appears to be in '<path>': line N". Only the place is kept, never the quoted source lines.
+_ORIGIN = re.compile(r"^Origin: (?P<path>/\S+?):(?P<line>\d+)(?::\d+)?\s*$")
+_APPEARS = re.compile(r"The error appears to be in '(?P<path>[^']+)': line (?P<line>\d+)")
+
+
+def _error_place(lines: list[str], own_dir: str | None) -> str | None:
+    """The last file:line ansible blames that is not the oracle's own playbook."""
+    place = None
+    for line in lines:
+        match = _ORIGIN.match(line.strip()) or _APPEARS.search(line)
+        if match and not (own_dir and match.group("path").startswith(own_dir)):
+            place = f"{match.group('path')}:{match.group('line')}"
+    return place
+
+
+def _first_error(output: str, hosts: list[str], rendered: dict[str, str], own_dir: str | None = None) -> str:
+    lines = output.splitlines()
+    for i, line in enumerate(lines):
         text = line.strip()
         if text.startswith(("fatal:", "ERROR", "[ERROR]")) or "FAILED!" in text:
-            return text[:400]
+            # The cause and its place follow the first error line, up to the next task/play.
+            following = []
+            for later in lines[i + 1:]:
+                if later.startswith(("fatal:", "PLAY", "TASK")):
+                    break
+                following.append(later)
+            place = _error_place([line, *following], own_dir)
+            return text[:400] + (f" (at {place})" if place and place not in text else "")
     missing = [h for h in hosts if h not in rendered]
     if missing:
         return f"no render for {', '.join(missing)} (not in the inventory?)"
@@ -229,3 +288,217 @@ def oracle_expected_bridge_mappings(config_dir: str | os.PathLike[str], inventor
         return None
     rendered = render_openvswitch_agent_ini(config_dir, inventory_path, hosts, kolla=kolla, timeout=timeout)
     return {host: bridge_mappings_of(text) for host, text in rendered.items()}
+
+
+def bridge_mappings_or_none(ini_text: str) -> dict[str, str] | None:
+    """Like ``bridge_mappings_of``, but None when the template rendered no ``bridge_mappings`` line
+    (the built-in model's "no bridge_mappings", as opposed to an empty value)."""
+    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    parser.read_string(ini_text)
+    if not parser.has_option("ovs", "bridge_mappings"):
+        return None
+    return bridge_mappings_of(ini_text)
+
+
+# -- in the product: find kolla-ansible, stage the deploy host's files, render once -------------------
+
+def locate_kolla_ansible(setting: str | None) -> tuple[KollaAnsible | None, str, bool]:
+    """(kolla-ansible or None, why not in one line, whether that is a problem to report).
+
+    ``setting`` is ``--kolla-ansible``: None or "auto" looks in $KOLLA_WIZARD_KOLLA_ANSIBLE_PREFIX,
+    this Python's prefix, ``kolla-ansible`` on PATH, /usr/local, /usr; "off" turns the oracle off;
+    anything else is a venv/prefix (or its ``bin/kolla-ansible``) that must hold kolla-ansible."""
+    value = (setting or "").strip()
+    if not value or value.lower() == "auto":
+        env = os.environ.get(PREFIX_ENV, "").strip()
+        if env.lower() in OFF_VALUES and env:
+            return None, f"the Kolla oracle is off (${PREFIX_ENV}={env})", False
+        found = find_kolla_ansible(None)
+        if found is None:
+            return None, ("kolla-ansible is not installed where the wizard runs; --kolla-ansible PREFIX "
+                          "would use Kolla's own templates"), False
+        return found, "", False
+    if value.lower() in OFF_VALUES:
+        return None, "the Kolla oracle is off (--kolla-ansible off)", False
+    path = Path(value).expanduser()
+    if path.is_file():   # .../bin/kolla-ansible
+        path = Path(os.path.realpath(path)).parent.parent
+    found = find_kolla_ansible(path)
+    if found is None:
+        return None, (f"--kolla-ansible {value}: no kolla-ansible with ansible-playbook there (give the venv or "
+                      f"prefix that holds {SHARE_SUBDIR})"), True
+    return found, "", False
+
+
+@dataclass
+class StagedFiles:
+    """A private copy of what the render reads, and how to name its files as the deploy host does."""
+    root: Path
+    config_dir: Path
+    inventory: Path
+    origins: dict[str, str] = field(default_factory=dict)   # staged path -> path on the deploy host
+
+    def unstage(self, text: str) -> str:
+        """Name files as the operator knows them in a message (longest staged path first)."""
+        for staged in sorted(self.origins, key=len, reverse=True):
+            text = text.replace(staged, self.origins[staged])
+        return text
+
+
+def _copy(reader: Any, source: str, dest: Path, staged: StagedFiles, *, required: bool = False) -> bool:
+    from ..transport.base import FileMissing
+
+    if posixpath.basename(source) in NEVER_COPIED:
+        return False
+    try:
+        text = reader.read_file(source)
+    except FileMissing:
+        if required:
+            raise OracleFailed(f"{source}: not found (check --kolla-config-dir / --inventory)") from None
+        return False
+    dest.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    staged.origins[str(dest)] = source
+    return True
+
+
+def _listdir(reader: Any, path: str) -> list[str]:
+    from ..transport.base import TransportError
+
+    try:
+        return sorted(reader.listdir(path)) if reader.exists(path) else []
+    except TransportError:
+        return []
+
+
+def _is_dir(reader: Any, path: str) -> bool:
+    from .reader import is_dir
+    return is_dir(reader, path)
+
+
+def stage_deploy_files(reader: Any, config_dir: str, inventory_path: str, hosts: list[str], dest: Path) -> StagedFiles:
+    """Copy, through ``reader`` (the deploy host's transport), only what rendering
+    openvswitch_agent.ini for ``hosts`` reads: globals.yml, globals.d/*.yml, the inventory with
+    group_vars/ and the hosts' host_vars/ beside it, and the config/neutron openvswitch_agent.ini
+    overrides. Never passwords.yml, never other service overrides (they may hold secrets)."""
+    staged = StagedFiles(dest, dest / "kolla", dest / "inventory" / (posixpath.basename(inventory_path) or "inventory"))
+    staged.config_dir.mkdir(mode=0o700)
+    staged.origins[str(staged.config_dir)] = config_dir
+    _copy(reader, posixpath.join(config_dir, "globals.yml"), staged.config_dir / "globals.yml", staged, required=True)
+    globals_d = posixpath.join(config_dir, "globals.d")
+    for name in _listdir(reader, globals_d):
+        if name.endswith((".yml", ".yaml")) and not name.startswith("."):
+            _copy(reader, posixpath.join(globals_d, name), staged.config_dir / "globals.d" / name, staged)
+    _copy(reader, inventory_path, staged.inventory, staged, required=True)
+    base = posixpath.dirname(inventory_path)
+    for sub in ("group_vars", "host_vars"):
+        directory = posixpath.join(base, sub)
+        for entry in _listdir(reader, directory):
+            stem = entry.rsplit(".", 1)[0] if entry.endswith((".yml", ".yaml")) else entry
+            if entry.startswith(".") or (sub == "host_vars" and stem not in hosts):
+                continue
+            path = posixpath.join(directory, entry)
+            if _is_dir(reader, path):
+                for inner in _listdir(reader, path):
+                    if not inner.startswith("."):
+                        _copy(reader, posixpath.join(path, inner), staged.inventory.parent / sub / entry / inner, staged)
+            else:
+                _copy(reader, path, staged.inventory.parent / sub / entry, staged)
+    neutron = posixpath.join(config_dir, "config", "neutron")
+    for relative in [OVS_AGENT_INI, *(f"{host}/{OVS_AGENT_INI}" for host in hosts)]:
+        _copy(reader, posixpath.join(neutron, relative), staged.config_dir / "config" / "neutron" / relative, staged)
+    return staged
+
+
+def render_expected_bridge_mappings(reader: Any, config_dir: str, inventory_path: str, hosts: list[str], *,
+                                    kolla: KollaAnsible, timeout: float = PRODUCT_TIMEOUT
+                                    ) -> dict[str, dict[str, str] | None]:
+    """{host: bridge_mappings or None} rendered by Kolla's templates from a private copy of the
+    deploy host's files (read through ``reader``), deleted afterwards."""
+    with tempfile.TemporaryDirectory(prefix="kolla-wizard-oracle-files-") as tmp:   # mkdtemp: 0700
+        staged = stage_deploy_files(reader, config_dir, inventory_path, hosts, Path(tmp))
+        try:
+            rendered = render_openvswitch_agent_ini(
+                staged.config_dir, staged.inventory, hosts, kolla=kolla, timeout=timeout,
+                # The overrides are in the staged copy, wherever globals.yml says they are.
+                extra_vars={"node_custom_config": str(staged.config_dir / "config")})
+        except OracleFailed as exc:
+            raise OracleFailed(staged.unstage(str(exc))) from None
+    return {host: bridge_mappings_or_none(text) for host, text in rendered.items()}
+
+
+@dataclass(frozen=True)
+class ExpectedFromKolla:
+    """One host's expected bridge_mappings from Kolla's templates, or why there is none."""
+    host: str
+    rendered: bool
+    mappings: dict[str, str] | None = None     # None: the template renders no bridge_mappings line
+    source: str = ""                           # "kolla-ansible 22.2.0 templates"
+    detail: str = ""                           # where the templates live, for the sources list
+    note: str = ""                             # why not rendered, one line ('' when rendered)
+    problem: bool = False                      # the note is a broken input the operator must hear of
+    seconds: float = 0.0
+
+
+class KollaOracle:
+    """The oracle for one diagnosis: found once, each host rendered at most once (lazily, when a
+    step needs the expected view), a broken configuration tried only once."""
+
+    def __init__(self, setting: str | None = None, *, timeout: float = PRODUCT_TIMEOUT) -> None:
+        self.setting = setting
+        self.timeout = timeout
+        self._lock = threading.Lock()
+        self._located = False
+        self._kolla: KollaAnsible | None = None
+        self._unavailable: ExpectedFromKolla | None = None
+        self._cache: dict[str, ExpectedFromKolla] = {}
+        self.renders = 0
+
+    def _locate(self) -> None:
+        if not self._located:
+            self._located = True
+            self._kolla, why, problem = locate_kolla_ansible(self.setting)
+            if self._kolla is None:
+                self._unavailable = ExpectedFromKolla("", False, note=why, problem=problem)
+
+    def expected(self, model: Any, host: str) -> ExpectedFromKolla:
+        """``model`` is the KollaModel: its reader (the deploy transport), config dir and inventory."""
+        with self._lock:
+            if host in self._cache:
+                return self._cache[host]
+            self._locate()
+            if self._unavailable is not None:
+                return ExpectedFromKolla(host, False, note=self._unavailable.note, problem=self._unavailable.problem)
+            kolla = self._kolla
+            assert kolla is not None
+            source = f"kolla-ansible {kolla.version} templates"
+            if not model.inventory_path:
+                return ExpectedFromKolla(host, False, note="no inventory to render with", problem=False)
+            started = time.monotonic()
+            try:
+                self.renders += 1
+                mappings = render_expected_bridge_mappings(model.reader, model.config_dir, model.inventory_path,
+                                                           [host], kolla=kolla, timeout=self.timeout)
+                origin = getattr(model.reader, "name", "") or "the deploy host"
+                view = ExpectedFromKolla(host, True, mappings.get(host), source,
+                                         detail=f"{source} in {kolla.prefix}: rendered {host}'s {OVS_AGENT_INI} "
+                                                f"from a copy of {origin}:{model.config_dir} (local ansible-playbook, "
+                                                "nothing contacted)",
+                                         seconds=time.monotonic() - started)
+            except WizardError as exc:      # OracleFailed, or the deploy transport failed mid-copy
+                self._unavailable = ExpectedFromKolla("", False, note=_one_line(exc.one_line()), problem=True)
+                return ExpectedFromKolla(host, False, note=self._unavailable.note, problem=True,
+                                         seconds=time.monotonic() - started)
+            except OSError as exc:          # no room in /tmp, ansible-playbook not executable
+                self._unavailable = ExpectedFromKolla("", False, problem=True,
+                                                      note=f"kolla-ansible oracle: {exc.strerror or exc}")
+                return ExpectedFromKolla(host, False, note=self._unavailable.note, problem=True)
+            self._cache[host] = view
+            log.debug("kolla oracle rendered %s in %.2f s", host, view.seconds)
+            return view
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())[:500]

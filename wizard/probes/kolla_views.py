@@ -1,7 +1,11 @@
 """The three views of a host's OVS bridge_mappings, side by side:
 
-- expected: what Kolla would render for the host now (``ctx.kolla.expected_ovs``: the template's
-  condition, computes_need_external_bridge and the /etc/kolla/config overrides);
+- expected: what Kolla would render for the host now. Where kolla-ansible is installed on the
+  machine the wizard runs on, Kolla's own templates render it (``ctx.kolla_oracle``, once per
+  host per diagnosis); otherwise, or when that render fails, the built-in model
+  (``ctx.kolla.expected_ovs``: the template's condition, computes_need_external_bridge and the
+  /etc/kolla/config overrides), with a one-line note saying why. The model always gives the
+  reason and the precedence chain; the evidence names where "expected" came from;
 - deployed: the file on the node, /etc/kolla/neutron-openvswitch-agent/openvswitch_agent.ini;
 - live: what the agent reports through the API (configurations.bridge_mappings).
 
@@ -26,6 +30,20 @@ def _text(mappings: dict[str, str] | None) -> str:
     if mappings is None:
         return "no bridge_mappings"
     return ",".join(f"{k}:{v}" for k, v in mappings.items()) or "{} (empty)"
+
+
+def expected_from_kolla(ctx: Any, model: Any, host: str) -> Any:
+    """Kolla's templates' answer for the host (an ExpectedFromKolla), or None when this context
+    has no oracle. Never raises: the oracle is a cross-check, the diagnosis goes on without it."""
+    oracle = getattr(ctx, "kolla_oracle", None)
+    if oracle is None:
+        return None
+    try:
+        return oracle.expected(model, host)
+    except Exception as exc:  # a defect in the oracle must not cost the operator the diagnosis
+        from ..kolla.oracle import ExpectedFromKolla
+        return ExpectedFromKolla(host, False, note=f"kolla-ansible oracle failed: {type(exc).__name__}: {exc}",
+                                 problem=True)
 
 
 def _truthy(value: Any) -> bool:
@@ -98,16 +116,45 @@ def kolla_three_views(ctx, args, emit) -> Evidence:
     expected_reason = "the Kolla configuration could not be read"
     expected_mappings: dict[str, str] | None = None
     creates_bridge = False
+    expected_source = "unknown"
+    expected_note = ""
+    source_obs: list[str] = []
     if model is not None:
         expected = model.expected_ovs(inv)
         expected_mappings = expected.bridge_mappings
         expected_reason = expected.reason
         creates_bridge = bool(expected.bridges_created)
         sources.append(f"Kolla model of {model.config_dir} ({model.defaults_source})")
+        expected_source = f"built-in model of Kolla {model.release}"
+        kolla = expected_from_kolla(ctx, model, inv)
+        if kolla is not None and kolla.rendered:
+            sources.append(kolla.detail)
+            expected_source = kolla.source
+            if kolla.mappings != expected_mappings:
+                # Kolla itself is the authority; the disagreement is a defect of the built-in model.
+                source_obs.append(f"Expected comes from {kolla.source}: {_text(kolla.mappings)}. The wizard's "
+                                  f"built-in model reads {_text(expected_mappings)}; Kolla's templates win "
+                                  "(please report the difference).")
+                expected_mappings = kolla.mappings
+            else:
+                source_obs.append(f"Expected comes from {kolla.source} (the wizard's built-in model agrees).")
+        else:
+            if kolla is not None:
+                expected_note = kolla.note
+                problems = getattr(ctx, "problems", None)
+                if kolla.problem and problems is not None:
+                    line = f"expected view from the built-in model, not Kolla's templates: {kolla.note}"
+                    if line not in problems:
+                        problems.append(line)
+            source_obs.append(f"Expected comes from the {expected_source}"
+                              + (f": {expected_note}" if expected_note else "") + ".")
     views = {
         "host": inv, "physnet": physnet,
         "expected": _text(expected_mappings) if model is not None else "unknown",
         "expected_reason": expected_reason,
+        "expected_source": expected_source,
+        "expected_note": expected_note,
+        "expected_from": " ".join(source_obs),
         "deployed": ("file missing" if deployed is None else
                      "no bridge_mappings line" if not deployed and not deployed_where else _text(deployed)),
         "deployed_path": _nodeio.OVS_AGENT_INI, "deployed_where": deployed_where or f"{inv}:{_nodeio.OVS_AGENT_INI}",
@@ -121,7 +168,7 @@ def kolla_three_views(ctx, args, emit) -> Evidence:
                       f"| live (agent API) | {views['live']} |")
     facts: dict[str, Any] = {"views": views}
     obs = [f"Three views of bridge_mappings on {inv} for {physnet}: expected {views['expected']}; "
-           f"deployed {views['deployed']}; live {views['live']}."]
+           f"deployed {views['deployed']}; live {views['live']}.", *source_obs]
     if model is not None:
         obs.append(f"Why Kolla renders that: {expected_reason}.")
     has = {"expected": bool(expected_mappings and physnet in expected_mappings),
