@@ -116,10 +116,17 @@ def test_failed_verification_rolls_back_and_restores_the_backup(seed):
     # A wrong edit (a physnet nobody uses) parses, applies, and does not fix the finding.
     wrong = before.replace("[ovs]\n", "[ovs]\nbridge_mappings = physnet9:br-ex\n")
     quick.actions[0] = FileEdit("compute01", OVS_INI, sha256(before), wrong, "ini")
-    result = apply_remedy(ctx, engine, finding, quick, emit=lambda _l: None)
+    assert "br-ex" not in _lab.state.nodes["compute01"].ovs       # the quick fix creates it
+    lines: list[str] = []
+    result = apply_remedy(ctx, engine, finding, quick, emit=lines.append)
     assert result.status == "rolled-back", result.message
     assert "backups restored" in result.message
     assert node.read_file(OVS_INI) == before
+    # The bridge and port the fix created are taken back too, newest first.
+    undo = [line for line in lines if line.startswith("undoing")]
+    assert undo == ["undoing on compute01: docker exec openvswitch_vswitchd ovs-vsctl --if-exists del-port br-ex veth1",
+                    "undoing on compute01: docker exec openvswitch_vswitchd ovs-vsctl --if-exists del-br br-ex"]
+    assert "br-ex" not in _lab.state.nodes["compute01"].ovs
     assert boot(ctx).status == "ERROR"
 
 
@@ -249,3 +256,15 @@ def test_write_text_atomic_replaces_and_keeps_mode(tmp_path):
     assert target.read_text() == "new\n"
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     assert [p.name for p in tmp_path.iterdir()] == ["report.md"]
+
+
+def test_undo_is_derived_only_for_creations_the_wizard_surely_made():
+    from wizard.remedies.actions import NodeCommand
+    vsctl = ["docker", "exec", "openvswitch_vswitchd", "ovs-vsctl"]
+    assert NodeCommand("c1", [*vsctl, "add-br", "br-ex"]).undo == [*vsctl, "--if-exists", "del-br", "br-ex"]
+    assert NodeCommand("c1", [*vsctl, "add-port", "br-ex", "eth1"]).undo == \
+        [*vsctl, "--if-exists", "del-port", "br-ex", "eth1"]
+    # --may-exist may have found it there: never removed on rollback.
+    assert NodeCommand("c1", [*vsctl, "--may-exist", "add-br", "br-ex"]).undo is None
+    assert NodeCommand("c1", ["docker", "restart", "neutron_openvswitch_agent"]).undo is None
+    assert NodeCommand("c1", ["ovs-vsctl", "add-br", "br-ex"], undo=["true"]).undo == ["true"]

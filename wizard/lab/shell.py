@@ -523,12 +523,14 @@ def cmd_ovs_vsctl(state, node, argv):
         node.ovs[br].append(port)
         return "", "", 0
     if sub == "del-br":
-        if node.ovs.pop(args[1], None) is None:
+        if node.ovs.pop(args[1], None) is None and "--if-exists" not in argv:
             return "", f"ovs-vsctl: no bridge named {args[1]}\n", 1
         return "", "", 0
     if sub == "del-port":
         br, port = (args[1], args[2]) if len(args) > 2 else (next((b for b, ps in node.ovs.items() if args[1] in ps), None), args[1])
         if br is None or port not in node.ovs.get(br, []):
+            if "--if-exists" in argv:
+                return "", "", 0
             return "", f"ovs-vsctl: no port named {port}\n", 1
         node.ovs[br].remove(port)
         return "", "", 0

@@ -34,6 +34,31 @@ class NodeCommand:
     argv: list[str]
     sudo: bool = False
     timeout: float = 300.0
+    # What takes this command back when the fix is rolled back; derived from argv when left None
+    # (see undo_for), so every remedy that creates an OVS bridge or port also removes it.
+    undo: list[str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.undo is None:
+            self.undo = undo_for(self.argv)
+
+
+def undo_for(argv: list[str]) -> list[str] | None:
+    """The inverse of a command that creates something, or None. Only plain ``ovs-vsctl add-br`` /
+    ``add-port`` (any prefix, e.g. ``docker exec openvswitch_vswitchd``) are undone: they fail when
+    the bridge or port exists, so if they ran, the wizard created it. ``--may-exist`` creations may
+    have found it there already, so they are left alone."""
+    if "ovs-vsctl" not in argv:
+        return None
+    at = argv.index("ovs-vsctl")
+    prefix, rest = argv[:at + 1], argv[at + 1:]
+    if any(a.startswith("--") for a in rest):
+        return None
+    if len(rest) == 2 and rest[0] == "add-br":
+        return [*prefix, "--if-exists", "del-br", rest[1]]
+    if len(rest) == 3 and rest[0] == "add-port":
+        return [*prefix, "--if-exists", "del-port", rest[1], rest[2]]
+    return None
 
 
 @dataclass
@@ -62,7 +87,8 @@ def describe_action(action: Any) -> str:
     if isinstance(action, FileEdit):
         return f"write {action.path} on {host} (a backup is taken first; restored if verification fails)"
     if isinstance(action, NodeCommand):
-        return f"run on {host}: {'sudo ' if action.sudo else ''}{shlex.join(action.argv)}"
+        undo = f" (undone with `{shlex.join(action.undo)}` if verification fails)" if action.undo else ""
+        return f"run on {host}: {'sudo ' if action.sudo else ''}{shlex.join(action.argv)}{undo}"
     if isinstance(action, CloudCall):
         if action.describe:
             return f"cloud API: {action.describe}"

@@ -227,6 +227,7 @@ def apply_remedy(ctx: Any, engine: Any, finding: Finding, remedy: Remedy, *, dry
     backups: list[tuple[FileEdit, str, str]] = []   # (edit, backup path, original)
     restarts: list[NodeCommand] = []
     created: list[tuple[CloudCall, Any]] = []
+    ran: list[NodeCommand] = []                     # commands that completed (their undo runs on rollback)
     try:
         # 3. lock, back up, write
         try:
@@ -248,7 +249,7 @@ def apply_remedy(ctx: Any, engine: Any, finding: Finding, remedy: Remedy, *, dry
                 transport.write_file_atomic(edit.path, edit.new_content)
                 emit(f"wrote {_where(edit.host, edit.path)}")
         except ApplyRefused as exc:
-            _restore(ctx, backups, [], emit)
+            _restore(ctx, backups, [], emit, ran)
             result.status, result.message = "refused", exc.one_line()
             return result
         # 4. commands and cloud calls
@@ -261,7 +262,7 @@ def apply_remedy(ctx: Any, engine: Any, finding: Finding, remedy: Remedy, *, dry
                     outcome = transport.run(list(action.argv), sudo=sudo, timeout=action.timeout)
                 except WizardError as exc:   # connection dropped, timeout, sudo: do not leave a half fix
                     emit(f"{join(action.argv)} did not complete: {exc.one_line()}; restoring the backups")
-                    _restore(ctx, backups, restarts, emit)
+                    _restore(ctx, backups, restarts, emit, ran)
                     _undo_cloud(ctx, created, emit)
                     result.status = "failed"
                     result.message = (f"{join(action.argv)} on {action.host or 'the deploy host'} did not complete "
@@ -269,12 +270,13 @@ def apply_remedy(ctx: Any, engine: Any, finding: Finding, remedy: Remedy, *, dry
                                       f"({', '.join(result.backup) or 'none'}); check the node, then re-run")
                     return result
                 if outcome.rc != 0:
-                    _restore(ctx, backups, restarts, emit)
+                    _restore(ctx, backups, restarts, emit, ran)
                     _undo_cloud(ctx, created, emit)
                     result.status = "failed"
                     result.message = (f"{join(action.argv)} on {action.host or 'the deploy host'} failed (rc {outcome.rc}): "
                                       f"{(outcome.stderr or outcome.stdout).strip()[:300]}; the files were restored")
                     return result
+                ran.append(action)
                 if _rereads_config(action.argv):
                     restarts.append(action)
             elif isinstance(action, CloudCall):
@@ -285,7 +287,7 @@ def apply_remedy(ctx: Any, engine: Any, finding: Finding, remedy: Remedy, *, dry
                 try:
                     created.append((action, op(ctx.cloud.conn, **action.params)))
                 except Exception as exc:
-                    _restore(ctx, backups, restarts, emit)
+                    _restore(ctx, backups, restarts, emit, ran)
                     _undo_cloud(ctx, created, emit)
                     result.status = "failed"
                     result.message = f"{action.describe or action.op} failed: {type(exc).__name__}: {exc}"
@@ -301,7 +303,7 @@ def apply_remedy(ctx: Any, engine: Any, finding: Finding, remedy: Remedy, *, dry
             return result
         if evidence.outcome in bad:
             emit(f"verification: {finding.tree}/{step_id} still says {evidence.outcome}; rolling back")
-            _restore(ctx, backups, restarts, emit)
+            _restore(ctx, backups, restarts, emit, ran)
             _undo_cloud(ctx, created, emit)
             result.status = "rolled-back"
             result.message = (f"the check {finding.tree}/{step_id} still finds {finding.id} ({evidence.outcome}); "
@@ -344,7 +346,21 @@ def _verify(ctx: Any, engine: Any, finding: Finding, step_id: str) -> Any:
 
 
 def _restore(ctx: Any, backups: list[tuple[FileEdit, str, str]], restarts: list[NodeCommand],
-             emit: Callable[[str], None]) -> None:
+             emit: Callable[[str], None], ran: list[NodeCommand] = ()) -> None:
+    # What the fix created (a bridge, a port) goes first, newest first, so the restarts below
+    # come back to the node as it was.
+    for command in reversed(ran):
+        if not command.undo:
+            continue
+        try:
+            transport = _transport(ctx, command.host)
+            emit(f"undoing on {command.host or 'the deploy host'}: {join(command.undo)}")
+            outcome = transport.run(list(command.undo), sudo=bool(command.sudo or getattr(transport, "become", False)),
+                                    timeout=command.timeout)
+            if outcome.rc != 0:
+                emit(f"could not undo {join(command.argv)}: {(outcome.stderr or outcome.stdout).strip()[:200]}")
+        except WizardError as exc:
+            emit(f"could not undo {join(command.argv)}: {exc.one_line()}")
     for edit, backup, original in reversed(backups):
         try:
             _transport(ctx, edit.host).write_file_atomic(edit.path, original)
