@@ -139,7 +139,7 @@ def test_every_kolla_ansible_and_docker_command_is_one_clean_argv(seed):
 
 def test_api_requests_stay_constant(seed):
     _lab, _ctx, report, _engine = seed
-    assert 0 < report.api_requests <= 12
+    assert 0 < report.api_requests <= 8  # tests/trees/test_api_requests.py pins the exact URLs
 
 
 def test_remedy_commands_quote_hostile_names():

@@ -196,6 +196,18 @@ def sg_admits(ctx: Any, args: Mapping[str, Any], emit) -> Evidence:
     return Evidence("blocked", facts, obs, ["GET /v2.0/ports", "GET /v2.0/security-groups"])
 
 
+def ssh_path_blocked(facts: Mapping[str, Any]) -> str | None:
+    """Why SSH cannot reach the instance's sshd, from the earlier steps of this tree, or None when
+    nothing says so (the path works, or it was not checked)."""
+    if "address" in facts and not facts.get("address"):
+        return "the instance has no address reachable from outside the cloud"
+    if (facts.get("reach") or {}).get("ssh") is False:
+        return "port 22 did not answer from the deploy host"
+    if (facts.get("sg_tcp22") or {}).get("allowed") is False:
+        return "its security groups drop TCP 22 from your address"
+    return None
+
+
 @probe("server_keypair", outcomes=("present", "missing"),
        summary="Was the instance booted with a key pair?", requires="cloud")
 def server_keypair(ctx: Any, args: Mapping[str, Any], emit) -> Evidence:
@@ -209,6 +221,13 @@ def server_keypair(ctx: Any, args: Mapping[str, Any], emit) -> Evidence:
             "and cloud images allow no password login by default."], ["GET /servers/detail"])
     obs = [f"Instance {server.get('name')} was booted with key pair {key_name}."]
     facts: dict[str, Any] = {"keypair": {"name": key_name}}
+    blocked = ssh_path_blocked(ctx.facts)
+    if blocked:
+        # The fingerprint only matters once sshd answers and checks a key ("Permission denied
+        # (publickey)"); while the path is blocked no key is offered, so Nova's record is not read.
+        obs.append(f"Its fingerprint is not compared now: {blocked}, so SSH never gets as far as offering a key. "
+                   "Once port 22 answers, diagnose again to compare it with your key.")
+        return Evidence("present", facts, obs, ["GET /servers/detail"])
     try:
         pairs = {k.get("name"): k for k in ctx.cloud.keypairs()}
         if key_name in pairs:
