@@ -2,8 +2,16 @@
 openvswitch_agent.ini rendered by kolla-ansible's own templates, and the same contract as Lab
 (config_dir, cloud_name, deploy_host, request_count(), stop()).
 
-The nodes are, for now, the embedded lab's SSH nodes (its node model and command set), with two
-changes: their deployed OVS agent file comes from Kolla's templates, and their OVS agents are rows
+Each node is a real OpenSSH ``sshd`` on 127.0.0.1 in its own mount and UTS namespace (its own
+hostname, /etc/kolla, /var/log/kolla, home and a real ``sudo``) with a real ``ovsdb-server`` holding
+its bridges (nodes.py). The lab keeps its node model over those real parts: the model's files are the
+node's files on disk and its ``ovs`` is the node's ovsdb, so the scenario, reconfigure and the agent
+boot land in them. Only what has no real program here is a stand-in (standin.py: docker/podman's
+container state, kolla-ansible, ip netns, nc/ping to guest addresses), answered by the lab's command
+set; ``docker exec openvswitch_vswitchd ovs-vsctl ...`` runs the real ovs-vsctl. ``nodes="embedded"``
+keeps the embedded lab's paramiko SSH nodes instead.
+
+Each node's deployed openvswitch_agent.ini comes from Kolla's templates, and its OVS agent is a row
 in real Neutron's ``agents`` table, kept in step with the node (configurations from the file the
 agent loaded; heartbeat old when the container is down or a mapped bridge is missing)."""
 from __future__ import annotations
@@ -28,6 +36,7 @@ from ..lab import Lab, _new_key
 from ..nodes import OVS_AGENT, OVS_INI
 from . import kolla as kolla_render
 from .compute import Compute, serve
+from .reconfigure import render_with_kolla
 from .services import OpenStack, _http
 
 HEARTBEAT_EVERY = 5.0
@@ -41,8 +50,11 @@ def _stamp(moment: _dt.datetime) -> str:
 class RealLab(Lab):
     backend = "real"
 
-    def __init__(self, scenario: str = "seed-homelab", config_dir=None):
+    def __init__(self, scenario: str = "seed-homelab", config_dir=None, nodes: str = "real"):
         super().__init__(scenario, config_dir)
+        if nodes not in ("real", "embedded"):
+            raise ValueError(f"RealLab: nodes must be 'real' or 'embedded', not {nodes!r}")
+        self.nodes_backend = nodes
         self.openstack: OpenStack | None = None
         self.compute: Compute | None = None
         self._compute_http = None
@@ -60,6 +72,7 @@ class RealLab(Lab):
         self.client_private, self.client_public = _new_key()
         self.state = LabState(self.scenario, self.client_public)
         self.state.faults = self.faults
+        self.state.ovs_agent_renderer = render_with_kolla     # its kolla-ansible: Kolla's own templates
         passwords = yaml.safe_load(self.state.deploy.read("/etc/kolla/passwords.yml") or "") or {}
         admin_password = str(passwords.get("keystone_admin_password") or "admin-password")
         cloud_spec = self.scenario["cloud"]
@@ -114,7 +127,21 @@ class RealLab(Lab):
 
     # -- nodes --------------------------------------------------------------------------------
     def _start_nodes(self, config_prefix: str = "kolla-real-lab-config-") -> None:
-        super()._start_nodes(config_prefix)
+        if self.nodes_backend == "embedded":
+            return super()._start_nodes(config_prefix)
+        # Real sshd + ovsdb-server per node; then the same client configuration as Lab writes
+        # (ssh_config/known_hosts from self.ports and self._ssh.host_public).
+        from .nodes import RealNodeFleet
+        self._ssh = RealNodeFleet(self.state, self.client_public, Path(self._workdir) / "nodes", self.faults)
+        self._ssh.start()
+        self.ports = dict(self._ssh.ports)
+        if self._given_dir:
+            self.config_dir = self._given_dir
+            self.config_dir.mkdir(parents=True, exist_ok=True)
+        else:
+            self._tmp = tempfile.mkdtemp(prefix=config_prefix)
+            self.config_dir = Path(self._tmp)
+        self._write_config()
 
     def _write_config(self) -> None:
         # The embedded writer takes auth_url from its API object; ours is real Keystone.
