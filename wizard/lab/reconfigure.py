@@ -1,11 +1,30 @@
-"""`kolla-ansible` on the deploy node: re-render each target's openvswitch_agent.ini with the
-lab's own Kolla reading (kolla_render.py), create br-ex and plug the external interface
-(openvswitch role, same condition), and restart the containers whose config changed."""
+"""`kolla-ansible` on the deploy node: re-render each target's openvswitch_agent.ini, create br-ex
+and plug the external interface (openvswitch role, same condition), and restart the containers
+whose config changed.
+
+Who renders the file is a hook: ``state.ovs_agent_renderer`` when a backend sets it (the real
+backend: kolla-ansible's own templates), else the embedded lab's own Kolla reading (kolla_render.py).
+The output (tasks, PLAY RECAP) is the same whichever renders."""
 from __future__ import annotations
 
 from .nodes import OVS_AGENT, OVS_INI
 
 ACTIONS = {"reconfigure", "deploy", "genconfig"}
+
+
+class RenderFailed(Exception):
+    """A renderer could not render: ``line`` is one ansible-like line, ``returncode`` the exit."""
+
+    def __init__(self, line: str, returncode: int = 2):
+        super().__init__(line)
+        self.line, self.returncode = line, returncode
+
+
+def embedded_ovs_agent_renderer(state, deploy, kc, inventory: str, extra: dict,
+                                hosts: dict[str, str]) -> dict[str, str]:
+    """{host: openvswitch_agent.ini} for ``hosts`` ({inventory name: tunnel address}), by the
+    embedded lab's own reading of Kolla (``kc``: the deploy node's config with the -e vars)."""
+    return {host: kc.render_ovs_agent_ini(kc.host_vars(host), address) for host, address in hosts.items()}
 
 
 def _usage(msg: str) -> tuple[str, str, int]:
@@ -71,6 +90,15 @@ def kolla_ansible(state, node, argv):
         targets = [t for t in targets if t in wanted]
     do_ovs = (tags is None or "openvswitch" in tags) and "openvswitch" not in skip
     do_neutron = (tags is None or "neutron" in tags) and "neutron" not in skip
+    rendered: dict[str, str] = {}
+    if do_neutron:
+        to_render = {h: state.nodes[h].address for h in targets
+                     if h in state.nodes and OVS_AGENT in state.nodes[h].containers}
+        renderer = getattr(state, "ovs_agent_renderer", None) or embedded_ovs_agent_renderer
+        try:
+            rendered = renderer(state, node, kc, inventory, extra, to_render) if to_render else {}
+        except RenderFailed as failed:
+            return "", failed.line + "\n", failed.returncode
     out = [f"Kolla Ansible playbook: reconfigure" if action == "reconfigure" else f"Kolla Ansible playbook: {action}", ""]
     recap = []
     for host in targets:
@@ -105,7 +133,7 @@ def kolla_ansible(state, node, argv):
                 out.append(f"skipping: [{host}]")
         if do_neutron and OVS_AGENT in target.containers:
             out.append("TASK [neutron : Copying over openvswitch_agent.ini] ***")
-            new = kc.render_ovs_agent_ini(hv, target.address)
+            new = rendered[host]
             if target.read(OVS_INI) != new:
                 target.write(OVS_INI, new)
                 out.append(f"changed: [{host}] => (item=neutron-openvswitch-agent)")

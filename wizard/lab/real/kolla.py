@@ -26,10 +26,21 @@ TASKS = """- merge_configs:
 """
 
 
+class RenderFailed(RealTierUnavailable):
+    """kolla-ansible ran and failed: ``line`` is its first ERROR!/fatal line, ``returncode`` its
+    exit status (the lab's start reports the whole message; its kolla-ansible command the line)."""
+
+    def __init__(self, line: str, returncode: int):
+        super().__init__(f"real tier: kolla-ansible render failed: {line}")
+        self.line, self.returncode = line, returncode
+
+
 def render_ovs_agent_ini(kolla_dir: Path, hosts: dict[str, str], extra_vars: dict | None = None,
-                         kolla_venv: str = "kolla") -> dict[str, str]:
+                         kolla_venv: str = "kolla", inventory_file: Path | None = None) -> dict[str, str]:
     """{host: ini text} for ``hosts`` ({inventory name: tunnel address}); ``kolla_dir`` holds
-    globals.yml, multinode and config/ as on the deploy node."""
+    globals.yml, passwords.yml, globals.d/ and config/ as on the deploy node; the inventory is
+    ``inventory_file`` (default ``kolla_dir/multinode``) with the group_vars/host_vars beside it.
+    ``extra_vars`` come last, as the operator's ``-e`` does. Raises RenderFailed."""
     prefix = venv(kolla_venv)
     ansible = prefix / "share/kolla-ansible/ansible"
     with tempfile.TemporaryDirectory(prefix="kolla-lab-render-") as tmp:
@@ -48,12 +59,15 @@ def render_ovs_agent_ini(kolla_dir: Path, hosts: dict[str, str], extra_vars: dic
         # inventory copy (an inventory host var, as the recipe says, instead of faking facts).
         inventory = work / "inventory"
         inventory.mkdir()
-        (inventory / "multinode").write_text((kolla_dir / "multinode").read_text())
+        source = inventory_file or kolla_dir / "multinode"
+        (inventory / "multinode").write_text(source.read_text())
         for sub in ("group_vars", "host_vars"):
-            if (kolla_dir / sub).is_dir():
-                os.symlink(kolla_dir / sub, inventory / sub)
+            if (source.parent / sub).is_dir():
+                os.symlink(source.parent / sub, inventory / sub)
         argv = [str(prefix / "bin/ansible-playbook"), "-i", str(inventory / "multinode"), str(work / "play.yml"),
                 "--connection=local", "-e", f"@{kolla_dir / 'globals.yml'}"]
+        if (kolla_dir / "passwords.yml").is_file():        # as kolla-ansible passes it
+            argv += ["-e", f"@{kolla_dir / 'passwords.yml'}"]
         if (kolla_dir / "globals.d").is_dir():
             argv += [item for p in sorted((kolla_dir / "globals.d").glob("*.yml")) for item in ("-e", f"@{p}")]
         lab_vars = {"CONFIG_DIR": str(kolla_dir), "ansible_connection": "local", "ansible_become": False,
@@ -74,6 +88,8 @@ def render_ovs_agent_ini(kolla_dir: Path, hosts: dict[str, str], extra_vars: dic
                               stdin=subprocess.DEVNULL, check=False)
         result = {h: (work / "out" / f"{h}.ini").read_text() for h in hosts if (work / "out" / f"{h}.ini").is_file()}
         if done.returncode != 0 or len(result) != len(hosts):
-            lines = [line for line in (done.stdout + done.stderr).splitlines() if "fatal" in line or "ERROR" in line]
-            raise RealTierUnavailable(f"real tier: kolla-ansible render failed: {(lines or ['no output'])[0][:300]}")
+            lines = [line.strip() for line in (done.stdout + done.stderr).splitlines()
+                     if line.lstrip().startswith(("fatal:", "ERROR!", "[ERROR]"))]
+            raise RenderFailed((lines or [f"kolla-ansible rendered {len(result)} of {len(hosts)} hosts"])[0][:300],
+                               done.returncode or 2)
         return result

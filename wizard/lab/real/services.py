@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import time
 import urllib.error
@@ -21,6 +22,8 @@ from .venvs import RealTierUnavailable, real_tier_home, venv
 
 HERE = Path(__file__).resolve().parent
 GOLDEN_PASSWORD = "golden-bootstrap-password"
+# Bumped when the golden copy's recipe changes (a new one is built beside the old).
+GOLDEN_RECIPE = "2"
 STARTUP_TIMEOUT = 120.0
 
 
@@ -58,9 +61,15 @@ def _http_once(method: str, url: str, body: dict | None, token: str | None,
 
 
 def _keystone_conf(d: Path) -> str:
+    # [cache] as Kolla deploys Keystone (enabled, there on memcached; here the in-process dict
+    # backend): without it every request re-reads roles and assignments, 0.2-0.5 s a call on sqlite.
     return (f"[DEFAULT]\nlog_file = {d}/keystone.log\n[database]\nconnection = sqlite:///{d}/keystone.db\n"
             f"[fernet_tokens]\nkey_repository = {d}/fernet-keys\n[fernet_receipts]\nkey_repository = {d}/fernet-keys\n"
-            f"[credential]\nkey_repository = {d}/credential-keys\n[token]\nprovider = fernet\n")
+            f"[credential]\nkey_repository = {d}/credential-keys\n[token]\nprovider = fernet\n"
+            "[cache]\nenabled = true\nbackend = oslo_cache.dict\n"
+            # bcrypt's minimum cost: the default (12) spends 0.3-0.6 s of CPU on every password
+            # hash and check (bootstrap, the scenario's password, each client's login).
+            "[identity]\npassword_hash_rounds = 4\n")
 
 
 def _neutron_conf(d: Path, keystone_url: str, password: str) -> str:
@@ -93,7 +102,7 @@ def golden_dir() -> Path:
     """Build once (under a lock) and return the cached Keystone + Neutron databases."""
     openstack = venv("openstack")
     stamp = (openstack / ".stamp").read_text().strip()[:12]
-    target = real_tier_home() / f"golden-{stamp}"
+    target = real_tier_home() / f"golden-{stamp}-r{GOLDEN_RECIPE}"
     if (target / "ready").is_file():
         return target
     real_tier_home().mkdir(parents=True, exist_ok=True)
@@ -132,22 +141,32 @@ def golden_dir() -> Path:
 
 
 class Service:
-    """One WSGI server process (its own process group, killed by PID)."""
+    """One WSGI server process (its own process group, killed by PID). Its listening socket is
+    bound here, before the process starts, so its URL is known at once (Neutron's configuration
+    names Keystone's URL, and both boot at the same time)."""
 
     def __init__(self, name: str, target: str, workdir: Path, env: dict[str, str]):
         self.name, self.target, self.workdir, self.env = name, target, workdir, env
         self.process: subprocess.Popen | None = None
-        self.port = 0
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.bind(("127.0.0.1", 0))
+        self._socket.listen(64)
+        self.port = self._socket.getsockname()[1]
+        self.started_at = 0.0
 
     def start(self) -> None:
         port_file = self.workdir / f"{self.name}.port"
         port_file.unlink(missing_ok=True)
         log = open(self.workdir / f"{self.name}.stderr", "w")
         env = dict(os.environ, **self.env)
+        fd = self._socket.fileno()
+        self.started_at = time.monotonic()
         self.process = subprocess.Popen(
-            [str(venv("openstack") / "bin/python"), str(HERE / "wsgi_serve.py"), self.target, str(port_file)],
-            cwd=self.workdir, env=env, stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True)
+            [str(venv("openstack") / "bin/python"), str(HERE / "wsgi_serve.py"), self.target, str(port_file), str(fd)],
+            cwd=self.workdir, env=env, stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True,
+            pass_fds=(fd,))
         log.close()
+        self._socket.close()        # the child holds the listening socket now
         self._port_file = port_file
 
     def wait(self, path: str = "/") -> None:
@@ -156,12 +175,11 @@ class Service:
             if self.process.poll() is not None:
                 tail = (self.workdir / f"{self.name}.stderr").read_text().strip().splitlines()[-1:] or ["exited"]
                 raise RealTierUnavailable(f"real tier: {self.name} exited: {tail[0]}")
-            if self._port_file.is_file():
-                self.port = int(self._port_file.read_text())
+            if self._port_file.is_file():      # written once the application is imported
                 status, _, _ = _http("GET", f"{self.url}{path}", timeout=10)
                 if status < 500:
                     return
-            time.sleep(0.2)
+            time.sleep(0.1)
         raise RealTierUnavailable(f"real tier: {self.name} did not start within {STARTUP_TIMEOUT:.0f} s")
 
     @property
@@ -169,6 +187,7 @@ class Service:
         return f"http://127.0.0.1:{self.port}"
 
     def stop(self) -> None:
+        self._socket.close()
         if self.process is None:
             return
         try:
@@ -184,7 +203,9 @@ class Service:
 
 
 class OpenStack:
-    """Keystone + Neutron for one lab, in ``workdir``."""
+    """Keystone + Neutron for one lab, in ``workdir``. Both boot at once (``start_keystone``):
+    Neutron only needs Keystone's URL and the admin password in its configuration, and contacts
+    Keystone on its first authenticated request, after ``finish_keystone`` has set that password."""
 
     def __init__(self, workdir: Path, admin_password: str, region: str, flat_physnets: list[str]):
         self.workdir = workdir
@@ -193,11 +214,13 @@ class OpenStack:
         self.flat_physnets = flat_physnets or ["physnet1"]
         self.keystone: Service | None = None
         self.neutron: Service | None = None
-        self.admin_token: str | None = None
+        self._admin_token: str | None = None
+        self._password_changed_at: float | None = None
         self.admin_project_id = ""
         self.admin_user_id = ""
 
     def start_keystone(self) -> None:
+        """Start Keystone and Neutron (returns at once; ``finish_keystone`` waits for Keystone)."""
         golden = golden_dir()
         ks = self.workdir / "keystone"
         shutil.copytree(golden / "keystone", ks)
@@ -205,28 +228,41 @@ class OpenStack:
         self.keystone = Service("keystone", "keystone.wsgi.api:application", ks,
                                 {"OS_KEYSTONE_CONFIG_FILES": str(ks / "keystone.conf")})
         self.keystone.start()
+        nt = self.workdir / "neutron"
+        shutil.copytree(golden / "neutron", nt)
+        shutil.copy(venv("openstack") / "etc/neutron/api-paste.ini", nt / "api-paste.ini")
+        (nt / "neutron.conf").write_text(_neutron_conf(nt, self.keystone.url, self.admin_password))
+        (nt / "ml2_conf.ini").write_text(_ml2_conf(self.flat_physnets))
+        self.neutron = Service("neutron", "neutron.wsgi.api:application", nt,
+                               {"OS_NEUTRON_CONFIG_FILES": f"{nt / 'neutron.conf'};{nt / 'ml2_conf.ini'}"})
+        self.neutron.start()
 
     def finish_keystone(self) -> None:
         self.keystone.wait("/v3")
-        self.admin_token = self._token(GOLDEN_PASSWORD)
+        token = self._token(GOLDEN_PASSWORD)
         url = self.keystone.url
-        _, _, users = _http("GET", f"{url}/v3/users?name=admin", token=self.admin_token)
+        _, _, users = _http("GET", f"{url}/v3/users?name=admin", token=token)
         self.admin_user_id = users["users"][0]["id"]
-        _http("PATCH", f"{url}/v3/users/{self.admin_user_id}", {"user": {"password": self.admin_password}},
-              token=self.admin_token)
-        # A password change revokes the user's tokens, with one-second granularity: a token
-        # issued in the same second would be refused as revoked.
-        time.sleep(1.1)
-        self.admin_token = self._token(self.admin_password)
-        _, _, endpoints = _http("GET", f"{url}/v3/endpoints", token=self.admin_token)
-        for endpoint in endpoints["endpoints"]:
-            _http("PATCH", f"{url}/v3/endpoints/{endpoint['id']}", {"endpoint": {"url": f"{url}/v3/"}},
-                  token=self.admin_token)
+        _, _, endpoints = _http("GET", f"{url}/v3/endpoints", token=token)
         if self.region != "RegionOne":
-            _http("POST", f"{url}/v3/regions", {"region": {"id": self.region}}, token=self.admin_token)
-            for endpoint in endpoints["endpoints"]:
-                _http("PATCH", f"{url}/v3/endpoints/{endpoint['id']}", {"endpoint": {"region_id": self.region}},
-                      token=self.admin_token)
+            _http("POST", f"{url}/v3/regions", {"region": {"id": self.region}}, token=token)
+        for endpoint in endpoints["endpoints"]:
+            _http("PATCH", f"{url}/v3/endpoints/{endpoint['id']}",
+                  {"endpoint": {"url": f"{url}/v3/", "region_id": self.region}}, token=token)
+        # Last: the password change revokes the golden token.
+        _http("PATCH", f"{url}/v3/users/{self.admin_user_id}", {"user": {"password": self.admin_password}},
+              token=token)
+        self._password_changed_at = time.monotonic()
+
+    @property
+    def admin_token(self) -> str | None:
+        """The admin token under the scenario's password, fetched on first use: a password change
+        revokes the user's tokens with one-second granularity, so a token issued in the same
+        second would be refused; the wait overlaps Neutron's boot instead of adding to it."""
+        if self._admin_token is None and self._password_changed_at is not None:
+            time.sleep(max(0.0, self._password_changed_at + 1.1 - time.monotonic()))
+            self._admin_token = self._token(self.admin_password)
+        return self._admin_token
 
     def _token(self, password: str) -> str:
         body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
@@ -239,14 +275,7 @@ class OpenStack:
         return headers.get("X-Subject-Token") or headers.get("x-subject-token")
 
     def start_neutron(self) -> None:
-        nt = self.workdir / "neutron"
-        shutil.copytree(golden_dir() / "neutron", nt)
-        shutil.copy(venv("openstack") / "etc/neutron/api-paste.ini", nt / "api-paste.ini")
-        (nt / "neutron.conf").write_text(_neutron_conf(nt, self.keystone.url, self.admin_password))
-        (nt / "ml2_conf.ini").write_text(_ml2_conf(self.flat_physnets))
-        self.neutron = Service("neutron", "neutron.wsgi.api:application", nt,
-                               {"OS_NEUTRON_CONFIG_FILES": f"{nt / 'neutron.conf'};{nt / 'ml2_conf.ini'}"})
-        self.neutron.start()
+        """Neutron already boots beside Keystone (``start_keystone``); kept for the lab's sequence."""
 
     def register(self, service_type: str, name: str, url: str) -> None:
         base = self.keystone.url

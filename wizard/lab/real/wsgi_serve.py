@@ -1,11 +1,13 @@
 """Serve a WSGI application on 127.0.0.1 with a small threaded wsgiref server.
 
 Run by the real tier's OpenStack venv Python (not the wizard's): ``python wsgi_serve.py
-module:attribute PORT_FILE``. Binds an ephemeral port on 127.0.0.1 only and writes it to PORT_FILE
-once listening. The configuration comes from the environment (OS_KEYSTONE_CONFIG_FILES,
+module:attribute PORT_FILE [FD]``. Serves on the listening socket FD that the parent bound on
+127.0.0.1 (or binds an ephemeral port on 127.0.0.1 itself) and writes the port to PORT_FILE once the
+application is imported. The configuration comes from the environment (OS_KEYSTONE_CONFIG_FILES,
 OS_NEUTRON_CONFIG_FILES), as the services' own wsgi modules read it."""
 import importlib
 import os
+import socket
 import socketserver
 import sys
 
@@ -26,10 +28,22 @@ class ThreadedWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
 
 def main() -> None:
     target, port_file = sys.argv[1], sys.argv[2]
+    fd = int(sys.argv[3]) if len(sys.argv) > 3 else None
     sys.argv[1:] = []        # the services parse the command line as oslo.config options at import
     module, _, attribute = target.partition(":")
     application = getattr(importlib.import_module(module), attribute or "application")
-    server = make_server("127.0.0.1", 0, application, server_class=ThreadedWSGIServer, handler_class=QuietHandler)
+    if fd is None:
+        server = make_server("127.0.0.1", 0, application, server_class=ThreadedWSGIServer, handler_class=QuietHandler)
+    else:
+        server = ThreadedWSGIServer(("127.0.0.1", 0), QuietHandler, bind_and_activate=False)
+        server.socket.close()
+        server.socket = socket.socket(fileno=fd)
+        host, port = server.socket.getsockname()[:2]
+        if host != "127.0.0.1":
+            raise SystemExit(f"wsgi_serve: refusing a socket bound to {host}")
+        server.server_address, server.server_name, server.server_port = (host, port), host, port
+        server.setup_environ()
+        server.set_app(application)
     tmp = port_file + ".tmp"
     with open(tmp, "w") as handle:
         handle.write(str(server.server_address[1]))
