@@ -226,7 +226,7 @@ def _run_with_timeout(argv: list[str], *, cwd: Path, env: dict[str, str], timeou
         except ProcessLookupError:
             pass
         proc.communicate()
-        raise OracleFailed(f"kolla-ansible oracle: ansible-playbook took over {timeout:.0f} s") from None
+        raise OracleFailed(f"kolla-ansible oracle: ansible-playbook took over {timeout:g} s") from None
     return subprocess.CompletedProcess(argv, proc.returncode, stdout, stderr)
 
 
@@ -258,6 +258,8 @@ def _first_error(output: str, hosts: list[str], rendered: dict[str, str], own_di
                     break
                 following.append(later)
             place = _error_place([line, *following], own_dir)
+            for prefix in ("[ERROR]: ", "ERROR! "):
+                text = text.removeprefix(prefix)
             return text[:400] + (f" (at {place})" if place and place not in text else "")
     missing = [h for h in hosts if h not in rendered]
     if missing:
