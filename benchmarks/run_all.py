@@ -40,10 +40,20 @@ def main(argv: list[str] | None = None) -> int:
         import json
         previous = json.loads((Path(__file__).resolve().parent / "results" / "all.json").read_text())
 
+    # Where each part's figures were measured: a reused part keeps the run that measured it (a chain of
+    # --reuse runs must not pass old figures off as the last run's).
+    provenance: dict[str, dict] = {}
+
+    def measured_in(name) -> dict:
+        earlier = (previous.get("parts") or {}).get(name)
+        return earlier or {"finished": previous.get("finished", "?"), "machine": previous.get("machine")}
+
     def part(name, fn):
         if name in reuse:
-            print(f"(reused from the run of {previous.get('finished', '?')})", flush=True)
+            provenance[name] = measured_in(name)
+            print(f"(reused from the run of {provenance[name]['finished']})", flush=True)
             return previous[name]
+        provenance[name] = {"finished": None, "machine": None}  # filled in at the end: this run
         return fn()
     runs = 2 if args.quick else 5
     started = time.time()
@@ -123,7 +133,11 @@ def main(argv: list[str] | None = None) -> int:
 
     m1 = machine()
     elapsed = time.time() - started
-    save_json("all", {"finished": time.strftime("%Y-%m-%d %H:%M:%S"), "reused": sorted(reuse),
+    finished = time.strftime("%Y-%m-%d %H:%M:%S")
+    for name, where in provenance.items():
+        if where["finished"] is None:
+            provenance[name] = {"finished": finished, "machine": [m0, m1]}
+    save_json("all", {"finished": finished, "reused": sorted(reuse), "parts": provenance,
                       "machine": [m0, m1], "manual": r1, "api": r2, "fanout": r3, "startup": r4, "memory": r5})
     if args.no_write:
         return 0
@@ -140,11 +154,10 @@ def main(argv: list[str] | None = None) -> int:
         f"- Python {m0['python']}, Textual {textual_version()}",
         f"- load average at start {m0['loadavg']}, at end {m1['loadavg']} (other sessions share this machine: "
         "wall times are inflated when they are busy; CPU times are given where they tell more)",
-        *([f"- the reused parts' run ({previous.get('finished', '?')}) saw load averages (uptime readings during it) from "
-           f"{previous['machine'][0]['loadavg']} to {previous['machine'][1]['loadavg']}"] if reuse else []),
-        f"- whole run: {elapsed / 60:.1f} min{' (--quick)' if args.quick else ''}"
-        + (f"; parts {', '.join(sorted(reuse))} taken from the previous full run ({previous.get('finished', '?')}, "
-           "same machine, same code)" if reuse else ""),
+        *[f"- parts {', '.join(names)} not measured again: taken from the run of {when} (same machine, the code "
+          f"of that day), which saw load averages from {load[0]} to {load[1]}"
+          for when, names, load in _reused_runs(provenance, reuse)],
+        f"- whole run: {elapsed / 60:.1f} min{' (--quick)' if args.quick else ''}",
         "",
         "## Targets",
     ]
@@ -161,6 +174,18 @@ def main(argv: list[str] | None = None) -> int:
     out.write_text("\n".join(md) + "\n")
     print(f"wrote {out}")
     return 0
+
+
+def _reused_runs(provenance: dict, reuse: set) -> list[tuple[str, list[str], tuple]]:
+    """(when, parts, (load at start, load at end)) for each earlier run the reused parts come from."""
+    runs: dict[str, list[str]] = {}
+    for name in sorted(reuse):
+        runs.setdefault(provenance[name]["finished"], []).append(name)
+    out = []
+    for when, names in sorted(runs.items()):
+        machine = provenance[names[0]].get("machine") or [{}, {}]
+        out.append((when, names, (machine[0].get("loadavg", "?"), machine[1].get("loadavg", "?"))))
+    return out
 
 
 if __name__ == "__main__":
