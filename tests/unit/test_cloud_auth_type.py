@@ -68,3 +68,4 @@ def test_odd_shapes_keep_the_configured_plugin():
     assert versioned_auth_type({"auth_type": "password", "auth": None}) is None
     assert versioned_auth_type({"auth_type": "password", "auth": {"auth_url": "http://[::1"}}) is None
     assert versioned_auth_type({"auth_type": None, "auth": {"auth_url": "http://h/v3"}}) is None
+

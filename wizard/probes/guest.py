@@ -198,11 +198,13 @@ def sg_admits(ctx: Any, args: Mapping[str, Any], emit) -> Evidence:
 
 def ssh_path_blocked(facts: Mapping[str, Any]) -> str | None:
     """Why SSH cannot reach the instance's sshd, from the earlier steps of this tree, or None when
-    nothing says so (the path works, or it was not checked)."""
+    nothing says so (the path works, or it was not checked). Port 22 answering wins over a security
+    group verdict: the context (and its facts) can outlive one walk of the tree."""
     if "address" in facts and not facts.get("address"):
         return "the instance has no address reachable from outside the cloud"
-    if (facts.get("reach") or {}).get("ssh") is False:
-        return "port 22 did not answer from the deploy host"
+    answered = (facts.get("reach") or {}).get("ssh")
+    if answered is not None:
+        return None if answered else "port 22 did not answer from the deploy host"
     if (facts.get("sg_tcp22") or {}).get("allowed") is False:
         return "its security groups drop TCP 22 from your address"
     return None
