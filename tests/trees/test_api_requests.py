@@ -96,7 +96,8 @@ def test_two_symptoms_meet_the_target_and_ssh_refused_misses_it_by_two(seed):
 def test_all_symptoms_share_one_read_of_each_collection(seed):
     report, seen = walk(seed, "triage")
     assert len(seen) == len(set(seen)), seen  # nothing is read twice
-    assert report.api_requests == len(seen)
+    assert report.api_requests == len(seen) == 13  # the union of the three symptoms' requests
+    assert set(seen) == {url for urls in SEED_REQUESTS.values() for url in urls}
     assert sorted(f.id for f in report.findings) == sorted(i for v in SEED_FINDINGS.values() for i in v)
 
 
