@@ -142,6 +142,7 @@ class RealLab(Lab):
             self._tmp = tempfile.mkdtemp(prefix=config_prefix)
             self.config_dir = Path(self._tmp)
         self._write_config()
+        self.faults.on_change(self._write_known_hosts)      # host_key: unknown, switched at run time
 
     def _write_config(self) -> None:
         # The embedded writer takes auth_url from its API object; ours is real Keystone.
