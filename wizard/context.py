@@ -116,7 +116,8 @@ class Context:
                 from .kolla.model import KollaModel
                 try:
                     self._kolla = KollaModel.load(self.deploy, config_dir=self.settings.kolla_config_dir,
-                                                  inventory_path=self.settings.inventory)
+                                                  inventory_path=self.settings.inventory,
+                                                  kolla_ansible_prefix=self._local_kolla_ansible_prefix())
                     for problem in getattr(self._kolla, "problems", []):
                         text = problem.one_line() if hasattr(problem, "one_line") else str(problem)
                         if text not in self.problems:
@@ -131,6 +132,15 @@ class Context:
             if self._kolla_error is not None:
                 raise ProbeUnavailable(self._kolla_error.one_line())
             return self._kolla
+
+    def _local_kolla_ansible_prefix(self) -> str | None:
+        """On the deploy host itself, the kolla-ansible the oracle uses (e.g. a venv found through
+        PATH) also gives the model Kolla's own group_vars; a remote deploy host's model reads
+        that host's files only."""
+        if self.settings.deploy_host:
+            return None
+        found = self.kolla_oracle.kolla_ansible
+        return str(found.prefix) if found is not None else None
 
     @property
     def kolla_oracle(self):

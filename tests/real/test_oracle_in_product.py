@@ -196,3 +196,40 @@ def test_a_render_past_its_timeout_is_killed_and_the_model_answers():
             if "kolla-wizard-oracle-" in cmdline:
                 leftovers.append(pid)
     assert leftovers == []
+
+
+def test_on_the_deploy_host_itself_the_local_files_are_rendered_and_the_model_uses_kollas_defaults(tmp_path,
+                                                                                                     monkeypatch):
+    """The production case: the wizard runs on the deploy host, /etc/kolla is local."""
+    prefix = venv_or_skip("kolla")
+    kolla_dir = tmp_path / "kolla"
+    kolla_dir.mkdir()
+    (kolla_dir / "globals.yml").write_text('kolla_base_distro: "rocky"\nopenstack_release: "2024.2"\n'
+                                           'neutron_external_interface: "veth1"\nnetwork_interface: "enp1s0"\n')
+    (kolla_dir / "passwords.yml").write_text("database_password: Local-secret-77\n")
+    (kolla_dir / "multinode").write_text("[control]\ncontrol01\n[network]\ncontrol01\n[compute]\ncompute01\n"
+                                         "[compute:vars]\nenable_neutron_provider_networks=yes\n"
+                                         "[deployment]\nlocalhost ansible_connection=local\n"
+                                         "[baremetal:children]\ncontrol\nnetwork\ncompute\n")
+    copied: list[str] = []
+    real_render = oracle.render_openvswitch_agent_ini
+
+    def watching_render(config_dir, inventory_path, hosts, **kwargs):
+        root = Path(config_dir).parent
+        copied.extend(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+        return real_render(config_dir, inventory_path, hosts, **kwargs)
+
+    monkeypatch.setattr(oracle, "render_openvswitch_agent_ini", watching_render)
+    from wizard.context import Settings
+    ctx = Context(Settings(kolla_config_dir=str(kolla_dir), inventory=str(kolla_dir / "multinode"),
+                           kolla_ansible=str(prefix)))
+    model = ctx.kolla
+    assert model.defaults_source == f"kolla-ansible's own defaults in {prefix}/share/kolla-ansible/ansible/group_vars"
+    network = ctx.kolla_oracle.expected(model, "control01")
+    compute = ctx.kolla_oracle.expected(model, "compute01")
+    assert network.rendered and network.mappings == {"physnet1": "br-ex"} == model.expected_ovs("control01").bridge_mappings
+    assert compute.rendered and compute.mappings is None is model.expected_ovs("compute01").bridge_mappings
+    assert f"from a copy of {ctx.deploy.name}:{kolla_dir}" in compute.detail
+    assert ctx.kolla_oracle.renders == 2
+    assert sorted(set(copied)) == ["inventory/multinode", "kolla/globals.yml"]
+    ctx.close()

@@ -458,6 +458,13 @@ class KollaOracle:
         self._cache: dict[str, ExpectedFromKolla] = {}
         self.renders = 0
 
+    @property
+    def kolla_ansible(self) -> KollaAnsible | None:
+        """The kolla-ansible found for this diagnosis (looked for once), or None."""
+        with self._lock:
+            self._locate()
+            return self._kolla
+
     def _locate(self) -> None:
         if not self._located:
             self._located = True
