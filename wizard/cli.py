@@ -65,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--output", metavar="FILE", help="write the result to FILE instead of stdout")
     d.add_argument("--answer", metavar="STEP=OUTCOME", action="append", default=[],
                    help="answer an ask step in advance (when a probe cannot run here)")
+    d.add_argument("--no-input", action="store_true",
+                   help="never ask (default on a terminal: when a probe cannot run, ask its question on stderr)")
     d.add_argument("--apply", metavar="REMEDY_ID", help="apply one remedy from the findings (needs --yes)")
     d.add_argument("--yes", action="store_true", help="confirm --apply")
     d.add_argument("--dry-run", action="store_true", help="with --apply: show what would change, change nothing")
@@ -173,7 +175,11 @@ def cmd_diagnose(args: argparse.Namespace, out: Callable[[str], None]) -> int:
             check_cloud_entry(settings.os_cloud)  # so is a cloud name it does not define
         ctx = Context(settings)
         trees = ALL_TREES if args.symptom == "all" else [args.symptom]
-        report, engine = run_diagnosis(ctx, trees)
+        answerer = None
+        if not args.no_input and sys.stdin.isatty():
+            from .ask_prompt import terminal_answerer
+            answerer = terminal_answerer(sys.stdin, sys.stderr)
+        report, engine = run_diagnosis(ctx, trees, answerer=answerer)
         if scenario:
             report.cloud = f"embedded lab ({scenario})"
         else:

@@ -9,13 +9,14 @@ from .events import Done
 
 
 def run_diagnosis(ctx: Any, trees: list[str], *, on_event: Callable[[Any], None] | None = None,
-                  playbook_paths=None, probe_timeout: float = 60.0):
+                  playbook_paths=None, probe_timeout: float = 60.0,
+                  answerer: Callable[[Any], "str | None"] | None = None):
     all_trees = playbook.load_all(playbook_paths)
     missing = [t for t in trees if t not in all_trees]
     if missing:
         from .errors import ConfigError
         raise ConfigError(str(playbook.builtin_dir()), f"no playbook for symptom(s) {', '.join(missing)}")
-    engine = Engine(all_trees, ctx, probe_timeout=probe_timeout)
+    engine = Engine(all_trees, ctx, probe_timeout=probe_timeout, answerer=answerer)
     report = None
     for event in engine.run(trees):
         if on_event is not None:

@@ -1,0 +1,42 @@
+"""`kolla-wizard diagnose` on a terminal: when a probe cannot run, ask the operator the step's
+question (the same Asked event the TUI's Ask dialog shows) instead of leaving the step unknown.
+
+Plain text on stderr, one line read from stdin; stdout stays the report (so `--format json > f`
+still works while the questions appear on the terminal). Enter or EOF skips the step."""
+from __future__ import annotations
+
+from typing import Callable, TextIO
+
+from .events import Asked
+from .redact import redact
+
+MAX_TRIES = 3
+
+
+def terminal_answerer(stdin: TextIO, stderr: TextIO) -> Callable[[Asked], "str | None"]:
+    def answer(asked: Asked) -> str | None:
+        keys = list(asked.choices)
+        lines = ["", f"? {asked.tree}/{asked.step}: the wizard could not check this itself "
+                     f"({redact(asked.reason)}).",
+                 f"  {asked.question}"]
+        if asked.command:
+            lines.append(f"  Run: {asked.command}")
+        lines += [f"  {n}) {key}: {text}" for n, (key, text) in enumerate(asked.choices.items(), start=1)]
+        stderr.write("\n".join(lines) + "\n")
+        for _ in range(MAX_TRIES):
+            stderr.write(f"  Your answer (1-{len(keys)}, or Enter to skip): ")
+            stderr.flush()
+            reply = stdin.readline()
+            if not reply or not reply.strip():        # EOF or Enter: leave the step unknown
+                stderr.write("  skipped\n")
+                return None
+            reply = reply.strip()
+            if reply.isdigit() and 1 <= int(reply) <= len(keys):
+                return keys[int(reply) - 1]
+            if reply in asked.choices:
+                return reply
+            stderr.write(f"  {reply!r} is not one of 1-{len(keys)}\n")
+        stderr.write("  skipped\n")
+        return None
+
+    return answer
