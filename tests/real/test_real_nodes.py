@@ -164,6 +164,40 @@ def test_stop_kills_every_node_process_and_removes_the_node_dirs():
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+CRASHING_LAB = """
+import os, signal, sys
+from pathlib import Path
+from wizard.lab.build import LabState
+from wizard.lab.lab import _new_key
+from wizard.lab.real.nodes import RealNodeFleet
+from wizard.lab.scenario import load_scenario
+private, public = _new_key()
+fleet = RealNodeFleet(LabState(load_scenario("seed-homelab"), public), public, Path(sys.argv[1]) / "nodes")
+fleet.start()
+print("started", flush=True)
+os.kill(os.getpid(), signal.SIGKILL)      # no stop(), no atexit: the lab's process just dies
+"""
+
+
+def test_the_nodes_die_with_a_lab_process_that_is_killed():
+    _needs_real_nodes()
+    import sys
+    workdir = Path(tempfile.mkdtemp(prefix="kolla-real-nodes-crash-"))
+    try:
+        done = subprocess.run([sys.executable, "-c", CRASHING_LAB, str(workdir)], capture_output=True, text=True,
+                              timeout=60, cwd=Path(__file__).resolve().parents[2])
+        assert done.stdout == "started\n", done.stderr
+        assert done.returncode == -9
+        deadline = time.monotonic() + 5
+        while _pids_with(str(workdir)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _pids_with(str(workdir)) == []
+    finally:
+        for pid in _pids_with(str(workdir)):          # only if the assertion above failed
+            os.kill(pid, 9)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
 def _remote_sleep(client: subprocess.Popen) -> list[int]:
     """The session's ``sleep 300`` on the node (the local ssh client's own command line names it too)."""
     return [pid for pid in _pids_with("sleep 300") if pid != client.pid]

@@ -18,10 +18,12 @@ so LabState, reconfigure.py, shell.py and the agent boot keep working unchanged 
 files and the real OVS. Nothing here dials anything but 127.0.0.1 and unix sockets."""
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import posixpath
 import pwd
+import queue
 import shlex
 import shutil
 import signal
@@ -272,6 +274,8 @@ class DiskNode(Node):
             return False
 
     def _make_dirs(self, directory: Path, mount: str) -> None:
+        if not self._inside(directory, mount):
+            raise PermissionError(f"real lab: {directory} leads out of the node's {mount}")
         missing = []
         while not directory.exists():
             missing.append(directory)
@@ -286,14 +290,14 @@ class DiskNode(Node):
             return super().write(path, text)
         target, mount = hit
         self._make_dirs(target.parent, mount)
-        if not self._inside(target.parent, mount):
-            raise PermissionError(f"real lab: {path} leads out of the node's {mount}")
         mode = target.stat().st_mode & 0o7777 if target.is_file() else (0o640 if "passwords" in path else 0o644)
         temp = target.with_name(f".{target.name}.lab-{os.getpid()}-{threading.get_ident()}")
-        temp.write_text(text)
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, mode)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
         os.chmod(temp, mode)
         _chown(temp, *self.owners[mount])
-        os.replace(temp, target)
+        os.replace(temp, target)                 # replaces a symlink itself, never its target
 
     def read(self, path: str) -> str | None:
         hit = self._disk(path)
@@ -313,10 +317,9 @@ class DiskNode(Node):
             return super().append_log(path, line)
         target, mount = hit
         self._make_dirs(target.parent, mount)
-        if not self._inside(target.parent, mount):
-            return
         new = not target.exists()
-        with open(target, "a", encoding="utf-8") as handle:
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o644)
+        with os.fdopen(fd, "a", encoding="utf-8") as handle:
             handle.write(line.rstrip("\n") + "\n")
         if new:
             _chown(target, *self.owners[mount])
@@ -461,6 +464,44 @@ class _Proc:
         self.host_public = ""
 
 
+_LIBC = ctypes.CDLL(None, use_errno=True)
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_the_lab() -> None:                 # runs in the child, between fork and exec
+    _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+class _Spawner:
+    """Starts the nodes' daemons from one thread that lives as long as the fleet, each with
+    PR_SET_PDEATHSIG=SIGKILL: if the lab's process dies without stop() (SIGKILL, os._exit on a
+    test timeout), the kernel kills sshd and ovsdb-server with it. The signal follows the thread
+    that forked, hence this thread and not the short-lived start threads."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.Queue = queue.Queue()
+        threading.Thread(target=self._run, daemon=True, name="real-node-spawner").start()
+
+    def popen(self, argv: list[str], **kwargs) -> subprocess.Popen:
+        done: queue.Queue = queue.Queue(maxsize=1)
+        self._jobs.put((argv, kwargs, done))
+        result = done.get()
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    def _run(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            argv, kwargs, done = job
+            try:
+                done.put(subprocess.Popen(argv, preexec_fn=_die_with_the_lab, **kwargs))
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller
+                done.put(exc)
+
+    def close(self) -> None:
+        self._jobs.put(None)
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
@@ -516,6 +557,7 @@ class RealNodeFleet:
         self.procs: dict[str, _Proc] = {}
         self.timings: dict[str, float] = {}
         self._lock = threading.Lock()
+        self._spawner: _Spawner | None = None
         self._stopped = False
 
     def host_public(self, name: str) -> str:
@@ -527,6 +569,7 @@ class RealNodeFleet:
         self.workdir.mkdir(parents=True, exist_ok=True)
         os.chmod(self.workdir, 0o700)
         self._uid = self._login_uid()
+        self._spawner = _Spawner()
         errors: list[BaseException] = []
 
         def one(name: str) -> None:
@@ -593,7 +636,7 @@ class RealNodeFleet:
         db_sock = root / "run/openvswitch/db.sock"
         subprocess.run([OVSDB_TOOL, "create", str(root / "ovs/conf.db"), OVS_SCHEMA], check=True,
                        capture_output=True)
-        proc.ovsdb = subprocess.Popen(
+        proc.ovsdb = self._spawner.popen(
             [OVSDB_SERVER, str(root / "ovs/conf.db"), f"--remote=punix:{db_sock}",
              f"--unixctl={root / 'ovs/ovsdb-server.ctl'}", f"--log-file={root / 'ovs/ovsdb-server.log'}",
              "--verbose=off"],
@@ -698,7 +741,7 @@ class RealNodeFleet:
                 f"mount --bind {q(root / 'run')} /run",
                 f"exec {SSHD} -D -f {q(root / 'sshd_config')} -E {q(root / 'sshd.log')}"])
             with open(root / "unshare.log", "ab") as errors:
-                proc.sshd = subprocess.Popen(
+                proc.sshd = self._spawner.popen(
                     [UNSHARE, "--mount", "--uts", "--propagation", "private", "sh", "-ec", script],
                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errors, start_new_session=True)
             try:
@@ -755,3 +798,6 @@ class RealNodeFleet:
         for proc in list(self.procs.values()):
             shutil.rmtree(proc.root, ignore_errors=True)
         self.procs.clear()
+        if self._spawner is not None:           # after the kills: its exit would signal them
+            self._spawner.close()
+            self._spawner = None
