@@ -7,10 +7,9 @@ import time
 
 import pytest
 
+from tests.trees.fix_support import apply_in_order
 from tests.trees.network_support import conn, context
-from wizard.diagnose import run_diagnosis
 from wizard.lab import Lab
-from wizard.remedies.apply import apply_by_id
 
 ALL = ["max-retries", "fip-404", "ssh-refused"]
 DURABLE_IN_ORDER = ["enable-provider-networks", "router-create", "sg-allow-ssh", "sg-allow-icmp"]
@@ -21,24 +20,13 @@ pytestmark = pytest.mark.timeout(300)
 def test_durable_fixes_in_order_then_a_new_server_is_reachable():
     with Lab("seed-homelab") as lab:
         lab.start()
-        ctx = context(lab, "--operator-ip", "192.168.35.5")
-        try:
-            report, engine = run_diagnosis(ctx, ALL)
-            assert [f.id for f in report.findings] == [
-                "bridge-mapping-missing", "no-router", "fip-not-associated", "sg-blocks-ssh", "sg-blocks-icmp"]
-            for remedy_id in DURABLE_IN_ORDER:
-                result = apply_by_id(ctx, engine, report, remedy_id, emit=lambda _line: None)
-                assert result.status == "verified", (remedy_id, result.message)
-        finally:
-            ctx.close()
-
+        run = apply_in_order(lab, ALL, DURABLE_IN_ORDER, "--operator-ip", "192.168.35.5")
+        assert [f.id for f in run.before.findings] == [
+            "bridge-mapping-missing", "no-router", "fip-not-associated", "sg-blocks-ssh", "sg-blocks-icmp"]
+        for result in run.applied:
+            assert result.status == "verified", (result.remedy, result.message)
         # The old instance stays in ERROR until it is rebuilt; everything the trees check is fixed.
-        ctx = context(lab, "--operator-ip", "192.168.35.5")
-        try:
-            after, _engine = run_diagnosis(ctx, ALL)
-        finally:
-            ctx.close()
-        assert [f.id for f in after.findings] == []
+        assert [f.id for f in run.after.findings] == []
 
         # A new server on the flat provider network now binds on compute01 (the mapping exists).
         sdk = conn(lab)

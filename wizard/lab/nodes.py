@@ -160,7 +160,16 @@ class Node:
         if name == OVS_AGENT:
             c.loaded = {OVS_INI: self.read(OVS_INI) or ""}
             self._ovs_agent_boot(c)
+        self._container_changed(name)
         return c
+
+    # A backend's listener, called with (node, container name) after a start or a stop: the real
+    # backend reports the node's agents to Neutron at once, as a real agent reports at start.
+    on_container_change = None
+
+    def _container_changed(self, name: str) -> None:
+        if self.on_container_change is not None:
+            self.on_container_change(self, name)
 
     def _ovs_agent_boot(self, c: Container) -> None:
         pid = random.randint(7, 99)
@@ -192,6 +201,7 @@ class Node:
     def stop_container(self, name: str) -> None:
         c = self.containers[name]
         c.status, c.exit_code = "exited", 0
+        self._container_changed(name)
 
     def agent_alive(self, name: str = OVS_AGENT) -> bool:
         c = self.containers.get(name)

@@ -108,6 +108,7 @@ def kolla_ansible(state, node, argv):
             recap.append(f"{host:<26}: ok=0    changed=0    unreachable=1    failed=0    skipped=0    rescued=0    ignored=0")
             continue
         ok = changed = 0
+        restarted: set[str] = set()
         hv = kc.host_vars(host)
         if do_ovs and "openvswitch_vswitchd" in target.containers:
             out.append("TASK [openvswitch : Ensuring OVS bridge is properly setup] ***")
@@ -141,15 +142,31 @@ def kolla_ansible(state, node, argv):
                 if action != "genconfig":
                     out.append("RUNNING HANDLER [neutron : Restart neutron-openvswitch-agent container] ***")
                     target.start_container(OVS_AGENT)
+                    restarted.add(OVS_AGENT)
                     out.append(f"changed: [{host}]")
                     changed += 1
             else:
+                # kolla compares the deployed file, so a hand-edited-but-identical file is not restarted
                 out.append(f"ok: [{host}] => (item=neutron-openvswitch-agent)")
                 ok += 1
-                c = target.containers[OVS_AGENT]
-                if action != "genconfig" and c.loaded.get(OVS_INI) != new:
-                    # kolla compares the deployed file, so a hand-edited-but-identical file is not restarted
-                    pass
+        if do_neutron and action != "genconfig":
+            # "Check neutron containers" (check-containers.yml): kolla_container's compare_container
+            # also compares the container's state, so a neutron container that is not running
+            # (exited, or restarting in a crash loop) is changed and its restart handler runs.
+            # (One handler run per container: one the config change already restarted is not
+            # restarted again.)
+            down = [c for name, c in sorted(target.containers.items())
+                    if name.startswith("neutron_") and c.status != "running" and name not in restarted]
+            if down:
+                out.append("TASK [neutron : Check neutron containers] ***")
+                for c in down:
+                    out.append(f"changed: [{host}] => (item={c.name.replace('_', '-')})")
+                    changed += 1
+                for c in down:
+                    out.append(f"RUNNING HANDLER [neutron : Restart {c.name.replace('_', '-')} container] ***")
+                    target.start_container(c.name)
+                    out.append(f"changed: [{host}]")
+                    changed += 1
         recap.append(f"{host:<26}: ok={ok:<5}changed={changed:<5}unreachable=0    failed=0    skipped=0    rescued=0    ignored=0")
     out += ["", "PLAY RECAP *********************************************************************"] + recap
     return "\n".join(out) + "\n", "", 0

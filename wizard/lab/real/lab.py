@@ -36,7 +36,7 @@ from ..lab import Lab, _new_key
 from ..nodes import OVS_AGENT, OVS_INI
 from . import kolla as kolla_render
 from .compute import Compute, serve
-from .reconfigure import render_with_kolla
+from . import hooks
 from .services import OpenStack, _http
 
 HEARTBEAT_EVERY = 5.0
@@ -72,7 +72,7 @@ class RealLab(Lab):
         self.client_private, self.client_public = _new_key()
         self.state = LabState(self.scenario, self.client_public)
         self.state.faults = self.faults
-        self.state.ovs_agent_renderer = render_with_kolla     # its kolla-ansible: Kolla's own templates
+        hooks.install(self)     # its kolla-ansible renders with Kolla's templates; agents report at start
         passwords = yaml.safe_load(self.state.deploy.read("/etc/kolla/passwords.yml") or "") or {}
         admin_password = str(passwords.get("keystone_admin_password") or "admin-password")
         cloud_spec = self.scenario["cloud"]

@@ -1,0 +1,49 @@
+"""The durable-fix flow shared by the acceptance test (tests/trees/test_seed_end_to_end.py) and the
+real tier's parity (tests/real/test_parity.py): diagnose, apply the chosen remedies in order through
+the wizard's own apply path (what ``diagnose --apply ID --yes`` runs once the operator has said yes),
+then diagnose again."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from tests.trees.network_support import context
+from wizard.diagnose import run_diagnosis
+from wizard.remedies.apply import ApplyResult, apply_by_id
+
+UUID = re.compile(r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}")
+STAMP = re.compile(r"\d{8}T\d{6}Z")
+
+
+@dataclass
+class FixRun:
+    before: object                      # the first diagnosis' report
+    applied: list[ApplyResult] = field(default_factory=list)
+    after: object = None                # the report of the diagnosis after the fixes
+
+    def applied_signature(self) -> list[tuple]:
+        """Each applied remedy as (id, status, message, changes), cloud IDs and backup stamps masked."""
+        def mask(text: str) -> str:
+            return STAMP.sub("<stamp>", UUID.sub("<id>", text))
+        return [(r.remedy, r.status, mask(r.message),
+                 tuple((mask(c.get("action", "")), mask(c.get("diff", ""))) for c in r.changes))
+                for r in self.applied]
+
+
+def apply_in_order(lab, trees: list[str], remedy_ids: list[str], *extra: str) -> FixRun:
+    """Diagnose ``trees``, apply ``remedy_ids`` in order (each from that first report, as the
+    operator picks them off one screen), then diagnose again with a fresh context."""
+    ctx = context(lab, *extra)
+    try:
+        report, engine = run_diagnosis(ctx, trees)
+        run = FixRun(report)
+        for remedy_id in remedy_ids:
+            run.applied.append(apply_by_id(ctx, engine, report, remedy_id, emit=lambda _line: None))
+    finally:
+        ctx.close()
+    ctx = context(lab, *extra)
+    try:
+        run.after, _engine = run_diagnosis(ctx, trees)
+    finally:
+        ctx.close()
+    return run
