@@ -31,12 +31,14 @@ def merge_ini(base: dict, override: dict) -> dict:
 
 
 def dump_ini(data: dict[str, dict[str, str]]) -> str:
+    """As Kolla's merge_configs writes a file (Python's ConfigParser.write): every section,
+    the last one too, is followed by a blank line."""
     parts = []
     for section, values in data.items():
         parts.append(f"[{section}]")
         parts.extend(f"{k} = {v}" for k, v in values.items())
         parts.append("")
-    return "\n".join(parts)
+    return "\n".join(parts) + "\n"
 
 
 def parse_mappings(value: str | None) -> dict[str, str]:
