@@ -244,10 +244,15 @@ class RealLab(Lab):
         return rows
 
     def _sync_agents(self) -> None:
+        stack = self.openstack          # read once: stop() may clear it while the beat thread runs
+        if stack is None:
+            return
         rows = self._agent_rows()
         for attempt in range(20):
+            if self._stop_beats.is_set() and threading.current_thread().name == "real-lab-agents":
+                return
             try:
-                with sqlite3.connect(self.openstack.neutron_db, timeout=10) as db:
+                with sqlite3.connect(stack.neutron_db, timeout=10) as db:
                     for row in rows:
                         db.execute(
                             "INSERT INTO agents (agent_type, binary, topic, host, availability_zone, admin_state_up,"
