@@ -12,6 +12,7 @@ import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import time
 import urllib.error
@@ -77,7 +78,9 @@ def _neutron_conf(d: Path, keystone_url: str, password: str) -> str:
             "notify_nova_on_port_status_changes = false\nnotify_nova_on_port_data_changes = false\n"
             f"api_paste_config = {d}/api-paste.ini\nlog_file = {d}/neutron-server.log\nhost = controller\n"
             "agent_down_time = 75\n"
-            f"[database]\nconnection = sqlite:///{d}/neutron.db\n"
+            # sqlite waits up to 30 s for a lock (its default, 5 s, ran out under load: "database is
+            # locked" as a 500 to the wizard's floating IP create); see OpenStack.start_keystone for WAL.
+            f"[database]\nconnection = sqlite:///{d}/neutron.db?timeout=30\n"
             f"[keystone_authtoken]\nwww_authenticate_uri = {keystone_url}/v3\nauth_url = {keystone_url}/v3\n"
             f"auth_type = password\ninterface = public\nusername = admin\npassword = {password}\nproject_name = admin\n"
             "user_domain_name = Default\nproject_domain_name = Default\n"
@@ -230,6 +233,10 @@ class OpenStack:
         self.keystone.start()
         nt = self.workdir / "neutron"
         shutil.copytree(golden / "neutron", nt)
+        # Write-ahead logging: Neutron's readers (many threads) no longer block its writers nor the
+        # lab's agent rows (MySQL in a real cloud has row locks; sqlite's default journal locks the file).
+        with sqlite3.connect(nt / "neutron.db") as db:
+            db.execute("PRAGMA journal_mode=WAL")
         shutil.copy(venv("openstack") / "etc/neutron/api-paste.ini", nt / "api-paste.ini")
         (nt / "neutron.conf").write_text(_neutron_conf(nt, self.keystone.url, self.admin_password))
         (nt / "ml2_conf.ini").write_text(_ml2_conf(self.flat_physnets))

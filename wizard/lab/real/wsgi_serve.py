@@ -26,10 +26,33 @@ class ThreadedWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
     allow_reuse_address = True
 
 
+def _sqlite_transactions_take_the_write_lock() -> None:
+    """oslo.db opens every sqlite transaction with a deferred BEGIN; two threads that both read and
+    then write cannot both upgrade, and sqlite fails one at once with "database is locked" (a 500 to
+    the client; the busy timeout does not apply). MySQL, which a real cloud uses, waits on row locks
+    instead. BEGIN IMMEDIATE takes the write lock up front, so transactions queue (within the busy
+    timeout) instead of failing. Runs before oslo.db's own begin listener (class-level listeners
+    fire first), which then sees the transaction open and emits nothing."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    @event.listens_for(Engine, "begin")
+    def _begin(conn):
+        if conn.dialect.name == "sqlite" and "in_transaction" not in conn.info:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            conn.info["in_transaction"] = True
+
+    @event.listens_for(Engine, "commit")
+    @event.listens_for(Engine, "rollback")
+    def _end(conn):
+        conn.info.pop("in_transaction", None)
+
+
 def main() -> None:
     target, port_file = sys.argv[1], sys.argv[2]
     fd = int(sys.argv[3]) if len(sys.argv) > 3 else None
     sys.argv[1:] = []        # the services parse the command line as oslo.config options at import
+    _sqlite_transactions_take_the_write_lock()
     module, _, attribute = target.partition(":")
     application = getattr(importlib.import_module(module), attribute or "application")
     if fd is None:
