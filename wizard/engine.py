@@ -31,6 +31,16 @@ Answerer = Callable[[Asked], "str | None"]
 MAX_STEPS_PER_TREE = 200
 
 
+class VerifyWalk:
+    """What a verification walk saw: the first step's evidence (None: it could not run), the
+    (step, outcome) pairs in order, and whether the finding was reached again."""
+
+    def __init__(self) -> None:
+        self.first: Evidence | None = None
+        self.path: list[tuple[str, str]] = []
+        self.again = False
+
+
 def _no_answer(_asked: Asked) -> None:
     return None
 
@@ -90,6 +100,34 @@ class Engine:
             return self._run_probe(self._probes[step.probe], step, tree_id, lambda _l: None)
         except (ProbeUnavailable, WizardError, concurrent.futures.TimeoutError):
             return None
+
+    def verify_walk(self, tree_id: str, step_id: str, finding_id: str) -> "VerifyWalk":
+        """Verification after a fix: run ``step_id``'s probe again and follow the tree from there,
+        as the diagnosis would, until a branch concludes or raises ``finding_id`` again. One step
+        is not always enough: a fault can be named downstream of the step that shows it healed
+        (a started agent: Neutron says alive at agent-state, while node-agent alone would read
+        "container running" as "agent down"). A later step that cannot run ends the walk."""
+        tree = self.trees[tree_id]
+        walk = VerifyWalk()
+        self.ctx.refresh()
+        current: str | None = step_id
+        while current and len(walk.path) < MAX_STEPS_PER_TREE:
+            step = tree.steps[current]
+            try:
+                evidence = self._run_probe(self._probes[step.probe], step, tree_id, lambda _l: None)
+            except (ProbeUnavailable, WizardError, concurrent.futures.TimeoutError):
+                break
+            self._remember(evidence)
+            walk.path.append((current, evidence.outcome))
+            walk.first = walk.first or evidence
+            branch = step.branches.get(evidence.outcome)
+            if branch is None:
+                break
+            if branch.finding == finding_id:
+                walk.again = True
+                break
+            current = branch.next
+        return walk
 
     # -- walking --------------------------------------------------------------------------
     def _walk(self, tree: Tree) -> Iterator[Any]:

@@ -22,7 +22,9 @@ class Remedy:
     # What apply does, in order. Kept out of JSON except as a preview.
     actions: list[Any] = field(default_factory=list)
     warning: str | None = None
-    verify: str | None = None        # step id whose probe proves the fix
+    verify: str | None = None        # step id whose probe proves the fix (the walk goes on from it)
+    # Set when no probe can prove the fix yet: what has to happen first (said instead of a verdict).
+    verify_after: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "kind": self.kind, "durable": self.durable,

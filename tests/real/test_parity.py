@@ -49,13 +49,9 @@ REMAINING: dict[str, list[str]] = {
     "metadata-unreachable": ["metadata-unreachable"],
     "no-keypair": ["no-keypair"],
 }
-# Known wizard defects (not lab differences: both backends agree), asserted so a fix shows here:
-# - start-ovs-agent: the verification re-runs only the node-agent step, whose container-running
-#   outcome still names ovs-agent-down, so a fix that works (the re-diagnosis finds the agent
-#   alive) is rolled back (and the rollback's "restart what it restarted" starts it again).
-# - metadata-repair: the metadata step reads the instance's console from its first boot, which
-#   no agent start changes; the instance needs a reboot for cloud-init to ask again.
-NOT_VERIFIED: dict[str, str] = {"ovs-agent-down": "rolled-back", "metadata-unreachable": "rolled-back"}
+# metadata-repair starts the dead agent, but nothing re-readable proves it before the instance
+# reboots (cloud-init asks the metadata service only at boot): applied, not proven, on both.
+NOT_VERIFIED: dict[str, str] = {"metadata-unreachable": "unverified"}
 
 
 def _findings_signature(report) -> list[tuple]:

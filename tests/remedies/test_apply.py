@@ -268,3 +268,29 @@ def test_undo_is_derived_only_for_creations_the_wizard_surely_made():
     assert NodeCommand("c1", [*vsctl, "--may-exist", "add-br", "br-ex"]).undo is None
     assert NodeCommand("c1", ["docker", "restart", "neutron_openvswitch_agent"]).undo is None
     assert NodeCommand("c1", ["ovs-vsctl", "add-br", "br-ex"], undo=["true"]).undo == ["true"]
+
+
+def test_a_started_ovs_agent_is_proven_where_neutron_says_it_lives():
+    """ovs-agent-down: node-agent alone reads "container running" as "agent down", so the check
+    starts at agent-state and walks on (alive, then the agent serves the network)."""
+    from tests.trees.fix_support import apply_in_order
+    from wizard.cli import ALL_TREES
+    with Lab("ovs-agent-down") as lab:
+        run = apply_in_order(lab, ALL_TREES, ["start-ovs-agent"])
+    [result] = run.applied
+    assert result.status == "verified", result.message
+    assert "max-retries/agent-state now says alive, then agent-mapping says serves" in result.message
+    assert [f.id for f in run.after.findings] == ["instance-not-active"]   # the old ERROR server stays
+
+
+def test_a_metadata_agent_start_is_not_proven_until_the_instance_reboots():
+    from tests.trees.fix_support import apply_in_order
+    from wizard.cli import ALL_TREES
+    with Lab("metadata-unreachable") as lab:
+        run = apply_in_order(lab, ALL_TREES, ["metadata-repair"])
+        agents = {c.name: c.status for n in lab.state.nodes.values() for c in n.containers.values()
+                  if c.name == "neutron_metadata_agent"}
+    [result] = run.applied
+    assert result.status == "unverified", result.message
+    assert "reboot the instance (openstack server reboot " in result.message
+    assert set(agents.values()) == {"running"}          # started, and not rolled back

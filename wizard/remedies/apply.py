@@ -177,12 +177,6 @@ class _Lock:
 
 
 # -- the apply itself ------------------------------------------------------------------------------
-def _finding_outcomes(engine: Any, finding: Finding, step_id: str) -> set[str]:
-    tree = engine.trees[finding.tree]
-    step = tree.steps[step_id]
-    return {outcome for outcome, branch in step.branches.items() if branch.finding == finding.id}
-
-
 def apply_remedy(ctx: Any, engine: Any, finding: Finding, remedy: Remedy, *, dry_run: bool = False,
                  emit: Callable[[str], None] = print) -> ApplyResult:
     result = ApplyResult("refused", "", remedy=remedy.id, finding=finding.id)
@@ -293,24 +287,32 @@ def apply_remedy(ctx: Any, engine: Any, finding: Finding, remedy: Remedy, *, dry
                     result.message = f"{action.describe or action.op} failed: {type(exc).__name__}: {exc}"
                     return result
         # 5. verify
+        if remedy.verify_after:
+            # Nothing the wizard can re-read changes before the operator's next step (a guest's
+            # first-boot console): say so instead of rolling back a change that may well be right.
+            result.status = "unverified"
+            result.message = (f"applied, not proven yet: {remedy.verify_after}"
+                              + (f"; backups: {', '.join(result.backup)}" if result.backup else ""))
+            return result
         step_id = remedy.verify or finding.step
-        evidence = _verify(ctx, engine, finding, step_id)
-        bad = _finding_outcomes(engine, finding, step_id)
-        if evidence is None:
+        walk = _verify(ctx, engine, finding, step_id)
+        if walk.first is None:
             result.status = "unverified"
             result.message = (f"applied; the check ({finding.tree}/{step_id}) could not run, so the fix is not "
                               f"proven; backups kept: {', '.join(result.backup) or 'none'}")
             return result
-        if evidence.outcome in bad:
-            emit(f"verification: {finding.tree}/{step_id} still says {evidence.outcome}; rolling back")
+        if walk.again:
+            where, outcome = walk.path[-1]
+            emit(f"verification: {finding.tree}/{where} still says {outcome}; rolling back")
             _restore(ctx, backups, restarts, emit, ran)
             _undo_cloud(ctx, created, emit)
             result.status = "rolled-back"
-            result.message = (f"the check {finding.tree}/{step_id} still finds {finding.id} ({evidence.outcome}); "
+            result.message = (f"the check {finding.tree}/{where} still finds {finding.id} ({outcome}); "
                               f"the changes were undone" + (" and the backups restored" if backups else ""))
             return result
         result.status = "verified"
-        result.message = (f"{kind} fix applied; {finding.tree}/{step_id} now says {evidence.outcome}"
+        then = "".join(f", then {step} says {outcome}" for step, outcome in walk.path[1:])
+        result.message = (f"{kind} fix applied; {finding.tree}/{step_id} now says {walk.first.outcome}{then}"
                           + (f"; backups: {', '.join(result.backup)}" if result.backup else ""))
         if not remedy.durable:
             result.message += "; this is a quick fix: apply the durable one too"
@@ -342,7 +344,7 @@ def _verify(ctx: Any, engine: Any, finding: Finding, step_id: str) -> Any:
     facts = getattr(ctx, "facts", None)
     if facts is not None:
         facts.update(finding.facts)
-    return engine.rerun_step(finding.tree, step_id)
+    return engine.verify_walk(finding.tree, step_id, finding.id)
 
 
 def _restore(ctx: Any, backups: list[tuple[FileEdit, str, str]], restarts: list[NodeCommand],

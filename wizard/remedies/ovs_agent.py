@@ -103,7 +103,9 @@ def ovs_agent_start(ctx: Any, finding: Finding) -> list[Remedy]:
                  f"output for the reason it stopped (RabbitMQ unreachable, OVSDB not answering on 6640, a bad "
                  f"config line). If it exits again, the log's last ERROR line is the next thing to fix."),
         command="\n".join(join(c) for c in (start, logs, tail)), host=host,
-        actions=[NodeCommand(host, start, sudo=become_for(ctx, host), timeout=120.0)], verify=finding.step)]
+        # Proven where Neutron says whether the agent lives (agent-state, then on down the tree):
+        # node-agent alone reads "container running" as "agent down", started or not.
+        actions=[NodeCommand(host, start, sudo=become_for(ctx, host), timeout=120.0)], verify="agent-state")]
 
 
 @remedy("physnet-fix", summary="Use the physical network name Kolla maps (neutron_physical_networks)")

@@ -13,6 +13,7 @@ from ..findings import Finding, Remedy
 from .actions import NodeCommand, cloud_op
 from .quoting import join, quote
 from .network import ReversibleCall
+from .provider_networks import become_for, engine_for
 from .registry import remedy
 
 DEDICATED_GROUP = "operator-access"
@@ -266,9 +267,13 @@ def metadata_repair(ctx: Any, finding: Finding) -> list[Remedy]:
                      "haproxy in qdhcp-<network> (Kolla forces it there) or in qrouter-<router>, then the metadata "
                      "agent, then nova's metadata API. Start the container, read its log for why it stopped, then "
                      f"reboot the instance (openstack server reboot {server.get('id')}) so cloud-init tries again."),
-            command=join(["docker", "start", container]) + "\n" + join(["docker", "logs", "--tail", "50", container]),
-            host=host, actions=[NodeCommand(host, ["docker", "start", container], sudo=True, timeout=60)],
-            verify=None))
+            command=join([engine_for(ctx, host), "start", container]) + "\n"
+            + join([engine_for(ctx, host), "logs", "--tail", "50", container]),
+            host=host, actions=[NodeCommand(host, [engine_for(ctx, host), "start", container],
+                                            sudo=become_for(ctx, host), timeout=60)],
+            verify_after=(f"cloud-init asks the metadata service only at boot, so the console still shows the "
+                          f"first boot's failure: reboot the instance (openstack server reboot "
+                          f"{server.get('id') or '<server>'}), then run the diagnosis again")))
     if not out:
         hosts = found["hosts"] or ["<network-node>"]
         out.append(Remedy(
