@@ -72,10 +72,15 @@ class Lab:
         self.faults.on_change(self._write_known_hosts)
         return self
 
+    def _new_fleet(self):
+        """The nodes' SSH servers: paramiko servers answering the lab's command set (the real
+        backend overrides this with real sshds)."""
+        from .sshd import SSHFleet
+        return SSHFleet(self.state, self.client_public, self.faults)
+
     def _start_nodes(self, config_prefix: str = "kolla-lab-") -> None:
         """The SSH nodes, then the client configuration that points at them (both backends)."""
-        from .sshd import SSHFleet
-        self._ssh = SSHFleet(self.state, self.client_public, self.faults)
+        self._ssh = self._new_fleet()
         self._ssh.start()
         self.ports = dict(self._ssh.ports)
         if self._given_dir:

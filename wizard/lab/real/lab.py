@@ -126,23 +126,18 @@ class RealLab(Lab):
         return self.compute.requests if self.compute else 0
 
     # -- nodes --------------------------------------------------------------------------------
-    def _start_nodes(self, config_prefix: str = "kolla-real-lab-config-") -> None:
+    def _new_fleet(self):
         if self.nodes_backend == "embedded":
-            return super()._start_nodes(config_prefix)
-        # Real sshd + ovsdb-server per node; then the same client configuration as Lab writes
-        # (ssh_config/known_hosts from self.ports and self._ssh.host_public).
+            return super()._new_fleet()
+        # Real sshd + ovsdb-server per node; Lab._start_nodes then writes the same client
+        # configuration (ssh_config/known_hosts from self.ports and self._ssh.host_public).
         from .nodes import RealNodeFleet
-        self._ssh = RealNodeFleet(self.state, self.client_public, Path(self._workdir) / "nodes", self.faults)
-        self._ssh.start()
-        self.ports = dict(self._ssh.ports)
-        if self._given_dir:
-            self.config_dir = self._given_dir
-            self.config_dir.mkdir(parents=True, exist_ok=True)
-        else:
-            self._tmp = tempfile.mkdtemp(prefix=config_prefix)
-            self.config_dir = Path(self._tmp)
-        self._write_config()
-        self.faults.on_change(self._write_known_hosts)      # host_key: unknown, switched at run time
+        return RealNodeFleet(self.state, self.client_public, Path(self._workdir) / "nodes", self.faults)
+
+    def _start_nodes(self, config_prefix: str = "kolla-real-lab-config-") -> None:
+        super()._start_nodes(config_prefix)
+        if self.nodes_backend != "embedded":
+            self.faults.on_change(self._write_known_hosts)      # host_key: unknown, switched at run time
 
     def _write_config(self) -> None:
         # The embedded writer takes auth_url from its API object; ours is real Keystone.
