@@ -21,7 +21,7 @@ SYMPTOMS = ("max-retries", "fip-404", "ssh-refused")
 
 
 def measure(sizes=(5, 500)) -> dict:
-    from wizard.lab import Lab
+    from kolla_lab import Lab
 
     scenarios = [("seed-homelab", "seed-homelab")]
     scenarios += [(f"seed-{n}", str(gen_scenarios.write("seed", n))) for n in sizes]

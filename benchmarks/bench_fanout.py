@@ -4,7 +4,7 @@ own node probes over SSH.
 The lab (generated fanout-N: healthy, one compute's deployed openvswitch_agent.ini lacks
 bridge_mappings) runs in its own process. In this process the wizard does what a probe does:
 ``Context(Settings(real-cloud options))`` reads the Kolla model from the deploy host over SSH,
-takes the hosts of the ``compute`` group, and runs on each, through ``wizard.probes._nodeio.fan_out``
+takes the hosts of the ``compute`` group, and runs on each, through ``wizard.readings.nodes.fan_out``
 (bounded by ``Settings.max_parallel``) over ``Context.node(host)`` transports:
 
   1. ``node_ovs.deployed_mappings(node)``: SFTP read of the deployed openvswitch_agent.ini, parsed;
@@ -32,7 +32,8 @@ import gen_scenarios  # noqa: E402
 
 def find_broken(lab: LabProcess, max_parallel: int = 32) -> dict:
     from wizard.context import Context, Settings
-    from wizard.probes import _nodeio, node_ovs
+    from wizard.readings import nodes as _nodeio
+from wizard.probes import node_ovs
 
     c = lab.config
     cpu0, lab0 = _self_cpu(), _proc_cpu(lab.proc.pid)

@@ -17,14 +17,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from wizard.lab.real import lab as real_lab  # noqa: E402
-from wizard.lab.real import services  # noqa: E402
-from wizard.lab.reconfigure import kolla_ansible  # noqa: E402
+from kolla_lab.real import lab as real_lab  # noqa: E402
+from kolla_lab.real import services  # noqa: E402
+from kolla_lab.reconfigure import kolla_ansible  # noqa: E402
 
 PHASES = [(services.OpenStack, "start_keystone"), (services.OpenStack, "finish_keystone"),
           (services.OpenStack, "register"), (real_lab.RealLab, "_render_deployed_files"),
           (real_lab.RealLab, "_build_cloud"), (real_lab.RealLab, "_start_nodes")]
-SCENARIOS = sorted(p.stem for p in (Path(__file__).resolve().parent.parent / "wizard/lab/scenarios").glob("*.yaml"))
+SCENARIOS = sorted(p.stem for p in (Path(__file__).resolve().parent.parent / "kolla_lab/scenarios").glob("*.yaml"))
 
 
 def _cpu(process) -> float:

@@ -1,4 +1,4 @@
-"""The real lab's nodes (wizard/lab/real/nodes.py): how long a node takes to start (sshd in its own
+"""The real lab's nodes (kolla_lab/real/nodes.py): how long a node takes to start (sshd in its own
 namespaces + its ovsdb-server), what one SSH command costs (real OpenSSH client with a new
 connection each time; the wizard's paramiko pool on a kept connection), and how long a whole
 RealLab takes to start. Prints the figures; needs root, sshd, ovsdb-server and the real-tier venvs.
@@ -17,10 +17,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from wizard.lab.build import LabState  # noqa: E402
-from wizard.lab.lab import _new_key  # noqa: E402
-from wizard.lab.real.nodes import RealNodeFleet  # noqa: E402
-from wizard.lab.scenario import load_scenario  # noqa: E402
+from kolla_lab.build import LabState  # noqa: E402
+from kolla_lab.lab import _new_key  # noqa: E402
+from kolla_lab.real.nodes import RealNodeFleet  # noqa: E402
+from kolla_lab.scenario import load_scenario  # noqa: E402
 
 
 def line(name: str, values: list[float], unit: str = "s") -> None:
@@ -53,7 +53,7 @@ def main() -> int:
     line("node start (sshd + ovsdb-server, 3 in parallel)", per_node)
     line(f"fleet start ({len(scenario['nodes'])} nodes)", per_fleet)
 
-    from wizard.lab.real import RealLab
+    from kolla_lab.real import RealLab
     from wizard.transport.ssh import SSHPool
     starts, openssh, paramiko_cmds = [], [], []
     for n in range(args.labs):

@@ -25,7 +25,7 @@ from pathlib import Path
 import yaml
 
 OUT_DIR = Path(__file__).resolve().parent / "scenarios"
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "wizard" / "lab" / "scenarios"
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "kolla_lab" / "scenarios"
 
 # Kolla's multinode inventory: the seed's group layout with the compute group filled in.
 _CHILDREN = """

@@ -85,10 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
 # -- the lab (only the CLI ever imports it) ------------------------------------------------
 def start_lab(scenario: str, backend: str = "embedded") -> Any:
     from .errors import ConfigError
-    from .lab import Lab, ScenarioError
+    from kolla_lab import Lab, ScenarioError
     try:
         if backend == "real":
-            from .lab.real import RealTierUnavailable, start_real_lab
+            from kolla_lab.real import RealTierUnavailable, start_real_lab
             try:
                 return start_real_lab(scenario)
             except RealTierUnavailable as exc:
@@ -278,9 +278,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The lab has its own options; hand them over untouched.
         rest = argv[1:]
         if "--backend=real" in rest or any(a == "--backend" and b == "real" for a, b in zip(rest, rest[1:])):
-            from .lab.real.cli import main as real_lab_main
+            from kolla_lab.real.cli import main as real_lab_main
             return real_lab_main([a for a in rest if a != "--backend=real"])
-        from .lab.cli import main as lab_main
+        from kolla_lab.cli import main as lab_main
         return lab_main(rest)
     parser = build_parser()
     try:

@@ -45,7 +45,7 @@ def _code(text: str) -> str:
 
 # -- bridges -----------------------------------------------------------------------------------------
 def _bridges_host(ctx: Any, facts: Mapping[str, Any]) -> str | None:
-    from .probes import _nodeio
+    from .readings import nodes as _nodeio
 
     host = (facts.get("views") or {}).get("host") or (facts.get("ovs") or {}).get("inventory_host") or facts.get("host")
     if host:
@@ -76,7 +76,7 @@ def _port_words(name: str, info: Mapping[str, Any]) -> str:
 
 
 def bridges_page(ctx: Any, facts: Mapping[str, Any]) -> str:
-    from .probes import _nodeio
+    from .readings import nodes as _nodeio
     from .probes.node_ovs import ovs_show
 
     host = _bridges_host(ctx, facts)
@@ -137,7 +137,7 @@ def bridges_page(ctx: Any, facts: Mapping[str, Any]) -> str:
 
 # -- precedence -------------------------------------------------------------------------------------
 def precedence_page(ctx: Any, facts: Mapping[str, Any]) -> str:
-    from .probes import _nodeio
+    from .readings import nodes as _nodeio
     from .probes.kolla_views import precedence_facts
 
     lines = [f"# {CONCEPTS['precedence']}", ""]

@@ -39,7 +39,7 @@ def _l3_hosts(ctx: Any) -> list[str]:
 
 def _run(ctx: Any, host: str, argv: list[str]) -> tuple[str | None, str]:
     """(stdout or None, the command as shown / the reason it failed)."""
-    from .probes._nodeio import inventory_name
+    from .readings.nodes import inventory_name
     shown = shlex.join(argv)
     failure = ""
     # Without sudo first (enough where the login user may enter namespaces), then with it.
@@ -118,7 +118,7 @@ def fip_nat_page(ctx: Any, facts: Mapping[str, Any]) -> str:
         out.append(f"(Could not list the devices: {how}.)\n")
     nat, how = _run(ctx, host, ["ip", "netns", "exec", ns, "iptables-save", "-t", "nat"])
     if nat is None or "neutron-l3-agent" not in nat:
-        from .probes._nodeio import container_engine
+        from .readings.nodes import container_engine
         engine = container_engine(ctx, host)
         nat2, how2 = _run(ctx, host, [engine, "exec", "neutron_l3_agent", "ip", "netns", "exec", ns,
                                       "iptables-save", "-t", "nat"])

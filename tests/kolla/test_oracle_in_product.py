@@ -21,7 +21,7 @@ from wizard.diagnose import run_diagnosis
 from wizard.kolla import DictReader, oracle
 from wizard.kolla.oracle import (PREFIX_ENV, KollaOracle, OracleFailed, bridge_mappings_or_none,
                                  find_kolla_ansible, locate_kolla_ansible, stage_deploy_files)
-from wizard.lab import Lab
+from kolla_lab import Lab
 
 
 # -- the flag and the setting ---------------------------------------------------------------------

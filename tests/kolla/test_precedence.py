@@ -172,7 +172,7 @@ def test_group_var_depth_child_beats_parent():
 
 def test_seed_homelab_scenario_files():
     """The shipped lab scenario's deploy-host files, read as plain data (the wizard never imports the lab)."""
-    scenario = Path(__file__).resolve().parents[2] / "wizard/lab/scenarios/seed-homelab.yaml"
+    scenario = Path(__file__).resolve().parents[2] / "kolla_lab/scenarios/seed-homelab.yaml"
     files = yaml.safe_load(scenario.read_text())["nodes"]["deploy"]["files"]
     model = KollaModel.load(DictReader(files))
     assert model.problems == []

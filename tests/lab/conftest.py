@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from wizard.lab import Lab
+from kolla_lab import Lab
 
 VENV_BIN = Path(__file__).resolve().parents[2] / ".venv" / "bin"
 

@@ -2,7 +2,7 @@
 import openstack
 import pytest
 
-from wizard.lab import Lab
+from kolla_lab import Lab
 
 from .conftest import sftp, ssh
 

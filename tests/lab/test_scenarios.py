@@ -1,8 +1,8 @@
 import pytest
 
-from wizard.lab import Lab, ScenarioError, list_scenarios, load_scenario
-from wizard.lab.build import LabState
-from wizard.lab.scenario import FINDINGS
+from kolla_lab import Lab, ScenarioError, list_scenarios, load_scenario
+from kolla_lab.build import LabState
+from kolla_lab.scenario import FINDINGS
 
 LOOKALIKES = {"physnet-mismatch", "mapped-bridge-missing", "agent-not-restarted", "config-not-deployed",
               "router-no-gateway", "subnet-not-on-router", "ssh-wrong-cidr", "no-keypair", "metadata-unreachable",

@@ -22,7 +22,7 @@ from wizard.context import Context
 from wizard.diagnose import run_diagnosis
 from wizard.kolla import oracle
 from wizard.kolla.oracle import find_kolla_ansible
-from wizard.lab import Lab, load_scenario
+from kolla_lab import Lab, load_scenario
 
 from .conftest import venv_or_skip
 

@@ -13,7 +13,7 @@ import pytest
 from tests.trees.fix_support import UUID, apply_in_order
 from tests.trees.test_seed_end_to_end import DURABLE_IN_ORDER
 from wizard.cli import ALL_TREES
-from wizard.lab import Lab
+from kolla_lab import Lab
 
 from .conftest import venv_or_skip
 
@@ -21,7 +21,7 @@ from .conftest import venv_or_skip
 # render), depending on the machine's load.
 pytestmark = [pytest.mark.real, pytest.mark.timeout(900)]
 
-ALL_SCENARIOS = sorted(p.stem for p in (Path(__file__).resolve().parents[2] / "wizard/lab/scenarios").glob("*.yaml"))
+ALL_SCENARIOS = sorted(p.stem for p in (Path(__file__).resolve().parents[2] / "kolla_lab/scenarios").glob("*.yaml"))
 # KOLLA_WIZARD_PARITY=a,b narrows the walk while working on a scenario; CI walks them all.
 SCENARIOS = [s for s in os.environ.get("KOLLA_WIZARD_PARITY", "").split(",") if s] or ALL_SCENARIOS
 OPERATOR = ("--operator-ip", "192.168.35.5")
@@ -79,7 +79,7 @@ def test_every_scenario_has_a_fix_plan():
 def test_same_findings_remedies_and_fixes_on_both_backends(scenario):
     venv_or_skip("openstack")
     venv_or_skip("kolla")
-    from wizard.lab.real import RealLab
+    from kolla_lab.real import RealLab
     with Lab(scenario) as embedded:
         embedded.start()
         expected = _walk(embedded, scenario)

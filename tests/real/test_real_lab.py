@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.real, pytest.mark.timeout(600)]
 def test_seed_homelab_on_real_neutron(monkeypatch):
     venv_or_skip("openstack")
     venv_or_skip("kolla")
-    from wizard.lab.real import RealLab
+    from kolla_lab.real import RealLab
     lab = RealLab("seed-homelab").start()
     pids = [lab.openstack.keystone.process.pid, lab.openstack.neutron.process.pid]
     try:

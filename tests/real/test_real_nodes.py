@@ -33,7 +33,7 @@ def lab():
     _needs_real_nodes()
     venv_or_skip("openstack")
     venv_or_skip("kolla")
-    from wizard.lab.real import RealLab
+    from kolla_lab.real import RealLab
     real = RealLab("seed-homelab").start()
     try:
         yield real
@@ -127,10 +127,10 @@ def test_sudo_is_real_sudo_for_a_non_root_login_user(lab):
 
 def test_stop_kills_every_node_process_and_removes_the_node_dirs():
     _needs_real_nodes()
-    from wizard.lab.build import LabState
-    from wizard.lab.lab import _new_key
-    from wizard.lab.real.nodes import RealNodeFleet
-    from wizard.lab.scenario import load_scenario
+    from kolla_lab.build import LabState
+    from kolla_lab.lab import _new_key
+    from kolla_lab.real.nodes import RealNodeFleet
+    from kolla_lab.scenario import load_scenario
     private, public = _new_key()
     state = LabState(load_scenario("healthy"), public)
     workdir = Path(tempfile.mkdtemp(prefix="kolla-real-nodes-test-"))
@@ -167,10 +167,10 @@ def test_stop_kills_every_node_process_and_removes_the_node_dirs():
 CRASHING_LAB = """
 import os, signal, sys
 from pathlib import Path
-from wizard.lab.build import LabState
-from wizard.lab.lab import _new_key
-from wizard.lab.real.nodes import RealNodeFleet
-from wizard.lab.scenario import load_scenario
+from kolla_lab.build import LabState
+from kolla_lab.lab import _new_key
+from kolla_lab.real.nodes import RealNodeFleet
+from kolla_lab.scenario import load_scenario
 private, public = _new_key()
 fleet = RealNodeFleet(LabState(load_scenario("seed-homelab"), public), public, Path(sys.argv[1]) / "nodes")
 fleet.start()

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from tests.trees.network_support import context
-from wizard.lab import Lab
-from wizard.lab.nodes import OVS_INI
+from kolla_lab import Lab
+from kolla_lab.nodes import OVS_INI
 
 from .conftest import venv_or_skip
 
@@ -33,7 +33,7 @@ def _edit_and_reconfigure(lab) -> tuple[str, str, int, str]:
 def test_reconfigure_renders_with_kolla_and_matches_the_embedded_lab():
     venv_or_skip("openstack")
     venv_or_skip("kolla")
-    from wizard.lab.real import RealLab
+    from kolla_lab.real import RealLab
     with Lab("config-not-deployed") as embedded:
         embedded.start()
         expected = _edit_and_reconfigure(embedded)
@@ -50,7 +50,7 @@ def test_reconfigure_renders_with_kolla_and_matches_the_embedded_lab():
 def test_a_render_kolla_rejects_fails_in_one_line_and_changes_nothing():
     venv_or_skip("openstack")
     venv_or_skip("kolla")
-    from wizard.lab.real import RealLab
+    from kolla_lab.real import RealLab
     with RealLab("config-not-deployed") as real:
         before = real.state.nodes["compute01"].read(OVS_INI)
         real.state.deploy.write(OVERRIDE, "[ovs\nof_inactivity_probe = 11\n")

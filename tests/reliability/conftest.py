@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from wizard.lab import Lab
+from kolla_lab import Lab
 
 ROOT = Path(__file__).resolve().parents[2]
 MATRIX = ROOT / "docs" / "reliability.md"

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import wizard.cli as cli
-from wizard.lab import Lab
+from kolla_lab import Lab
 
 
 class SharedLab:

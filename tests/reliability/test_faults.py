@@ -9,7 +9,7 @@ import time
 import pytest
 
 from tests.reliability.support import assert_no_traceback, run_cli
-from wizard.lab import Lab
+from kolla_lab import Lab
 
 SEED_FINDINGS = ["bridge-mapping-missing", "no-router", "fip-not-associated", "sg-blocks-ssh", "sg-blocks-icmp"]
 FAST = ("--api-timeout", "1", "--ssh-timeout", "1")

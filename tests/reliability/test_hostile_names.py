@@ -11,7 +11,7 @@ import pytest
 from tests.reliability.support import assert_no_traceback, run_cli
 from tests.remedies.osc_judge import parse_openstack
 from tests.trees.network_support import conn
-from wizard.lab import Lab
+from kolla_lab import Lab
 
 NAMES = [
     ("metachars", "vm; rm -rf / #$(id)`uname`|&>x"),

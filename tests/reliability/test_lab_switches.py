@@ -6,7 +6,7 @@ import pytest
 import requests
 
 from tests.trees.network_support import conn
-from wizard.lab.faults import FaultError, Faults
+from kolla_lab.faults import FaultError, Faults
 from wizard.transport.base import CommandTimeout, OutputTooLarge, SudoPasswordRequired, TransportError
 from wizard.transport.ssh import SSHPool
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from wizard import yamlpos
 from wizard.errors import ConfigError
 from wizard.kolla.inventory import parse_inventory
-from wizard.lab import ScenarioError, load_scenario
+from kolla_lab import ScenarioError, load_scenario
 from wizard.playbook import load_tree
 
 SETTINGS = settings(max_examples=100, deadline=None,
@@ -151,9 +151,9 @@ def test_lab_scenario_any_shape(case, tmp_path_factory):
         except ScenarioError as exc:
             tally.errors += 1
             assert str(exc).startswith(str(path)) or str(exc).startswith(
-                str(__import__("wizard.lab.scenario", fromlist=["SCENARIO_DIR"]).SCENARIO_DIR)), str(exc)
+                str(__import__("kolla_lab.scenario", fromlist=["SCENARIO_DIR"]).SCENARIO_DIR)), str(exc)
             assert "\n" not in str(exc)
 
     prop()
-    case.record("property", "wizard.lab.load_scenario over random scenario text and shapes (with and without base:)",
+    case.record("property", "kolla_lab.load_scenario over random scenario text and shapes (with and without base:)",
                 tally.line())

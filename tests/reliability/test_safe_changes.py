@@ -11,7 +11,7 @@ import pytest
 from tests.trees.network_support import context
 from wizard.diagnose import run_diagnosis
 from wizard.kolla.ini import parse_ini
-from wizard.lab import Lab
+from kolla_lab import Lab
 from wizard.remedies.apply import apply_by_id
 
 OVS_INI = "/etc/kolla/neutron-openvswitch-agent/openvswitch_agent.ini"

@@ -52,7 +52,7 @@ def debug_run():
 
 def test_planted_secrets_are_really_there(case):
     # The plant must be reachable, or the other tests prove nothing.
-    from wizard.lab import Lab
+    from kolla_lab import Lab
     with Lab(str(SCENARIO)) as lab:
         ini = lab.state.nodes["compute01"].read("/etc/kolla/neutron-openvswitch-agent/openvswitch_agent.ini")
         assert "Db-conn-pw-44c1a9e7" in ini and "Rmq-secret-5b1e77c2d9" in ini
@@ -92,7 +92,7 @@ def test_screen_event_stream(case):
     """What the TUI renders: every event's text, through the same redaction pass the screens use."""
     from tests.trees.network_support import context
     from wizard.diagnose import run_diagnosis
-    from wizard.lab import Lab
+    from kolla_lab import Lab
     from wizard.redact import redact
 
     shown: list[str] = []

@@ -13,7 +13,7 @@ import pytest
 from tests.trees.network_support import context
 from wizard.cli import main
 from wizard.diagnose import run_diagnosis
-from wizard.lab import Lab
+from kolla_lab import Lab
 from wizard.remedies.actions import FileEdit, sha256
 from wizard.remedies.apply import RemedyNotFound, apply_by_id, apply_remedy, find_remedy, write_text_atomic
 

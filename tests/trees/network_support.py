@@ -11,10 +11,10 @@ from tests.remedies.osc_judge import openstack_commands, parse_openstack
 from wizard.cli import build_parser, settings_for_lab
 from wizard.context import Context
 from wizard.diagnose import run_diagnosis
-from wizard.lab import Lab
+from kolla_lab import Lab
 from wizard.remedies.actions import CLOUD_OPS, CloudCall
 
-SCENARIO_DIR = Path(__file__).resolve().parents[2] / "wizard" / "lab" / "scenarios"
+SCENARIO_DIR = Path(__file__).resolve().parents[2] / "kolla_lab" / "scenarios"
 
 
 def scenarios_expecting(tree: str) -> list[tuple[str, list[str]]]:

@@ -12,7 +12,7 @@ import yaml
 
 from tests.trees.network_support import context
 from wizard.diagnose import run_diagnosis
-from wizard.lab import Lab
+from kolla_lab import Lab
 
 SEED_FINDINGS = {"max-retries": ["bridge-mapping-missing"], "fip-404": ["no-router"],
                  "ssh-refused": ["fip-not-associated", "sg-blocks-ssh", "sg-blocks-icmp"]}

@@ -7,7 +7,7 @@ import pytest
 
 from tests.trees.network_support import (assert_commands_parse, conn, diagnose, finding_ids, remedy, run_calls,
                                          scenarios_expecting, steps)
-from wizard.lab import Lab
+from kolla_lab import Lab
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ import yaml
 from tests.remedies.osc_judge import openstack_commands, parse_openstack
 from tests.trees.network_support import context, scenarios_expecting
 from wizard.diagnose import run_diagnosis
-from wizard.lab import Lab
+from kolla_lab import Lab
 from wizard.remedies.actions import FileEdit, NodeCommand
 
 

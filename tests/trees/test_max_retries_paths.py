@@ -9,8 +9,8 @@ from tests.remedies.osc_judge import openstack_commands, parse_openstack
 from tests.trees.network_support import context
 from wizard.diagnose import run_diagnosis
 from wizard.events import Asked
-from wizard.lab import Lab
-from wizard.lab.cloud import CloudError as LabCloudError
+from kolla_lab import Lab
+from kolla_lab.cloud import CloudError as LabCloudError
 from wizard.learn import learn_page
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from tests.trees.fix_support import apply_in_order
 from tests.trees.network_support import conn, context
-from wizard.lab import Lab
+from kolla_lab import Lab
 
 ALL = ["max-retries", "fip-404", "ssh-refused"]
 DURABLE_IN_ORDER = ["enable-provider-networks", "router-create", "sg-allow-ssh", "sg-allow-icmp"]

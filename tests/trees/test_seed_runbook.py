@@ -38,7 +38,7 @@ def test_seed_homelab_runbook_matches_golden(tmp_path, capsys):
     # The planted secrets of the seed (every passwords.yml value) never reach the runbook.
     import yaml
 
-    from wizard.lab import load_scenario
+    from kolla_lab import load_scenario
     scenario = load_scenario("seed-homelab")
     deploy = next(n for n in scenario["nodes"] if n["name"] == "deploy") if isinstance(scenario["nodes"], list) \
         else scenario["nodes"]["deploy"]

@@ -11,7 +11,7 @@ from tests.trees.network_support import (assert_commands_parse, conn, context, d
                                          scenarios_expecting, steps)
 from wizard.context import Context
 from wizard.diagnose import run_diagnosis
-from wizard.lab import Lab
+from kolla_lab import Lab
 
 OPERATOR = ("--operator-ip", "192.168.35.5")
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from hypothesis import given, strategies as st
 
-from wizard.probes import _neutron as nx
+from wizard.readings import neutron as nx
 from wizard.probes.guest import cloud_init_metadata, parse_console
 
 RULE = {"direction": "ingress", "ethertype": "IPv4", "protocol": "tcp", "port_range_min": 22, "port_range_max": 22}

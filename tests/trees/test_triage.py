@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from tests.trees.network_support import conn, diagnose, steps
-from wizard.lab import Lab
+from kolla_lab import Lab
 
 
 def routed(report) -> list[str]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..cloud import CloudError
 from ..evidence import Evidence, ProbeUnavailable
-from . import _nodeio
+from ..readings import nodes as _nodeio
 from .registry import probe
 
 OVS_AGENT_TYPE = "Open vSwitch agent"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from ..evidence import Evidence, ProbeUnavailable
-from . import _neutron as nx
+from ..readings import neutron as nx
 from .registry import probe
 
 NEUTRON_404 = ("External network {ext} is not reachable from subnet {subnet}.  Therefore, cannot associate "

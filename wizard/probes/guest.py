@@ -11,7 +11,7 @@ from typing import Any, Mapping
 
 from ..errors import WizardError
 from ..evidence import Evidence, ProbeUnavailable
-from . import _neutron as nx
+from ..readings import neutron as nx
 from .cloud_network import _target_server, server_port_view, subnet_fact
 from .registry import probe
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..evidence import Evidence, ProbeUnavailable
-from . import _nodeio
+from ..readings import nodes as _nodeio
 from .agents import _ovs_agents, agent_facts
 from .node_ovs import deployed_mappings
 from .registry import probe

@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 from ..evidence import Evidence, ProbeUnavailable
-from . import _nodeio
+from ..readings import nodes as _nodeio
 from .registry import probe
 
 TERMINATED_RE = re.compile(r"Bridge (?P<bridge>\S+) for physical network (?P<physnet>\S+) does not exist\. Agent terminated!")

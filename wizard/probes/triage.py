@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from ..evidence import Evidence
-from . import _neutron as nx
+from ..readings import neutron as nx
 from .cloud_network import choose_external_network, router_path
 from .registry import probe
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..findings import Finding, Remedy
-from ..probes import _neutron as nx
+from ..readings import neutron as nx
 from .actions import CloudCall, cloud_op
 from .quoting import join, option, positional
 from .registry import remedy

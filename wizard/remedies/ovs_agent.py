@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..findings import Finding, Remedy
-from ..probes import _nodeio
+from ..readings import nodes as _nodeio
 from .actions import NodeCommand
 from .provider_networks import (OVS_TAGS, become_for, engine_for, interface_note, model_or_none,
                                 reconfigure_command, target_host)

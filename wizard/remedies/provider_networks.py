@@ -13,7 +13,7 @@ import yaml
 from ..errors import WizardError
 from ..evidence import ProbeUnavailable
 from ..findings import Finding, Remedy
-from ..probes import _nodeio
+from ..readings import nodes as _nodeio
 from .actions import NodeCommand
 from .quoting import join, option, positional
 from .registry import remedy

@@ -12,7 +12,7 @@ Inside a node's namespace (``unshare --mount --uts --propagation private``):
   /usr/local/bin  bind mount of <node>/bin           (the stand-ins, standin.py, for what has no real program)
   /run            bind mount of <node>/run           (sshd's privsep dir, openvswitch/db.sock, kolla-lab/lab.sock)
 
-The lab keeps its node model (wizard.lab.nodes.Node): ``DiskNode`` reads and writes the bind-mounted
+The lab keeps its node model (kolla_lab.nodes.Node): ``DiskNode`` reads and writes the bind-mounted
 trees on disk and its ``ovs`` is an adapter over the node's real ovsdb (``ovs-vsctl --db=unix:...``),
 so LabState, reconfigure.py, shell.py and the agent boot keep working unchanged and land in the real
 files and the real OVS. Nothing here dials anything but 127.0.0.1 and unix sockets."""

@@ -1,5 +1,5 @@
 """kolla-ansible's own templates render each node's deployed openvswitch_agent.ini (the lab's own
-call; wizard.lab never imports the wizard's Kolla oracle). A tiny local playbook calls Kolla's
+call; kolla_lab never imports the wizard's Kolla oracle). A tiny local playbook calls Kolla's
 ``merge_configs`` with the neutron role's sources, Kolla's group_vars and the role defaults,
 ``-e @globals.yml`` and ``ansible_connection=local``: nothing is contacted."""
 from __future__ import annotations

@@ -11,7 +11,7 @@ import socket
 import socketserver
 import sys
 
-# This file's folder (wizard/lab/real) must not shadow the services' own imports.
+# This file's folder (kolla_lab/real) must not shadow the services' own imports.
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != os.path.dirname(os.path.abspath(__file__))]
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
