@@ -55,7 +55,7 @@ def measure(runs: int = 5) -> dict:
         flags = {k: v for k, v in data.items() if k.endswith("_at_paint")}
     return {"machine": machine(), "help": help_.to_dict(), "first_paint": paint.to_dict(),
             "paint_process_cpu": paint_cpu.to_dict(), "python_bare": bare.to_dict(), "flags": flags,
-            "imports": {m: import_profile(m) for m in ("textual.app", "screens.app", "wizard.cli")}}
+            "imports": {m: import_profile(m) for m in ("textual.app", "screens.app", "kolla_wizard.main")}}
 
 
 def report(r: dict) -> str:

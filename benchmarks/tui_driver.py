@@ -1,5 +1,5 @@
 """Child process for the TUI benchmarks: runs the real ``kolla-wizard --demo`` path
-(``wizard.cli.main`` -> ``cmd_tui`` -> ``screens.app.run_app``) with the app forced headless.
+(``kolla_wizard.main.main`` -> ``run_tui`` -> ``screens.app.run_app``) with the app forced headless.
 
 First paint = the first time Textual hands a rendered frame of the StartScreen to its output layer
 (``App._display`` with a non-empty compositor update; headless, so only the terminal write itself is
@@ -26,7 +26,7 @@ result: dict = {"mode": MODE}
 
 def main() -> int:
     import screens.app as app_module
-    from wizard import cli
+    from kolla_wizard import main as cli
 
     base = app_module.WizardApp
 

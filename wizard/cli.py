@@ -1,14 +1,15 @@
-"""Command line: ``kolla-wizard`` (the TUI), ``diagnose`` (headless), ``lab``, ``playbooks``.
+"""The headless commands and their options: ``diagnose``, ``playbooks``.
+
+``kolla_wizard.main`` (the composition root) parses argv with ``build_parser``, starts the lab when
+asked and calls these; this module never starts the lab nor the TUI.
 
 Exit codes: 0 no fault found, 1 fault found, 2 usage or configuration error,
 3 the diagnosis could not complete. No traceback reaches the operator unless --debug."""
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
-import traceback
 from typing import Any, Callable, Sequence
 
 from .errors import WizardError
@@ -82,43 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# -- the lab (only the CLI ever imports it) ------------------------------------------------
-def start_lab(scenario: str, backend: str = "embedded") -> Any:
-    from .errors import ConfigError
-    from kolla_lab import Lab, ScenarioError
-    try:
-        if backend == "real":
-            from kolla_lab.real import RealTierUnavailable, start_real_lab
-            try:
-                return start_real_lab(scenario)
-            except RealTierUnavailable as exc:
-                raise UsageError(f"--lab-backend real: {exc}") from None
-        lab = Lab(scenario)
-    except ScenarioError as exc:   # a broken scenario file is a configuration error (exit 2)
-        raise ConfigError(exc.where, exc.message, "fix the scenario file or pick a shipped one") from None
-    lab.start()
-    return lab
-
-
-def settings_for_lab(lab: Any, args: argparse.Namespace):
-    from .context import Settings
-    os.environ["OS_CLIENT_CONFIG_FILE"] = str(lab.config_dir / "clouds.yaml")
-    return Settings(
-        os_cloud=lab.cloud_name,
-        inventory=args.inventory,
-        kolla_config_dir=args.kolla_config_dir,
-        deploy_host=lab.deploy_host,
-        ssh_config=str(lab.config_dir / "ssh_config"),
-        known_hosts=[str(lab.config_dir / "known_hosts")],
-        operator_ip=args.operator_ip,
-        server=getattr(args, "server", None),
-        api_timeout=args.api_timeout,
-        ssh_timeout=args.ssh_timeout,
-        answers=_answers(getattr(args, "answer", [])),
-        kolla_ansible=getattr(args, "kolla_ansible", None),
-    )
-
-
+# -- settings ---------------------------------------------------------------------------------
 def settings_from_args(args: argparse.Namespace):
     from .context import Settings
     return Settings(
@@ -132,12 +97,12 @@ def settings_from_args(args: argparse.Namespace):
         server=getattr(args, "server", None),
         api_timeout=args.api_timeout,
         ssh_timeout=args.ssh_timeout,
-        answers=_answers(getattr(args, "answer", [])),
+        answers=parse_answers(getattr(args, "answer", [])),
         kolla_ansible=getattr(args, "kolla_ansible", None),
     )
 
 
-def _answers(items: Sequence[str]) -> dict[str, str]:
+def parse_answers(items: Sequence[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for item in items:
         if "=" not in item:
@@ -147,77 +112,61 @@ def _answers(items: Sequence[str]) -> dict[str, str]:
     return out
 
 
-def _lab_scenario(args: argparse.Namespace) -> str | None:
-    if args.lab_scenario:
-        return args.lab_scenario
-    if args.demo:
-        return DEMO_SCENARIO
-    return None
-
-
 # -- commands -------------------------------------------------------------------------------
-def cmd_diagnose(args: argparse.Namespace, out: Callable[[str], None]) -> int:
+def cmd_diagnose(args: argparse.Namespace, out: Callable[[str], None], settings: Any = None,
+                 cloud: str | None = None) -> int:
+    """Walk the trees headless. ``settings`` is what to run against (the composition root passes the
+    lab's); without them, the cloud named by the options, checked first."""
     from . import runbook
     from .context import Context
     from .diagnose import run_diagnosis
 
-    lab = None
-    scenario = _lab_scenario(args)
-    try:
-        if scenario:
-            lab = start_lab(scenario, args.lab_backend)
-            settings = settings_for_lab(lab, args)
+    if settings is None:
+        settings = settings_from_args(args)
+        from .cloud import check_clouds_files
+        check_clouds_files()  # a broken clouds.yaml is a configuration error: exit 2, one line
+        from .cloud import check_cloud_entry
+        check_cloud_entry(settings.os_cloud)  # so is a cloud name it does not define
+        cloud = settings.os_cloud or "(OS_* environment)"
+    ctx = Context(settings)
+    trees = ALL_TREES if args.symptom == "all" else [args.symptom]
+    answerer = None
+    if not args.no_input and sys.stdin.isatty():
+        from .ask_prompt import terminal_answerer
+        answerer = terminal_answerer(sys.stdin, sys.stderr)
+    report, engine = run_diagnosis(ctx, trees, answerer=answerer)
+    report.cloud = cloud or "(OS_* environment)"
+    applied: list[dict[str, Any]] = []
+    code = report.exit_code()
+    if args.apply:
+        from .remedies.apply import apply_by_id
+        if not (args.yes or args.dry_run):
+            raise UsageError(f"--apply {args.apply}: nothing changes without an explicit --yes (or use --dry-run)")
+        result = apply_by_id(ctx, engine, report, args.apply, dry_run=args.dry_run, emit=lambda l: print(l, file=sys.stderr))
+        applied.append(result.to_dict())
+        print(f"apply {args.apply}: {result.status}: {result.message}", file=sys.stderr)
+        if result.status in ("verified",):
+            code = 0
+        elif result.status == "dry-run":
+            pass
         else:
-            settings = settings_from_args(args)
-            from .cloud import check_clouds_files
-            check_clouds_files()  # a broken clouds.yaml is a configuration error: exit 2, one line
-            from .cloud import check_cloud_entry
-            check_cloud_entry(settings.os_cloud)  # so is a cloud name it does not define
-        ctx = Context(settings)
-        trees = ALL_TREES if args.symptom == "all" else [args.symptom]
-        answerer = None
-        if not args.no_input and sys.stdin.isatty():
-            from .ask_prompt import terminal_answerer
-            answerer = terminal_answerer(sys.stdin, sys.stderr)
-        report, engine = run_diagnosis(ctx, trees, answerer=answerer)
-        if scenario:
-            report.cloud = f"embedded lab ({scenario})"
-        else:
-            report.cloud = settings.os_cloud or "(OS_* environment)"
-        applied: list[dict[str, Any]] = []
-        code = report.exit_code()
-        if args.apply:
-            from .remedies.apply import apply_by_id
-            if not (args.yes or args.dry_run):
-                raise UsageError(f"--apply {args.apply}: nothing changes without an explicit --yes (or use --dry-run)")
-            result = apply_by_id(ctx, engine, report, args.apply, dry_run=args.dry_run, emit=lambda l: print(l, file=sys.stderr))
-            applied.append(result.to_dict())
-            print(f"apply {args.apply}: {result.status}: {result.message}", file=sys.stderr)
-            if result.status in ("verified",):
-                code = 0
-            elif result.status == "dry-run":
-                pass
-            else:
-                code = max(code, 1)
-        if args.format == "json":
-            text = runbook.to_json(report)
-        elif args.format == "markdown":
-            text = runbook.to_markdown(report, applied=applied)
-        else:
-            text = runbook.to_text(report)
-        if args.output:
-            from .remedies.apply import write_text_atomic
-            write_text_atomic(args.output, text)
-            print(f"wrote {args.output}", file=sys.stderr)
-        else:
-            out(text)
-        for problem in report.problems:
-            print(f"warning: {problem}", file=sys.stderr)
-        ctx.close()
-        return code
-    finally:
-        if lab is not None:
-            lab.stop()
+            code = max(code, 1)
+    if args.format == "json":
+        text = runbook.to_json(report)
+    elif args.format == "markdown":
+        text = runbook.to_markdown(report, applied=applied)
+    else:
+        text = runbook.to_text(report)
+    if args.output:
+        from .remedies.apply import write_text_atomic
+        write_text_atomic(args.output, text)
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        out(text)
+    for problem in report.problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    ctx.close()
+    return code
 
 
 def cmd_playbooks(args: argparse.Namespace, out: Callable[[str], None]) -> int:
@@ -256,68 +205,3 @@ def cmd_playbooks(args: argparse.Namespace, out: Callable[[str], None]) -> int:
             errors += 1
             out(f"ERR {exc.one_line()}")
     return 2 if errors else 0
-
-
-def cmd_tui(args: argparse.Namespace) -> int:
-    from screens.app import run_app
-
-    scenario = _lab_scenario(args)
-    if scenario:
-        def make_settings():
-            lab = start_lab(scenario, args.lab_backend)
-            return settings_for_lab(lab, args), lab
-    else:
-        def make_settings():
-            return settings_from_args(args), None
-    return run_app(make_settings, demo=bool(scenario), scenario=scenario, args=args)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["lab"]:
-        # The lab has its own options; hand them over untouched.
-        rest = argv[1:]
-        if "--backend=real" in rest or any(a == "--backend" and b == "real" for a, b in zip(rest, rest[1:])):
-            from kolla_lab.real.cli import main as real_lab_main
-            return real_lab_main([a for a in rest if a != "--backend=real"])
-        from kolla_lab.cli import main as lab_main
-        return lab_main(rest)
-    parser = build_parser()
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:
-        return int(exc.code or 0) if exc.code in (0, None) else 2
-    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, stream=sys.stderr,
-                        format="%(levelname)s %(name)s: %(message)s")
-    if not args.debug:
-        # Library warnings (keystoneauth, paramiko) are not for the operator's screen.
-        logging.getLogger().setLevel(logging.CRITICAL)
-    from .redact import redact
-
-    def out(text: str) -> None:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
-
-    try:
-        if args.command == "diagnose":
-            return cmd_diagnose(args, out)
-        if args.command == "playbooks":
-            return cmd_playbooks(args, out)
-        return cmd_tui(args)
-    except WizardError as exc:
-        if args.debug:
-            traceback.print_exc()
-        print(f"kolla-wizard: {redact(exc.one_line())}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("kolla-wizard: interrupted", file=sys.stderr)
-        return 3
-    except Exception as exc:  # the last line of defence: one line, not a traceback
-        if args.debug:
-            traceback.print_exc()
-        print(f"kolla-wizard: internal error: {type(exc).__name__}: {redact(str(exc))} (run with --debug for details)",
-              file=sys.stderr)
-        return 3
-
-
-if __name__ == "__main__":
-    sys.exit(main())

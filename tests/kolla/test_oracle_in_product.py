@@ -15,7 +15,8 @@ from types import SimpleNamespace
 import pytest
 
 from tests.trees.network_support import context
-from wizard.cli import build_parser, settings_for_lab, settings_from_args
+from kolla_wizard.main import settings_for_lab
+from wizard.cli import build_parser, settings_from_args
 from wizard.context import Context, Settings
 from wizard.diagnose import run_diagnosis
 from wizard.kolla import DictReader, oracle

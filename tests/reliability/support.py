@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import wizard.cli as cli
+import kolla_wizard.main as cli
 from kolla_lab import Lab
 
 

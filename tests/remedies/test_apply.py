@@ -11,7 +11,7 @@ import time
 import pytest
 
 from tests.trees.network_support import context
-from wizard.cli import main
+from kolla_wizard.main import main
 from wizard.diagnose import run_diagnosis
 from kolla_lab import Lab
 from wizard.remedies.actions import FileEdit, sha256

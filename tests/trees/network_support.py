@@ -8,7 +8,8 @@ from typing import Any
 import yaml
 
 from tests.remedies.osc_judge import openstack_commands, parse_openstack
-from wizard.cli import build_parser, settings_for_lab
+from kolla_wizard.main import settings_for_lab
+from wizard.cli import build_parser
 from wizard.context import Context
 from wizard.diagnose import run_diagnosis
 from kolla_lab import Lab

@@ -146,7 +146,7 @@ def test_no_active_server_is_ok_and_unknown_server_is_not_guessed(fresh):
 def test_cli_json_for_seed(capsys):
     import json
 
-    from wizard.cli import main
+    from kolla_wizard.main import main
     code = main(["diagnose", "--lab-scenario", "seed-homelab", "--symptom", "fip-404", "--format", "json"])
     data = json.loads(capsys.readouterr().out)
     assert code == 1

@@ -9,7 +9,7 @@ import os
 import re
 from pathlib import Path
 
-from wizard.cli import main
+from kolla_wizard.main import main
 
 GOLDEN = Path(__file__).parent / "golden" / "seed-homelab-runbook.md"
 NORMALISE = [

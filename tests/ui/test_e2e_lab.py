@@ -21,7 +21,8 @@ pytestmark = pytest.mark.timeout(300)
 
 
 def _lab_services(tmp_path) -> Services:
-    from wizard.cli import build_parser, settings_for_lab, start_lab
+    from kolla_wizard.main import settings_for_lab, start_lab
+    from wizard.cli import build_parser
 
     args = build_parser().parse_args(["--demo"])
     labs = []

@@ -12,7 +12,7 @@ def run(*args, env=None, cwd=None):
     import os
     full_env = dict(os.environ)
     full_env.update(env or {})
-    return subprocess.run([sys.executable, "-m", "wizard", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "kolla_wizard", *args], capture_output=True, text=True,
                           timeout=120, cwd=cwd or ROOT, env=full_env)
 
 
@@ -76,3 +76,11 @@ def test_answer_needs_step_equals_outcome():
     result = run("diagnose", "--answer", "nonsense", "--symptom", "fip-404")
     assert result.returncode == 2
     assert "expected STEP=OUTCOME" in result.stderr
+
+
+def test_python_m_wizard_is_the_same_command():
+    # `python -m wizard` stays a launcher alias of kolla-wizard (the composition root).
+    result = subprocess.run([sys.executable, "-m", "wizard", "diagnose", "--help"], capture_output=True, text=True,
+                            timeout=120, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert "--symptom" in result.stdout and "--demo" in result.stdout
