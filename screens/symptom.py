@@ -15,8 +15,6 @@ from textual.worker import Worker, WorkerState
 
 from .messages import TargetsLoaded
 
-# Symptoms first in the order an operator meets them, then triage, then anything else.
-ORDER = ("max-retries", "fip-404", "ssh-refused", "triage")
 # What each kind of target is read from (CloudReader method) and how it is shown.
 TARGETS = {
     "server": ("servers", "instance"),
@@ -58,10 +56,9 @@ class SymptomScreen(Screen):
         self.target_kind: str | None = None
 
     def _trees(self) -> list[Any]:
-        trees = self.app.session.trees
-        known = [trees[t] for t in ORDER if t in trees]
-        rest = sorted((t for t in trees.values() if t.id not in ORDER), key=lambda t: t.id)
-        return known + rest
+        # In the playbooks' own order (each tree's `order:`), the one the CLI's choices follow.
+        from wizard.playbook import in_order
+        return in_order(self.app.session.trees.values())
 
     def compose(self) -> ComposeResult:
         yield Header()

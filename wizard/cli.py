@@ -14,8 +14,6 @@ from typing import Any, Callable, Sequence
 
 from .errors import WizardError
 
-SYMPTOMS = ("max-retries", "fip-404", "ssh-refused", "triage", "all")
-ALL_TREES = ["max-retries", "fip-404", "ssh-refused"]
 DEMO_SCENARIO = "seed-homelab"
 
 
@@ -49,6 +47,12 @@ def _add_connection_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--debug", action="store_true", help="show tracebacks and debug logs on stderr")
 
 
+def symptom_choices() -> list[str]:
+    """The symptoms are the playbooks' trees, in their order, then 'all'."""
+    from . import playbook
+    return [tree.id for tree in playbook.catalog()] + ["all"]
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kolla-wizard",
@@ -60,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("diagnose", help="run the diagnosis headless and print the result")
     _add_connection_options(d)
-    d.add_argument("--symptom", choices=SYMPTOMS, default="all", help="which symptom tree to walk (default: all)")
+    d.add_argument("--symptom", choices=symptom_choices(), default="all",
+                   help="which symptom tree to walk (default: all)")
     d.add_argument("--server", metavar="NAME|ID", help="the instance the symptom is about (default: chosen from the cloud)")
     d.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     d.add_argument("--output", metavar="FILE", help="write the result to FILE instead of stdout")
@@ -129,7 +134,8 @@ def cmd_diagnose(args: argparse.Namespace, out: Callable[[str], None], settings:
         check_cloud_entry(settings.os_cloud)  # so is a cloud name it does not define
         cloud = settings.os_cloud or "(OS_* environment)"
     ctx = Context(settings)
-    trees = ALL_TREES if args.symptom == "all" else [args.symptom]
+    from . import playbook
+    trees = playbook.trees_in_all() if args.symptom == "all" else [args.symptom]
     answerer = None
     if not args.no_input and sys.stdin.isatty():
         from .ask_prompt import terminal_answerer

@@ -2,9 +2,11 @@
 
 A tree::
 
-    id: max-retries
+    id: max-retries                        # the symptom's id: --symptom, the TUI list, scenarios' expect:
     title: "Instance build fails: Exceeded maximum number of retries"
     symptom: "Instance goes to ERROR: Exceeded maximum number of retries"
+    order: 10                              # place in every list of symptoms (CLI, TUI), then by id
+    in_all: true                           # walked by --symptom all (triage: false)
     start: server-fault
     steps:
       server-fault:
@@ -30,10 +32,18 @@ A tree::
 A branch is ``{next: STEP}``, ``{finding: ID}`` (optionally with ``next:`` to keep looking
 after recording it), ``{ok: TEXT}`` (no fault on this path), ``{unknown: TEXT}`` (cannot
 tell; nothing is reported on a guess) or ``{run: [TREE, ...]}`` (triage routes to trees).
+
+The trees are the one source of the symptoms: ``catalog()`` lists them (id, order, membership of
+"all") for the CLI's choices and the TUI's list. Besides the shipped directory, the directories in
+$KOLLA_WIZARD_PLAYBOOKS (``os.pathsep``-separated) are read; a playbook directory may carry its
+trees' probes as ``*.py`` files beside the YAML, imported before its trees are validated.
 """
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import os
+import sys
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -45,6 +55,8 @@ from .i18n import Text
 
 SEVERITIES = ("critical", "warning", "info")
 UNAVAILABLE = "unavailable"  # implicit outcome when a probe cannot run
+PLAYBOOKS_ENV = "KOLLA_WIZARD_PLAYBOOKS"
+DEFAULT_ORDER = 50
 
 
 @dataclass(frozen=True)
@@ -102,6 +114,8 @@ class Tree:
     findings: Mapping[str, FindingSpec]
     path: str
     applies_to: str = "server"
+    order: int = DEFAULT_ORDER
+    in_all: bool = True
 
     def step_order(self) -> list[str]:
         """Steps in breadth-first order from the start (for progress bars and tests)."""
@@ -120,7 +134,7 @@ class Tree:
 
 # --- validation helpers -------------------------------------------------------------------
 
-TREE_KEYS = {"id", "title", "symptom", "start", "steps", "findings", "applies_to", "version"}
+TREE_KEYS = {"id", "title", "symptom", "start", "steps", "findings", "applies_to", "version", "order", "in_all"}
 STEP_KEYS = {"title", "why", "probe", "branches", "ask"}
 BRANCH_KEYS = {"next", "finding", "ok", "unknown", "run"}
 ASK_KEYS = {"question", "command", "choices"}
@@ -335,6 +349,12 @@ def parse_tree(data: Any, path: str, probes: Mapping[str, Any]) -> Tree:
     unused = [fid for fid in findings if fid not in used]
     if unused:
         chk.fail(findings[unused[0]].line, f"finding {unused[0]} is never reached by any branch")
+    order = data.get("order", DEFAULT_ORDER)
+    if not isinstance(order, int) or isinstance(order, bool):
+        chk.fail(data.line_of("order"), "order must be a whole number (the place in the symptom lists)")
+    in_all = data.get("in_all", True)
+    if not isinstance(in_all, bool):
+        chk.fail(data.line_of("in_all"), "in_all must be true or false")
     return Tree(
         id=tree_id,
         title=chk.text(data["title"], data.line_of("title"), "title"),  # type: ignore[arg-type]
@@ -344,6 +364,8 @@ def parse_tree(data: Any, path: str, probes: Mapping[str, Any]) -> Tree:
         findings=findings,
         path=path,
         applies_to=str(data.get("applies_to", "server")),
+        order=order,
+        in_all=in_all,
     )
 
 
@@ -366,8 +388,32 @@ def load_tree(path: str | os.PathLike[str], probes: Mapping[str, Any] | None = N
         raise PlaybookError(exc.where, exc.message, exc.hint) from None
     if probes is None:
         from .probes.registry import registry
+        load_probe_modules(Path(path).parent)
         probes = registry()
     return parse_tree(data, path, probes)
+
+
+def load_probe_modules(directory: Path) -> None:
+    """Import the ``*.py`` probe modules a playbook directory carries beside its trees (once each)."""
+    if directory.resolve() == builtin_dir().resolve():
+        return   # the shipped trees' probes are wizard.probes
+    for file in sorted(directory.glob("*.py")):
+        if file.name.startswith("_"):
+            continue
+        name = "wizard_playbook_probes_" + hashlib.sha256(str(file.resolve()).encode()).hexdigest()[:16]
+        if name in sys.modules:
+            continue
+        spec = importlib.util.spec_from_file_location(name, file)
+        if spec is None or spec.loader is None:
+            raise PlaybookError(str(file), "cannot be loaded as a probe module")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        try:
+            spec.loader.exec_module(module)
+        except Exception as exc:
+            del sys.modules[name]
+            raise PlaybookError(str(file), f"its probes do not load: {type(exc).__name__}: {exc}",
+                                "fix the module or remove it from the playbook directory") from None
 
 
 def builtin_dir() -> Path:
@@ -382,9 +428,17 @@ def builtin_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "playbooks"
 
 
+def extra_dirs() -> list[Path]:
+    """The playbook directories named by $KOLLA_WIZARD_PLAYBOOKS, read after the shipped one."""
+    return [Path(p) for p in os.environ.get(PLAYBOOKS_ENV, "").split(os.pathsep) if p.strip()]
+
+
 def playbook_files(paths: Iterable[str | os.PathLike[str]] | None = None) -> list[Path]:
     if not paths:
-        return sorted(builtin_dir().glob("*.yaml"))
+        files = sorted(builtin_dir().glob("*.yaml"))
+        for directory in extra_dirs():
+            files.extend(sorted(directory.glob("*.yaml")))
+        return files
     files: list[Path] = []
     for p in paths:
         p = Path(p)
@@ -407,3 +461,41 @@ def load_all(paths: Iterable[str | os.PathLike[str]] | None = None) -> dict[str,
                     if target not in trees:
                         raise PlaybookError(f"{tree.path}:{step.line}", f"step {step.id}: run names unknown tree {target!r}")
     return trees
+
+
+@dataclass(frozen=True)
+class TreeInfo:
+    """What the symptom lists need of a tree, read without validating it (cheap: no probes load)."""
+    id: str
+    order: int
+    in_all: bool
+    path: str
+
+
+def catalog(paths: Iterable[str | os.PathLike[str]] | None = None) -> list[TreeInfo]:
+    """The symptoms, in list order. A file that does not read is left out here; loading the trees
+    (``load_all``, ``playbooks check``) says what is wrong with it."""
+    import yaml
+    out: dict[str, TreeInfo] = {}
+    for file in playbook_files(paths):
+        try:
+            with open(file, "rb") as fh:
+                data = yaml.safe_load(fh.read(2_000_001))
+        except (OSError, yaml.YAMLError):
+            continue
+        if not isinstance(data, dict) or not isinstance(data.get("id"), str) or data["id"] in out:
+            continue
+        order, in_all = data.get("order", DEFAULT_ORDER), data.get("in_all", True)
+        out[data["id"]] = TreeInfo(data["id"], order if isinstance(order, int) else DEFAULT_ORDER,
+                                   in_all is not False, str(file))
+    return sorted(out.values(), key=lambda t: (t.order, t.id))
+
+
+def in_order(trees: Iterable[Tree]) -> list[Tree]:
+    """Trees in the order every symptom list shows them."""
+    return sorted(trees, key=lambda t: (t.order, t.id))
+
+
+def trees_in_all(paths: Iterable[str | os.PathLike[str]] | None = None) -> list[str]:
+    """The tree ids ``--symptom all`` walks, in order."""
+    return [t.id for t in catalog(paths) if t.in_all]

@@ -12,7 +12,7 @@ import pytest
 
 from tests.trees.fix_support import UUID, apply_in_order
 from tests.trees.test_seed_end_to_end import DURABLE_IN_ORDER
-from wizard.cli import ALL_TREES
+from wizard.playbook import trees_in_all
 from kolla_lab import Lab
 
 from .conftest import venv_or_skip
@@ -67,7 +67,7 @@ def _findings_signature(report) -> list[tuple]:
 
 
 def _walk(lab, scenario: str) -> tuple[list, list, list[str]]:
-    run = apply_in_order(lab, ALL_TREES, DURABLE_FIXES[scenario], *OPERATOR)
+    run = apply_in_order(lab, trees_in_all(), DURABLE_FIXES[scenario], *OPERATOR)
     return _findings_signature(run.before), run.applied_signature(), [f.id for f in run.after.findings]
 
 

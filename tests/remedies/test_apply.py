@@ -274,9 +274,9 @@ def test_a_started_ovs_agent_is_proven_where_neutron_says_it_lives():
     """ovs-agent-down: node-agent alone reads "container running" as "agent down", so the check
     starts at agent-state and walks on (alive, then the agent serves the network)."""
     from tests.trees.fix_support import apply_in_order
-    from wizard.cli import ALL_TREES
+    from wizard.playbook import trees_in_all
     with Lab("ovs-agent-down") as lab:
-        run = apply_in_order(lab, ALL_TREES, ["start-ovs-agent"])
+        run = apply_in_order(lab, trees_in_all(), ["start-ovs-agent"])
     [result] = run.applied
     assert result.status == "verified", result.message
     assert "max-retries/agent-state now says alive, then agent-mapping says serves" in result.message
@@ -285,9 +285,9 @@ def test_a_started_ovs_agent_is_proven_where_neutron_says_it_lives():
 
 def test_a_metadata_agent_start_is_not_proven_until_the_instance_reboots():
     from tests.trees.fix_support import apply_in_order
-    from wizard.cli import ALL_TREES
+    from wizard.playbook import trees_in_all
     with Lab("metadata-unreachable") as lab:
-        run = apply_in_order(lab, ALL_TREES, ["metadata-repair"])
+        run = apply_in_order(lab, trees_in_all(), ["metadata-repair"])
         agents = {c.name: c.status for n in lab.state.nodes.values() for c in n.containers.values()
                   if c.name == "neutron_metadata_agent"}
     [result] = run.applied

@@ -12,7 +12,7 @@ def test_every_package_is_listed_in_pyproject():
     listed = set(config["tool"]["setuptools"]["packages"])
     found = {
         ".".join(p.parent.relative_to(ROOT).parts)
-        for top in ("wizard", "screens")
+        for top in ("wizard", "screens", "kolla_lab", "kolla_wizard")
         for p in (ROOT / top).rglob("__init__.py")
         if "__pycache__" not in p.parts
     }

@@ -67,8 +67,12 @@ def test_good_tree_loads(tmp_path):
 
 # (description, mutation of GOOD, exact message expected)
 BROKEN = [
+    ("order not a number", lambda s: s.replace("start: first", "start: first\norder: first"),
+     "tree.yaml:5: order must be a whole number (the place in the symptom lists)"),
+    ("in_all not a boolean", lambda s: s.replace("start: first", "start: first\nin_all: maybe"),
+     "tree.yaml:5: in_all must be true or false"),
     ("unknown top-level key", lambda s: s.replace("start: first", "start: first\nstrat: oops"),
-     "tree.yaml:5: unknown key 'strat' in playbook (allowed: applies_to, findings, id, start, steps, symptom, title, version)"),
+     "tree.yaml:5: unknown key 'strat' in playbook (allowed: applies_to, findings, id, in_all, order, start, steps, symptom, title, version)"),
     ("unknown probe", lambda s: s.replace("probe: other", "probe: nonesuch"),
      "tree.yaml:16: step second: unknown probe 'nonesuch' (run 'kolla-wizard playbooks check' to list the probes)"),
     ("dangling step", lambda s: s.replace("{next: second}", "{next: thrid}"),
