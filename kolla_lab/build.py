@@ -23,6 +23,9 @@ class LabState:
         self.cloud = Cloud(self.name, str(scenario.get("region", "RegionOne")), self.nodes, self.operator_address)
         for n in self.nodes.values():
             n.cloud = self.cloud
+        for name, spec in scenario["nodes"].items():
+            if spec.get("nova_host"):   # nova-compute reports another name than the node's hostname
+                self.cloud.service_overrides[str(name)] = {"host": str(spec["nova_host"])}
         self._build_cloud(scenario["cloud"], public_key)
 
     @property

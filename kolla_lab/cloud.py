@@ -206,6 +206,12 @@ class Cloud:
             if physnet not in self.flat_physnets:
                 raise CloudError(400, "InvalidInput", "Invalid input for operation: physical_network "
                                  f"'{physnet}' unknown for flat provider network.")
+            # neutron/plugins/ml2/drivers/type_flat.py reserve_provider_segment: one flat network
+            # per physical network (neutron_lib FlatNetworkInUse, an InUse: 409).
+            if any(n["provider:network_type"] == "flat" and n["provider:physical_network"] == physnet
+                   for n in self.networks.values()):
+                raise CloudError(409, "FlatNetworkInUse", "Unable to create the flat network. "
+                                 f"Physical network {physnet} is in use.")
             seg = None
         elif ntype == "vlan":
             raise CloudError(400, "InvalidInput", "Invalid input for operation: physical_network "

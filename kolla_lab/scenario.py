@@ -186,6 +186,9 @@ def validate(data: LDict, path: str) -> None:
             status = cspec.get("status", "running")
             if status not in ("running", "exited", "restarting", "absent"):
                 raise ScenarioError(_where(cspec, "status"), f"container status {status!r} must be running, exited, restarting or absent")
+        if "nova_host" in spec and (not isinstance(spec["nova_host"], str) or not spec["nova_host"].strip()):
+            raise ScenarioError(_where(spec, "nova_host"), "nova_host must be the host name nova-compute reports "
+                                "(e.g. compute01.homelab.lan)")
         ovs = spec.get("ovs")
         if ovs is not None and not isinstance(ovs, dict):
             raise ScenarioError(_where(spec, "ovs"), "ovs must map bridge names to port lists")
@@ -201,12 +204,21 @@ def validate(data: LDict, path: str) -> None:
     for kind in ("images", "flavors", "keypairs"):
         for item in _named_list(cloud, kind):
             names[kind].add(item["name"])
+    flat_physnets_used: dict[str, str] = {}
     for net in _named_list(cloud, "networks"):
         ntype = net.get("network_type", "vxlan")
         if ntype not in ("flat", "vlan", "vxlan"):
             raise ScenarioError(_where(net, "network_type"), f"network_type {ntype!r} must be flat, vlan or vxlan")
         if ntype in ("flat", "vlan") and not net.get("physical_network"):
             raise ScenarioError(_where(net), f"network {net['name']!r}: a {ntype} network needs physical_network")
+        if ntype == "flat":
+            # Neutron's type_flat driver allows one flat network per physical network (FlatNetworkInUse).
+            physnet = str(net.get("physical_network"))
+            if physnet in flat_physnets_used:
+                raise ScenarioError(_where(net, "physical_network"),
+                                    f"network {net['name']!r}: physical network {physnet!r} already has the flat network "
+                                    f"{flat_physnets_used[physnet]!r}; Neutron refuses a second one (FlatNetworkInUse)")
+            flat_physnets_used[physnet] = net["name"]
         names["networks"].add(net["name"])
         for sub in _named_list(net, "subnets"):
             try:

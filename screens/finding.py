@@ -23,6 +23,7 @@ RESULT_STYLE = {
     "dry-run": ("• Dry run", "$text-primary"),
     "unverified": ("? Applied, not verified", "$text-warning"),
     "rolled-back": ("↺ Rolled back", "$text-warning"),
+    "not-fixed": ("✘ Applied, fault remains (not rolled back)", "$text-warning"),
     "refused": ("✘ Refused", "$text-error"),
     "failed": ("✘ Failed", "$text-error"),
 }

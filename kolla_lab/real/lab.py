@@ -194,7 +194,8 @@ class RealLab(Lab):
 
     # -- agents -------------------------------------------------------------------------------
     def _compute_hosts(self) -> list[str]:
-        return [n.hostname for n in self.state.nodes.values()
+        overrides = self.state.cloud.service_overrides
+        return [overrides.get(n.name, {}).get("host", n.hostname) for n in self.state.nodes.values()
                 if (c := n.containers.get("nova_compute")) is not None and c.status == "running"]
 
     def _agent_rows(self) -> list[tuple]:

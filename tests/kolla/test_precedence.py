@@ -199,3 +199,25 @@ def test_yaml_inventory_through_the_model_and_connection_vars():
     # A YAML inventory's group vars are inventory-file group vars too: Kolla's default still wins.
     assert model.resolve("enable_neutron_provider_networks", "cmp01").as_bool() is False
     assert "ansible/group_vars/all/neutron.yml" in model.resolve("enable_neutron_provider_networks", "cmp01").winner.place
+
+
+def test_stable_2025_2_still_has_no_strings_false_only_from_2026_1():
+    # stable/2025.2 ansible/group_vars/all/neutron.yml: enable_neutron_provider_networks: "no";
+    # stable/2026.1: false.
+    for release, expected in (("2025.1", "no"), ("2025.2", "no"), ("2026.1", False)):
+        model = model_with({"/etc/kolla/globals.yml": f"openstack_release: '{release}'\n"})
+        resolution = model.resolve("enable_neutron_provider_networks", "compute01")
+        assert resolution.value == expected, release
+        assert resolution.as_bool() is False
+        assert model.resolve("enable_ovs_dpdk", "compute01").value == expected, release
+
+
+def test_neutron_agents_wrappers_is_a_role_default_an_inventory_group_var_beats():
+    inventory = MULTINODE + "\n[network:vars]\nneutron_agents_wrappers=no\n"
+    model = model_with({"/etc/kolla/globals.yml": "openstack_release: '2025.2'\n", "/etc/kolla/multinode": inventory})
+    resolution = model.resolve("neutron_agents_wrappers", "controller")
+    assert resolution.value == "no" and resolution.winner.label == "[network:vars]"
+    assert resolution.sources[0].level == "role default"
+    assert "ansible/roles/neutron/defaults/main.yml" in resolution.sources[0].place
+    # Elsewhere the role default stands: "yes" from 2025.2.
+    assert model.resolve("neutron_agents_wrappers", "compute01").value == "yes"

@@ -40,6 +40,8 @@ DURABLE_FIXES: dict[str, list[str]] = {
     "metadata-unreachable": ["metadata-repair"],
     "no-keypair": [],            # keypair-rebuild is advice (the operator rebuilds the server)
     "healthy": [],
+    "two-computes": DURABLE_IN_ORDER,
+    "host-name-mismatch": [],    # align-host-names creates a per-host override: advice, no file to edit yet
 }
 # What the fixes cannot clear: an instance that failed to build stays in ERROR until it is rebuilt
 # (instance-not-active is advice), and no-keypair's durable fix is advice too.
@@ -48,6 +50,7 @@ REMAINING: dict[str, list[str]] = {
     "ovs-agent-down": ["instance-not-active"],
     "metadata-unreachable": ["metadata-unreachable"],
     "no-keypair": ["no-keypair"],
+    "host-name-mismatch": ["host-name-mismatch", "instance-not-active"],
 }
 # metadata-repair starts the dead agent, but nothing re-readable proves it before the instance
 # reboots (cloud-init asks the metadata service only at boot): applied, not proven, on both.

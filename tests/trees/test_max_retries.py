@@ -87,7 +87,7 @@ def test_seed_remedies_durable_first_with_parsing_diffs(seed):
     assert kinds[0] == ("enable-provider-networks", True)
     assert ("hand-edit-bridge-mapping", False) in kinds and ("use-tenant-network", True) in kinds
     durable = remedy(report, "enable-provider-networks")
-    assert durable.command == "kolla-ansible reconfigure -i /etc/kolla/multinode -t openvswitch,neutron --limit compute01"
+    assert durable.command == "kolla-ansible reconfigure -i /etc/kolla/multinode -t openvswitch,neutron"
     edits = [a for a in durable.actions if isinstance(a, FileEdit)]
     assert [e.path for e in edits] == ["/etc/kolla/globals.yml", "/etc/kolla/multinode"]
     new_globals = yaml.safe_load(edits[0].new_content)

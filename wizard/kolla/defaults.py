@@ -54,15 +54,21 @@ class KollaDefault:
     since: Release | None = None
     # Variables the expression reads, so "why" can follow them.
     depends_on: tuple[str, ...] = ()
+    # A role default (ansible/roles/<role>/defaults/main.yml), not group_vars/all: the lowest
+    # precedence, so even an inventory [group:vars] entry beats it.
+    role: str | None = None
 
     def place(self, release: Release) -> str:
+        if self.role:
+            return f"kolla-ansible {release} ansible/roles/{self.role}/defaults/main.yml (built-in table)"
         path = f"all/{self.split_file}" if release.splits_group_vars_all else "all.yml"
         return f"kolla-ansible {release} ansible/group_vars/{path} (built-in table)"
 
 
 def _old_false(release: Release) -> Any:
-    # Up to 2025.1 the booleans were the strings "no"; same meaning under | bool.
-    return "no" if release <= Release(2025, 1) else False
+    # Up to 2025.2 the booleans are the strings "no" (stable/2025.2 group_vars/all/neutron.yml);
+    # YAML false from 2026.1 on. Same meaning under | bool.
+    return "no" if release <= Release(2025, 2) else False
 
 
 BUILTIN_DEFAULTS: dict[str, KollaDefault] = {d.name: d for d in [
@@ -70,10 +76,10 @@ BUILTIN_DEFAULTS: dict[str, KollaDefault] = {d.name: d for d in [
     KollaDefault("enable_neutron_provider_networks", "false", evaluate=lambda _l, r: _old_false(r),
                  split_file="neutron.yml"),
     KollaDefault("neutron_compute_dvr_mode", '"dvr"', "dvr", split_file="neutron.yml"),
-    KollaDefault("neutron_ovn_distributed_fip", "false", False, split_file="neutron.yml"),
+    KollaDefault("neutron_ovn_distributed_fip", "false", evaluate=lambda _l, r: _old_false(r), split_file="neutron.yml"),
     KollaDefault("neutron_plugin_agent", '"openvswitch"', "openvswitch", split_file="neutron.yml"),
     KollaDefault("neutron_external_interface", '"eth1"', "eth1", split_file="neutron.yml"),
-    KollaDefault("enable_ovs_dpdk", "false", False, split_file="openvswitch.yml"),
+    KollaDefault("enable_ovs_dpdk", "false", evaluate=lambda _l, r: _old_false(r), split_file="openvswitch.yml"),
     KollaDefault("neutron_bridge_name",
                  "\"{{ 'br_dpdk' if enable_ovs_dpdk | bool else 'br-ex' }}\"",
                  evaluate=_bridge_name, split_file="neutron.yml",
@@ -99,7 +105,11 @@ BUILTIN_DEFAULTS: dict[str, KollaDefault] = {d.name: d for d in [
     KollaDefault("enable_neutron", '"{{ enable_openstack_core | bool }}"', True),
     KollaDefault("neutron_agents_wrappers", '"yes" (2025.2+), "no" (2025.1)',
                  evaluate=lambda _l, r: "yes" if r >= Release(2025, 2) else "no",
-                 split_file="neutron.yml", since=Release(2025, 1)),
+                 split_file="neutron.yml", since=Release(2025, 1), role="neutron"),
+    KollaDefault("migration_interface", '"{{ api_interface }}"', evaluate=lambda l, _r: l("api_interface"),
+                 split_file="nova.yml", depends_on=("api_interface",)),
+    KollaDefault("dns_interface", '"{{ network_interface }}"', evaluate=lambda l, _r: l("network_interface"),
+                 split_file="designate.yml", depends_on=("network_interface",)),
 ]}
 
 

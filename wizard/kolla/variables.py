@@ -127,7 +127,13 @@ class VariableResolver:
             if definition is not None:
                 found.append(Source(level, definition.where, definition.value, label=label))
 
-        add(ROLE_DEFAULT, layers.role_defaults.get(var), "role default")
+        builtin = builtin_default(var, layers.release)
+        if var in layers.role_defaults:
+            add(ROLE_DEFAULT, layers.role_defaults.get(var), "role default")
+        elif builtin is not None and builtin.role and var not in layers.kolla_defaults:
+            # A role default (e.g. neutron_agents_wrappers): below every inventory setting.
+            value = builtin.value if builtin.evaluate is None else builtin.expression
+            found.append(Source(ROLE_DEFAULT, builtin.place(layers.release), value, label="role default"))
         groups = self._ordered_groups(host)
         for group in groups:
             add(INVENTORY_FILE_GROUP, inventory.group_vars(group).get(var), f"[{group}:vars]")
@@ -136,8 +142,7 @@ class VariableResolver:
         if kolla is not None:
             add(KOLLA_DEFAULT, kolla, "Kolla's group_vars/all")
         else:
-            builtin = builtin_default(var, layers.release)
-            if builtin is not None:
+            if builtin is not None and not builtin.role:
                 value = builtin.value if builtin.evaluate is None else builtin.expression
                 found.append(Source(KOLLA_DEFAULT, builtin.place(layers.release), value,
                                     label="Kolla's group_vars/all"))
@@ -191,7 +196,8 @@ class VariableResolver:
 
         builtin = builtin_default(var, self.layers.release)
         value = winner.value
-        if winner.level == KOLLA_DEFAULT and builtin is not None and builtin.evaluate is not None \
+        if builtin is not None and builtin.evaluate is not None \
+                and (winner.level == KOLLA_DEFAULT or (winner.level == ROLE_DEFAULT and builtin.role)) \
                 and (not self.layers.kolla_defaults_installed or _is_template(value)):
             # Kolla's own expression: evaluate it the way the template would.
             resolution.value = builtin.evaluate(lookup, self.layers.release)

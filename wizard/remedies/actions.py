@@ -37,6 +37,9 @@ class NodeCommand:
     # What takes this command back when the fix is rolled back; derived from argv when left None
     # (see undo_for), so every remedy that creates an OVS bridge or port also removes it.
     undo: list[str] | None = None
+    # What this command changes that no restored file takes back (a kolla-ansible run leaves the
+    # bridge it created and the NIC it plugged): lines for the operator, "on HOST: command".
+    manual_undo: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.undo is None:

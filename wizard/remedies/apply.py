@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import posixpath
 import secrets
 import socket
 import time
@@ -31,7 +32,7 @@ from .quoting import join
 
 LOCK_SUFFIX = ".kolla-wizard.lock"
 LOCK_STALE_SECONDS = 15 * 60
-STATUSES = ("verified", "rolled-back", "unverified", "refused", "failed", "dry-run")
+STATUSES = ("verified", "rolled-back", "not-fixed", "unverified", "refused", "failed", "dry-run")
 
 
 class RemedyNotFound(WizardError):
@@ -255,6 +256,8 @@ def apply_remedy(ctx: Any, engine: Any, finding: Finding, remedy: Remedy, *, dry
                 try:
                     outcome = transport.run(list(action.argv), sudo=sudo, timeout=action.timeout)
                 except WizardError as exc:   # connection dropped, timeout, sudo: do not leave a half fix
+                    if _is_kolla_run(action.argv) or any(_is_kolla_run(c.argv) for c in ran):
+                        return _left_in_place(result, backups, ran, action, f"did not complete ({exc.one_line()})", emit)
                     emit(f"{join(action.argv)} did not complete: {exc.one_line()}; restoring the backups")
                     _restore(ctx, backups, restarts, emit, ran)
                     _undo_cloud(ctx, created, emit)
@@ -264,6 +267,9 @@ def apply_remedy(ctx: Any, engine: Any, finding: Finding, remedy: Remedy, *, dry
                                       f"({', '.join(result.backup) or 'none'}); check the node, then re-run")
                     return result
                 if outcome.rc != 0:
+                    if _is_kolla_run(action.argv) or any(_is_kolla_run(c.argv) for c in ran):
+                        why = f"failed (rc {outcome.rc}): {(outcome.stderr or outcome.stdout).strip()[:300]}"
+                        return _left_in_place(result, backups, ran, action, why, emit)
                     _restore(ctx, backups, restarts, emit, ran)
                     _undo_cloud(ctx, created, emit)
                     result.status = "failed"
@@ -303,6 +309,10 @@ def apply_remedy(ctx: Any, engine: Any, finding: Finding, remedy: Remedy, *, dry
             return result
         if walk.again:
             where, outcome = walk.path[-1]
+            if any(_is_kolla_run(c.argv) for c in ran):
+                return _left_in_place(result, backups, ran, None,
+                                      f"ran, but the check {finding.tree}/{where} still finds {finding.id} ({outcome})",
+                                      emit)
             emit(f"verification: {finding.tree}/{where} still says {outcome}; rolling back")
             _restore(ctx, backups, restarts, emit, ran)
             _undo_cloud(ctx, created, emit)
@@ -327,6 +337,46 @@ def _rereads_config(argv: list[str]) -> bool:
     must run again to read the restored ones): a container (re)start or a kolla-ansible reconfigure."""
     return (len(argv) > 2 and argv[1] in ("restart", "start")) or (bool(argv) and argv[0] == "kolla-ansible"
                                                                   and "reconfigure" in argv)
+
+
+def _is_kolla_run(argv: list[str]) -> bool:
+    return bool(argv) and posixpath.basename(argv[0]) == "kolla-ansible"
+
+
+def _left_in_place(result: ApplyResult, backups: list[tuple[FileEdit, str, str]], ran: list[NodeCommand],
+                   failed: NodeCommand | None, why: str, emit: Callable[[str], None]) -> ApplyResult:
+    """After a kolla-ansible run nothing is rolled back automatically: restoring the files and running
+    kolla-ansible again takes as long as the first run and still leaves what Kolla never removes (the
+    bridge it created, the NIC it plugged). Say what changed, what remains, and how to undo it by hand."""
+    kolla = failed if failed is not None and _is_kolla_run(failed.argv) else \
+        next(c for c in reversed(ran) if _is_kolla_run(c.argv))
+    lines = [f"{join(kolla.argv)} {why}; nothing was rolled back automatically (a Kolla run is not undone by "
+             f"restoring its files)."]
+    if backups:
+        lines.append("Changed files, with the backup each was saved to: " + "; ".join(
+            f"{_where(edit.host, edit.path)} (backup {backup})" for edit, backup, _orig in backups) + ".")
+    done = [c for c in ran if not _is_kolla_run(c.argv)]
+    if done:
+        lines.append("Commands that ran: " + "; ".join(join(c.argv) for c in done) + ".")
+    leftovers = [line for c in [*ran, *([failed] if failed else [])] for line in (c.manual_undo or [])]
+    undo = [f"on {edit.host or 'the deploy host'}: {join(['cp', '-p', backup, edit.path])}"
+            for edit, backup, _orig in backups]
+    if undo:
+        undo.append(f"on the deploy host: {join(kolla.argv)}")
+    undo += [f"on {c.host or 'the deploy host'}: {join(c.undo)}" for c in reversed(done) if c.undo]
+    undo += leftovers
+    if leftovers:
+        lines.append("What stays even after the files are restored and Kolla runs again: Kolla never removes a "
+                     "bridge it created or a port it plugged.")
+    if undo:
+        lines.append("To undo by hand, in this order: " + " ; ".join(undo))
+    else:
+        lines.append("Read the kolla-ansible output above, fix what it names, then run the same command again.")
+    for line in lines:
+        emit(line)
+    result.status = "not-fixed" if failed is None else "failed"
+    result.message = " ".join(lines)
+    return result
 
 
 def _backup_path(transport: Any, path: str) -> str:

@@ -3,6 +3,7 @@ mapped bridge, start a stopped agent, fix a physnet name, align host names, and 
 at all) the scheduling checks for No valid host."""
 from __future__ import annotations
 
+import posixpath
 from typing import Any
 
 from ..findings import Finding, Remedy
@@ -12,6 +13,7 @@ from .provider_networks import (OVS_TAGS, become_for, engine_for, interface_note
                                 reconfigure_command, target_host)
 from .quoting import join, quote
 from .registry import remedy
+from . import _edits
 
 
 @remedy("restart-ovs-agent", summary="Restart neutron_openvswitch_agent so it reads its deployed config")
@@ -170,25 +172,57 @@ def _physnet_fix_host(ctx: Any, finding: Finding) -> list[Remedy]:
     return out
 
 
-@remedy("host-name-align", summary="Make nova-compute and the OVS agent use the same host name")
+@remedy("host-name-align", summary="Pin the OVS agent's host name to nova-compute's (never rename nova-compute)")
 def host_name_align(ctx: Any, finding: Finding) -> list[Remedy]:
     names = finding.facts.get("host_names") or {}
     nova, neutron = names.get("nova"), names.get("neutron")
     if not nova or not neutron:
         return []
     inv = _nodeio.inventory_name(ctx, neutron)
-    cmds = ["openstack compute service list --service nova-compute",
-            "openstack network agent list --agent-type open-vswitch --host " + quote(neutron),
-            join(["ssh", inv, "hostname", "-f"])]
+    model = model_or_none(ctx)
+    config_dir = getattr(model, "config_dir", None) or getattr(ctx.settings, "kolla_config_dir", None) or "/etc/kolla"
+    override = posixpath.join(config_dir, "config", "neutron", inv, "neutron.conf")
+    from ..transport.base import FileMissing
+    from ..errors import WizardError
+    try:
+        old = ctx.deploy.read_file(override)
+    except FileMissing:
+        old = None
+    except WizardError:
+        old = None
+    new = _edits.set_ini_option(old or "", "DEFAULT", "host", nova)
+    argv = reconfigure_command(ctx, None, "neutron")
+    agent = (finding.facts.get("agent") or {}).get("id")
+    after = ["openstack network agent list --agent-type open-vswitch --host " + quote(nova),
+             "openstack network agent delete " + (quote(agent) if agent else "STALE_AGENT_ID")]
+    actions: list[Any] = []
+    if old is not None:
+        actions = [_edits.file_edit(None, override, old, new, "ini"), NodeCommand(None, argv, timeout=3600.0)]
     return [Remedy(
-        id="align-host-names", kind="command", durable=True,
-        title=f"Use one host name for {inv} in Nova and Neutron",
-        explain=(f"Nova binds ports to {nova!r} and the agent registered as {neutron!r}. Kolla leaves both at the "
-                 f"node's hostname, so set the node's hostname back to the one the other service uses (hostnamectl), "
-                 f"or pin one explicitly with a per-host override (/etc/kolla/config/nova/{inv}/nova.conf or "
-                 f"/etc/kolla/config/neutron/{inv}/neutron.conf, [DEFAULT] host = ...), reconfigure {inv}, then "
-                 f"delete the stale service or agent entry."),
-        command="\n".join(cmds), actions=[], verify=None)]
+        id="align-host-names", kind="file_edit", durable=True,
+        title=f"Pin neutron's host on {inv} to nova-compute's name {nova!r}",
+        explain=(f"Nova binds ports to {nova!r}, the OVS agent on {inv} registered as {neutron!r}, so Neutron finds no "
+                 f"agent for the binding. Do not change nova-compute's host: nova-compute refuses to start on a "
+                 f"renamed host (\"Possible rename detected, refusing to start!\", nova/compute/manager.py), and the "
+                 f"instances and resource provider stay under the old name. Pin neutron's [DEFAULT] host on {inv} to "
+                 f"{nova!r} instead, in Kolla's per-host override {override} "
+                 f"({'edit it' if old is not None else 'create it'}; Kolla merges it into neutron.conf for every neutron "
+                 f"service on {inv} only), then reconfigure with the neutron tag (no --limit: only {inv}'s files "
+                 f"change, so only its containers restart). When the agent reports as {nova!r}, delete the old "
+                 f"agent row {neutron!r}."),
+        path=override, host=None, diff=_edits.unified_diff(override, old or "", new),
+        command="\n".join([join(argv), *after]), actions=actions,
+        warning=(f"If {inv} also runs the L3 or DHCP agent, they take the name {nova!r} too: their routers and "
+                 f"networks are rescheduled from the old agent rows." if model is not None and
+                 "network" in (_safe_groups(model, inv)) else None),
+        verify=finding.step if actions else None)]
+
+
+def _safe_groups(model: Any, host: str) -> list[str]:
+    try:
+        return list(model.groups_of(host))
+    except Exception:
+        return []
 
 
 @remedy("placement-check", summary="Check compute services and Placement allocation candidates")

@@ -35,7 +35,9 @@ def target_host(finding: Finding) -> str | None:
         finding.host or facts.get("host")
 
 
-def reconfigure_command(ctx: Any, host: str, tags: str) -> list[str]:
+def reconfigure_command(ctx: Any, host: str | None, tags: str) -> list[str]:
+    """``kolla-ansible reconfigure`` with ``--limit host`` (None: every host, as Kolla's docs advise;
+    its operating guide warns against --limit)."""
     from ..kolla.cli_syntax import reconfigure_argv
 
     model = model_or_none(ctx)
@@ -70,28 +72,96 @@ def physnet_bridge(ctx: Any, finding: Finding) -> tuple[str, str]:
     return physnet, "br-ex"
 
 
-def interface_note(ctx: Any, host: str) -> tuple[str, str | None, str | None]:
-    """(explanation, warning, interface) about neutron_external_interface for the compute."""
+# The NICs Kolla gives an IP address to (management, API, tunnel, migration, DNS, and up to 2024.1
+# Swift's storage and replication NICs; group_vars/all): none may be plugged into an OVS bridge,
+# or the host loses that path.
+ADDRESSED_INTERFACES = ("network_interface", "api_interface", "tunnel_interface", "migration_interface",
+                        "dns_interface", "swift_storage_interface", "swift_replication_interface")
+
+
+def addressed_interfaces(model: Any, host: str) -> dict[str, str]:
+    """{interface: the variable that gives it an address} for ``host`` (first variable wins)."""
+    out: dict[str, str] = {}
+    for var in ADDRESSED_INTERFACES:
+        value = _safe_resolve(model, var, host)
+        if value and isinstance(value, str) and "{" not in value:
+            out.setdefault(value, var)
+    return out
+
+
+def interface_note(ctx: Any, host: str, hosts: list[str] | None = None) -> tuple[str, str | None, str | None]:
+    """(explanation, warning, interface of ``host``) about neutron_external_interface on every host
+    Kolla will plug it on (``hosts``; default: ``host`` alone)."""
     model = model_or_none(ctx)
     if model is None:
         return ("Set neutron_external_interface for the compute group to a NIC (or veth end) that carries the "
                 "external network and has no IP address.", None, None)
-    ext = model.resolve("neutron_external_interface", host)
-    mgmt = model.resolve("network_interface", host).value
-    api = model.resolve("api_interface", host).value
-    where = ext.winner.describe() if ext.winner else "Kolla's default"
-    text = (f"Kolla will plug neutron_external_interface into the bridge on {host}; there it is "
-            f"{ext.value!r} ({where}). It must be a NIC or veth end that carries the external network and has "
+    targets = list(dict.fromkeys(hosts or [host]))
+    values: dict[str, str] = {}
+    described: list[str] = []
+    warnings: list[str] = []
+    sources: dict[str, str] = {}       # host -> the extra-vars file that sets its value
+    for name in targets:
+        try:
+            ext = model.resolve("neutron_external_interface", name)
+        except Exception:
+            continue
+        value = str(ext.value) if ext.value else ""
+        values[name] = value
+        where = ext.winner.describe() if ext.winner else "Kolla's default"
+        if ext.winner is not None and ext.winner.level == "extra vars":
+            sources[name] = ext.winner.label
+        described.append(f"{value!r} on {name} ({where})" if len(targets) > 1 else f"there it is {value!r} ({where})")
+        clash = addressed_interfaces(model, name).get(value)
+        if clash:
+            warnings.append(f"neutron_external_interface on {name} is {value!r}, the NIC {clash} gives an address to: "
+                            f"Kolla would plug it into the OVS bridge and {name} loses that IP path. With a single "
+                            f"NIC, put the host IP on a Linux bridge, create a veth pair, add one end to that Linux "
+                            f"bridge and give the other end to Kolla as neutron_external_interface.")
+        elif ext.winner is not None and ext.winner.level.startswith("Kolla default") and value == "eth1":
+            warnings.append(f"neutron_external_interface on {name} is Kolla's default 'eth1' (set nowhere in your "
+                            f"configuration): check that {name} has an eth1 that carries the external network "
+                            f"(`ip -br link` on {name}) before the reconfigure plugs it into the bridge.")
+    # Whether each host has that NIC at all: a missing one leaves the bridge without an uplink.
+    links = _fan_links(ctx, [n for n in targets if values.get(n)])
+    for name, names in links.items():
+        if values.get(name) and values[name] not in names:
+            warnings.append(f"{name} has no interface {values[name]!r} (`ip -br link` lists {', '.join(sorted(names)) or 'none'}): "
+                            f"Kolla would add a port to the bridge that cannot open its device, so the physical network "
+                            f"has no uplink on {name}. "
+                            + (f"{sources.get(name)} sets it for every host and extra vars beat per-host settings: move "
+                               f"it out of there onto each host's inventory line (or host_vars) first."
+                               if sources.get(name) else
+                               f"Set neutron_external_interface for {name} on its inventory line (or host_vars) first."))
+    if not described:
+        return ("Set neutron_external_interface for the compute group to a NIC (or veth end) that carries the "
+                "external network and has no IP address.", None, None)
+    plural = len(described) > 1
+    text = (f"Kolla will plug neutron_external_interface into the bridge on {'every one of these hosts' if plural else host}"
+            f"{':' if plural else ';'} "
+            f"{'; '.join(described)}. Each must be a NIC or veth end that carries the external network and has "
             f"no IP address. Per-host values belong on the host's line in the inventory "
-            f"(`{host} neutron_external_interface=...`) or in inventory group_vars/compute, never in globals.yml "
-            f"(extra vars beat every per-host setting) and not in [compute:vars] (it loses to Kolla's group_vars/all).")
-    warning = None
-    if ext.value in (mgmt, api):
-        warning = (f"neutron_external_interface on {host} is {ext.value!r}, the same NIC as the management "
-                   f"network (network_interface/api_interface): Kolla would plug it into the OVS bridge and {host} "
-                   f"loses its IP path. With a single NIC, put the host IP on a Linux bridge, create a veth pair, "
-                   f"add one end to that Linux bridge and give the other end to Kolla as neutron_external_interface.")
-    return text, warning, str(ext.value) if ext.value else None
+            f"(`{host} neutron_external_interface=...`) or in inventory host_vars/group_vars/compute; a value in "
+            f"globals.yml or globals.d is an extra var and beats every per-host setting, and [compute:vars] "
+            f"loses to Kolla's group_vars/all.")
+    return text, " ".join(warnings) or None, values.get(host) or None
+
+
+def _fan_links(ctx: Any, hosts: list[str]) -> dict[str, set[str]]:
+    """{host: interface names from `ip -br link`} for the hosts that answered (others left out)."""
+    if not hosts or getattr(ctx, "nodes", None) is None and not hasattr(ctx, "node"):
+        return {}
+
+    def links(node: Any) -> set[str] | None:
+        result = node.run(["ip", "-br", "link"], timeout=20.0)
+        if result.rc != 0:
+            return None
+        return {line.split()[0].split("@")[0] for line in result.stdout.splitlines()[:512] if line.split()}
+    out: dict[str, set[str]] = {}
+    for host, value in _nodeio.fan_out(ctx, hosts, links).items():
+        if isinstance(value, set):
+            out[host] = value
+    return out
 
 
 def _safe_resolve(model: Any, var: str, host: str) -> Any:
@@ -113,31 +183,38 @@ def become_for(ctx: Any, host: str) -> bool:
 
 
 # -- durable: provider networks on through Kolla ---------------------------------------------------
-@remedy("provider-networks-durable", summary="Enable provider networks in globals.yml and reconfigure the compute")
+@remedy("provider-networks-durable", summary="Enable provider networks where the winning value lives and reconfigure the computes")
 def provider_networks_durable(ctx: Any, finding: Finding) -> list[Remedy]:
     host = target_host(finding)
     model = model_or_none(ctx)
     if not host or model is None:
         return []
     config_dir = model.config_dir
-    globals_path = posixpath.join(config_dir, "globals.yml")
-    old_globals = read_deploy_file(ctx, globals_path)
+    target_path, target_label = winning_extra_vars_file(model, host, PROVIDER_VAR)
+    old_globals = read_deploy_file(ctx, target_path)
     if old_globals is None:
         return []
     from .. import yamlpos
     # A broken globals.yml: ConfigError with file:line, and no edit offered on top of it.
-    if not isinstance(yamlpos.load(old_globals, globals_path), (dict, type(None))):
+    if not isinstance(yamlpos.load(old_globals, target_path), (dict, type(None))):
         from ..errors import ConfigError
-        raise ConfigError(f"{globals_path}:1", "is not a mapping of variable: value; not editing it")
+        raise ConfigError(f"{target_path}:1", "is not a mapping of variable: value; not editing it")
     new_globals = _edits.set_yaml_scalar(old_globals, PROVIDER_VAR, "yes",
                                          "give compute hosts the external bridge and bridge_mappings "
                                          "for provider (flat/VLAN) networks")
     yaml.safe_load(new_globals)  # the edited file must still parse (it does; a failure is a bug)
-    actions: list[Any] = [_edits.file_edit(None, globals_path, old_globals, new_globals, "yaml")]
-    diffs = [_edits.unified_diff(globals_path, old_globals, new_globals)]
-    explain = [f"Set {PROVIDER_VAR}: \"yes\" in {globals_path}: globals.yml is passed as extra vars, which beat "
-               f"every other place, so computes_need_external_bridge becomes true for every compute and Kolla "
-               f"renders bridge_mappings and creates the bridge on them."]
+    actions: list[Any] = [_edits.file_edit(None, target_path, old_globals, new_globals, "yaml")]
+    diffs = [_edits.unified_diff(target_path, old_globals, new_globals)]
+    if target_label == "globals.yml":
+        explain = [f"Set {PROVIDER_VAR}: \"yes\" in {target_path}: globals.yml is passed as extra vars, which beat "
+                   f"the inventory and Kolla's group_vars (only a globals.d file setting the same variable would beat "
+                   f"it, and none does), so computes_need_external_bridge becomes true for every compute and Kolla "
+                   f"renders bridge_mappings and creates the bridge on them."]
+    else:
+        explain = [f"Set {PROVIDER_VAR}: \"yes\" in {target_path}: that {target_label} file sets it now, and kolla-ansible "
+                   f"passes globals.d files as extra vars after globals.yml, so the value there wins over globals.yml; "
+                   f"an edit of globals.yml would change nothing. computes_need_external_bridge then becomes true for "
+                   f"every compute."]
     attempt = finding.facts.get("attempt") or {}
     where = str(attempt.get("where") or "")
     path, _, line = where.rpartition(":")
@@ -145,25 +222,65 @@ def provider_networks_durable(ctx: Any, finding: Finding) -> list[Remedy]:
         old_inv = read_deploy_file(ctx, path)
         new_inv = _edits.comment_out_line(old_inv or "", int(line),
                                           f"never took effect: [group:vars] loses to Kolla's group_vars/all; "
-                                          f"{attempt.get('var')} is set in globals.yml now") if old_inv else None
+                                          f"{attempt.get('var')} is set in {target_label} now") if old_inv else None
         if new_inv:
             actions.append(_edits.file_edit(None, path, old_inv, new_inv, "inventory"))
             diffs.append(_edits.unified_diff(path, old_inv, new_inv))
             explain.append(f"Comment out the {attempt.get('label')} line at {where}: it never worked, because in "
                            f"Ansible's order Kolla's playbook group_vars/all beats inventory-file group vars; leaving "
                            f"it there misleads the next reader.")
-    note, warning, _iface = interface_note(ctx, host)
+    computes = _nodeio.hosts_in_group(ctx, "compute") or [host]
+    note, warning, _iface = interface_note(ctx, host, computes)
     explain.append(note)
-    argv = reconfigure_command(ctx, host, OVS_TAGS)
-    actions.append(NodeCommand(None, argv, timeout=3600.0))
-    explain.append("Then reconfigure the compute with both tags: the openvswitch role creates the bridge and plugs "
-                   "the interface, the neutron role renders bridge_mappings and restarts the agent. With the "
-                   "neutron tag alone the agent would get a mapping to a bridge that does not exist and exit.")
+    # The change flips every compute, so every compute gets the bridge: reconfigure them all, not
+    # one with --limit (kolla-ansible's operating guide advises against --limit).
+    argv = reconfigure_command(ctx, None, OVS_TAGS)
+    run = NodeCommand(None, argv, timeout=3600.0)
+    run.manual_undo = kolla_bridge_leftovers(ctx, computes)
+    actions.append(run)
+    explain.append(f"Then reconfigure with both tags and no --limit: the change applies to every compute "
+                   f"({', '.join(computes)}), and until each one is reconfigured ports keep failing to bind there. The "
+                   f"openvswitch role creates the bridge and plugs the interface, the neutron role renders "
+                   f"bridge_mappings and restarts the agent; hosts whose files do not change are left running. With "
+                   f"the neutron tag alone the agent would get a mapping to a bridge that does not exist and exit.")
     return [Remedy(
         id="enable-provider-networks", kind="file_edit", durable=True,
-        title=f"Enable provider networks in globals.yml and reconfigure {host}",
-        explain=" ".join(explain), path=globals_path, host=None, diff="".join(diffs),
+        title=f"Enable provider networks in {target_label} and reconfigure every compute",
+        explain=" ".join(explain), path=target_path, host=None, diff="".join(diffs),
         command=join(argv), actions=actions, warning=warning, verify=finding.step)]
+
+
+def winning_extra_vars_file(model: Any, host: str, var: str) -> tuple[str, str]:
+    """(path, label) of the extra-vars file whose value of ``var`` wins on ``host`` (a globals.d
+    file beats globals.yml: kolla-ansible passes it later), else globals.yml."""
+    globals_path = posixpath.join(model.config_dir, "globals.yml")
+    try:
+        winner = model.resolve(var, host).winner
+    except Exception:
+        return globals_path, "globals.yml"
+    if winner is not None and winner.level == "extra vars" and str(winner.label).startswith("globals.d/"):
+        path = winner.place.rpartition(":")[0] or winner.place
+        return path, winner.label
+    return globals_path, "globals.yml"
+
+
+def kolla_bridge_leftovers(ctx: Any, hosts: list[str]) -> list[str]:
+    """What a kolla-ansible run that enabled the external bridge leaves behind on ``hosts`` even after
+    the configuration is put back (Kolla never removes a bridge or a plugged port), and the commands
+    that remove it by hand."""
+    model = model_or_none(ctx)
+    out: list[str] = []
+    for name in hosts:
+        engine = engine_for(ctx, name)
+        bridge, iface = "br-ex", None
+        if model is not None:
+            bridge = str(_safe_resolve(model, "neutron_bridge_name", name) or bridge).split(",")[0]
+            iface = _safe_resolve(model, "neutron_external_interface", name)
+        prefix = [engine, "exec", _nodeio.OVS_VSWITCHD_CONTAINER, "ovs-vsctl", "--if-exists"]
+        if iface:
+            out.append(f"on {name}: {join([*prefix, 'del-port', bridge, str(iface)])}")
+        out.append(f"on {name}: {join([*prefix, 'del-br', bridge])}")
+    return out
 
 
 # -- quick: the report's hand edit of the deployed file --------------------------------------------

@@ -1,0 +1,136 @@
+"""Remedies a senior Kolla operator would sign (issue 16), on the embedded lab over real SSH and
+HTTP: the host-name fix pins neutron's host and never renames nova-compute; the durable
+provider-network fix reconfigures every compute and checks the external NIC on each; a globals.d
+value is edited where it lives; a kolla-ansible run is never rolled back automatically."""
+from __future__ import annotations
+
+import pytest
+
+from tests.remedies.osc_judge import openstack_commands, parse_openstack
+from tests.trees.network_support import context
+from wizard.diagnose import run_diagnosis
+from wizard.remedies.actions import FileEdit, NodeCommand, sha256
+from wizard.remedies.apply import apply_remedy, find_remedy
+from kolla_lab import Lab
+
+GLOBALS = "/etc/kolla/globals.yml"
+
+
+def diagnose(lab, *extra, trees=("max-retries",)):
+    ctx = context(lab, *extra)
+    report, engine = run_diagnosis(ctx, list(trees))
+    return ctx, report, engine
+
+
+def assert_openstack_parses(remedy):
+    for cmd in openstack_commands((remedy.command or "") + "\n" + remedy.explain):
+        parse_openstack(cmd)
+
+
+def test_host_name_mismatch_pins_neutron_host_and_never_renames_nova():
+    with Lab("host-name-mismatch") as lab:
+        ctx, report, _engine = diagnose(lab)
+        ctx.close()
+    finding, remedy = find_remedy(report, "align-host-names")
+    assert finding.id == "host-name-mismatch"
+    # The per-host override Kolla merges into neutron.conf on compute01 only.
+    assert remedy.path == "/etc/kolla/config/neutron/compute01/neutron.conf"
+    assert "+[DEFAULT]\n+host = compute01.homelab.lan\n" in remedy.diff
+    assert "Possible rename detected, refusing to start!" in remedy.explain
+    # Nothing tells the operator to change nova's host or the node's hostname.
+    text = remedy.explain + (remedy.command or "")
+    assert "nova/compute01/nova.conf" not in text and "hostnamectl" not in text
+    assert remedy.command.splitlines()[0] == "kolla-ansible reconfigure -i /etc/kolla/multinode -t neutron"
+    assert any(line.startswith("openstack network agent delete ") for line in remedy.command.splitlines())
+    assert_openstack_parses(remedy)
+
+
+def test_durable_provider_fix_reconfigures_every_compute_and_checks_each_nic():
+    with Lab("two-computes") as lab:
+        ctx, report, _engine = diagnose(lab)
+        ctx.close()
+    _finding, remedy = find_remedy(report, "enable-provider-networks")
+    assert "--limit" not in remedy.command
+    assert remedy.command == "kolla-ansible reconfigure -i /etc/kolla/multinode -t openvswitch,neutron"
+    run = [a for a in remedy.actions if isinstance(a, NodeCommand)]
+    assert [a.argv for a in run] == [remedy.command.split()]
+    assert "compute01, compute02" in remedy.explain
+    # compute02 has one NIC; globals.yml's veth1 (extra vars) beats its host line.
+    assert "compute02 has no interface 'veth1'" in remedy.warning
+    assert "globals.yml sets it for every host" in remedy.warning
+    assert "compute01 has no interface" not in remedy.warning
+
+
+def test_external_interface_on_the_tunnel_nic_is_refused_by_the_warning():
+    with Lab("seed-homelab") as lab:
+        ctx = context(lab)
+        text = ctx.deploy.read_file(GLOBALS)
+        # the tunnel network on its own NIC, which an operator then also names as the external one
+        ctx.deploy.write_file_atomic(GLOBALS, text.replace('neutron_external_interface: "veth1"',
+                                                           'neutron_external_interface: "enp2s0"\n'
+                                                           'tunnel_interface: "enp2s0"'))
+        ctx.close()
+        ctx, report, _engine = diagnose(lab)
+        ctx.close()
+    _finding, remedy = find_remedy(report, "enable-provider-networks")
+    assert "the NIC tunnel_interface gives an address to" in remedy.warning
+
+
+def test_globals_d_value_is_edited_where_it_wins():
+    with Lab("seed-homelab") as lab:
+        lab.state.deploy.mkdir("/etc/kolla/globals.d")
+        lab.state.deploy.write("/etc/kolla/globals.d/50-neutron.yml", "---\nenable_neutron_provider_networks: \"no\"\n")
+        ctx, report, _engine = diagnose(lab)
+        ctx.close()
+    _finding, remedy = find_remedy(report, "enable-provider-networks")
+    assert remedy.path == "/etc/kolla/globals.d/50-neutron.yml"
+    assert '-enable_neutron_provider_networks: "no"\n+enable_neutron_provider_networks: "yes"' in remedy.diff
+    assert "globals.yml" not in remedy.diff.split("\n", 1)[0]
+    assert "an edit of globals.yml would change nothing" in remedy.explain
+    assert "beat every other place" not in remedy.explain
+
+
+def test_kolla_run_that_does_not_fix_is_not_rolled_back():
+    with Lab("seed-homelab") as lab:
+        ctx, report, engine = diagnose(lab)
+        finding, durable = find_remedy(report, "enable-provider-networks")
+        before = ctx.deploy.read_file(GLOBALS)
+        # An edit that parses and changes nothing Kolla reads: the reconfigure runs, the fault stays.
+        wrong = before + "# an unrelated note\n"
+        durable.actions = [FileEdit(None, GLOBALS, sha256(before), wrong, "yaml"),
+                           *[a for a in durable.actions if isinstance(a, NodeCommand)]]
+        lines: list[str] = []
+        result = apply_remedy(ctx, engine, finding, durable, emit=lines.append)
+        after = ctx.deploy.read_file(GLOBALS)
+        ctx.close()
+    assert result.status == "not-fixed", result.message
+    assert result.status != "rolled-back" and not any(l.startswith("restored") for l in lines)
+    assert after == wrong                         # left as applied, for the operator to judge
+    assert "nothing was rolled back automatically" in result.message
+    [backup] = result.backup
+    assert f"cp -p {backup.split(':', 1)[1]} {GLOBALS}" in result.message
+    assert "kolla-ansible reconfigure -i /etc/kolla/multinode -t openvswitch,neutron" in result.message
+    # What Kolla never removes, with the commands to remove it by hand.
+    assert "on compute01: docker exec openvswitch_vswitchd ovs-vsctl --if-exists del-port br-ex veth1" in result.message
+    assert "on compute01: docker exec openvswitch_vswitchd ovs-vsctl --if-exists del-br br-ex" in result.message
+
+
+def test_lab_refuses_a_second_flat_network_on_a_physnet_as_neutron_does(tmp_path):
+    from kolla_lab import ScenarioError, load_scenario
+    bad = tmp_path / "two-flat.yaml"
+    bad.write_text("name: two-flat\nbase: seed-homelab\nexpect: {}\ncloud:\n  networks:\n"
+                   "    - name: public2\n      network_type: flat\n      physical_network: physnet1\n")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(str(bad))
+    assert str(err.value).startswith(f"{bad}:8:") and "FlatNetworkInUse" in str(err.value)
+    # Over the API: neutron_lib's FlatNetworkInUse, an InUse (409).
+    from openstack import exceptions
+    with Lab("seed-homelab") as lab:
+        ctx = context(lab)
+        try:
+            with pytest.raises(exceptions.ConflictException) as err:
+                ctx.cloud.conn.network.create_network(name="public2", provider_network_type="flat",
+                                                      provider_physical_network="physnet1")
+        finally:
+            ctx.close()
+    assert "Unable to create the flat network. Physical network physnet1 is in use." in str(err.value)
