@@ -113,6 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0) if exc.code in (0, None) else 2
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, stream=sys.stderr,
                         format="%(levelname)s %(name)s: %(message)s")
+    from wizard.logsafe import install as install_safe_logging
+    install_safe_logging()   # every log line (--debug's HTTP bodies too) redacted and made inert
     if not args.debug:
         # Library warnings (keystoneauth, paramiko) are not for the operator's screen.
         logging.getLogger().setLevel(logging.CRITICAL)
@@ -121,6 +123,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     def out(text: str) -> None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
+    if args.command in ("diagnose", "playbooks"):
+        # Headless: stdout and stderr themselves pass the output gate (redaction, control characters),
+        # whatever writes to them. The TUI writes its own escape sequences and is left alone.
+        from wizard.safetext import SafeStream
+        saved = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = SafeStream(sys.stdout), SafeStream(sys.stderr)
+        try:
+            return _run(args, out)
+        finally:
+            sys.stdout, sys.stderr = saved
+    return _run(args, out)
+
+
+def _run(args: argparse.Namespace, out: Callable[[str], None]) -> int:
+    from wizard.redact import redact
     try:
         if args.command == "diagnose":
             return run_diagnose(args, out)

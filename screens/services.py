@@ -82,8 +82,8 @@ def _write_text(path: str, text: str) -> None:
 
 
 def _redact(text: str) -> str:
-    from wizard.redact import redact
-    return redact(text)
+    from wizard.safetext import shown   # secrets masked and control characters inert
+    return shown(text)
 
 
 def pick_theme(environ: Mapping[str, str] = os.environ) -> str:

@@ -11,6 +11,7 @@ import threading
 from typing import Any, Callable
 
 from .errors import WizardError
+from .safetext import clean, clean_data
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +135,8 @@ class CloudReader:
 
     @staticmethod
     def _dicts(items) -> list[dict[str, Any]]:
-        return [item.to_dict(computed=False) if hasattr(item, "to_dict") else dict(item) for item in items]
+        # Tenants name resources: control characters are made inert here, where cloud text enters.
+        return [clean_data(item.to_dict(computed=False) if hasattr(item, "to_dict") else dict(item)) for item in items]
 
     # -- collections (each read once) -----------------------------------------------------
     def servers(self) -> list[dict[str, Any]]:
@@ -181,14 +183,14 @@ class CloudReader:
             actions = []
             for action in c.compute.server_actions(server_id):
                 full = c.compute.get_server_action(action.request_id, server_id)
-                actions.append(full.to_dict(computed=False))
+                actions.append(clean_data(full.to_dict(computed=False)))
             return actions
         return self._cached(f"actions:{server_id}", f"GET /servers/{server_id}/os-instance-actions", fetch)
 
     def console_log(self, server_id: str, lines: int = 200) -> str:
         def fetch(c):
             out = c.compute.get_server_console_output(server_id, length=lines)
-            return (out or {}).get("output", "") if isinstance(out, dict) else str(out or "")
+            return clean((out or {}).get("output", "") if isinstance(out, dict) else str(out or ""))
         return self._cached(f"console:{server_id}", f"POST /servers/{server_id}/action (os-getConsoleOutput)", fetch)
 
     # -- lookups --------------------------------------------------------------------------

@@ -27,6 +27,7 @@ CATEGORIES = {
     "names": "Hostile names",
     "secrets": "Planted secrets",
     "changes": "Safe changes",
+    "hostile": "Hostile input (issue 15)",
 }
 
 NORMALISE = [

@@ -54,7 +54,9 @@ def parse_ini(text: str, where: str) -> IniFile:
             continue
         positions = [p for p in (stripped.find("="), stripped.find(":")) if p > 0]
         if not positions:
-            raise ConfigError(place, f"expected 'key = value', got {stripped[:60]!r}",
+            # Echo the first word only: the rest of a line like ``rabbit_password Secret`` is a value.
+            first = stripped.split(None, 1)[0][:60]
+            raise ConfigError(place, f"expected 'key = value', got a line starting {first!r} with no '='",
                               "add '=' or comment the line out with '#'")
         if section is None:
             raise ConfigError(place, "key before any [section]", "put it under a section such as [DEFAULT] or [ovs]")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import ipaddress
 import re
+import shlex
 from typing import Any, Mapping
 
 from ..errors import WizardError
@@ -375,7 +376,8 @@ def login_user(ctx: Any, args: Mapping[str, Any], emit) -> Evidence:
     tried = ctx.answers.get("ssh-user")
     obs = [f"The image's login user is {login['user']} (from {login['from']})."]
     if not tried:
-        obs.append(f"Log in as: ssh {login['user']}@{ctx.facts.get('address') or '<address>'} "
+        # The user comes from the guest's console: quoted, so the line can be pasted as it is.
+        obs.append(f"Log in as: ssh {shlex.quote(str(login['user']) + '@' + str(ctx.facts.get('address') or 'ADDRESS'))} "
                    "(say --answer ssh-user=NAME to have the user you tried checked).")
         return Evidence("not-told", facts, obs, sources)
     facts["login"]["tried"] = tried

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import tempfile
 
+from ..redact import learn_file
 from .base import (MAX_OUTPUT_BYTES, CommandResult, CommandTimeout, FileMissing, OutputTooLarge,
                    TransportError, check_sudo, command_text)
 
@@ -64,7 +65,9 @@ class LocalTransport:
                                  "run the wizard as a user that can read /etc/kolla") from None
         if len(data) > MAX_OUTPUT_BYTES:
             raise OutputTooLarge(self.name, f"{path} is larger than {MAX_OUTPUT_BYTES} bytes")
-        return data.decode("utf-8", "replace")
+        text = data.decode("utf-8", "replace")
+        learn_file(path, text)    # its secrets are masked on every output from now on
+        return text
 
     def exists(self, path: str) -> bool:
         return os.path.exists(path)

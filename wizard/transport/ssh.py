@@ -25,6 +25,7 @@ from typing import Any, Callable, Iterable, Mapping, TypeVar
 import paramiko
 
 from ..errors import ConfigError
+from ..redact import learn_file
 from .base import (MAX_OUTPUT_BYTES, AuthFailed, CommandResult, CommandTimeout, FileMissing,
                    HostKeyChanged, HostKeyUnknown, HostUnreachable, OutputTooLarge, TransportError,
                    check_sudo, command_text, sudo_wrap)
@@ -624,10 +625,13 @@ class SSHTransport:
                 if "No such file" in result.stderr:
                     raise FileMissing(self.name, path) from None
                 raise TransportError(self.name, f"cannot read {path}: {result.stderr.strip()}") from None
+            learn_file(path, result.stdout)
             return result.stdout
         if len(data) > MAX_OUTPUT_BYTES:
             raise OutputTooLarge(self.name, f"{path} is larger than {MAX_OUTPUT_BYTES} bytes")
-        return data.decode("utf-8", "replace")
+        text = data.decode("utf-8", "replace")
+        learn_file(path, text)    # its secrets are masked on every output from now on
+        return text
 
     def exists(self, path: str) -> bool:
         try:
