@@ -8,6 +8,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
+from .help import help_for
 from .services import Services
 from .session import Session
 
@@ -17,19 +18,25 @@ class WizardApp(App[int]):
     CSS_PATH = str(Path(__file__).with_name("app.tcss"))
     TITLE = "kolla-wizard"
     ENABLE_COMMAND_PALETTE = True
+    # Toasts go away on their own; errors stay on screen in the panel that explains them.
+    NOTIFICATION_TIMEOUT = 4
     BINDINGS = [
+        Binding("question_mark,f1", "help", "Help", id="app.help", tooltip="What this screen is, its keys, what next"),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True, tooltip="Leave the wizard"),
-        Binding("f2", "learn", "Learn", id="app.learn", tooltip="Concept pages drawn from your cloud"),
+        Binding("f2", "learn", "Learn", id="app.learn", show=False, tooltip="Concept pages drawn from your cloud"),
         Binding("f3", "runbook", "Runbook", id="app.runbook", show=False, tooltip="Preview and save the runbook"),
     ]
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, keymap: dict[str, str] | None = None) -> None:
         super().__init__()
         self.services = services
         self.session = Session()
+        self.operator_keymap = dict(keymap or {})
 
     def on_mount(self) -> None:
         self.theme = self.services.theme
+        if self.operator_keymap:
+            self.set_keymap(self.operator_keymap)
         from .start import StartScreen
         self.push_screen(StartScreen())
 
@@ -83,9 +90,35 @@ class WizardApp(App[int]):
     def action_symptoms(self) -> None:
         self.open_symptoms()
 
+    def action_help(self) -> None:
+        from .modals import HelpModal
+        if isinstance(self.screen, HelpModal):
+            self.screen.dismiss(None)
+            return
+        title, markdown = help_for(self, self.screen)
+        self.push_screen(HelpModal(title, markdown))
+
+    def action_save_screenshot(self) -> None:
+        """The palette's Screenshot, saved beside the runbooks; the path or the reason is shown."""
+        directory = Path(self.services.runbook_dir).expanduser()
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            path = self.save_screenshot(path=str(directory))
+        except OSError as exc:
+            self.notify(f"{exc.filename or directory}: {exc.strerror or exc}", title="Screenshot not saved",
+                        severity="error")
+            return
+        self.notify(f"Screenshot saved to {path}", title="Screenshot")
+
     # -- command palette ------------------------------------------------------------------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            # Textual's own Screenshot writes to ~/Downloads and says nothing when that is missing.
+            if command.title != "Screenshot":
+                yield command
+        yield SystemCommand("Screenshot", "Save an SVG of this screen beside the runbooks (path shown)",
+                            lambda: self.set_timer(0.1, self.action_save_screenshot))
+        yield SystemCommand("Help", "What this screen is, its keys and where to go next", self.action_help)
         yield SystemCommand("Export runbook", "Preview the runbook and save it to a file", self.action_runbook)
         yield SystemCommand("Jump to symptom", "Choose a symptom to diagnose", self.action_symptoms)
         if self.session.report is not None:
@@ -104,8 +137,10 @@ class WizardApp(App[int]):
 def run_app(make_settings: Callable[[], tuple[Any, Any]], *, demo: bool = False, scenario: str | None = None,
             args: Any = None) -> int:
     """Open the TUI. ``make_settings`` runs in a worker after the first paint."""
+    from .keymap import load_keymap
+    keymap = load_keymap()   # a broken keymap file is one line and exit 2, before the screen opens
     services = Services(make_settings=make_settings, demo=demo, scenario=scenario, args=args)
-    app = WizardApp(services)
+    app = WizardApp(services, keymap=keymap)
     try:
         result = app.run()
     finally:

@@ -52,6 +52,12 @@ def _tr(text: Any) -> str:
 
 
 class DiagnosisScreen(Screen):
+    HELP = ("**Diagnosis:** the decision tree as it is walked. Left: the steps (✔ ok, ✘ fault, ? could "
+            "not tell, – not needed, ▶ running). Right: what the selected step saw, and the probes' log. "
+            "Bottom: the findings.\n\n`tab` moves between the panes (the focused one has a bright "
+            "border); ↑↓ scroll it.\n\n**Next:** `f` opens the highlighted finding (↑↓ in the findings "
+            "list picks another); `e` exports the runbook; `c` stops a running diagnosis; `esc` goes back "
+            "to the symptoms.")
     BINDINGS = [
         Binding("f", "findings", "Findings", id="diagnosis.findings", tooltip="Open the findings"),
         Binding("c", "cancel", "Cancel", id="diagnosis.cancel", tooltip="Stop the diagnosis after the current step"),
@@ -87,7 +93,7 @@ class DiagnosisScreen(Screen):
                     yield Log(max_lines=5000, id="diagnosis-output")
             yield Static("", id="diagnosis-error", classes="error-panel", markup=False)
             yield OptionList(id="diagnosis-findings")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.sub_title = "Diagnosis"

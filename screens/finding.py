@@ -10,11 +10,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Label, Log, Static
+from textual.widgets import Button, Collapsible, Footer, Header, Label, Log, Static
 from textual.worker import Worker, WorkerState
 
 from .messages import ApplyFinished, ApplyOutput
-from .modals import ConfirmApply
+from .modals import ConfirmApply, plain_title
 from .widgets.command import CommandBlock
 from .widgets.diff import DiffView
 
@@ -27,6 +27,20 @@ RESULT_STYLE = {
     "refused": ("✘ Refused", "$text-error"),
     "failed": ("✘ Failed", "$text-error"),
 }
+
+
+def split_cause(text: str) -> tuple[str, str]:
+    """(the first sentence, the rest): the cause first, the reasoning folded below it."""
+    depth = 0
+    for i, ch in enumerate(text):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth = max(0, depth - 1)
+        elif ch in ".!?" and depth == 0 and i + 1 < len(text) and text[i + 1] == " " \
+                and text[i + 2:i + 3].isupper():
+            return text[:i + 1], text[i + 2:].strip()
+    return text, ""
 
 
 def safe_remedy(remedy: Any, redact: Callable[[str], str]) -> Any:
@@ -48,7 +62,7 @@ class RemedyCard(Vertical):
         badge = "DURABLE FIX" if r.durable else "QUICK FIX"
         with Horizontal(classes="remedy-head"):
             yield Label(badge, classes="badge")
-            yield Label(r.title, classes="remedy-title", markup=False)
+            yield Label(plain_title(r), classes="remedy-title", markup=False)
         yield Static(r.explain, classes="explain", markup=False)
         if not r.durable:
             yield Static("Lost on the next kolla-ansible deploy/reconfigure: make the durable fix too.",
@@ -64,17 +78,33 @@ class RemedyCard(Vertical):
             yield Label(f"Run{where}:", classes="hint", markup=False)
             yield CommandBlock(r.command, copy_text=self.remedy.command)
         with Horizontal(classes="remedy-actions"):
-            yield Button("Apply…", id=f"apply-{self.index}", variant="warning", compact=True,
-                         disabled=not r.actions,
-                         tooltip="Shows exactly what changes and asks before doing anything")
+            if r.actions:
+                yield Button("Apply…", id=f"apply-{self.index}", variant="warning", compact=True,
+                             tooltip="Shows exactly what changes and asks before doing anything")
+            else:
+                # Only what the wizard can really apply gets a button; the rest is for the operator.
+                yield Label("Run this yourself: the wizard does not apply it.", classes="manual")
             yield Label("", id=f"result-{self.index}", classes="result", markup=False)
 
 
 class FindingScreen(Screen):
+    HELP = ("**A finding:** one fault the diagnosis proved, on one host. The root cause comes first in "
+            "one sentence; *Why* unfolds the reasoning (what Kolla would render, what is deployed, what "
+            "is live; which setting wins). *Evidence* is what the probes saw.\n\n"
+            "**Remedies:** a *durable* fix survives the next `kolla-ansible deploy/reconfigure`; a *quick* "
+            "fix does not. `tab` moves between remedies. Only remedies the wizard can apply have an "
+            "*Apply…* button; it first shows exactly what changes and asks. After applying, the wizard "
+            "walks the tree again to prove the fix (and restores the backups if the fault is still there)."
+            "\n\n**Next:** apply a fix, or `c` to copy its command and run it yourself; `n`/`p` go to the "
+            "next/previous finding; `e` exports the runbook; `esc` goes back to the diagnosis.")
     BINDINGS = [
         Binding("a", "apply", "Apply…", id="finding.apply", tooltip="Apply the remedy under the cursor (asks first)"),
-        Binding("y", "copy", "Copy cmd", id="finding.copy", tooltip="Copy the first command of the remedy under the cursor"),
+        Binding("c", "copy", "Copy cmd", id="finding.copy", tooltip="Copy the commands of the remedy under the cursor"),
         Binding("l", "learn", "Learn", id="finding.learn", tooltip="Why this happens, from your cloud's data"),
+        Binding("n", "other_finding(1)", "Next", id="finding.next", key_display="n/p",
+                tooltip="Next finding (p: previous)"),
+        Binding("p", "other_finding(-1)", "Previous", id="finding.previous", show=False,
+                tooltip="Previous finding"),
         Binding("e", "app.runbook", "Runbook", id="finding.runbook", tooltip="Preview and save the runbook"),
         Binding("escape", "app.pop_screen", "Back", id="finding.back", tooltip="Back to the diagnosis"),
     ]
@@ -97,7 +127,11 @@ class FindingScreen(Screen):
             yield Static(Content.assemble(("finding ", "$text-muted"), (f.id, "$text-accent"),
                                           ("  host ", "$text-muted"), f.host or "-"), id="finding-meta")
             yield Label("Root cause", classes="section-title")
-            yield Static(f.root_cause, id="finding-cause", markup=False)
+            cause, why = split_cause(f.root_cause)
+            yield Static(cause, id="finding-cause", markup=False)
+            if why:
+                with Collapsible(title="Why: the full reasoning", collapsed=True, id="finding-why"):
+                    yield Static(why, id="finding-why-text", markup=False)
             if f.evidence:
                 yield Label("Evidence", classes="section-title")
                 yield Static("\n".join(f"• {line}" for line in f.evidence), id="finding-evidence", markup=False)
@@ -108,7 +142,7 @@ class FindingScreen(Screen):
             for i, remedy in enumerate(f.remedies):
                 yield RemedyCard(remedy, i)
             yield Log(max_lines=2000, id="finding-apply-log")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.sub_title = f"Finding {self.finding.id}"
@@ -133,8 +167,33 @@ class FindingScreen(Screen):
             return
         card.query_one(CommandBlock).copy()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "learn":
+            return bool(self.finding.learn)        # no page for this finding: no key that opens another
+        if action == "apply":
+            card = self._card()
+            return None if card is None or not card.remedy.actions else True
+        if action == "copy":
+            card = self._card()
+            return None if card is None or not card.remedy.command else True
+        if action == "other_finding":
+            return None if len(self.app.session.findings) < 2 else True
+        return True
+
+    def on_descendant_focus(self) -> None:
+        self.refresh_bindings()    # Apply…/Copy follow the remedy under the cursor
+
     def action_learn(self) -> None:
-        self.app.open_learn(self.finding.learn)
+        if self.finding.learn:
+            self.app.open_learn(self.finding.learn)
+
+    def action_other_finding(self, step: int) -> None:
+        findings = self.app.session.findings
+        ids = [id(f) for f in findings]
+        if len(findings) < 2:
+            return
+        here = ids.index(id(self.finding)) if id(self.finding) in ids else 0
+        self.app.switch_screen(FindingScreen(findings[(here + step) % len(findings)]))
 
     def action_apply(self) -> None:
         card = self._card()

@@ -14,6 +14,9 @@ from .messages import LearnLoaded
 
 
 class LearnScreen(Screen):
+    HELP = ("**Learn:** short concept pages (bridges, floating-IP NAT, Kolla's variable precedence, "
+            "cloud-init) filled in with this cloud's own names and values. ↑↓ picks a page; `tab` moves "
+            "to the page to scroll it.\n\n**Next:** `esc` goes back to where you were.")
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", id="learn.back", tooltip="Back"),
         Binding("tab", "app.focus_next", "Next pane", id="learn.next", show=False),
@@ -35,7 +38,7 @@ class LearnScreen(Screen):
                              id="learn-topics")
             with VerticalScroll(id="learn-page-box"):
                 yield Markdown("", id="learn-page")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.sub_title = "Learn"

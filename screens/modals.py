@@ -1,4 +1,8 @@
-"""Typed dialogs: answer an ask step, confirm one remedy, read an error."""
+"""Typed dialogs: answer an ask step, confirm one remedy, read an error, read the help.
+
+Every dialog has its own Footer: the footer of the screen behind stays hidden under it, so the keys
+shown are always the keys that act (a dialog never shows 'y Copy cmd' while its own y applies).
+Long text scrolls inside the dialog; the buttons stay on screen at any terminal size."""
 from __future__ import annotations
 
 from typing import Any
@@ -6,8 +10,9 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.events import Resize
 from textual.screen import ModalScreen
-from textual.widgets import Button, Label, OptionList, Static
+from textual.widgets import Button, Footer, Label, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
 from .widgets.command import CommandBlock
@@ -21,28 +26,94 @@ def describe_action(action: Any) -> str:
     return text[:1].upper() + text[1:]
 
 
-class AskModal(ModalScreen["str | None"]):
+def plain_title(remedy: Any) -> str:
+    """The remedy's title without a leading 'Durable: '/'Quick: ' (the badge already says which)."""
+    title = str(remedy.title)
+    for prefix in ("Durable: ", "Quick: "):
+        if title.startswith(prefix):
+            return title[len(prefix):][:1].upper() + title[len(prefix):][1:]
+    return title
+
+
+# Rows a dialog needs outside its scrolling body: the footer, the dialog's border, its heading,
+# the button row with its margin, and one row of air above and below.
+_DIALOG_ROWS = 1 + 2 + 2 + 4 + 2
+
+
+class ScrollingDialog(ModalScreen):
+    """A dialog whose body (#dialog-body) scrolls and never pushes the buttons off screen."""
+
+    # A modal screen hides the app's own bindings, so help is bound here again.
+    BINDINGS = [Binding("question_mark,f1", "app.help", "Help", id="dialog.help",
+                        tooltip="What this dialog is and its keys")]
+
+    #: rows taken by fixed parts beyond the common ones (e.g. the ask dialog's choice list)
+    extra_rows = 0
+
+    def on_resize(self, event: Resize) -> None:
+        self._fit(event.size.height)
+
+    def on_mount(self) -> None:
+        self._fit(self.app.size.height)
+
+    def _fit(self, height: int) -> None:
+        for body in self.query("#dialog-body"):
+            body.styles.max_height = max(3, height - _DIALOG_ROWS - self.extra_rows)
+
+    def action_scroll_body(self, rows: int) -> None:
+        body = self.query_one("#dialog-body", VerticalScroll)
+        if abs(rows) == 1:
+            body.scroll_relative(y=rows, animate=False)
+        else:
+            body.scroll_relative(y=body.scrollable_content_region.height * (1 if rows > 0 else -1), animate=False)
+
+
+SCROLL_BINDINGS = [
+    Binding("down", "scroll_body(1)", "Scroll", key_display="↑↓", id="dialog.scroll-down",
+            tooltip="Scroll the text of this dialog"),
+    Binding("up", "scroll_body(-1)", "Scroll up", show=False, id="dialog.scroll-up"),
+    Binding("pagedown", "scroll_body(2)", "Page down", show=False, id="dialog.page-down"),
+    Binding("pageup", "scroll_body(-2)", "Page up", show=False, id="dialog.page-up"),
+]
+
+
+class AskModal(ScrollingDialog):
     """The probe could not run here: show the exact command, take what the operator saw."""
 
-    BINDINGS = [Binding("escape", "skip", "Skip", id="ask.skip", tooltip="Leave this step unchecked")]
+    HELP = ("**This step needs your eyes.** The probe could not run from here (no SSH access, not "
+            "admin, a node down...). Run the command shown where you can, then pick what you saw. "
+            "Nothing is concluded from a guess: *I can't tell* leaves the step unchecked and the "
+            "diagnosis says so.")
+    BINDINGS = [
+        Binding("escape", "skip", "Skip", id="ask.skip", tooltip="Leave this step unchecked"),
+        Binding("c", "copy", "Copy cmd", id="ask.copy", tooltip="Copy the command to run"),
+    ]
+    extra_rows = 9   # the choice list (up to 8 rows) and its margin
 
     def __init__(self, asked: Any) -> None:
         super().__init__()
         self.asked = asked
 
     def compose(self) -> ComposeResult:
+        redact = self.app.services.redact
         with Vertical(id="ask-dialog", classes="dialog"):
             yield Label("This step needs your eyes", classes="dialog-title")
-            if self.asked.reason:
-                yield Static(f"The probe could not run: {self.asked.reason}", classes="reason", markup=False)
-            yield Static(self.asked.question, classes="question", markup=False)
-            yield Label("Run this where you can, then pick what you saw:", classes="hint")
-            yield CommandBlock(self.asked.command, id="ask-command")
-            yield OptionList(*[Option(text, id=key) for key, text in self.asked.choices.items()], id="ask-choices")
+            with VerticalScroll(id="dialog-body", can_focus=False):
+                if self.asked.reason:
+                    yield Static(f"The probe could not run: {redact(self.asked.reason)}", classes="reason",
+                                 markup=False)
+                yield Static(redact(self.asked.question), classes="question", markup=False)
+                yield Label("Run this where you can, then pick what you saw:", classes="hint")
+                yield CommandBlock(redact(self.asked.command), copy_text=self.asked.command, id="ask-command",
+                                   focusable=False)
+            yield OptionList(*[Option(redact(text), id=key) for key, text in self.asked.choices.items()],
+                             id="ask-choices")
             with Horizontal(classes="buttons"):
                 yield Button("I can't tell (skip)", id="ask-skip")
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
+        super().on_mount()
         self.query_one("#ask-choices", OptionList).focus()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
@@ -52,16 +123,25 @@ class AskModal(ModalScreen["str | None"]):
         if event.button.id == "ask-skip":
             self.dismiss(None)
 
+    def action_copy(self) -> None:
+        self.query_one(CommandBlock).copy()
+
     def action_skip(self) -> None:
         self.dismiss(None)
 
 
-class ConfirmApply(ModalScreen[bool]):
+class ConfirmApply(ScrollingDialog):
     """Shows exactly what applying one remedy changes. Nothing changes without Apply."""
 
+    HELP = ("**Confirm one fix.** Everything the wizard will do is listed in order: each file it "
+            "writes (a backup is taken first), each command it runs, and where. Read it (↑↓ scroll), "
+            "then press **y** or the Apply button to do exactly this, or **n**/**esc** to change "
+            "nothing. Afterwards the wizard walks the tree again from the step that found the fault; "
+            "if the fault is still there, the files are restored from their backups.")
     BINDINGS = [
-        Binding("escape,n", "cancel", "Cancel", id="confirm.cancel", tooltip="Change nothing"),
         Binding("y", "apply", "Apply", id="confirm.apply", tooltip="Apply exactly what is shown"),
+        Binding("escape,n", "cancel", "Cancel", id="confirm.cancel", tooltip="Change nothing"),
+        *SCROLL_BINDINGS,
     ]
 
     def __init__(self, remedy: Any) -> None:
@@ -71,14 +151,17 @@ class ConfirmApply(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         from .finding import safe_remedy
         r = safe_remedy(self.remedy, self.app.services.redact)
+        kind = "durable fix" if r.durable else "quick fix"
+        actions = list(r.actions or [])
         with Vertical(id="confirm-dialog", classes="dialog"):
-            yield Label(f"Apply: {r.title}?", classes="dialog-title", markup=False)
-            with VerticalScroll(id="confirm-body"):
-                kind = "Durable fix" if r.durable else "Quick fix (lost on the next deploy/reconfigure)"
-                yield Static(kind, classes="durable" if r.durable else "quick")
+            yield Label(f"Apply this {kind}?", classes="dialog-title")
+            with VerticalScroll(id="dialog-body", can_focus=False):
+                yield Static(plain_title(r), classes="remedy-title", markup=False)
+                if not r.durable:
+                    yield Static("Quick: lost on the next kolla-ansible deploy/reconfigure of this host.",
+                                 classes="quick")
                 if r.warning:
                     yield Static(f"Warning: {r.warning}", classes="warning", markup=False)
-                actions = list(r.actions or [])
                 if actions:
                     yield Label("What will happen, in order:", classes="hint")
                     for i, action in enumerate(actions, 1):
@@ -91,16 +174,19 @@ class ConfirmApply(ModalScreen[bool]):
                 if r.command:
                     where = f" on {r.host}" if r.host else ""
                     yield Label(f"Commands{where}:", classes="hint", markup=False)
-                    yield CommandBlock(r.command)
+                    yield CommandBlock(r.command, copy_text=self.remedy.command, focusable=False)
                 if not actions:
                     yield Static("This remedy has nothing the wizard can apply; run it yourself.",
                                  classes="warning")
-                yield Static("Afterwards the probe that found the fault runs again to prove the fix.", classes="hint")
+                yield Static("Afterwards the wizard walks the tree again from the step that found the fault "
+                             "to prove the fix.", classes="hint")
             with Horizontal(classes="buttons"):
                 yield Button("Apply", id="confirm-apply", variant="error", disabled=not actions)
                 yield Button("Cancel", id="confirm-cancel")
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
+        super().on_mount()
         self.query_one("#confirm-cancel", Button).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
@@ -115,8 +201,10 @@ class ConfirmApply(ModalScreen[bool]):
         self.dismiss(False)
 
 
-class ErrorModal(ModalScreen[None]):
-    BINDINGS = [Binding("escape,enter", "close", "Close", id="error.close", tooltip="Close this message")]
+class ErrorModal(ScrollingDialog):
+    HELP = "**Something went wrong.** The message names the file, host or option; fix it and try again."
+    BINDINGS = [Binding("escape,enter", "close", "Close", id="error.close", tooltip="Close this message"),
+                *SCROLL_BINDINGS]
 
     def __init__(self, title: str, message: str, hint: str = "") -> None:
         super().__init__()
@@ -127,11 +215,46 @@ class ErrorModal(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="error-dialog", classes="dialog"):
             yield Label(self.title_text, classes="dialog-title", markup=False)
-            yield Static(self.message, classes="message", markup=False)
-            if self.hint:
-                yield Static(self.hint, classes="hint", markup=False)
+            with VerticalScroll(id="dialog-body", can_focus=False):
+                yield Static(self.message, classes="message", markup=False)
+                if self.hint:
+                    yield Static(self.hint, classes="hint", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("Close", id="error-close", variant="primary")
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(None)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class HelpModal(ScrollingDialog):
+    """What the screen behind is, its keys (as the keymap has them now), and where to go next."""
+
+    BINDINGS = [Binding("escape", "close", "Close", id="help.close", tooltip="Close the help"),
+                Binding("question_mark,f1,q", "close", "Close", id="help.close-too", show=False),
+                *SCROLL_BINDINGS]
+
+    def __init__(self, title: str, markdown: str) -> None:
+        super().__init__()
+        self.title_text = title
+        self.markdown = markdown
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="help-dialog", classes="dialog"):
+            yield Label(self.title_text, classes="dialog-title", markup=False)
+            with VerticalScroll(id="dialog-body", can_focus=False):
+                yield Markdown(self.markdown, id="help-text", open_links=False)
+            with Horizontal(classes="buttons"):
+                yield Button("Close", id="help-close", variant="primary", compact=True)
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#help-close", Button).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

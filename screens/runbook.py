@@ -27,9 +27,12 @@ def default_name(symptom: str | None, when) -> str:
 
 
 class RunbookScreen(Screen):
+    HELP = ("**Runbook:** everything this session checked, found and changed, as Markdown you can keep "
+            "or paste into a ticket (secrets are redacted). The path at the top is where `ctrl+s` saves "
+            "it (edit it first if you like); `c` copies the Markdown.\n\n**Next:** `esc` goes back.")
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="runbook.save", tooltip="Write the runbook to the path shown"),
-        Binding("y", "copy", "Copy", id="runbook.copy", tooltip="Copy the Markdown to the clipboard"),
+        Binding("c", "copy", "Copy", id="runbook.copy", tooltip="Copy the Markdown to the clipboard"),
         Binding("escape", "app.pop_screen", "Back", id="runbook.back", tooltip="Back"),
     ]
 
@@ -55,7 +58,7 @@ class RunbookScreen(Screen):
         yield Static("", id="runbook-status", markup=False)
         with VerticalScroll(id="runbook-preview-box"):
             yield Markdown(self.markdown, id="runbook-preview", open_links=False)
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.sub_title = "Runbook"

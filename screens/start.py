@@ -22,8 +22,14 @@ _MARK = {"found": ("✔", "$text-success"), "missing": ("✘", "$text-error"),
 
 
 class StartScreen(Screen):
+    HELP = ("**Start:** where the diagnosis will look. ✔ found, ✘ missing (the hint in brackets says "
+            "what to do), … read later over SSH, • for your information. The cloud comes from "
+            "`clouds.yaml` / `OS_CLOUD` / `OS_*` as the `openstack` CLI reads them; pick another entry "
+            "in the dropdown.\n\n**Next:** `c` (or the Continue button) to choose the symptom; `r` to "
+            "check again after fixing a file.")
     BINDINGS = [
-        Binding("enter", "continue", "Continue", id="start.continue", tooltip="Choose the symptom to diagnose"),
+        # c, not enter: enter is the cloud dropdown's own key when it has focus, which hid Continue.
+        Binding("c", "continue", "Continue", id="start.continue", tooltip="Choose the symptom to diagnose"),
         Binding("r", "recheck", "Re-check", id="start.recheck", tooltip="Read clouds.yaml and the paths again"),
     ]
 
@@ -43,7 +49,7 @@ class StartScreen(Screen):
             yield Static("", id="start-error", classes="error-panel", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("Continue", id="start-continue", variant="primary", disabled=True)
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.sub_title = "Start"

@@ -43,6 +43,10 @@ def _target_label(kind: str, item: dict[str, Any]) -> Content:
 
 
 class SymptomScreen(Screen):
+    HELP = ("**Symptom:** what you see, in your words. Pick the symptom (↑↓), then `tab` to the list "
+            "below to say which instance (or floating IP, network) it is about: the one in ERROR is "
+            "preselected, or let the wizard choose.\n\n**Next:** `d` (or enter on the instance) walks "
+            "the decision tree; `esc` goes back to the start screen; `r` reads the list again.")
     BINDINGS = [
         Binding("d", "diagnose", "Diagnose", id="symptom.diagnose", tooltip="Walk the tree for this symptom"),
         Binding("tab", "app.focus_next", "Next pane", id="symptom.next", show=False),
@@ -72,7 +76,7 @@ class SymptomScreen(Screen):
             with Horizontal(classes="buttons"):
                 yield Button("Diagnose", id="symptom-diagnose", variant="primary", compact=True,
                              tooltip="Walk the decision tree for this symptom")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.sub_title = "Symptom"

@@ -84,8 +84,11 @@ def describe(settings: Any, lab: Any = None, scenario: str | None = None) -> Env
         env.items.append(_local("Inventory", inventory, "pass --inventory PATH"))
     if settings.ssh_config:
         env.items.append(_local("ssh_config", settings.ssh_config, "pass --ssh-config PATH"))
-    else:
-        env.items.append(_local("ssh_config", "~/.ssh/config", "nodes are reached with default SSH settings"))
+    elif Path(os.path.expanduser("~/.ssh/config")).exists():
+        env.items.append(_local("ssh_config", "~/.ssh/config", ""))
+    else:   # optional: its absence is not a problem to mark in red
+        env.items.append(EnvItem("ssh_config", "none (~/.ssh/config is optional)", "info",
+                                 "nodes are reached with default SSH settings"))
     for kh in settings.known_hosts or []:
         env.items.append(_local("known_hosts", kh, "node host keys are verified against this file"))
     return env

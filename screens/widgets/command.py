@@ -27,14 +27,17 @@ class CommandBlock(Horizontal):
     }
     """
 
-    def __init__(self, command: str, *, copy_text: str | None = None, **kwargs) -> None:
+    def __init__(self, command: str, *, copy_text: str | None = None, focusable: bool = True, **kwargs) -> None:
         super().__init__(**kwargs)
+        self.copy_focusable = focusable   # in a dialog, tab moves between the dialog's own buttons only
         self.command = command                      # as shown (redacted)
         self.copy_text = copy_text if copy_text is not None else command   # what the operator runs
 
     def compose(self) -> ComposeResult:
         yield Static(highlight(self.command.rstrip("\n"), language="bash"), classes="command-text")
-        yield Button("Copy", classes="copy", compact=True, tooltip="Copy this command to the clipboard")
+        button = Button("Copy", classes="copy", compact=True, tooltip="Copy this command to the clipboard")
+        button.can_focus = self.copy_focusable
+        yield button
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
@@ -42,4 +45,7 @@ class CommandBlock(Horizontal):
 
     def copy(self) -> None:
         self.app.copy_to_clipboard(self.copy_text)
-        self.app.notify("Command copied to the clipboard.", timeout=3)
+        # OSC 52 cannot report whether the terminal accepted it: say what was done, and the way out.
+        self.app.notify("Sent to the clipboard (OSC 52). Nothing to paste? Your terminal ignores OSC 52: "
+                        "select the command with the mouse (shift+drag in most terminals).",
+                        title="Copy", timeout=4)

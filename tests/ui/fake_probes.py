@@ -128,4 +128,11 @@ def ui_bridge_mapping(ctx, finding) -> list[Remedy]:
                               sha256(OLD_INI), NEW_INI, validate="ini"),
                      NodeCommand(host, ["docker", "restart", "neutron_openvswitch_agent"])],
         ),
+        # Advice only (no actions): the wizard must not offer to apply it.
+        Remedy(
+            id="bridge-mapping-other-host", kind="command", durable=False,
+            title="Quick: Rebuild web-1 on the controller, which has the mapping",
+            explain="The controller is in [network], so physnet1 is mapped there.",
+            command="openstack server rebuild --availability-zone nova:controller web-1",
+        ),
     ]

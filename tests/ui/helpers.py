@@ -13,7 +13,7 @@ async def settle(app: Any, pilot: Any, rounds: int = 3) -> None:
 
 async def to_symptoms(app: Any, pilot: Any) -> None:
     await settle(app, pilot)
-    await pilot.press("enter")
+    await pilot.press("c")
     await settle(app, pilot)
 
 

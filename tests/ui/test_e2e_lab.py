@@ -48,7 +48,7 @@ async def test_max_retries_on_the_seed_homelab(tmp_path, monkeypatch):
         await settle(app, pilot, rounds=5)
         env = str(app.screen.query_one("#start-env").content)
         assert "embedded lab" in env, env
-        await pilot.press("enter")
+        await pilot.press("c")
         await settle(app, pilot, rounds=5)
         screen = app.screen
         assert isinstance(screen, SymptomScreen)

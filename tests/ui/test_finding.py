@@ -27,7 +27,7 @@ async def test_root_cause_evidence_and_remedies_are_shown(tmp_path):
         assert "no bridge_mappings entry for it" in str(screen.query_one("#finding-cause").content)
         assert "binding_failed" in str(screen.query_one("#finding-evidence").content)
         badges = [str(b.content) for b in screen.query(".badge")]
-        assert badges == ["DURABLE FIX", "QUICK FIX"]          # durable first, clearly marked
+        assert badges == ["DURABLE FIX", "QUICK FIX", "QUICK FIX"]         # durable first, clearly marked
         assert "Lost on the next kolla-ansible deploy" in str(screen.query_one("#remedy-1 .quick-note").content)
         # Diffs are coloured through theme variables: removed lines $text-error, added $text-success.
         diff = screen.query_one("#remedy-1 DiffView", DiffView)
@@ -46,7 +46,7 @@ async def test_copy_puts_the_exact_command_on_the_clipboard(tmp_path):
         await click_visible(app, pilot, "#remedy-1 .copy")
         assert app.clipboard == "docker restart neutron_openvswitch_agent"
         screen.query_one("#apply-0").focus()
-        await pilot.press("y")
+        await pilot.press("c")      # c copies on this screen; y belongs to the Apply dialog only
         assert app.clipboard == "kolla-ansible -i /etc/kolla/multinode reconfigure -t neutron --limit compute1"
 
 

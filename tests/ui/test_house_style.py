@@ -15,7 +15,7 @@ import screens
 
 STYLESHEET = Path(screens.__file__).with_name("app.tcss")
 SCOPES = ("StartScreen", "SymptomScreen", "DiagnosisScreen", "FindingScreen", "LearnScreen", "RunbookScreen",
-          "AskModal", "ConfirmApply", "ErrorModal")
+          "AskModal", "ConfirmApply", "ErrorModal", "HelpModal")
 
 
 def _rules(css: str) -> list[str]:

@@ -113,3 +113,27 @@ async def test_quit_stops_the_lab(tmp_path):
         assert app.screen.query_one("#start-cloud").disabled     # the lab is the cloud
         await pilot.press("ctrl+q")
     assert stopped == [True]
+
+
+async def test_continue_stays_in_the_footer_when_the_cloud_dropdown_has_focus(tmp_path):
+    from textual.widgets._footer import FooterKey
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        app.screen.query_one("#start-cloud").focus()
+        await pilot.pause()
+        shown = {k.description: k.key for k in app.screen.query(FooterKey)}
+        assert "Continue" in shown, shown
+        await pilot.press(shown["Continue"])
+        await settle(app, pilot)
+        assert isinstance(app.screen, SymptomScreen)
+
+
+def test_an_absent_optional_ssh_config_is_not_marked_missing(tmp_path, monkeypatch):
+    from wizard.context import Settings
+    from wizard.environment import describe
+    monkeypatch.setenv("HOME", str(tmp_path))          # no ~/.ssh/config here
+    monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(tmp_path / "none.yaml"))
+    env = describe(Settings(os_cloud=None, deploy_host="deploy"))
+    item = next(i for i in env.items if i.label == "ssh_config")
+    assert item.state != "missing", item
