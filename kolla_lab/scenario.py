@@ -6,19 +6,10 @@ import ipaddress
 import posixpath
 from pathlib import Path
 
+from .expectations import known_findings
 from .yamlpos import LDict, LList, ScenarioError, load_yaml
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
-SYMPTOMS = ("max-retries", "fip-404", "ssh-refused")
-FINDINGS = {
-    "max-retries": {"bridge-mapping-missing", "kolla-excludes-compute", "config-not-deployed", "agent-not-restarted",
-                    "mapped-bridge-missing", "physnet-mismatch", "ovs-agent-down", "host-name-mismatch",
-                    "no-valid-host"},
-    "fip-404": {"no-router", "router-no-gateway", "subnet-not-on-router", "network-not-external",
-                "instance-on-external-network"},
-    "ssh-refused": {"fip-not-associated", "sg-blocks-ssh", "sg-blocks-icmp", "no-keypair", "metadata-unreachable",
-                    "wrong-login-user", "password-auth-disabled", "instance-not-active"},
-}
 TOP_KEYS = {"name", "description", "base", "release", "operator_address", "region", "expect", "cloud", "nodes",
             "ssh_user", "deploy_node", "faults"}
 CLOUD_KEYS = {"admin", "flavors", "images", "keypairs", "networks", "routers", "security_group_rules", "servers",
@@ -140,16 +131,17 @@ def _need(obj, key, types, what=None):
 def validate(data: LDict, path: str) -> None:
     _need(data, "name", str)
     expect = _need(data, "expect", dict, "symptom -> finding IDs")
+    findings = known_findings() if expect else {}   # the playbooks say which symptoms and findings exist
     for sym, ids in expect.items():
-        if sym not in SYMPTOMS:
-            raise ScenarioError(_where(expect, sym), f"unknown symptom {sym!r} (known: {', '.join(SYMPTOMS)})")
+        if sym not in findings:
+            raise ScenarioError(_where(expect, sym), f"unknown symptom {sym!r} (known: {', '.join(sorted(findings))})")
         if not isinstance(ids, list):
             raise ScenarioError(_where(expect, sym), f"expect.{sym} must be a list of finding IDs")
         for i, fid in enumerate(ids):
-            if fid not in FINDINGS[sym]:
+            if fid not in findings[sym]:
                 line = ids.line_at(i) if isinstance(ids, LList) else expect.line_of(sym)
                 raise ScenarioError(f"{getattr(expect, 'src', path)}:{line}",
-                                    f"unknown finding {fid!r} for {sym} (known: {', '.join(sorted(FINDINGS[sym]))})")
+                                    f"unknown finding {fid!r} for {sym} (known: {', '.join(sorted(findings[sym]))})")
     if "operator_address" in data:
         _ip(data, "operator_address")
     if "faults" in data:

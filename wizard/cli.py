@@ -188,6 +188,9 @@ def cmd_playbooks(args: argparse.Namespace, out: Callable[[str], None]) -> int:
             out(f"probe {name} [{spec.requires}] -> {', '.join(spec.outcomes)}: {spec.summary}")
         for name, spec in sorted(remedies().items()):
             out(f"remedy {name}: {spec.summary}")
+            for other in spec.also:
+                if other not in remedies():
+                    out(f"remedy {other}: offered with {name}")
         return 0
     if args.playbooks_command != "check":
         raise UsageError("playbooks: say 'check [PATH...]' or 'list'")
@@ -198,7 +201,7 @@ def cmd_playbooks(args: argparse.Namespace, out: Callable[[str], None]) -> int:
     trees = {}
     for file in files:
         try:
-            tree = playbook.load_tree(file)
+            tree = playbook.load_tree(file, known_remedies=remedies())
             trees[tree.id] = tree
             out(f"ok  {file}: tree {tree.id}, {len(tree.steps)} steps, {len(tree.findings)} findings")
         except WizardError as exc:

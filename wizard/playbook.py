@@ -27,7 +27,7 @@ A tree::
         severity: critical                 # critical | warning | info
         root_cause: "Nova found no host for {server.name} ..."
         learn: scheduling                  # optional concept page
-        remedies: [placement-check]        # registered remedy builders, durable first
+        remedies: [check-scheduling]       # remedy ids (wizard/remedies, @remedy), durable first
 
 A branch is ``{next: STEP}``, ``{finding: ID}`` (optionally with ``next:`` to keep looking
 after recording it), ``{ok: TEXT}`` (no fault on this path), ``{unknown: TEXT}`` (cannot
@@ -208,8 +208,10 @@ def _parse_branch(chk: _Checker, raw: Any, line: int, where: str) -> Branch:
     )
 
 
-def parse_tree(data: Any, path: str, probes: Mapping[str, Any]) -> Tree:
-    """Validate one tree. ``probes`` maps probe name -> spec with ``.outcomes``."""
+def parse_tree(data: Any, path: str, probes: Mapping[str, Any],
+               known_remedies: Mapping[str, Any] | None = None) -> Tree:
+    """Validate one tree. ``probes`` maps probe name -> spec with ``.outcomes``; with ``known_remedies``
+    (remedy id -> spec), every remedy a finding lists must be one of them (``playbooks check``)."""
     chk = _Checker(path)
     if data is None:
         chk.fail(1, "empty playbook")
@@ -237,6 +239,10 @@ def parse_tree(data: Any, path: str, probes: Mapping[str, Any]) -> Tree:
         remedies = raw.get("remedies", [])
         if not isinstance(remedies, list) or not all(isinstance(r, str) for r in remedies):
             chk.fail(raw.line_of("remedies"), f"finding {fid}: remedies must be a list of remedy ids")
+        unknown = [r for r in remedies if known_remedies is not None and r not in known_remedies]
+        if unknown:
+            chk.fail(raw.line_of("remedies"), f"finding {fid}: unknown remedy {unknown[0]!r}",
+                     "run 'kolla-wizard playbooks list' to list the remedies")
         findings[str(fid)] = FindingSpec(
             id=str(fid),
             title=chk.text(raw.get("title"), raw.line_of("title"), f"finding {fid}.title"),  # type: ignore[arg-type]
@@ -369,7 +375,8 @@ def parse_tree(data: Any, path: str, probes: Mapping[str, Any]) -> Tree:
     )
 
 
-def load_tree(path: str | os.PathLike[str], probes: Mapping[str, Any] | None = None) -> Tree:
+def load_tree(path: str | os.PathLike[str], probes: Mapping[str, Any] | None = None,
+              known_remedies: Mapping[str, Any] | None = None) -> Tree:
     path = str(path)
     try:
         with open(path, "rb") as fh:
@@ -390,7 +397,7 @@ def load_tree(path: str | os.PathLike[str], probes: Mapping[str, Any] | None = N
         from .probes.registry import registry
         load_probe_modules(Path(path).parent)
         probes = registry()
-    return parse_tree(data, path, probes)
+    return parse_tree(data, path, probes, known_remedies)
 
 
 def load_probe_modules(directory: Path) -> None:

@@ -2,7 +2,7 @@ import pytest
 
 from kolla_lab import Lab, ScenarioError, list_scenarios, load_scenario
 from kolla_lab.build import LabState
-from kolla_lab.scenario import FINDINGS
+from kolla_lab.expectations import known_findings
 
 LOOKALIKES = {"physnet-mismatch", "mapped-bridge-missing", "agent-not-restarted", "config-not-deployed",
               "router-no-gateway", "subnet-not-on-router", "ssh-wrong-cidr", "no-keypair", "metadata-unreachable",
@@ -14,7 +14,7 @@ def test_shipped_scenarios_load_with_expectations():
     assert {"seed-homelab", "healthy"} | LOOKALIKES <= names
     for name in names:
         sc = load_scenario(name)
-        assert set(sc["expect"]) <= set(FINDINGS)
+        assert set(sc["expect"]) <= set(known_findings())
     assert load_scenario("seed-homelab")["expect"]["max-retries"] == ["bridge-mapping-missing"]
     assert all(v == [] for v in load_scenario("healthy")["expect"].values())
 
@@ -32,6 +32,21 @@ def test_metadata_unreachable_means_no_key():
     st = LabState(load_scenario("metadata-unreachable"), "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJk5 lab")
     vm = next(s for s in st.cloud.servers.values() if s["name"] == "rocky-vm2")
     assert vm["status"] == "ACTIVE" and not vm["key_injected"] and "Giving up on md from" in vm["console"]
+
+
+def test_the_lab_reads_the_symptoms_and_findings_the_wizard_loads():
+    # The lab reads the playbooks as data (it never imports the wizard); both readings must agree.
+    from wizard import playbook
+    trees = playbook.load_all()
+    assert known_findings() == {t.id: set(t.findings) for t in trees.values()}
+
+
+def test_every_expected_finding_is_one_its_tree_can_raise():
+    from wizard import playbook
+    trees = playbook.load_all()
+    for name in list_scenarios():
+        for symptom, ids in load_scenario(name)["expect"].items():
+            assert set(ids) <= set(trees[symptom].findings), (name, symptom)
 
 
 def test_validation_errors_name_file_and_line(tmp_path):

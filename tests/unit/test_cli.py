@@ -52,6 +52,29 @@ def test_broken_playbook_check_exits_2_with_file_line(tmp_path):
     assert "Traceback" not in result.stdout + result.stderr
 
 
+def test_unknown_remedy_fails_the_check_with_file_line(tmp_path):
+    shipped = (ROOT / "playbooks" / "max-retries.yaml").read_text(encoding="utf-8")
+    assert "remedies: [check-scheduling]" in shipped
+    bad = tmp_path / "max-retries.yaml"
+    bad.write_text(shipped.replace("remedies: [check-scheduling]", "remedies: [placement-check]"), encoding="utf-8")
+    line = 1 + bad.read_text(encoding="utf-8").split("remedies: [placement-check]")[0].count("\n")
+    result = run("playbooks", "check", str(bad))
+    assert result.returncode == 2
+    assert f"ERR {bad}:{line}: finding " in result.stdout and "unknown remedy 'placement-check'" in result.stdout
+
+
+def test_one_remedy_id_in_the_playbook_the_list_and_apply():
+    """The id a playbook lists is the id `playbooks list` shows and the one a run offers (--apply)."""
+    import re
+    listed = run("playbooks", "list").stdout
+    remedy_ids = set(re.findall(r"^remedy (\S+):", listed, re.M))
+    for tree in (ROOT / "playbooks").glob("*.yaml"):
+        for ids in re.findall(r"remedies: \[([^\]]*)\]", tree.read_text(encoding="utf-8")):
+            for rid in filter(None, (i.strip() for i in ids.split(","))):
+                assert rid in remedy_ids, f"{tree.name}: {rid}"
+    assert "enable-provider-networks" in remedy_ids and "provider-networks-durable" not in listed
+
+
 def test_broken_clouds_yaml_is_one_line_exit_2(tmp_path):
     clouds = tmp_path / "clouds.yaml"
     clouds.write_text("clouds:\n  mine:\n    auth: [\n", encoding="utf-8")

@@ -31,7 +31,7 @@ def restart_ovs_agent(ctx: Any, finding: Finding) -> list[Remedy]:
         actions=[NodeCommand(host, argv, sudo=become_for(ctx, host), timeout=120.0)], verify=finding.step)]
 
 
-@remedy("create-mapped-bridge", summary="Create the bridge the agent's bridge_mappings names")
+@remedy("reconfigure-openvswitch", also=("add-mapped-bridge",), summary="Create the bridge the agent's bridge_mappings names")
 def create_mapped_bridge(ctx: Any, finding: Finding) -> list[Remedy]:
     host = target_host(finding)
     ovs = finding.facts.get("ovs") or {}
@@ -87,7 +87,7 @@ def create_mapped_bridge(ctx: Any, finding: Finding) -> list[Remedy]:
     return out
 
 
-@remedy("ovs-agent-start", summary="Start the stopped OVS agent container and read its log")
+@remedy("start-ovs-agent", summary="Start the stopped OVS agent container and read its log")
 def ovs_agent_start(ctx: Any, finding: Finding) -> list[Remedy]:
     host = target_host(finding)
     if not host:
@@ -110,7 +110,9 @@ def ovs_agent_start(ctx: Any, finding: Finding) -> list[Remedy]:
         actions=[NodeCommand(host, start, sudo=become_for(ctx, host), timeout=120.0)], verify="agent-state")]
 
 
-@remedy("physnet-fix", summary="Use the physical network name Kolla maps (neutron_physical_networks)")
+@remedy("recreate-network-on-physnet",
+        also=("reconfigure-host", "enable-provider-networks", "hand-edit-bridge-mapping"),
+        summary="Use the physical network name Kolla maps (neutron_physical_networks)")
 def physnet_fix(ctx: Any, finding: Finding) -> list[Remedy]:
     network = finding.facts.get("network") or {}
     mismatch = finding.facts.get("physnet_mismatch") or {}
@@ -172,7 +174,7 @@ def _physnet_fix_host(ctx: Any, finding: Finding) -> list[Remedy]:
     return out
 
 
-@remedy("host-name-align", summary="Pin the OVS agent's host name to nova-compute's (never rename nova-compute)")
+@remedy("align-host-names", summary="Pin the OVS agent's host name to nova-compute's (never rename nova-compute)")
 def host_name_align(ctx: Any, finding: Finding) -> list[Remedy]:
     names = finding.facts.get("host_names") or {}
     nova, neutron = names.get("nova"), names.get("neutron")
@@ -225,7 +227,7 @@ def _safe_groups(model: Any, host: str) -> list[str]:
         return []
 
 
-@remedy("placement-check", summary="Check compute services and Placement allocation candidates")
+@remedy("check-scheduling", summary="Check compute services and Placement allocation candidates")
 def placement_check(ctx: Any, finding: Finding) -> list[Remedy]:
     from ..cloud import CloudError
 

@@ -183,7 +183,7 @@ def become_for(ctx: Any, host: str) -> bool:
 
 
 # -- durable: provider networks on through Kolla ---------------------------------------------------
-@remedy("provider-networks-durable", summary="Enable provider networks where the winning value lives and reconfigure the computes")
+@remedy("enable-provider-networks", summary="Enable provider networks where the winning value lives and reconfigure the computes")
 def provider_networks_durable(ctx: Any, finding: Finding) -> list[Remedy]:
     host = target_host(finding)
     model = model_or_none(ctx)
@@ -284,7 +284,7 @@ def kolla_bridge_leftovers(ctx: Any, hosts: list[str]) -> list[str]:
 
 
 # -- quick: the report's hand edit of the deployed file --------------------------------------------
-@remedy("bridge-mapping-quick", summary="Hand-edit the deployed openvswitch_agent.ini and restart the agent")
+@remedy("hand-edit-bridge-mapping", summary="Hand-edit the deployed openvswitch_agent.ini and restart the agent")
 def bridge_mapping_quick(ctx: Any, finding: Finding) -> list[Remedy]:
     from ..probes.node_ovs import ovs_show
 
@@ -408,7 +408,7 @@ def use_tenant_network(ctx: Any, finding: Finding) -> list[Remedy]:
 
 
 # -- config-not-deployed ---------------------------------------------------------------------------
-@remedy("reconfigure-ovs", summary="Deploy the changed configuration to the host (reconfigure)")
+@remedy("reconfigure-host", summary="Deploy the changed configuration to the host (reconfigure)")
 def reconfigure_ovs(ctx: Any, finding: Finding) -> list[Remedy]:
     host = target_host(finding)
     if not host:

@@ -4,11 +4,15 @@
     def router_create(ctx, finding) -> list[Remedy]: ...
 
 A builder returns zero or more Remedy objects (durable ones first); it reads the finding's
-facts and the context, never the terminal."""
+facts and the context, never the terminal. One id names a remedy everywhere: a builder is
+registered under the id of the remedy it offers, the one a playbook lists, ``playbooks list`` shows,
+the runbook prints and ``--apply`` takes; a builder that can offer others too names them in ``also``
+(numbered repeats ``ID-2``, ``ID-3`` ... of one id need no naming). A remedy under an id its builder
+does not declare is reported as a problem of the run."""
 from __future__ import annotations
 
 import logging
-
+import re
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
@@ -22,15 +26,24 @@ class RemedySpec:
     id: str
     func: Builder
     summary: str
+    also: tuple[str, ...] = ()
+
+    @property
+    def offers(self) -> tuple[str, ...]:
+        """Every remedy id this builder may offer, its own first."""
+        return (self.id, *self.also)
+
+    def declares(self, remedy_id: str) -> bool:
+        return any(remedy_id == rid or re.fullmatch(re.escape(rid) + r"-\d+", remedy_id) for rid in self.offers)
 
 
 log = logging.getLogger(__name__)
 _REGISTRY: dict[str, RemedySpec] = {}
 
 
-def remedy(remedy_id: str, *, summary: str) -> Callable[[Builder], Builder]:
+def remedy(remedy_id: str, *, summary: str, also: tuple[str, ...] = ()) -> Callable[[Builder], Builder]:
     def register(func: Builder) -> Builder:
-        _REGISTRY[remedy_id] = RemedySpec(remedy_id, func, summary)
+        _REGISTRY[remedy_id] = RemedySpec(remedy_id, func, summary, tuple(also))
         return func
     return register
 
@@ -45,10 +58,15 @@ def build_remedies(ctx: Any, finding: Finding, ids: tuple[str, ...]) -> list[Rem
     out: list[Remedy] = []
     for rid in ids:
         spec = specs.get(rid)
-        if spec is None:
-            continue  # playbook validation reports unknown remedy ids
+        if spec is None:   # `playbooks check` rejects this; a run says so rather than drop it unseen
+            problems = getattr(ctx, "problems", None)
+            line = f"{finding.tree}/{finding.id}: the playbook names remedy {rid!r}, which no builder offers"
+            log.warning(line)
+            if problems is not None and line not in problems:
+                problems.append(line)
+            continue
         try:
-            out.extend(spec.func(ctx, finding) or [])
+            built = list(spec.func(ctx, finding) or [])
         except Exception as exc:  # one broken builder (a broken globals.yml...) must not hide the others
             from ..errors import WizardError
             text = exc.one_line() if isinstance(exc, WizardError) else \
@@ -58,5 +76,15 @@ def build_remedies(ctx: Any, finding: Finding, ids: tuple[str, ...]) -> list[Rem
             line = f"{finding.tree}/{finding.id}: remedy {rid} could not be built: {text}"
             if problems is not None and line not in problems:
                 problems.append(line)
+            continue
+        for item in built:
+            if not spec.declares(item.id):
+                problems = getattr(ctx, "problems", None)
+                line = (f"{finding.tree}/{finding.id}: remedy builder {rid} offered {item.id!r}, an id it does not "
+                        f"declare (add it to also= in its @remedy)")
+                log.warning(line)
+                if problems is not None and line not in problems:
+                    problems.append(line)
+        out.extend(built)
     # Durable fixes first, then quick ones, keeping each builder's own order.
     return sorted(out, key=lambda r: not r.durable)

@@ -177,12 +177,12 @@ def _sg_remedies(ctx: Any, finding: Finding, protocol: str) -> list[Remedy]:
     return out
 
 
-@remedy("sg-allow-ssh", summary="Admit TCP 22 from the operator's address")
+@remedy("sg-allow-ssh", also=("sg-allow-ssh-quick",), summary="Admit TCP 22 from the operator's address")
 def sg_allow_ssh(ctx: Any, finding: Finding) -> list[Remedy]:
     return _sg_remedies(ctx, finding, "tcp")
 
 
-@remedy("sg-allow-icmp", summary="Admit ICMP (ping) from the operator's address")
+@remedy("sg-allow-icmp", also=("sg-allow-icmp-quick",), summary="Admit ICMP (ping) from the operator's address")
 def sg_allow_icmp(ctx: Any, finding: Finding) -> list[Remedy]:
     return _sg_remedies(ctx, finding, "icmp")
 
@@ -251,7 +251,7 @@ def _metadata_hosts(ctx: Any) -> dict[str, list[str]]:
     return out
 
 
-@remedy("metadata-repair", summary="Bring the metadata path back, or boot with a config drive")
+@remedy("metadata-repair", also=("metadata-config-drive",), summary="Bring the metadata path back, or boot with a config drive")
 def metadata_repair(ctx: Any, finding: Finding) -> list[Remedy]:
     server = finding.facts.get("server") or {}
     net = finding.facts.get("network") or {}
