@@ -77,7 +77,8 @@ class RealLab(Lab):
         admin_password = str(passwords.get("keystone_admin_password") or "admin-password")
         cloud_spec = self.scenario["cloud"]
         self.openstack = OpenStack(work, admin_password, str(self.scenario.get("region", "RegionOne")),
-                                   [str(p) for p in cloud_spec.get("flat_physnets", ["physnet1"])])
+                                   [str(p) for p in cloud_spec.get("flat_physnets", ["physnet1"])],
+                                   str(passwords.get("rabbitmq_password") or "rabbitmq-password"))
         try:
             self.openstack.start_keystone()
             self._render_deployed_files(work)       # kolla-ansible runs while Keystone starts
@@ -92,6 +93,7 @@ class RealLab(Lab):
                              daemon=True, name="real-lab-compute").start()
             base = f"http://127.0.0.1:{self._compute_http.server_address[1]}"
             self.openstack.neutron.wait("/")
+            self.openstack.wait_rabbitmq()      # before Neutron's first RPC cast (the scenario's ports)
             self.compute.neutron_url = self.openstack.neutron.url
             stack.register("network", "neutron", self.openstack.neutron.url)
             stack.register("compute", "nova", f"{base}/compute/v2.1")

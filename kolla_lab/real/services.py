@@ -1,4 +1,5 @@
-"""Real Keystone and Neutron API servers on 127.0.0.1 (sqlite, fernet, no message broker).
+"""Real Keystone and Neutron API servers on 127.0.0.1 (sqlite, fernet) and the lab's own RabbitMQ
+(rabbitmq.py) as Neutron's message bus.
 
 ``keystone-manage db_sync/bootstrap`` and Neutron's table creation take tens of seconds, so they
 run once into a cached "golden" copy (per package versions) that every lab copies and then adjusts
@@ -19,6 +20,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from .rabbitmq import RabbitMQ
 from .venvs import RealTierUnavailable, real_tier_home, venv
 
 HERE = Path(__file__).resolve().parent
@@ -73,8 +75,9 @@ def _keystone_conf(d: Path) -> str:
             "[identity]\npassword_hash_rounds = 4\n")
 
 
-def _neutron_conf(d: Path, keystone_url: str, password: str) -> str:
-    return (f"[DEFAULT]\ncore_plugin = ml2\nservice_plugins = router\ntransport_url = fake:/\nauth_strategy = keystone\n"
+def _neutron_conf(d: Path, keystone_url: str, password: str, transport_url: str = "fake:/") -> str:
+    return (f"[DEFAULT]\ncore_plugin = ml2\nservice_plugins = router\ntransport_url = {transport_url}\n"
+            "auth_strategy = keystone\n"
             "notify_nova_on_port_status_changes = false\nnotify_nova_on_port_data_changes = false\n"
             f"api_paste_config = {d}/api-paste.ini\nlog_file = {d}/neutron-server.log\nhost = controller\n"
             "agent_down_time = 75\n"
@@ -210,8 +213,10 @@ class OpenStack:
     Neutron only needs Keystone's URL and the admin password in its configuration, and contacts
     Keystone on its first authenticated request, after ``finish_keystone`` has set that password."""
 
-    def __init__(self, workdir: Path, admin_password: str, region: str, flat_physnets: list[str]):
+    def __init__(self, workdir: Path, admin_password: str, region: str, flat_physnets: list[str],
+                 rabbitmq_password: str = "rabbitmq-password"):
         self.workdir = workdir
+        self.rabbitmq = RabbitMQ(workdir / "rabbitmq", rabbitmq_password)
         self.admin_password = admin_password
         self.region = region
         self.flat_physnets = flat_physnets or ["physnet1"]
@@ -223,8 +228,10 @@ class OpenStack:
         self.admin_user_id = ""
 
     def start_keystone(self) -> None:
-        """Start Keystone and Neutron (returns at once; ``finish_keystone`` waits for Keystone)."""
+        """Start RabbitMQ, Keystone and Neutron (returns at once; ``finish_keystone`` waits for
+        Keystone, ``wait_rabbitmq`` for the broker)."""
         golden = golden_dir()
+        self.rabbitmq.start()       # the slowest to boot (Erlang), so first
         ks = self.workdir / "keystone"
         shutil.copytree(golden / "keystone", ks)
         (ks / "keystone.conf").write_text(_keystone_conf(ks))
@@ -238,7 +245,8 @@ class OpenStack:
         with sqlite3.connect(nt / "neutron.db") as db:
             db.execute("PRAGMA journal_mode=WAL")
         shutil.copy(venv("openstack") / "etc/neutron/api-paste.ini", nt / "api-paste.ini")
-        (nt / "neutron.conf").write_text(_neutron_conf(nt, self.keystone.url, self.admin_password))
+        (nt / "neutron.conf").write_text(_neutron_conf(nt, self.keystone.url, self.admin_password,
+                                                       self.rabbitmq.transport_url))
         (nt / "ml2_conf.ini").write_text(_ml2_conf(self.flat_physnets))
         self.neutron = Service("neutron", "neutron.wsgi.api:application", nt,
                                {"OS_NEUTRON_CONFIG_FILES": f"{nt / 'neutron.conf'};{nt / 'ml2_conf.ini'}"})
@@ -281,6 +289,9 @@ class OpenStack:
         self.admin_project_id = payload["token"]["project"]["id"]
         return headers.get("X-Subject-Token") or headers.get("x-subject-token")
 
+    def wait_rabbitmq(self) -> None:
+        self.rabbitmq.wait()
+
     def start_neutron(self) -> None:
         """Neutron already boots beside Keystone (``start_keystone``); kept for the lab's sequence."""
 
@@ -302,3 +313,4 @@ class OpenStack:
         for service in (self.neutron, self.keystone):
             if service:
                 service.stop()
+        self.rabbitmq.stop()

@@ -17,7 +17,9 @@ def test_seed_homelab_on_real_neutron(monkeypatch):
     venv_or_skip("kolla")
     from kolla_lab.real import RealLab
     lab = RealLab("seed-homelab").start()
-    pids = [lab.openstack.keystone.process.pid, lab.openstack.neutron.process.pid]
+    rabbitmq = lab.openstack.rabbitmq
+    pids = [lab.openstack.keystone.process.pid, lab.openstack.neutron.process.pid, rabbitmq.process.pid,
+            rabbitmq.epmd.pid]
     try:
         monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(lab.config_dir / "clouds.yaml"))
         conn = openstack.connect(cloud=lab.cloud_name)
@@ -33,6 +35,10 @@ def test_seed_homelab_on_real_neutron(monkeypatch):
             conn.network.create_ip(floating_network_id=conn.network.find_network("public1").id, port_id=port.id)
         assert "is not reachable from subnet" in str(raised.value)      # real ExternalGatewayForFloatingIPNotFound
         assert not lab.render_differences
+        # neutron-server's RPC goes over the lab's own RabbitMQ (its casts while the scenario was built)
+        neutron_pid = lab.openstack.neutron.process.pid
+        broker_log = rabbitmq.log_file.read_text()
+        assert f"wsgi_serve.py:{neutron_pid}:" in broker_log and "user 'openstack' authenticated" in broker_log
     finally:
         lab.stop()
     for pid in pids:

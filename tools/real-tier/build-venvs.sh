@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Create (once) and cache the virtual environments of the real tier.
-#   tools/real-tier/build-venvs.sh [kolla|kolla-2024.1|openstack|all]   (default: all)
+#   tools/real-tier/build-venvs.sh [kolla|kolla-2024.1|openstack|nova|all]   (default: all)
 # Idempotent: a venv is rebuilt only when its requirements file changed (stamp = file hash).
 # Location: $KOLLA_WIZARD_REAL_TIER_HOME or ~/.cache/kolla-wizard/real-tier.
 set -euo pipefail
@@ -30,9 +30,11 @@ case "$what" in
   kolla) build kolla requirements-kolla.txt ;;
   kolla-2024.1) build kolla-2024.1 requirements-kolla-2024.1.txt ;;
   openstack) build openstack requirements-openstack.txt ;;
+  nova) build nova requirements-nova.txt ;;
   all)
     build kolla requirements-kolla.txt
     build kolla-2024.1 requirements-kolla-2024.1.txt
-    build openstack requirements-openstack.txt ;;
-  *) echo "usage: $0 [kolla|kolla-2024.1|openstack|all]" >&2; exit 2 ;;
+    build openstack requirements-openstack.txt
+    build nova requirements-nova.txt ;;
+  *) echo "usage: $0 [kolla|kolla-2024.1|openstack|nova|all]" >&2; exit 2 ;;
 esac
