@@ -4,8 +4,8 @@ The face is the Textual app (no command) or a headless command from ``wizard.cli
 ``playbooks``); ``lab`` hands its arguments to the lab's own command line. This is the only module
 that imports the lab, the TUI and the core together.
 
-Exit codes: 0 no fault found, 1 fault found, 2 usage or configuration error,
-3 the diagnosis could not complete. No traceback reaches the operator unless --debug."""
+Exit codes: 0 no fault found, 1 fault found (or a confirmed symptom no check explains:
+"unexplained"), 2 usage or configuration error, 3 the diagnosis could not complete. No traceback reaches the operator unless --debug."""
 from __future__ import annotations
 
 import argparse

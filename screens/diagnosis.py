@@ -218,7 +218,7 @@ class DiagnosisScreen(Screen):
                 view.status = "skipped"
                 self._relabel(view)
         if ev.tree in self.tree_titles:
-            mark = {"fault": "✘", "ok": "✔", "unknown": "?", "cancelled": "–"}.get(ev.result, "•")
+            mark = {"fault": "✘", "ok": "✔", "unknown": "?", "unexplained": "✘?", "cancelled": "–"}.get(ev.result, "•")
             style = {"fault": "$text-error", "ok": "$text-success"}.get(ev.result, "$text-warning")
             self.query_one("#diagnosis-steps", OptionList).replace_option_prompt(
                 f"tree:{ev.tree}", Content.assemble((mark + " ", style), (self.tree_titles[ev.tree], "bold")))
@@ -237,6 +237,10 @@ class DiagnosisScreen(Screen):
         bar.update(total=max(self.total_steps, 1), progress=max(self.total_steps, 1))
         if ev.report.cancelled:
             self._status("Cancelled. What was checked is in the runbook (e).")
+        elif ev.report.unexplained:
+            trees = ", ".join(t.title for t in ev.report.unexplained)
+            self._status(f"Done: the symptom stands and no check explains it ({trees}); "
+                         f"{len(findings)} finding(s). e exports what was ruled out and what to run next.")
         elif findings:
             self._status(f"Done: {len(findings)} finding(s). f opens, e exports.")
         else:

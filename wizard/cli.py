@@ -3,8 +3,9 @@
 ``kolla_wizard.main`` (the composition root) parses argv with ``build_parser``, starts the lab when
 asked and calls these; this module never starts the lab nor the TUI.
 
-Exit codes: 0 no fault found, 1 fault found, 2 usage or configuration error,
-3 the diagnosis could not complete. No traceback reaches the operator unless --debug."""
+Exit codes: 0 no fault found, 1 fault found (or a confirmed symptom no check explains:
+"unexplained"), 2 usage or configuration error, 3 the diagnosis could not complete.
+No traceback reaches the operator unless --debug."""
 from __future__ import annotations
 
 import argparse

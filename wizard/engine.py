@@ -13,7 +13,7 @@ import threading
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterator, Mapping
 
-from . import safeformat
+from . import safeformat, unexplained
 from .errors import WizardError
 from .events import (Asked, Done, EvidenceSeen, FindingRaised, Output, Problem, RemedyOffered,
                      StepOutcome, StepStarted, TreeDone, TreeStarted)
@@ -68,6 +68,7 @@ class Engine:
             remedy_builder = build_remedies
         self._build_remedies = remedy_builder
         self._pending_events: list[Any] = []
+        self._explained: set[str] = set()  # trees that raised a finding explaining their symptom
 
     # -- public ---------------------------------------------------------------------------
     def run(self, tree_ids: list[str]) -> Iterator[Any]:
@@ -86,6 +87,7 @@ class Engine:
             for t in extra:
                 if t not in done and t not in queue:
                     queue.append(t)
+        unexplained.settle_hand_offs(self.report, self._explained)
         if self.cancel.is_set():
             self.report.cancelled = True
         self.report.api_requests = self._api_requests()
@@ -138,6 +140,8 @@ class Engine:
         run_next: list[str] = []
         count = 0
         raised_any = False
+        confirmed: list[str] = []   # steps whose live check says the symptom stands
+        explained = False
         while step_id and not self.cancel.is_set():
             count += 1
             if count > MAX_STEPS_PER_TREE:  # validation forbids cycles; belt and braces
@@ -165,6 +169,10 @@ class Engine:
             status = "fault" if branch.finding else ("unknown" if branch.unknown else "ok")
             record.status = status
             yield StepOutcome(tree.id, step.id, outcome, status, via, branch.next)
+            if branch.confirms_symptom:
+                confirmed.append(step.id)
+            explained = explained or branch.explains_symptom or bool(
+                branch.finding and tree.findings[branch.finding].explains_symptom)
             if branch.finding:
                 raised_any = True
                 yield from self._raise(tree, step, branch.finding, evidence)
@@ -184,8 +192,13 @@ class Engine:
             else:
                 result.result = "fault"
             step_id = None
+        if explained:
+            self._explained.add(tree.id)
         if self.cancel.is_set():
             result.result = "cancelled"
+        elif confirmed and not explained:  # never "ok" (nor a bare "unknown") while the symptom stands unexplained
+            run_next += unexplained.conclude(tree, self.report, result, confirmed,
+                                             dict(getattr(self.ctx, "facts", {}) or {}))
         yield TreeDone(tree.id, result.result, result.message, run_next)
         return run_next
 

@@ -75,7 +75,7 @@ class RemedyOffered:
 @dataclass
 class TreeDone:
     tree: str
-    result: str                # fault | ok | unknown | cancelled
+    result: str                # fault | ok | unknown | unexplained | cancelled
     message: str = ""
     run: list[str] = field(default_factory=list)
 

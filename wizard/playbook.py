@@ -37,6 +37,13 @@ The trees are the one source of the symptoms: ``catalog()`` lists them (id, orde
 "all") for the CLI's choices and the TUI's list. Besides the shipped directory, the directories in
 $KOLLA_WIZARD_PLAYBOOKS (``os.pathsep``-separated) are read; a playbook directory may carry its
 trees' probes as ``*.py`` files beside the YAML, imported before its trees are validated.
+
+The symptom rule: a branch marked ``confirms_symptom: true`` is the live check saying the
+symptom stands (port 22 does not answer, the server is ERROR). From then on the tree can end
+"ok" only through a branch marked ``explains_symptom: true`` (a cause found and fixed since);
+otherwise a finding whose spec does not say ``explains_symptom: false`` must explain it, or
+the tree ends "unexplained" with the tree's ``unexplained:`` block: ``commands`` to run by
+hand (required once a branch confirms) and optionally ``run: [TREE]`` to follow it further.
 """
 from __future__ import annotations
 
@@ -67,6 +74,8 @@ class Branch:
     unknown: Text | None = None
     run: tuple[str, ...] = ()
     line: int = 0
+    confirms_symptom: bool = False   # the live check says the symptom stands
+    explains_symptom: bool = False   # an ok ending that accounts for a confirmed symptom
 
     @property
     def terminal(self) -> bool:
@@ -102,6 +111,14 @@ class FindingSpec:
     learn: str | None
     verify: str | None  # step id whose probe proves the fix (defaults to the step that found it)
     line: int
+    explains_symptom: bool = True  # false: a real fault, but not why the confirmed symptom happens
+
+
+@dataclass(frozen=True)
+class Unexplained:
+    """What a tree says when its symptom is confirmed and nothing explains it."""
+    commands: tuple[str, ...]   # command templates to run by hand next
+    run: tuple[str, ...] = ()   # trees that follow the symptom further
 
 
 @dataclass(frozen=True)
@@ -116,6 +133,7 @@ class Tree:
     applies_to: str = "server"
     order: int = DEFAULT_ORDER
     in_all: bool = True
+    unexplained: Unexplained | None = None
 
     def step_order(self) -> list[str]:
         """Steps in breadth-first order from the start (for progress bars and tests)."""
@@ -134,11 +152,13 @@ class Tree:
 
 # --- validation helpers -------------------------------------------------------------------
 
-TREE_KEYS = {"id", "title", "symptom", "start", "steps", "findings", "applies_to", "version", "order", "in_all"}
+TREE_KEYS = {"id", "title", "symptom", "start", "steps", "findings", "applies_to", "version", "order", "in_all",
+             "unexplained"}
 STEP_KEYS = {"title", "why", "probe", "branches", "ask"}
-BRANCH_KEYS = {"next", "finding", "ok", "unknown", "run"}
+BRANCH_KEYS = {"next", "finding", "ok", "unknown", "run", "confirms_symptom", "explains_symptom"}
 ASK_KEYS = {"question", "command", "choices"}
-FINDING_KEYS = {"title", "severity", "root_cause", "remedies", "learn", "verify"}
+FINDING_KEYS = {"title", "severity", "root_cause", "remedies", "learn", "verify", "explains_symptom"}
+UNEXPLAINED_KEYS = {"commands", "run"}
 
 
 class _Checker:
@@ -197,6 +217,14 @@ def _parse_branch(chk: _Checker, raw: Any, line: int, where: str) -> Branch:
     for key in ("next", "finding"):
         if key in raw and not isinstance(raw[key], str):
             chk.fail(raw.line_of(key), f"{where}: {key} must be an id")
+    for key in ("confirms_symptom", "explains_symptom"):
+        if key in raw and not isinstance(raw[key], bool):
+            chk.fail(raw.line_of(key), f"{where}: {key} must be true or false")
+    if raw.get("confirms_symptom") and "ok" in raw:
+        chk.fail(raw.line_of("confirms_symptom"), f"{where}: a branch that confirms the symptom cannot end ok")
+    if raw.get("explains_symptom") and "ok" not in raw:
+        chk.fail(raw.line_of("explains_symptom"), f"{where}: explains_symptom belongs on an ok branch",
+                 "a finding explains the symptom unless its spec says explains_symptom: false")
     return Branch(
         next=raw.get("next"),
         finding=raw.get("finding"),
@@ -205,7 +233,30 @@ def _parse_branch(chk: _Checker, raw: Any, line: int, where: str) -> Branch:
         if "unknown" in raw else None,
         run=tuple(run),
         line=line,
+        confirms_symptom=bool(raw.get("confirms_symptom", False)),
+        explains_symptom=bool(raw.get("explains_symptom", False)),
     )
+
+
+def _parse_unexplained(chk: _Checker, data: yamlpos.LDict, confirming: list[Branch]) -> Unexplained | None:
+    if "unexplained" not in data:
+        if confirming:
+            chk.fail(confirming[0].line, "a branch confirms the symptom, but the tree has no unexplained: block",
+                     "add unexplained: {commands: [...]}: what to run by hand when no check explains it")
+        return None
+    raw = chk.mapping(data["unexplained"], data.line_of("unexplained"), "unexplained")
+    chk.keys(raw, UNEXPLAINED_KEYS, "unexplained")
+    if not confirming:
+        chk.fail(raw.line, "unexplained: given, but no branch has confirms_symptom: true")
+    commands = raw.get("commands")
+    if not isinstance(commands, list) or not commands or not all(isinstance(c, str) and c.strip() for c in commands):
+        chk.fail(raw.line_of("commands"), "unexplained.commands must be a non-empty list of commands")
+    for command in commands:
+        chk.text(command, raw.line_of("commands"), "unexplained.commands")
+    run = raw.get("run") or []
+    if not isinstance(run, list) or not all(isinstance(r, str) for r in run):
+        chk.fail(raw.line_of("run"), "unexplained.run must be a list of tree ids")
+    return Unexplained(commands=tuple(commands), run=tuple(run))
 
 
 def parse_tree(data: Any, path: str, probes: Mapping[str, Any],
@@ -252,7 +303,10 @@ def parse_tree(data: Any, path: str, probes: Mapping[str, Any],
             learn=raw.get("learn"),
             verify=raw.get("verify"),
             line=line,
+            explains_symptom=raw.get("explains_symptom", True),
         )
+        if not isinstance(findings[str(fid)].explains_symptom, bool):
+            chk.fail(raw.line_of("explains_symptom"), f"finding {fid}: explains_symptom must be true or false")
 
     steps: dict[str, Step] = {}
     for sid, raw in steps_raw.items():
@@ -372,6 +426,8 @@ def parse_tree(data: Any, path: str, probes: Mapping[str, Any],
         applies_to=str(data.get("applies_to", "server")),
         order=order,
         in_all=in_all,
+        unexplained=_parse_unexplained(
+            chk, data, [b for s in steps.values() for b in s.branches.values() if b.confirms_symptom]),
     )
 
 
@@ -467,6 +523,9 @@ def load_all(paths: Iterable[str | os.PathLike[str]] | None = None) -> dict[str,
                 for target in branch.run:
                     if target not in trees:
                         raise PlaybookError(f"{tree.path}:{step.line}", f"step {step.id}: run names unknown tree {target!r}")
+        for target in (tree.unexplained.run if tree.unexplained else ()):
+            if target not in trees:
+                raise PlaybookError(tree.path, f"unexplained.run names unknown tree {target!r}")
     return trees
 
 

@@ -44,6 +44,8 @@ class TreeResult:
     title: str
     result: str = "running"
     message: str = ""
+    # result "unexplained": the symptom stands and nothing explains it (wizard/unexplained.py)
+    unexplained: dict[str, Any] | None = None
 
 
 @dataclass
@@ -69,10 +71,14 @@ class Report:
         """Did anything come out that the operator can act on? A finding, or at least one tree
         that reached a conclusion. Steps that ran before every tree stopped at an unknown step
         do not count: "no fault found" (exit 0) must not be claimed when nothing was concluded."""
-        return bool(self.findings) or any(t.result == "ok" for t in self.trees)
+        return bool(self.findings) or any(t.result in ("ok", "unexplained") for t in self.trees)
+
+    @property
+    def unexplained(self) -> list[TreeResult]:
+        return [t for t in self.trees if t.result == "unexplained"]
 
     def exit_code(self) -> int:
-        if self.findings:
+        if self.findings or self.unexplained:  # a symptom that stands is never "no fault" (exit 0)
             return 1
         if not self.useful:
             return 3
@@ -83,7 +89,8 @@ class Report:
             "symptoms": list(self.symptoms),
             "target": dict(self.target),
             "cloud": self.cloud,
-            "trees": [{"id": t.tree, "title": t.title, "result": t.result, "message": t.message} for t in self.trees],
+            "trees": [{"id": t.tree, "title": t.title, "result": t.result, "message": t.message}
+                      | ({"unexplained": t.unexplained} if t.unexplained else {}) for t in self.trees],
             "findings": [f.to_dict() for f in self.findings],
             "steps": [s.to_dict() for s in self.steps],
             "problems": list(self.problems),

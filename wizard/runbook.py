@@ -189,6 +189,8 @@ def to_markdown(report: Report, *, applied: list[dict[str, Any]] | None = None) 
         add(f"Re-run the check {_code(f'{finding.tree}/{finding.step}')}: "
             f"{_code(f'kolla-wizard diagnose --symptom {finding.tree}')} should no longer report this finding.")
         add("")
+    for tree in report.unexplained:
+        _unexplained_markdown(add, tree)
     add("## Steps")
     add("")
     for i, step in enumerate(report.steps, 1):
@@ -244,6 +246,30 @@ def to_markdown(report: Report, *, applied: list[dict[str, Any]] | None = None) 
     return shown("\n".join(out).rstrip() + "\n")
 
 
+def _unexplained_markdown(add, tree) -> None:
+    info = tree.unexplained or {}
+    add(f"## Unexplained: {_prose(tree.title)}")
+    add("")
+    add("The symptom stands and no check explains it. This is not \"no fault\": the cause lies where "
+        "the wizard could not look yet.")
+    add("")
+    sections = (("Symptom confirmed by", info.get("confirmed")), ("Checked and ruled out", info.get("ruled_out")),
+                ("Could not be checked", info.get("not_checked")))
+    for heading, lines in sections:
+        add(f"### {heading}")
+        add("")
+        for line in lines or ["(nothing)"]:
+            add(f"- {_md_escape(line)}")
+        add("")
+    if info.get("continues_in"):
+        add("Followed further in: " + ", ".join(_code(t) for t in info["continues_in"]))
+        add("")
+    add("### Run next by hand")
+    add("")
+    add(_fence("\n".join(info.get("commands") or []), "bash"))
+    add("")
+
+
 def _indent(block: str, pad: str = "   ") -> str:
     return "\n".join(pad + line if line else line for line in block.splitlines())
 
@@ -266,10 +292,24 @@ def to_text(report: Report) -> str:
             if r.diff:
                 for line in r.diff.splitlines():
                     out.append(f"      {line}")
+    for t in report.unexplained:
+        info = t.unexplained or {}
+        out.append("")
+        out.append(f"UNEXPLAINED {t.tree}: the symptom stands and no check explains it (not \"no fault\").")
+        for heading, key in (("Symptom confirmed by", "confirmed"), ("Checked and ruled out", "ruled_out"),
+                             ("Could not be checked", "not_checked")):
+            out.append(f"  {heading}:")
+            out.extend(f"    - {line}" for line in info.get(key) or ["(nothing)"])
+        if info.get("continues_in"):
+            out.append(f"  Followed further in: {', '.join(info['continues_in'])}")
+        out.append("  Run next by hand:")
+        out.extend(f"      $ {c}" for c in info.get("commands") or [])
     if report.problems:
         out.append("")
         out.append("Problems:")
         out.extend(f"  - {p}" for p in report.problems)
     out.append("")
-    out.append(f"{len(report.findings)} finding(s); {report.api_requests} API requests.")
+    out.append(f"{len(report.findings)} finding(s)"
+               + (f"; {len(report.unexplained)} symptom(s) unexplained" if report.unexplained else "")
+               + f"; {report.api_requests} API requests.")
     return shown("\n".join(out) + "\n")

@@ -93,11 +93,13 @@ def test_network_endpoint_refused(monkeypatch, lab, case):
     line = run.first_line("cannot reach the API")
     case.record("api", "network endpoint down (catalog URL: connection refused), all symptoms", line, run.code)
     assert "/network/v2.0/" in line and "is the endpoint up" in line
-    # The compute side still answered (the server's fault was read), but no tree could conclude:
-    # "could not complete" (3), not "no fault found" (0).
-    assert run.code == 3 and ids(run) == []
+    # The compute side still answered: the server is ERROR, so max-retries' symptom is confirmed
+    # and nothing could explain it: "unexplained" (1), never "no fault found" (0); the other
+    # trees could not conclude.
+    assert run.code == 1 and ids(run) == []
     assert run.step("max-retries", "server-fault")["status"] == "ok"
-    assert {t["result"] for t in run.json["trees"]} == {"unknown"}
+    assert {t["id"]: t["result"] for t in run.json["trees"]} == {
+        "max-retries": "unexplained", "fip-404": "unknown", "ssh-refused": "unknown"}
 
 
 def test_network_endpoint_refused_fip_only_exits_3(monkeypatch, lab, case):
@@ -242,7 +244,9 @@ def test_controller_down_names_the_controller(monkeypatch, lab, case):
     run, line = ssh_case(monkeypatch, lab, case, "controller", {"down": True}, "could not be searched",
                          "controller down while its neutron-server.log is needed", "--symptom", "max-retries")
     assert "controller: connection refused" in line
-    assert run.code in (0, 3) and "Failed to bind port' line was found" not in run.err
+    # The server is ERROR and the controller could not be read: never "no fault" (0).
+    assert run.code in (1, 3) and "Failed to bind port' line was found" not in run.err
+    assert run.code == 3 or run.json["trees"][0]["result"] in ("unexplained", "fault")
 
 
 def test_deploy_host_hung(monkeypatch, lab, case):

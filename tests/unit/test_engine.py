@@ -158,6 +158,106 @@ def test_probe_timeout_turns_into_a_problem():
     assert any("did not finish within" in e.message for e in events if isinstance(e, Problem))
 
 
+# -- the symptom rule: never "ok" while a confirmed symptom stands unexplained ----------------
+
+CONFIRMING = TREE.replace("good: {next: two}", "good: {next: two, confirms_symptom: true}") + """\
+unexplained:
+  commands: ["nc -vz -w 3 {address} 22", "openstack port show {port.id}"]
+"""
+
+
+def make_confirming(p1, p2, tree_text=CONFIRMING):
+    probes = {
+        "p1": ProbeSpec("p1", p1, ("good", "bad"), "", "none"),
+        "p2": ProbeSpec("p2", p2, ("up", "down"), "", "none"),
+    }
+    tree = parse_tree(yamlpos.load(tree_text, "t.yaml"), "t.yaml", probes)
+    engine = Engine({"t": tree}, Context(Settings()), remedy_builder=lambda c, f, i: [])
+    engine._probes = probes
+    return engine
+
+
+def test_confirmed_symptom_with_nothing_explaining_is_unexplained_not_ok():
+    engine = make_confirming(lambda c, a, e: Evidence("good", facts={"address": "192.0.2.7", "port": {"id": "p 1"}},
+                                                      observations=["port 22: TIMEOUT"]),
+                             lambda c, a, e: Evidence("up", observations=["it is up"]))
+    events = list(engine.run(["t"]))
+    done = [e for e in events if isinstance(e, TreeDone)][0]
+    assert done.result == "unexplained" and "no check explains it" in done.message
+    result = engine.report.trees[0]
+    assert result.unexplained["confirmed"] == ["One: good (port 22: TIMEOUT)"]
+    assert result.unexplained["ruled_out"] == ["Two: up"]
+    assert result.unexplained["commands"] == ["nc -vz -w 3 192.0.2.7 22", "openstack port show 'p 1'"]
+    assert engine.report.exit_code() == 1
+    assert engine.report.to_dict()["trees"][0]["unexplained"]["commands"][1] == "openstack port show 'p 1'"
+
+
+def test_confirmed_symptom_explained_by_a_finding_is_a_fault():
+    engine = make_confirming(lambda c, a, e: Evidence("good"), lambda c, a, e: Evidence("down"))
+    list(engine.run(["t"]))
+    assert engine.report.trees[0].result == "fault" and engine.report.trees[0].unexplained is None
+
+
+def test_a_finding_that_does_not_explain_the_symptom_leaves_it_unexplained():
+    text = CONFIRMING.replace("f-two: {title: Two, root_cause: \"cause two\"}",
+                              "f-two: {title: Two, root_cause: \"cause two\", explains_symptom: false}")
+    engine = make_confirming(lambda c, a, e: Evidence("good"), lambda c, a, e: Evidence("down"), text)
+    list(engine.run(["t"]))
+    assert [f.id for f in engine.report.findings] == ["f-two"]       # still reported
+    assert engine.report.trees[0].result == "unexplained"
+    assert engine.report.trees[0].unexplained["ruled_out"] == ["Two: down (a fault, but not why the symptom stands)"]
+    assert engine.report.exit_code() == 1
+
+
+def test_a_step_that_cannot_run_after_the_symptom_is_confirmed_is_listed_not_checked():
+    def p2(c, a, e):
+        raise ProbeUnavailable("compute01: SSH refused the key")
+    engine = make_confirming(lambda c, a, e: Evidence("good"), p2)
+    list(engine.run(["t"]))
+    result = engine.report.trees[0]
+    assert result.result == "unexplained"
+    assert "compute01: SSH refused the key" in result.unexplained["not_checked"]
+    assert engine.report.exit_code() == 1      # not 3: the symptom itself was confirmed
+
+
+def test_an_ok_branch_that_explains_the_symptom_may_end_ok():
+    text = CONFIRMING.replace('up: {ok: "all fine"}', 'up: {ok: "fixed since", explains_symptom: true}')
+    engine = make_confirming(lambda c, a, e: Evidence("good"), lambda c, a, e: Evidence("up"), text)
+    list(engine.run(["t"]))
+    assert engine.report.trees[0].result == "ok" and engine.report.exit_code() == 0
+
+
+def test_unexplained_trees_hand_on_and_are_settled_by_the_tree_that_explains():
+    follow = """\
+id: u
+title: U
+symptom: s
+start: one
+steps:
+  one:
+    title: Hop
+    why: w
+    probe: p2
+    branches:
+      up: {ok: "fine"}
+      down: {finding: hop-down}
+findings:
+  hop-down: {title: Hop down, root_cause: "the hop"}
+"""
+    answers = ["up", "down"]      # p2 answers "up" in t (nothing found) and "down" in u (the hop)
+    probes = {"p1": ProbeSpec("p1", lambda c, a, e: Evidence("good"), ("good", "bad"), "", "none"),
+              "p2": ProbeSpec("p2", lambda c, a, e: Evidence(answers.pop(0)), ("up", "down"), "", "none")}
+    first = parse_tree(yamlpos.load(CONFIRMING + "  run: [u]\n", "t.yaml"), "t.yaml", probes)
+    second = parse_tree(yamlpos.load(follow, "u.yaml"), "u.yaml", probes)
+    engine = Engine({"t": first, "u": second}, Context(Settings()), remedy_builder=lambda c, f, i: [])
+    engine._probes = probes
+    events = list(engine.run(["t"]))
+    dones = [(e.tree, e.result) for e in events if isinstance(e, TreeDone)]
+    assert dones == [("t", "unexplained"), ("u", "fault")]
+    assert [(t.tree, t.result) for t in engine.report.trees] == [("t", "fault"), ("u", "fault")]
+    assert engine.report.trees[0].message == "explained in u: hop-down"
+
+
 # -- every path of every shipped playbook -----------------------------------------------------
 
 def _paths(tree):
@@ -184,6 +284,7 @@ def test_every_path_of_shipped_playbook(tree_id):
     tree = SHIPPED[tree_id]
     paths = _paths(tree)
     covered_steps, covered_branches = set(), set()
+    confirming_paths: list = []
     for path in paths:
         script = list(path)
 
@@ -203,7 +304,22 @@ def test_every_path_of_shipped_playbook(tree_id):
         for e in events:
             if isinstance(e, FindingRaised):
                 assert e.finding.title and e.finding.root_cause
+        # The symptom rule: a path through a confirming branch that no finding or explaining ok
+        # branch accounts for never ends "ok"; diagnose exits non-zero.
+        branches = [tree.steps[s].branches[o] for s, o in path]
+        if any(b.confirms_symptom for b in branches):
+            explained = any(b.explains_symptom or (b.finding and tree.findings[b.finding].explains_symptom)
+                            for b in branches)
+            result = next(t for t in engine.report.trees if t.tree == tree_id)
+            assert result.result == ("fault" if explained else "unexplained") or (
+                explained and result.result == "ok" and branches[-1].explains_symptom), (tree_id, path, result)
+            if not explained:
+                assert result.unexplained["commands"] and engine.report.exit_code() == 1
+                confirming_paths.append(path)
         covered_steps.update(s for s, _ in path)
         covered_branches.update(path)
     assert covered_steps == set(tree.steps)
     assert covered_branches == {(s.id, o) for s in tree.steps.values() for o in s.branches}
+    if tree.unexplained:  # a tree that can confirm its symptom has paths that end unexplained, and they were walked
+        assert confirming_paths, tree_id
+
