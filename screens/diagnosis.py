@@ -12,12 +12,13 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Label, Log, OptionList, ProgressBar, Static
+from textual.widgets import Footer, Header, Label, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
 from .messages import AnswerNeeded, EngineEvent
 from .modals import AskModal
+from .widgets.wraplog import WrapLog
 
 STATE_MARK = {
     "waiting": ("○", "$text-muted"),
@@ -28,6 +29,14 @@ STATE_MARK = {
     "skipped": ("–", "$text-muted"),
 }
 SEVERITY_STYLE = {"critical": "$text-error", "warning": "$text-warning", "info": "$text-primary"}
+# What a step's status means, in words (the outcome id after it is the probe's, shown as words too).
+STATUS_WORDS = {"ok": "fine", "fault": "fault", "unknown": "could not tell", "skipped": "not needed",
+                "running": "running", "waiting": "waiting"}
+
+
+def outcome_words(outcome: str) -> str:
+    """A probe outcome id as words: 'excluded-despite-attempt' -> 'excluded despite attempt'."""
+    return str(outcome).replace("-", " ").replace("_", " ")
 
 
 @dataclass
@@ -78,6 +87,7 @@ class DiagnosisScreen(Screen):
         self.report: Any = None
         self.engine: Any = None
         self.total_steps = 0
+        self.transcript: list[str] = []   # the log's lines as written (the widget holds them wrapped)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -90,13 +100,17 @@ class DiagnosisScreen(Screen):
                 with Vertical(id="diagnosis-right"):
                     with VerticalScroll(id="diagnosis-evidence-box"):
                         yield Static("", id="diagnosis-evidence")
-                    yield Log(max_lines=5000, id="diagnosis-output")
+                    # RichLog wraps: a conclusion is never cut at the pane's edge.
+                    yield WrapLog(max_lines=5000, id="diagnosis-output")
             yield Static("", id="diagnosis-error", classes="error-panel", markup=False)
             yield OptionList(id="diagnosis-findings")
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.sub_title = "Diagnosis"
+        self.query_one("#diagnosis-steps").border_title = "Steps"
+        self.query_one("#diagnosis-evidence-box").border_title = "What the step saw"
+        self.query_one("#diagnosis-output").border_title = "Log"
         self.query_one("#diagnosis-error").display = False
         self.query_one("#diagnosis-findings").display = False
         what = ", ".join(f"{k} {v}" for k, v in self.target.items()) or "chosen by the wizard"
@@ -198,7 +212,8 @@ class DiagnosisScreen(Screen):
         if ev.via == "answer" and view.asked is not None:
             view.observations.append(f"You ran `{view.asked.command}` and saw: {view.asked.choices.get(ev.outcome, ev.outcome)}")
         self._relabel(view)
-        self._log(f"  → {ev.outcome} ({ev.status})" + (" from your answer" if ev.via == "answer" else ""))
+        self._log(f"  → {STATUS_WORDS.get(ev.status, ev.status)}: {outcome_words(ev.outcome)}"
+                  + (" (from your answer)" if ev.via == "answer" else ""))
         self._progress()
         if self.follow:
             self._show(view)
@@ -222,7 +237,9 @@ class DiagnosisScreen(Screen):
             style = {"fault": "$text-error", "ok": "$text-success"}.get(ev.result, "$text-warning")
             self.query_one("#diagnosis-steps", OptionList).replace_option_prompt(
                 f"tree:{ev.tree}", Content.assemble((mark + " ", style), (self.tree_titles[ev.tree], "bold")))
-        self._log(f"== {ev.result}" + (f": {ev.message}" if ev.message else ""))
+        result = {"ok": "no fault on this path", "fault": "fault found", "unknown": "could not conclude",
+                  "cancelled": "cancelled"}.get(ev.result, ev.result)
+        self._log(f"== {result}" + (f": {ev.message}" if ev.message else ""))
         self._progress()
 
     def _on_Done(self, ev: Any) -> None:
@@ -243,6 +260,11 @@ class DiagnosisScreen(Screen):
                          f"{len(findings)} finding(s). e exports what was ruled out and what to run next.")
         elif findings:
             self._status(f"Done: {len(findings)} finding(s). f opens, e exports.")
+        elif ev.report.exit_code() == 3:
+            # The engine could not conclude (a step it could not check): never "no fault".
+            why = next((t.message for t in ev.report.trees if t.result == "unknown" and t.message), "")
+            self._status("Unexplained: the diagnosis could not conclude" + (f" ({why})" if why else "")
+                         + ". e: what was ruled out and what to run next.")
         else:
             self._status("Done: no fault found on the paths walked. e exports.")
         box = self.query_one("#diagnosis-findings", OptionList)
@@ -252,6 +274,7 @@ class DiagnosisScreen(Screen):
             box.add_option(Option(Content.assemble(("✘ ", style), (f.id, "bold"), ": ",
                                                    self.app.services.redact(f.title)), id=str(i)))
         box.display = bool(findings)
+        box.border_title = f"{len(findings)} finding(s): ↑↓ choose, f or enter opens"
         if findings:
             box.highlighted = 0
             box.focus()
@@ -290,7 +313,9 @@ class DiagnosisScreen(Screen):
             parts.append(Content.styled(view.why, "italic $text-muted"))
         if view.outcome:
             how = " (from your answer)" if view.via == "answer" else ""
-            parts.append(Content.assemble(("Outcome: ", "bold"), (view.outcome, style), how))
+            said = STATUS_WORDS.get(view.status, view.status)
+            parts.append(Content.assemble(("Outcome: ", "bold"), (f"{said}: {outcome_words(view.outcome)}", style),
+                                          how))
         if view.host:
             parts.append(Content.assemble(("Host: ", "bold"), view.host))
         if view.observations:
@@ -322,7 +347,9 @@ class DiagnosisScreen(Screen):
         self.query_one("#diagnosis-status", Label).update(text)
 
     def _log(self, line: str) -> None:
-        self.query_one("#diagnosis-output", Log).write_line(self.app.services.redact(line))
+        safe = self.app.services.redact(line)
+        self.transcript.append(safe)
+        self.query_one("#diagnosis-output", WrapLog).write_line(safe)
 
     # -- errors ---------------------------------------------------------------------------
     @on(Worker.StateChanged)

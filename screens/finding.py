@@ -10,13 +10,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Button, Collapsible, Footer, Header, Label, Log, Static
+from textual.widgets import Button, Collapsible, Footer, Header, Label, Static
 from textual.worker import Worker, WorkerState
 
 from .messages import ApplyFinished, ApplyOutput
 from .modals import ConfirmApply, plain_title
 from .widgets.command import CommandBlock
 from .widgets.diff import DiffView
+from .widgets.wraplog import WrapLog
 
 RESULT_STYLE = {
     "verified": ("✔ Verified", "$text-success"),
@@ -141,7 +142,7 @@ class FindingScreen(Screen):
                              classes="hint")
             for i, remedy in enumerate(f.remedies):
                 yield RemedyCard(remedy, i)
-            yield Log(max_lines=2000, id="finding-apply-log")
+            yield WrapLog(max_lines=2000, id="finding-apply-log")
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
@@ -224,7 +225,7 @@ class FindingScreen(Screen):
     def _start_apply(self, card: RemedyCard) -> None:
         self.applying = True
         self.applying_index = card.index
-        log = self.query_one("#finding-apply-log", Log)
+        log = self.query_one("#finding-apply-log", WrapLog)
         log.display = True
         log.write_line(f"Applying {card.remedy.id}…")
         card.query_one(f"#result-{card.index}", Label).update("applying…")
@@ -241,7 +242,7 @@ class FindingScreen(Screen):
 
     @on(ApplyOutput)
     def _output(self, message: ApplyOutput) -> None:
-        self.query_one("#finding-apply-log", Log).write_line(self.app.services.redact(message.line))
+        self.query_one("#finding-apply-log", WrapLog).write_line(self.app.services.redact(message.line))
 
     @on(ApplyFinished)
     def _finished(self, message: ApplyFinished) -> None:
@@ -255,7 +256,7 @@ class FindingScreen(Screen):
         label = self.query_one(f"#result-{index}", Label)
         label.update(Content.assemble((text, f"bold {style}"), ": " if detail else "", detail))
         label.set_class(True, f"status-{status}")
-        self.query_one("#finding-apply-log", Log).write_line(f"{status}: {detail}")
+        self.query_one("#finding-apply-log", WrapLog).write_line(f"{status}: {detail}")
         entry = result.to_dict() if hasattr(result, "to_dict") else {}
         entry.setdefault("remedy", remedy.id)
         entry.setdefault("result", f"{status}: {detail}" if detail else status)
@@ -271,7 +272,7 @@ class FindingScreen(Screen):
         if event.worker.group == "apply" and event.state == WorkerState.ERROR:
             self.applying = False
             message = self.app.one_line(event.worker.error)
-            self.query_one("#finding-apply-log", Log).write_line(f"failed: {message}")
+            self.query_one("#finding-apply-log", WrapLog).write_line(f"failed: {message}")
             if self.applying_index is not None:
                 self.query_one(f"#result-{self.applying_index}", Label).update(
                     Content.styled(f"✘ Failed: {message}", "$text-error"))

@@ -46,12 +46,12 @@ async def test_ask_step_shows_the_command_and_the_answer_decides_the_branch(tmp_
         assert [f.id for f in app.session.report.findings] == ["bridge-mapping-missing"]
         bar = screen.query_one("#diagnosis-progress")
         assert bar.progress == bar.total == 5
-        log_text = "\n".join(screen.query_one("#diagnosis-output").lines)
+        log_text = "\n".join(screen.transcript)
         assert "bridge_mappings = physnet2:br-ex2" in log_text
-        assert "→ alive (ok) from your answer" in log_text
+        assert "→ fine: alive (from your answer)" in log_text
         # The evidence that decided the branch.
         evidence = str(screen.query_one("#diagnosis-evidence").content)
-        assert "Outcome: missing" in evidence and "no bridge for physnet1" in evidence
+        assert "Outcome: fault: missing" in evidence and "no bridge for physnet1" in evidence
         # Enter on the finding opens it.
         await pilot.press("enter")
         await pilot.pause()
@@ -98,7 +98,7 @@ async def test_skipping_the_question_leaves_the_step_unknown(tmp_path):
         await settle(app, pilot, rounds=5)
         screen = diagnosis_screen(app)
         assert _states(screen)["agent-alive"] == "unknown"
-        assert "Done: no fault found" in str(screen.query_one("#diagnosis-status").content)
+        assert str(screen.query_one("#diagnosis-status").content).startswith("Unexplained")   # never "no fault"
 
 
 async def test_engine_failure_shows_an_error_panel_not_a_traceback(tmp_path):
@@ -136,7 +136,7 @@ async def test_unexpected_probe_bug_is_a_problem_line_not_a_crash(tmp_path, monk
         screen = diagnosis_screen(app)
         assert screen.finished
         assert _states(screen)["port-binding"] == "unknown"
-        log_text = "\n".join(screen.query_one("#diagnosis-output").lines)
+        log_text = "\n".join(screen.transcript)
         assert "ZeroDivisionError" in log_text
 
 
@@ -149,3 +149,65 @@ async def test_triage_continues_in_the_tree_it_routes_to(tmp_path):
         assert trees == {"triage", "max-retries"}
         assert [f.id for f in app.session.report.findings] == ["bridge-mapping-missing"]
         fake_probes.reset_state()
+
+
+async def test_an_unconcluded_diagnosis_never_says_no_fault(tmp_path):
+    """Defect 4: a step that could not be checked leaves the tree '?'; the status must not say
+    'no fault found' (the CLI says UNKNOWN, exit 3)."""
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await to_symptoms(app, pilot)
+        await pilot.press("d")
+        await _wait_for_modal(app, pilot, AskModal)
+        await pilot.press("escape")                    # "I can't tell"
+        await settle(app, pilot, rounds=5)
+        screen = diagnosis_screen(app)
+        assert screen.finished and app.session.report.exit_code() == 3
+        status = str(screen.query_one("#diagnosis-status").content)
+        assert "no fault" not in status.lower(), status
+        assert status.startswith("Unexplained"), status
+
+
+async def test_the_log_wraps_so_conclusions_are_not_cut(tmp_path):
+    """Defect 10: no line of the diagnosis log runs past the pane's edge."""
+    app = make_app(tmp_path, answers={"agent-alive": "alive"})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await to_finished_diagnosis(app, pilot)
+        log = diagnosis_screen(app).query_one("#diagnosis-output")
+        assert any(len(line) > log.scrollable_content_region.width for line in diagnosis_screen(app).transcript)
+        await pilot.pause()
+        assert log.virtual_size.width <= log.scrollable_content_region.width, \
+            (log.virtual_size, log.scrollable_content_region)
+        await pilot.resize_terminal(60, 24)            # narrower: wrapped again, still nothing cut
+        await settle(app, pilot)
+        assert log.virtual_size.width <= log.scrollable_content_region.width
+
+
+async def test_the_focused_pane_is_visible_and_findings_are_counted(tmp_path):
+    """Defect 11: tab through the panes; the focused one's border differs from its unfocused look."""
+    app = make_app(tmp_path, answers={"agent-alive": "alive"})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await to_finished_diagnosis(app, pilot)
+        screen = diagnosis_screen(app)
+        for selector in ("#diagnosis-steps", "#diagnosis-evidence-box", "#diagnosis-output", "#diagnosis-findings"):
+            widget = screen.query_one(selector)
+            screen.set_focus(None)
+            await pilot.pause()
+            before = widget.styles.border_top
+            widget.focus()
+            await pilot.pause()
+            assert screen.focused is widget, selector
+            assert widget.styles.border_top != before, f"{selector}: focus does not show"
+        box = screen.query_one("#diagnosis-findings")
+        assert box.border_title.startswith(f"{len(app.session.report.findings)} finding")
+
+
+async def test_outcomes_are_words_not_ids(tmp_path):
+    """Defect 20: the log and the evidence pane say what an outcome means, not its id."""
+    app = make_app(tmp_path, answers={"agent-alive": "alive"})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await to_finished_diagnosis(app, pilot)
+        screen = diagnosis_screen(app)
+        text = "\n".join(screen.transcript)
+        assert "(ok)" not in text and "(fault)" not in text and "binding-failed" not in text, text
+        assert "→ fine: binding failed" in text
