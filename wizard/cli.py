@@ -14,6 +14,7 @@ import sys
 from typing import Any, Callable, Sequence
 
 from .errors import WizardError
+from .status import ApplyStatus
 
 DEMO_SCENARIO = "seed-homelab"
 
@@ -152,9 +153,9 @@ def cmd_diagnose(args: argparse.Namespace, out: Callable[[str], None], settings:
         result = apply_by_id(ctx, engine, report, args.apply, dry_run=args.dry_run, emit=lambda l: print(l, file=sys.stderr))
         applied.append(result.to_dict())
         print(f"apply {args.apply}: {result.status}: {result.message}", file=sys.stderr)
-        if result.status in ("verified",):
+        if result.status == ApplyStatus.VERIFIED:
             code = 0
-        elif result.status == "dry-run":
+        elif result.status == ApplyStatus.DRY_RUN:
             pass
         else:
             code = max(code, 1)

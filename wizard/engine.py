@@ -23,6 +23,7 @@ from .i18n import tr
 from .playbook import Step, Tree
 from .probes.registry import ProbeSpec, registry
 from .report import Report, StepRecord, TreeResult
+from .status import StepStatus, TreeStatus
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +146,7 @@ class Engine:
         while step_id and not self.cancel.is_set():
             count += 1
             if count > MAX_STEPS_PER_TREE:  # validation forbids cycles; belt and braces
-                result.result = "unknown"
+                result.result = TreeStatus.UNKNOWN
                 break
             step = tree.steps[step_id]
             record = StepRecord(tree.id, step.id, self._text(step.title), self._text(step.why), step.probe)
@@ -153,20 +154,20 @@ class Engine:
             yield StepStarted(tree.id, step.id, record.title, record.why, step.probe)
             outcome, via, evidence = yield from self._decide(tree, step, record)
             if outcome is None:
-                record.status = "unknown"
+                record.status = StepStatus.UNKNOWN
                 record.outcome = "unknown"
                 record.via = via
                 note = "the probe could not run and no answer was given; nothing is concluded from this step"
                 record.note = note
                 self.report.assumptions.append(f"{tree.id}/{step.id}: {record.title}: not checked ({note}).")
-                yield StepOutcome(tree.id, step.id, "unknown", "unknown", via, None, note)
-                result.result = "fault" if raised_any else "unknown"
+                yield StepOutcome(tree.id, step.id, "unknown", StepStatus.UNKNOWN, via, None, note)
+                result.result = TreeStatus.FAULT if raised_any else TreeStatus.UNKNOWN
                 result.message = "stopped: a step could not be checked"
                 break
             branch = step.branches[outcome]
             record.outcome = outcome
             record.via = via
-            status = "fault" if branch.finding else ("unknown" if branch.unknown else "ok")
+            status = StepStatus.FAULT if branch.finding else (StepStatus.UNKNOWN if branch.unknown else StepStatus.OK)
             record.status = status
             yield StepOutcome(tree.id, step.id, outcome, status, via, branch.next)
             if branch.confirms_symptom:
@@ -181,21 +182,21 @@ class Engine:
                 continue
             if branch.run:
                 run_next = list(branch.run)
-                result.result = "fault" if raised_any else "ok"
+                result.result = TreeStatus.FAULT if raised_any else TreeStatus.OK
                 result.message = "continues in: " + ", ".join(branch.run)
             elif branch.ok is not None:
-                result.result = "fault" if raised_any else "ok"
+                result.result = TreeStatus.FAULT if raised_any else TreeStatus.OK
                 result.message = self._text(branch.ok)
             elif branch.unknown is not None:
-                result.result = "fault" if raised_any else "unknown"
+                result.result = TreeStatus.FAULT if raised_any else TreeStatus.UNKNOWN
                 result.message = self._text(branch.unknown)
             else:
-                result.result = "fault"
+                result.result = TreeStatus.FAULT
             step_id = None
         if explained:
             self._explained.add(tree.id)
         if self.cancel.is_set():
-            result.result = "cancelled"
+            result.result = TreeStatus.CANCELLED
         elif confirmed and not explained:  # never "ok" (nor a bare "unknown") while the symptom stands unexplained
             run_next += unexplained.conclude(tree, self.report, result, confirmed,
                                              dict(getattr(self.ctx, "facts", {}) or {}))

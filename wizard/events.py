@@ -6,6 +6,7 @@ from typing import Any
 
 from .evidence import Evidence
 from .findings import Finding, Remedy
+from .status import StepStatus, TreeStatus
 
 
 @dataclass
@@ -53,7 +54,7 @@ class StepOutcome:
     tree: str
     step: str
     outcome: str               # a declared outcome, or "unknown"
-    status: str                # ok | fault | unknown | skipped
+    status: StepStatus
     via: str                   # probe | answer | none
     next: str | None
     note: str = ""
@@ -75,7 +76,7 @@ class RemedyOffered:
 @dataclass
 class TreeDone:
     tree: str
-    result: str                # fault | ok | unknown | unexplained | cancelled
+    result: TreeStatus
     message: str = ""
     run: list[str] = field(default_factory=list)
 

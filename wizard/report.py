@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .findings import Finding
+from .status import StepStatus, TreeStatus
 
 
 @dataclass
@@ -15,7 +16,7 @@ class StepRecord:
     why: str
     probe: str
     outcome: str = ""
-    status: str = "waiting"
+    status: StepStatus = StepStatus.WAITING
     via: str = ""
     observations: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
@@ -42,7 +43,7 @@ class StepRecord:
 class TreeResult:
     tree: str
     title: str
-    result: str = "running"
+    result: TreeStatus = TreeStatus.RUNNING
     message: str = ""
     # result "unexplained": the symptom stands and nothing explains it (wizard/unexplained.py)
     unexplained: dict[str, Any] | None = None
@@ -64,18 +65,18 @@ class Report:
 
     @property
     def complete(self) -> bool:
-        return not self.cancelled and all(t.result != "unknown" for t in self.trees)
+        return not self.cancelled and all(t.result != TreeStatus.UNKNOWN for t in self.trees)
 
     @property
     def useful(self) -> bool:
         """Did anything come out that the operator can act on? A finding, or at least one tree
         that reached a conclusion. Steps that ran before every tree stopped at an unknown step
         do not count: "no fault found" (exit 0) must not be claimed when nothing was concluded."""
-        return bool(self.findings) or any(t.result in ("ok", "unexplained") for t in self.trees)
+        return bool(self.findings) or any(t.result in (TreeStatus.OK, TreeStatus.UNEXPLAINED) for t in self.trees)
 
     @property
     def unexplained(self) -> list[TreeResult]:
-        return [t for t in self.trees if t.result == "unexplained"]
+        return [t for t in self.trees if t.result == TreeStatus.UNEXPLAINED]
 
     def exit_code(self) -> int:
         if self.findings or self.unexplained:  # a symptom that stands is never "no fault" (exit 0)

@@ -8,8 +8,9 @@ from typing import Any, Mapping
 from .i18n import tr
 from .playbook import Tree
 from .report import Report, TreeResult
+from .status import StepStatus, TreeStatus
 
-UNEXPLAINED = "unexplained"
+UNEXPLAINED = TreeStatus.UNEXPLAINED
 
 
 def conclude(tree: Tree, report: Report, result: TreeResult, confirmed: list[str],
@@ -22,10 +23,10 @@ def conclude(tree: Tree, report: Report, result: TreeResult, confirmed: list[str
     seen = [f"{r.title}: {r.outcome}" + (f" ({r.observations[0]})" if r.observations else "")
             for r in records if r.step in confirmed]
     ruled_out = [f"{r.title}: {r.outcome}" for r in records
-                 if r.step not in confirmed and r.status == "ok"]
+                 if r.step not in confirmed and r.status == StepStatus.OK]
     faults = [f"{r.title}: {r.outcome} (a fault, but not why the symptom stands)" for r in records
-              if r.step not in confirmed and r.status == "fault"]
-    not_checked = [f"{r.title}: {r.note or 'not checked'}" for r in records if r.status == "unknown"]
+              if r.step not in confirmed and r.status == StepStatus.FAULT]
+    not_checked = [f"{r.title}: {r.note or 'not checked'}" for r in records if r.status == StepStatus.UNKNOWN]
     not_checked += [p.split(": ", 1)[-1] for p in report.problems if p.startswith(f"{tree.id}/")]
     last_word = result.message
     result.result = UNEXPLAINED
@@ -51,6 +52,6 @@ def settle_hand_offs(report: Report, explained_trees: set[str]) -> None:
         by = [t for t in info["continues_in"] if t in explained_trees]
         if by:
             ids = [f.id for f in report.findings if f.tree in by]
-            result.result = "fault"
+            result.result = TreeStatus.FAULT
             result.message = f"explained in {', '.join(by)}" + (f": {', '.join(ids)}" if ids else "")
             result.unexplained = None

@@ -27,12 +27,13 @@ from typing import Any, Callable
 from ..errors import ConfigError, WizardError
 from ..evidence import ProbeUnavailable
 from ..findings import Finding, Remedy
+from ..status import ApplyStatus
 from .actions import CLOUD_OPS, CloudCall, FileEdit, NodeCommand, describe_action, sha256
 from .quoting import join
 
 LOCK_SUFFIX = ".kolla-wizard.lock"
 LOCK_STALE_SECONDS = 15 * 60
-STATUSES = ("verified", "rolled-back", "not-fixed", "unverified", "refused", "failed", "dry-run")
+STATUSES = tuple(ApplyStatus)
 
 
 class RemedyNotFound(WizardError):
@@ -180,7 +181,7 @@ class _Lock:
 # -- the apply itself ------------------------------------------------------------------------------
 def apply_remedy(ctx: Any, engine: Any, finding: Finding, remedy: Remedy, *, dry_run: bool = False,
                  emit: Callable[[str], None] = print) -> ApplyResult:
-    result = ApplyResult("refused", "", remedy=remedy.id, finding=finding.id)
+    result = ApplyResult(ApplyStatus.REFUSED, "", remedy=remedy.id, finding=finding.id)
     kind = "durable" if remedy.durable else "quick"
     if not remedy.actions:
         result.message = (f"{remedy.id} is advice (commands for you to run and read), not something the wizard "
@@ -214,7 +215,7 @@ def apply_remedy(ctx: Any, engine: Any, finding: Finding, remedy: Remedy, *, dry
             if change.get("diff"):
                 for line in change["diff"].splitlines():
                     emit(f"    {line}")
-        result.status = "dry-run"
+        result.status = ApplyStatus.DRY_RUN
         result.message = f"would make {len(result.changes)} change(s); nothing was changed"
         return result
 
@@ -245,7 +246,7 @@ def apply_remedy(ctx: Any, engine: Any, finding: Finding, remedy: Remedy, *, dry
                 emit(f"wrote {_where(edit.host, edit.path)}")
         except ApplyRefused as exc:
             _restore(ctx, backups, [], emit, ran)
-            result.status, result.message = "refused", exc.one_line()
+            result.status, result.message = ApplyStatus.REFUSED, exc.one_line()
             return result
         # 4. commands and cloud calls
         for action in remedy.actions:
@@ -261,7 +262,7 @@ def apply_remedy(ctx: Any, engine: Any, finding: Finding, remedy: Remedy, *, dry
                     emit(f"{join(action.argv)} did not complete: {exc.one_line()}; restoring the backups")
                     _restore(ctx, backups, restarts, emit, ran)
                     _undo_cloud(ctx, created, emit)
-                    result.status = "failed"
+                    result.status = ApplyStatus.FAILED
                     result.message = (f"{join(action.argv)} on {action.host or 'the deploy host'} did not complete "
                                       f"({exc.one_line()}); the files were restored from the backups "
                                       f"({', '.join(result.backup) or 'none'}); check the node, then re-run")
@@ -272,7 +273,7 @@ def apply_remedy(ctx: Any, engine: Any, finding: Finding, remedy: Remedy, *, dry
                         return _left_in_place(result, backups, ran, action, why, emit)
                     _restore(ctx, backups, restarts, emit, ran)
                     _undo_cloud(ctx, created, emit)
-                    result.status = "failed"
+                    result.status = ApplyStatus.FAILED
                     result.message = (f"{join(action.argv)} on {action.host or 'the deploy host'} failed (rc {outcome.rc}): "
                                       f"{(outcome.stderr or outcome.stdout).strip()[:300]}; the files were restored")
                     return result
@@ -289,21 +290,21 @@ def apply_remedy(ctx: Any, engine: Any, finding: Finding, remedy: Remedy, *, dry
                 except Exception as exc:
                     _restore(ctx, backups, restarts, emit, ran)
                     _undo_cloud(ctx, created, emit)
-                    result.status = "failed"
+                    result.status = ApplyStatus.FAILED
                     result.message = f"{action.describe or action.op} failed: {type(exc).__name__}: {exc}"
                     return result
         # 5. verify
         if remedy.verify_after:
             # Nothing the wizard can re-read changes before the operator's next step (a guest's
             # first-boot console): say so instead of rolling back a change that may well be right.
-            result.status = "unverified"
+            result.status = ApplyStatus.UNVERIFIED
             result.message = (f"applied, not proven yet: {remedy.verify_after}"
                               + (f"; backups: {', '.join(result.backup)}" if result.backup else ""))
             return result
         step_id = remedy.verify or finding.step
         walk = _verify(ctx, engine, finding, step_id)
         if walk.first is None:
-            result.status = "unverified"
+            result.status = ApplyStatus.UNVERIFIED
             result.message = (f"applied; the check ({finding.tree}/{step_id}) could not run, so the fix is not "
                               f"proven; backups kept: {', '.join(result.backup) or 'none'}")
             return result
@@ -316,11 +317,11 @@ def apply_remedy(ctx: Any, engine: Any, finding: Finding, remedy: Remedy, *, dry
             emit(f"verification: {finding.tree}/{where} still says {outcome}; rolling back")
             _restore(ctx, backups, restarts, emit, ran)
             _undo_cloud(ctx, created, emit)
-            result.status = "rolled-back"
+            result.status = ApplyStatus.ROLLED_BACK
             result.message = (f"the check {finding.tree}/{where} still finds {finding.id} ({outcome}); "
                               f"the changes were undone" + (" and the backups restored" if backups else ""))
             return result
-        result.status = "verified"
+        result.status = ApplyStatus.VERIFIED
         then = "".join(f", then {step} says {outcome}" for step, outcome in walk.path[1:])
         result.message = (f"{kind} fix applied; {finding.tree}/{step_id} now says {walk.first.outcome}{then}"
                           + (f"; backups: {', '.join(result.backup)}" if result.backup else ""))
@@ -374,7 +375,7 @@ def _left_in_place(result: ApplyResult, backups: list[tuple[FileEdit, str, str]]
         lines.append("Read the kolla-ansible output above, fix what it names, then run the same command again.")
     for line in lines:
         emit(line)
-    result.status = "not-fixed" if failed is None else "failed"
+    result.status = ApplyStatus.NOT_FIXED if failed is None else ApplyStatus.FAILED
     result.message = " ".join(lines)
     return result
 
