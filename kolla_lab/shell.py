@@ -710,9 +710,50 @@ def cmd_kolla_ansible(state, node, argv):
     return kolla_ansible(state, node, argv)
 
 
+def cmd_systemctl(state, node, argv):
+    """Kolla's container units (kolla-ansible 16.0.0+, ansible/module_utils/kolla_systemd_worker.py):
+    ``kolla-<container>-container.service`` per container, StartLimitBurst 10. restart/start/stop act
+    on the container; reset-failed clears a unit's failed state (the lab keeps none to clear)."""
+    args = [a for a in argv[1:] if not a.startswith("-")]
+    if not args:
+        return "", "Too few arguments.\n", 1
+    sub, units = args[0], args[1:]
+    if sub not in ("restart", "start", "stop", "reset-failed", "is-active", "is-failed"):
+        return "", f"Unknown command verb '{sub}'.\n", 1
+    out, err, code = "", "", 0
+    for unit in units:
+        name = unit[len("kolla-"):-len("-container.service")] \
+            if unit.startswith("kolla-") and unit.endswith("-container.service") else None
+        c = node.containers.get(name) if name else None
+        if c is None:
+            if sub in ("is-active", "is-failed"):
+                out += "inactive\n"
+                code = code or (3 if sub == "is-active" else 1)
+                continue
+            if sub == "reset-failed":
+                err += f"Failed to reset failed state of unit {unit}: Unit {unit} not loaded.\n"
+            else:
+                err += f"Failed to {sub} {unit}: Unit {unit} not found.\n"
+            code = 5
+            continue
+        if sub == "stop":
+            node.stop_container(name)
+        elif sub in ("restart", "start"):
+            node.start_container(name)
+        elif sub == "is-active":
+            state_word = "active" if c.status == "running" else ("activating" if c.status == "restarting" else "failed")
+            out += state_word + "\n"
+            code = code or (0 if state_word == "active" else 3)
+        elif sub == "is-failed":
+            failed = c.status == "exited"
+            out += ("failed" if failed else "active") + "\n"
+            code = code or (0 if failed else 1)
+    return out, err, code
+
+
 COMMANDS = {
     "cat": cmd_cat, "ls": cmd_ls, "test": cmd_test, "[": cmd_test, "stat": cmd_stat, "hostname": cmd_hostname,
     "tail": cmd_tail, "grep": cmd_grep, "ip": cmd_ip, "nc": cmd_nc, "ping": cmd_ping,
     "echo": cmd_echo, "true": cmd_true, "false": cmd_false, "id": cmd_id, "whoami": cmd_whoami, "uname": cmd_uname,
-    "kolla-ansible": cmd_kolla_ansible,
+    "kolla-ansible": cmd_kolla_ansible, "systemctl": cmd_systemctl,
 }

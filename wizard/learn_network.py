@@ -163,8 +163,12 @@ def metadata_page(ctx: Any, facts: Mapping[str, Any]) -> str:
         "ID and a signature (`metadata_proxy_shared_secret`) and forwards it to **nova's metadata API** (port 8775). "
         "From 2025.2 Kolla runs those haproxy/dnsmasq processes as their own containers "
         "(`neutron_dhcp_agent_haproxy_qdhcp-…`, `neutron_l3_agent_haproxy_qrouter-…`).\n")
-    out.append("If any link is down, cloud-init retries for about two minutes, gives up, and boots with **no key**: "
-               "SSH then says `Permission denied (publickey)` although the network is fine. A config drive "
+    out.append("If any link is down, cloud-init's OpenStack datasource tries once (a 10 s timeout), gives up, and "
+               "boots with **no key**: "
+               "SSH then says `Permission denied (publickey)` although the network is fine. Its own messages "
+               "about the metadata service are DEBUG and never reach the console; there, look for "
+               "`Datasource DataSourceNone` and `Used fallback datasource` (no metadata), or the ci-info "
+               "authorized-keys table (the key arrived). A config drive "
                "(`--use-config-drive`) delivers the same data on a disk instead.\n")
     server = facts.get("server") or {}
     out.append("## In your cloud\n")

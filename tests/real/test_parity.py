@@ -41,6 +41,7 @@ DURABLE_FIXES: dict[str, list[str]] = {
     "no-keypair": [],            # keypair-rebuild is advice (the operator rebuilds the server)
     "healthy": [],
     "two-computes": DURABLE_IN_ORDER,
+    "network-on-unmapped-physnet": [],   # recreate-network-on-physnet is advice (move servers to public1)
     "host-name-mismatch": [],    # align-host-names creates a per-host override: advice, no file to edit yet
 }
 # What the fixes cannot clear: an instance that failed to build stays in ERROR until it is rebuilt
@@ -51,6 +52,7 @@ REMAINING: dict[str, list[str]] = {
     "metadata-unreachable": ["metadata-unreachable"],
     "no-keypair": ["no-keypair"],
     "host-name-mismatch": ["host-name-mismatch", "instance-not-active"],
+    "network-on-unmapped-physnet": ["physnet-mismatch"],
 }
 # metadata-repair starts the dead agent, but nothing re-readable proves it before the instance
 # reboots (cloud-init asks the metadata service only at boot): applied, not proven, on both.

@@ -134,3 +134,47 @@ def test_lab_refuses_a_second_flat_network_on_a_physnet_as_neutron_does(tmp_path
         finally:
             ctx.close()
     assert "Unable to create the flat network. Physical network physnet1 is in use." in str(err.value)
+
+
+@pytest.mark.parametrize("release", ["2024.2", "2024.1"])
+def test_network_on_unmapped_physnet_never_advises_a_create_neutron_refuses(release):
+    with Lab("network-on-unmapped-physnet") as lab:
+        if release != "2024.2":
+            text = lab.state.deploy.read("/etc/kolla/globals.yml")
+            lab.state.deploy.write("/etc/kolla/globals.yml", text.replace('openstack_release: "2024.2"',
+                                                                        f'openstack_release: "{release}"'))
+        ctx, report, _engine = diagnose(lab)
+        ctx.close()
+    finding, remedy = find_remedy(report, "recreate-network-on-physnet")
+    assert finding.id == "physnet-mismatch"
+    # physnet1 already has public1: a second flat network there is FlatNetworkInUse (409).
+    assert not any(line.startswith("openstack network create") for line in remedy.command.splitlines())
+    assert "FlatNetworkInUse" in remedy.explain and "public1" in remedy.title
+    if release == "2024.1":
+        assert "neutron_physical_networks" not in remedy.explain
+    else:
+        assert 'neutron_physical_networks: "physnet1,physnet2"' in remedy.explain
+    assert_openstack_parses(remedy)
+
+
+def test_start_ovs_agent_clears_the_failed_systemd_unit_then_restarts_it():
+    with Lab("ovs-agent-down") as lab:
+        ctx, report, engine = diagnose(lab)
+        finding, remedy = find_remedy(report, "start-ovs-agent")
+        assert remedy.command.splitlines()[:2] == [
+            "systemctl reset-failed kolla-neutron_openvswitch_agent-container.service",
+            "systemctl restart kolla-neutron_openvswitch_agent-container.service"]
+        result = apply_remedy(ctx, engine, finding, remedy, emit=lambda _l: None)
+        ctx.close()
+    assert result.status == "verified", result.message
+
+
+def test_metadata_repair_uses_the_container_engine_of_the_cloud():
+    with Lab("metadata-unreachable") as lab:
+        text = lab.state.deploy.read("/etc/kolla/globals.yml")
+        lab.state.deploy.write("/etc/kolla/globals.yml",
+                               text.replace('kolla_container_engine: "docker"', 'kolla_container_engine: "podman"'))
+        ctx, report, _engine = diagnose(lab, trees=("ssh-refused",))
+        ctx.close()
+    commands = "\n".join(r.command or "" for f in report.findings for r in f.remedies)
+    assert "docker" not in commands and "podman" in commands

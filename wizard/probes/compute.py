@@ -151,7 +151,8 @@ def instance_build_events(ctx, args, emit) -> Evidence:
                    + (f" on host {host}" if host else "") + ".")
         if len(failed_hosts) > 1:
             obs.append(f"Nova retried on {len(failed_hosts)} hosts ({', '.join(failed_hosts)}); each failed the same way.")
-        obs.append("Nova deletes the ports it created after a failed build, so the port itself is gone now.")
+        obs.append("Nova deletes the ports it created after a failed build (a port passed with --port is kept), "
+                   "so the port itself is gone now.")
         return Evidence("port-binding-failed", facts=facts, observations=obs, sources=sources, host=host)
     if any(NO_VALID_HOST in str(e.get("traceback") or "") and "MaxRetriesExceeded" not in str(e.get("traceback") or "")
            for e in errors):

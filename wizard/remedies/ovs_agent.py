@@ -87,27 +87,38 @@ def create_mapped_bridge(ctx: Any, finding: Finding) -> list[Remedy]:
     return out
 
 
-@remedy("start-ovs-agent", summary="Start the stopped OVS agent container and read its log")
+def kolla_unit(container: str) -> str:
+    """The systemd unit Kolla runs a container under (kolla-ansible 16.0.0+: kolla_systemd_worker.py)."""
+    return f"kolla-{container}-container.service"
+
+
+@remedy("start-ovs-agent", summary="Start the stopped OVS agent through its systemd unit and read its log")
 def ovs_agent_start(ctx: Any, finding: Finding) -> list[Remedy]:
     host = target_host(finding)
     if not host:
         return []
     engine = engine_for(ctx, host)
-    container = finding.facts.get("container") or {}
-    start = [engine, "start", _nodeio.OVS_AGENT_CONTAINER] if container.get("status") != "running" else \
-        [engine, "restart", _nodeio.OVS_AGENT_CONTAINER]
+    unit = kolla_unit(_nodeio.OVS_AGENT_CONTAINER)
+    # Since kolla-ansible 16.0.0 each container is a systemd unit with StartLimitBurst 10: a crash
+    # loop ends in a failed unit that a plain start leaves failed. Clear it, then restart the unit.
+    reset = ["systemctl", "reset-failed", unit]
+    start = ["systemctl", "restart", unit]
     logs = [engine, "logs", "--tail", "50", _nodeio.OVS_AGENT_CONTAINER]
     tail = ["tail", "-n", "50", _nodeio.OVS_AGENT_LOG]
+    sudo = become_for(ctx, host)
     return [Remedy(
         id="start-ovs-agent", kind="command", durable=True,
         title=f"Start {_nodeio.OVS_AGENT_CONTAINER} on {host} and read why it stopped",
-        explain=(f"Start the agent container, then read its log ({_nodeio.OVS_AGENT_LOG}) and the container "
-                 f"output for the reason it stopped (RabbitMQ unreachable, OVSDB not answering on 6640, a bad "
-                 f"config line). If it exits again, the log's last ERROR line is the next thing to fix."),
-        command="\n".join(join(c) for c in (start, logs, tail)), host=host,
+        explain=(f"Kolla runs the agent under the systemd unit {unit}; after a crash loop (10 starts, "
+                 f"StartLimitBurst) the unit is failed and stays down. `systemctl reset-failed` clears that, "
+                 f"`systemctl restart` starts the container again. Then read its log ({_nodeio.OVS_AGENT_LOG}) and the "
+                 f"container output for the reason it stopped (RabbitMQ unreachable, OVSDB not answering on 6640, a "
+                 f"bad config line). If it exits again, the log's last ERROR line is the next thing to fix."),
+        command="\n".join(join(c) for c in (reset, start, logs, tail)), host=host,
         # Proven where Neutron says whether the agent lives (agent-state, then on down the tree):
         # node-agent alone reads "container running" as "agent down", started or not.
-        actions=[NodeCommand(host, start, sudo=become_for(ctx, host), timeout=120.0)], verify="agent-state")]
+        actions=[NodeCommand(host, reset, sudo=sudo, timeout=60.0), NodeCommand(host, start, sudo=sudo, timeout=120.0)],
+        verify="agent-state")]
 
 
 @remedy("recreate-network-on-physnet",
@@ -123,25 +134,77 @@ def physnet_fix(ctx: Any, finding: Finding) -> list[Remedy]:
         return _physnet_fix_host(ctx, finding)
     physnet = mapped[0]
     ntype = network.get("type") or "flat"
-    name = f"{network.get('name') or 'provider'}-{physnet}"
-    create = ["openstack", "network", "create", "--provider-network-type", ntype,
-              "--provider-physical-network", physnet]
-    if ntype == "vlan" and network.get("segmentation_id"):
-        create += ["--provider-segment", str(network["segmentation_id"])]
-    if network.get("external"):
-        create += ["--external"]
-    create += (["--", name] if name.startswith("-") else [name])
+    wanted = network.get("physnet")
+    model = model_or_none(ctx)
+    release = getattr(model, "release", None)
+    config_dir = getattr(model, "config_dir", None) or "/etc/kolla"
+    from ..kolla.release import Release
+    has_physnet_var = release is None or release >= Release(2024, 2)
     show = ["openstack", "network", "show", network["id"], "-c", "provider:physical_network", "-c", "provider:network_type"]
+    if has_physnet_var:
+        rename = (f"or, if {wanted!r} is the name you want, set neutron_physical_networks: \"{wanted}\" in globals.yml "
+                  f"and reconfigure with -t openvswitch,neutron.")
+    else:
+        # kolla-ansible 2024.1 and older hard-code physnet1, physnet2, ... (no neutron_physical_networks).
+        rename = (f"or, if {wanted!r} is the name you want: kolla-ansible {release} has no neutron_physical_networks "
+                  f"(the names are physnet1, physnet2, ... by position), so override both files Kolla renders: "
+                  f"{config_dir}/config/neutron/openvswitch_agent.ini ([ovs] bridge_mappings = {wanted}:br-ex) and "
+                  f"{config_dir}/config/neutron/ml2_conf.ini ([ml2_type_flat] flat_networks = {wanted}), then reconfigure "
+                  f"with -t openvswitch,neutron.")
+    lines = [join(show)]
+    existing = None
+    second = (f"A physical network {wanted!r} beside {physnet} needs its own bridge and NIC: list both in "
+              f"neutron_bridge_name and neutron_external_interface (e.g. \"br-ex,br-ex2\" and \"<nic1>,<nic2>\")"
+              + (f" and neutron_physical_networks: \"{physnet},{wanted}\" in globals.yml" if has_physnet_var else
+                 f"; kolla-ansible {release} then names the second one physnet2") +
+              ", and reconfigure with -t openvswitch,neutron; renaming the only one would strand the networks on "
+              f"{physnet}.")
+    if ntype == "flat":
+        from ..cloud import CloudError
+        try:
+            existing = next((n for n in ctx.cloud.networks() if n.get("provider_network_type") == "flat"
+                             and n.get("provider_physical_network") == physnet and n.get("id") != network["id"]), None)
+        except CloudError:
+            existing = None
+    if existing is not None:
+        # Neutron allows one flat network per physical network (type_flat.py: FlatNetworkInUse, 409).
+        explain = (f"Network {network.get('name')} says physical network {wanted!r}, which no agent on the failing host "
+                   f"maps; the agents map {physnet}. A second flat network on {physnet} is refused by Neutron "
+                   f"(FlatNetworkInUse: \"Unable to create the flat network. Physical network {physnet} is in use.\"), "
+                   f"and {physnet} already carries {existing.get('name') or existing.get('id')}: boot the servers on that "
+                   f"network instead. {second}")
+    elif ntype == "vlan":
+        # Kolla renders [ml2_type_vlan] network_vlan_ranges empty: no VLAN provider network is accepted.
+        explain = (f"Network {network.get('name')} is a VLAN network on {wanted!r}, which no agent on the failing host "
+                   f"maps; the agents map {physnet}. Kolla renders [ml2_type_vlan] network_vlan_ranges empty, so Neutron "
+                   f"refuses any VLAN provider network until {config_dir}/config/neutron/ml2_conf.ini sets "
+                   f"[ml2_type_vlan] network_vlan_ranges = {physnet} (or {physnet}:<first>:<last>) and neutron is "
+                   f"reconfigured (-t neutron); then create the network on {physnet}; {rename}")
+        name = f"{network.get('name') or 'provider'}-{physnet}"
+        create = ["openstack", "network", "create", "--provider-network-type", "vlan",
+                  "--provider-physical-network", physnet]
+        if network.get("segmentation_id"):
+            create += ["--provider-segment", str(network["segmentation_id"])]
+        if network.get("external"):
+            create += ["--external"]
+        lines.append(join(create + (["--", name] if name.startswith("-") else [name])))
+    else:
+        name = f"{network.get('name') or 'provider'}-{physnet}"
+        create = ["openstack", "network", "create", "--provider-network-type", ntype,
+                  "--provider-physical-network", physnet]
+        if network.get("external"):
+            create += ["--external"]
+        lines.append(join(create + (["--", name] if name.startswith("-") else [name])))
+        explain = (f"Network {network.get('name')} says physical network {wanted!r}, which no agent on the failing host "
+                   f"maps. Kolla names physical networks physnet1, physnet2, ... (one per neutron_bridge_name entry"
+                   + (", or neutron_physical_networks in globals.yml" if has_physnet_var else "") +
+                   f"). Create the network on {physnet} (and its subnet), move the servers to it, then delete the old "
+                   f"one; {rename}")
     return [Remedy(
         id="recreate-network-on-physnet", kind="command", durable=True,
-        title=f"Put the provider network on {physnet}, the physical network the agents map",
-        explain=(f"Network {network.get('name')} says physical network {network.get('physnet')!r}, which no agent on "
-                 f"the failing host maps. Kolla names physical networks from neutron_physical_networks in globals.yml "
-                 f"(physnet1, physnet2, ... by default, one per neutron_bridge_name entry). Create the network on "
-                 f"{physnet} (and its subnet), move the servers to it, then delete the old one; or, if "
-                 f"{network.get('physnet')!r} is the name you want, set neutron_physical_networks in globals.yml and "
-                 f"reconfigure with -t openvswitch,neutron."),
-        command="\n".join([join(show), join(create)]), actions=[], verify=None)]
+        title=(f"Use {existing.get('name') or existing.get('id')}, the flat network already on {physnet}"
+               if existing is not None else f"Put the provider network on {physnet}, the physical network the agents map"),
+        explain=explain, command="\n".join(lines), actions=[], verify=None)]
 
 
 def _physnet_fix_host(ctx: Any, finding: Finding) -> list[Remedy]:

@@ -276,6 +276,8 @@ def metadata_repair(ctx: Any, finding: Finding) -> list[Remedy]:
                           f"{server.get('id') or '<server>'}), then run the diagnosis again")))
     if not out:
         hosts = found["hosts"] or ["<network-node>"]
+        # kolla_container_engine of that host (podman or docker), never a hard-coded docker.
+        engine = engine_for(ctx, hosts[0]) if found["hosts"] else _deploy_engine(ctx)
         out.append(Remedy(
             id="metadata-repair", kind="command", durable=True,
             title="Check the metadata path on the network node",
@@ -283,9 +285,9 @@ def metadata_repair(ctx: Any, finding: Finding) -> list[Remedy]:
                      "haproxy/dnsmasq wrapper containers per namespace, and that the subnet has DHCP enabled "
                      "(Kolla serves metadata from qdhcp-<network>)."),
             command="\n".join([
-                join(["docker", "ps", "-a", "--filter", "name=neutron_metadata_agent", "--filter",
+                join([engine, "ps", "-a", "--filter", "name=neutron_metadata_agent", "--filter",
                       "name=neutron_dhcp_agent", "--filter", "name=neutron_l3_agent"]),
-                join(["docker", "ps", "-a", "--filter", "name=neutron_l3_agent_haproxy_", "--filter",
+                join([engine, "ps", "-a", "--filter", "name=neutron_l3_agent_haproxy_", "--filter",
                       "name=neutron_dhcp_agent_haproxy_", "--filter", "name=neutron_dhcp_agent_dnsmasq_"]),
                 join(["tail", "-n", "50", "/var/log/kolla/neutron/neutron-metadata-agent.log"]),
             ]),
@@ -300,6 +302,14 @@ def metadata_repair(ctx: Any, finding: Finding) -> list[Remedy]:
                      *(["--key-name", server["key_name"]] if server.get("key_name") else []),
                      f"{server.get('name') or 'instance'}-cd")))
     return out
+
+
+def _deploy_engine(ctx: Any) -> str:
+    """kolla_container_engine as globals.yml (or Kolla's default) sets it, for a host not known yet."""
+    from ..readings import nodes as _nodeio
+    model = _nodeio.kolla_or_none(ctx)
+    hosts = list(getattr(model, "hosts", []) or []) if model is not None else []
+    return engine_for(ctx, hosts[0]) if hosts else "docker"
 
 
 @remedy("login-user", summary="Log in as the image's default user")
