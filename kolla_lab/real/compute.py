@@ -214,6 +214,15 @@ VERSION = {"id": "v2.1", "status": "CURRENT", "version": "2.96", "min_version": 
                                          "type": "application/vnd.openstack.compute+json;version=2.1"}]}
 
 
+# What the lab's image stand-in serves: Glance's image properties it sets, others allowed (as Glance's
+# own schema allows additional string properties; None is allowed here for the unset os_* ones).
+IMAGE_SCHEMA = {"name": "image", "links": [{"rel": "self", "href": "{self}"}, {"rel": "enclosure", "href": "{file}"},
+                                           {"rel": "describedby", "href": "{schema}"}],
+                "properties": {"id": {"type": "string"}, "name": {"type": ["null", "string"]},
+                               "status": {"type": "string"}, "visibility": {"type": "string"}},
+                "additionalProperties": True}
+
+
 class ComputeHandler(BaseHTTPRequestHandler):
     compute: Compute
     protocol_version = "HTTP/1.1"
@@ -271,6 +280,9 @@ class ComputeHandler(BaseHTTPRequestHandler):
         if route in ("", "/"):
             return self._send(300, {"versions": [{"id": "v2.16", "status": "CURRENT", "links": [
                 {"rel": "self", "href": f"http://127.0.0.1:{self.server.server_address[1]}/image/v2/"}]}]})
+        if route == "/v2/schemas/image":
+            # glanceclient (Nova's image API) validates image bodies against this schema.
+            return self._send(200, IMAGE_SCHEMA)
         if route == "/v2/images":
             return self._send(200, {"images": list(c.images.values()), "schema": "/v2/schemas/images",
                                     "first": "/v2/images"})

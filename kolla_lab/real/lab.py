@@ -38,9 +38,16 @@ from . import kolla as kolla_render
 from .compute import Compute, serve
 from . import hooks
 from .services import OpenStack, _http
+from .venvs import RealTierUnavailable
 
 HEARTBEAT_EVERY = 5.0
 NEUTRON_SERVER_LOG = "/var/log/kolla/neutron/neutron-server.log"
+# Real Nova's processes: the container that stands for each on a node, and where Kolla puts its log.
+NOVA_CONTROL = {"nova-api": ("nova_api", "/var/log/kolla/nova/nova-api.log"),
+                "nova-conductor": ("nova_conductor", "/var/log/kolla/nova/nova-conductor.log"),
+                "nova-scheduler": ("nova_scheduler", "/var/log/kolla/nova/nova-scheduler.log"),
+                "placement-api": ("placement_api", "/var/log/kolla/placement/placement-api.log")}
+NOVA_COMPUTE_LOG = "/var/log/kolla/nova/nova-compute.log"
 
 
 def _stamp(moment: _dt.datetime) -> str:
@@ -50,11 +57,18 @@ def _stamp(moment: _dt.datetime) -> str:
 class RealLab(Lab):
     backend = "real"
 
-    def __init__(self, scenario: str = "seed-homelab", config_dir=None, nodes: str = "real"):
+    def __init__(self, scenario: str = "seed-homelab", config_dir=None, nodes: str = "real",
+                 compute: str = "lab"):
         super().__init__(scenario, config_dir)
         if nodes not in ("real", "embedded"):
             raise ValueError(f"RealLab: nodes must be 'real' or 'embedded', not {nodes!r}")
+        if compute not in ("lab", "nova"):
+            raise ValueError(f"RealLab: compute must be 'lab' or 'nova', not {compute!r}")
         self.nodes_backend = nodes
+        # "nova": real Placement and Nova (nova.py) build the scenario's servers; "lab": the small
+        # compute API of compute.py (kept while the trees still read records only it writes).
+        self.compute_backend = compute
+        self.nova = None
         self.openstack: OpenStack | None = None
         self.compute: Compute | None = None
         self._compute_http = None
@@ -78,9 +92,15 @@ class RealLab(Lab):
         cloud_spec = self.scenario["cloud"]
         self.openstack = OpenStack(work, admin_password, str(self.scenario.get("region", "RegionOne")),
                                    [str(p) for p in cloud_spec.get("flat_physnets", ["physnet1"])],
-                                   str(passwords.get("rabbitmq_password") or "rabbitmq-password"))
+                                   str(passwords.get("rabbitmq_password") or "rabbitmq-password"),
+                                   service_role=self.compute_backend == "nova")
         try:
             self.openstack.start_keystone()
+            if self.compute_backend == "nova":
+                from .nova import Nova
+                self.nova = Nova(work / "nova", self.openstack.keystone.url, admin_password, self.openstack.region,
+                                 self.openstack.rabbitmq.transport_url, list(self.nova_hosts()))
+                self.nova.start_apis()              # placement-api and nova-api boot beside Keystone
             self._render_deployed_files(work)       # kolla-ansible runs while Keystone starts
             self.openstack.finish_keystone()
             self.openstack.start_neutron()
@@ -96,8 +116,15 @@ class RealLab(Lab):
             self.openstack.wait_rabbitmq()      # before Neutron's first RPC cast (the scenario's ports)
             self.compute.neutron_url = self.openstack.neutron.url
             stack.register("network", "neutron", self.openstack.neutron.url)
-            stack.register("compute", "nova", f"{base}/compute/v2.1")
             stack.register("image", "glance", f"{base}/image")
+            if self.nova:
+                stack.register("placement", "placement", self.nova.placement.url)
+                stack.register("compute", "nova", f"{self.nova.api.url}/v2.1")
+                self.nova.start_services()          # conductor, scheduler, computes: the broker is up
+                self.nova.wait_apis()
+                self.nova.wait_computes(stack.admin_token)
+            else:
+                stack.register("compute", "nova", f"{base}/compute/v2.1")
             self._sync_agents()
             threading.Thread(target=self._heartbeats, daemon=True, name="real-lab-agents").start()
             self._build_cloud(cloud_spec)
@@ -114,6 +141,9 @@ class RealLab(Lab):
             self._compute_http.shutdown()
             self._compute_http.server_close()
             self._compute_http = None
+        if self.nova:
+            self.nova.stop()
+            self.nova = None
         if self.openstack:
             self.openstack.stop()
             self.openstack = None
@@ -195,6 +225,41 @@ class RealLab(Lab):
         return ""
 
     # -- agents -------------------------------------------------------------------------------
+    def nova_hosts(self) -> dict[str, str]:
+        """Nova host name -> node name for the nodes whose nova_compute container runs (the
+        scenario's ``nova_host``, else the node's hostname): one real nova-compute each."""
+        specs = self.scenario["nodes"]
+        return {str((specs.get(name) or {}).get("nova_host") or n.hostname): name
+                for name, n in self.state.nodes.items()
+                if (c := n.containers.get("nova_compute")) is not None and c.status == "running"}
+
+    def _nova_processes(self) -> list[tuple[str, str, str, str]]:
+        """(node name, container, real process, log path on the node) for real Nova's processes."""
+        if not self.nova:
+            return []
+        rows = [(host_node, "nova_compute", f"nova-compute@{host}", NOVA_COMPUTE_LOG)
+                for host, host_node in self.nova_hosts().items() if f"nova-compute@{host}" in self.nova.daemons]
+        for name, node in self.state.nodes.items():
+            for process, (container, log) in NOVA_CONTROL.items():
+                if container in node.containers:
+                    rows.append((name, container, process, log))
+        return rows
+
+    def follow_container(self, node, container: str) -> None:
+        if not self.nova:
+            return
+        for name, cname, process, _ in self._nova_processes():
+            if cname == container and self.state.nodes.get(name) is node:
+                self.nova.follow(process, node.containers[cname].status == "running")
+
+    def _sync_processes(self) -> None:
+        """A real Nova process that died shows as its container exited, with its exit code."""
+        for name, cname, process, _ in self._nova_processes():
+            container = self.state.nodes[name].containers[cname]
+            code = self.nova.exit_code(process) if self.nova else None
+            if code is not None and container.status == "running":
+                container.status, container.exit_code = "exited", code
+
     def _compute_hosts(self) -> list[str]:
         overrides = self.state.cloud.service_overrides
         return [overrides.get(n.name, {}).get("host", n.hostname) for n in self.state.nodes.values()
@@ -265,6 +330,7 @@ class RealLab(Lab):
     def _heartbeats(self) -> None:
         while not self._stop_beats.wait(HEARTBEAT_EVERY):
             if self.openstack:
+                self._sync_processes()
                 self._sync_agents()
                 self._sync_server_log()
 
@@ -280,6 +346,13 @@ class RealLab(Lab):
         for node in self.state.nodes.values():
             if "neutron_server" in node.containers:
                 node.write(NEUTRON_SERVER_LOG, text)
+        nova = self.nova
+        for name, _, process, log in self._nova_processes():
+            try:
+                node_log = nova.log_of(process).read_text(errors="replace")
+            except (OSError, KeyError, AttributeError):
+                continue
+            self.state.nodes[name].write(log, node_log)
 
     # -- the scenario's cloud, through the real APIs ------------------------------------------
     def _neutron(self, method: str, path: str, body: dict | None = None) -> dict:
@@ -289,14 +362,51 @@ class RealLab(Lab):
             raise RuntimeError(f"real lab: neutron {method} {path}: {status} {payload}")
         return payload
 
+    def _nova_api(self, method: str, path: str, body: dict | None = None, ok=(200, 201, 202, 204)) -> dict:
+        status, _, payload = _http(method, f"{self.nova.api.url}/v2.1{path}", body, token=self.openstack.admin_token)
+        if status not in ok:
+            raise RuntimeError(f"real lab: nova {method} {path}: {status} {payload}")
+        return payload
+
+    def _build_servers_with_nova(self, spec: dict, networks: dict[str, dict]) -> dict[str, dict]:
+        """The scenario's servers through the real Nova API, one at a time as the operator built them;
+        each is waited for until Nova has finished with it (ACTIVE or ERROR, within a deadline)."""
+        flavors = {f["name"]: f for f in self._nova_api("GET", "/flavors")["flavors"]}
+        servers: dict[str, dict] = {}
+        for server in spec.get("servers", []):
+            image = next(i for i in self.compute.images.values() if i["name"] == server["image"])
+            body = {"name": server["name"], "imageRef": image["id"], "flavorRef": flavors[server["flavor"]]["id"],
+                    "networks": [{"uuid": networks[server["network"]]["id"]}]}
+            if server.get("key_name"):
+                body["key_name"] = server["key_name"]
+            created = self._nova_api("POST", "/servers", {"server": body})["server"]
+            deadline = time.monotonic() + SERVER_BUILD_TIMEOUT
+            while True:
+                shown = self._nova_api("GET", f"/servers/{created['id']}")["server"]
+                if shown["status"] in ("ACTIVE", "ERROR") and not shown.get("OS-EXT-STS:task_state"):
+                    break
+                if time.monotonic() > deadline:
+                    raise RealTierUnavailable(f"real lab: nova left {server['name']} in {shown['status']} "
+                                       f"after {SERVER_BUILD_TIMEOUT:.0f} s")
+                time.sleep(0.2)
+            servers[server["name"]] = shown
+        return servers
+
     def _build_cloud(self, spec: dict) -> None:
         compute = self.compute
         for flavor in spec.get("flavors", []):
             compute.add_flavor(flavor)
+            if self.nova:
+                self._nova_api("POST", "/flavors", {"flavor": {
+                    "name": flavor["name"], "vcpus": int(flavor.get("vcpus", 1)), "ram": int(flavor.get("ram", 512)),
+                    "disk": int(flavor.get("disk", 1)), **({"id": str(flavor["id"])} if flavor.get("id") else {})}})
         for image in spec.get("images", []):
             compute.add_image(image)
         for keypair in spec.get("keypairs", []):
             compute.add_keypair(keypair["name"], self.client_public)
+            if self.nova:
+                self._nova_api("POST", "/os-keypairs", {"keypair": {"name": keypair["name"],
+                                                                     "public_key": self.client_public}})
         subnets: dict[str, dict] = {}
         networks: dict[str, dict] = {}
         for net in spec.get("networks", []):
@@ -337,7 +447,9 @@ class RealLab(Lab):
                 body["remote_ip_prefix"] = rule["remote_ip_prefix"]
             self._neutron("POST", "/security-group-rules", {"security_group_rule": body})
         servers: dict[str, dict] = {}
-        for server in spec.get("servers", []):
+        if self.nova:
+            servers = self._build_servers_with_nova(spec, networks)
+        for server in spec.get("servers", []) if not self.nova else []:
             image = next(i for i in compute.images.values() if i["name"] == server["image"])
             flavor = next(f for f in compute.flavors.values() if f["name"] == server["flavor"])
             servers[server["name"]] = compute.build_server({
@@ -350,6 +462,9 @@ class RealLab(Lab):
                 if ports:
                     body["port_id"] = ports[0]["id"]
             self._neutron("POST", "/floatingips", {"floatingip": body})
+
+
+SERVER_BUILD_TIMEOUT = 180.0
 
 
 def _mappings(ini_text: str) -> str:

@@ -151,8 +151,9 @@ class Service:
     bound here, before the process starts, so its URL is known at once (Neutron's configuration
     names Keystone's URL, and both boot at the same time)."""
 
-    def __init__(self, name: str, target: str, workdir: Path, env: dict[str, str]):
+    def __init__(self, name: str, target: str, workdir: Path, env: dict[str, str], venv_name: str = "openstack"):
         self.name, self.target, self.workdir, self.env = name, target, workdir, env
+        self.venv_name = venv_name
         self.process: subprocess.Popen | None = None
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.bind(("127.0.0.1", 0))
@@ -168,7 +169,7 @@ class Service:
         fd = self._socket.fileno()
         self.started_at = time.monotonic()
         self.process = subprocess.Popen(
-            [str(venv("openstack") / "bin/python"), str(HERE / "wsgi_serve.py"), self.target, str(port_file), str(fd)],
+            [str(venv(self.venv_name) / "bin/python"), str(HERE / "wsgi_serve.py"), self.target, str(port_file), str(fd)],
             cwd=self.workdir, env=env, stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True,
             pass_fds=(fd,))
         log.close()
@@ -214,8 +215,9 @@ class OpenStack:
     Keystone on its first authenticated request, after ``finish_keystone`` has set that password."""
 
     def __init__(self, workdir: Path, admin_password: str, region: str, flat_physnets: list[str],
-                 rabbitmq_password: str = "rabbitmq-password"):
+                 rabbitmq_password: str = "rabbitmq-password", service_role: bool = False):
         self.workdir = workdir
+        self.service_role = service_role
         self.rabbitmq = RabbitMQ(workdir / "rabbitmq", rabbitmq_password)
         self.admin_password = admin_password
         self.region = region
@@ -264,6 +266,14 @@ class OpenStack:
         for endpoint in endpoints["endpoints"]:
             _http("PATCH", f"{url}/v3/endpoints/{endpoint['id']}",
                   {"endpoint": {"url": f"{url}/v3/", "region_id": self.region}}, token=token)
+        if self.service_role:
+            # The admin user stands for every service user (Kolla's nova, neutron, placement users
+            # hold the "service" role): Nova sends its service token with the user's, and
+            # keystonemiddleware refuses a service token without that role (service_token_roles).
+            _, _, roles = _http("GET", f"{url}/v3/roles?name=service", token=token)
+            _, _, projects = _http("GET", f"{url}/v3/projects?name=admin", token=token)
+            _http("PUT", f"{url}/v3/projects/{projects['projects'][0]['id']}/users/{self.admin_user_id}"
+                         f"/roles/{roles['roles'][0]['id']}", token=token)
         # Last: the password change revokes the golden token.
         _http("PATCH", f"{url}/v3/users/{self.admin_user_id}", {"user": {"password": self.admin_password}},
               token=token)

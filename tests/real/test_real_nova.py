@@ -1,0 +1,122 @@
+"""Real Nova in the real lab (``RealLab(..., compute="nova")``): nova-api, nova-conductor,
+nova-scheduler, placement-api and one nova-compute (fake virt driver) per compute node, on the lab's
+own RabbitMQ, build the seed's servers; rocky-vm1's fault, instance action and event, and the log
+lines about its port binding are what real Nova and Neutron recorded. One lab for the module."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+
+import openstack
+import pytest
+
+from .conftest import venv_or_skip
+
+pytestmark = [pytest.mark.real, pytest.mark.timeout(900)]
+DEADLINE = 60.0
+
+
+@pytest.fixture(scope="module")
+def lab():
+    if os.geteuid() != 0:
+        pytest.skip("real lab nodes need root (mount namespaces)")
+    if not os.path.exists("/usr/lib/rabbitmq/bin/rabbitmq-server"):
+        pytest.skip("real tier: rabbitmq-server is absent; install it with: bash .ci/real-tier-deps")
+    for name in ("openstack", "kolla", "nova"):
+        venv_or_skip(name)
+    from kolla_lab.real import RealLab
+    real = RealLab("seed-homelab", compute="nova").start()
+    try:
+        yield real
+    finally:
+        pids = [p.pid for p in real.nova.processes().values() if p] if real.nova else []
+        real.stop()
+        for pid in pids:            # nothing of Nova outlives the lab
+            with pytest.raises(ProcessLookupError):
+                os.kill(pid, 0)
+
+
+@pytest.fixture(scope="module")
+def conn(lab):
+    os.environ["OS_CLIENT_CONFIG_FILE"] = str(lab.config_dir / "clouds.yaml")
+    try:
+        yield openstack.connect(cloud=lab.cloud_name)
+    finally:
+        os.environ.pop("OS_CLIENT_CONFIG_FILE", None)
+
+
+def ssh(lab, node: str, command: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["ssh", "-F", str(lab.config_dir / "ssh_config"), "-o", "BatchMode=yes", node, command],
+                          capture_output=True, text=True, timeout=60)
+
+
+def _cmdline(pid: int) -> str:
+    with open(f"/proc/{pid}/cmdline", "rb") as handle:
+        return handle.read().replace(b"\0", b" ").decode()
+
+
+def test_the_real_nova_processes_run(lab, conn):
+    procs = lab.nova.processes()
+    assert set(procs) == {"placement-api", "nova-api", "nova-conductor", "nova-scheduler", "nova-compute@compute01"}
+    for name, proc in procs.items():
+        assert proc is not None and proc.poll() is None, name
+    assert "nova_run.py compute" in _cmdline(procs["nova-compute@compute01"].pid)
+    assert "nova.wsgi.osapi_compute" in _cmdline(procs["nova-api"].pid)
+    # The compute service and its resource provider are Nova's own rows, reached through the catalog.
+    services = {(s.binary, s.host): s for s in conn.compute.services()}
+    assert services[("nova-compute", "compute01")].state == "up"
+    assert services[("nova-conductor", "controller")].state == "up"
+    assert [h.name for h in conn.compute.hypervisors()] == ["compute01"]
+    assert conn.compute.get_endpoint().startswith(lab.nova.api.url)
+
+
+def test_rocky_vm1_fault_action_and_event_are_real_novas(lab, conn):
+    server = conn.compute.find_server("rocky-vm1")
+    server = conn.compute.get_server(server.id)
+    assert server.status == "ERROR" and server.compute_host is None
+    message = ("Exceeded maximum number of retries. Exhausted all hosts available for retrying build failures "
+               f"for instance {server.id}.")
+    assert server.fault["message"] == message
+    assert "nova/conductor/manager.py" in server.fault["details"]
+    assert f"nova.exception.MaxRetriesExceeded: {message}" in server.fault["details"]
+    assert "PortBindingFailed" not in server.fault["details"]
+    actions = list(conn.compute.server_actions(server))
+    assert [(a.action, a.message) for a in actions] == [("create", None)]
+    events = conn.compute.get_server_action(actions[0].request_id, server).events
+    # RescheduledException is answered with build_results.RESCHEDULED: the event ends Success.
+    assert [(e["event"], e["result"], e["traceback"], e["host"]) for e in events] == [
+        ("compute__do_build_and_run_instance", "Success", None, "compute01")]
+    assert list(conn.network.ports(device_id=server.id)) == []        # Nova deallocated the port
+    assert conn.compute.get_server(conn.compute.find_server("rocky-vm2").id).status == "ACTIVE"
+
+
+def test_the_binding_failure_is_in_real_novas_and_neutrons_logs_on_the_nodes(lab, conn):
+    server = conn.compute.find_server("rocky-vm1")
+    lab._sync_server_log()          # the heartbeat's copy, now rather than within 5 s
+    compute_log = ssh(lab, "compute01", "cat /var/log/kolla/nova/nova-compute.log")
+    assert compute_log.returncode == 0, compute_log.stderr
+    failed = [line for line in compute_log.stdout.splitlines()
+              if f"[instance: {server.id}] Failed to build and run instance: nova.exception.PortBindingFailed" in line]
+    assert len(failed) == 1
+    port = failed[0].split("Binding failed for port ", 1)[1].split(",", 1)[0]
+    assert f"Build of instance {server.id} was re-scheduled: Binding failed for port {port}" in compute_log.stdout
+    controller = ssh(lab, "controller", "cat /var/log/kolla/neutron/neutron-server.log "
+                                        "/var/log/kolla/nova/nova-conductor.log")
+    assert f"Failed to bind port {port} on host compute01" in controller.stdout
+    assert f"[instance: {server.id}] Error from last host: compute01 (node compute01)" in controller.stdout
+
+
+def test_docker_on_the_node_reports_and_drives_the_real_nova_compute(lab, conn):
+    process = lab.nova.processes()["nova-compute@compute01"]
+    assert "nova_compute" in ssh(lab, "compute01", "docker ps --format '{{.Names}}'").stdout.split()
+    os.killpg(process.pid, signal.SIGKILL)
+    deadline = time.monotonic() + DEADLINE
+    while "Exited (137)" not in (shown := ssh(lab, "compute01", "docker ps -a --filter name=nova_compute").stdout):
+        assert time.monotonic() < deadline, shown
+        time.sleep(0.5)
+    started = ssh(lab, "compute01", "docker start nova_compute")
+    assert started.returncode == 0, started.stderr
+    restarted = lab.nova.processes()["nova-compute@compute01"]
+    assert restarted.pid != process.pid and restarted.poll() is None
