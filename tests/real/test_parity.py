@@ -41,7 +41,8 @@ DURABLE_FIXES: dict[str, list[str]] = {
     "no-keypair": [],            # keypair-rebuild is advice (the operator rebuilds the server)
     "healthy": [],
     "two-computes": DURABLE_IN_ORDER,
-    "network-on-unmapped-physnet": [],   # recreate-network-on-physnet is advice (move servers to public1)
+    "network-on-unmapped-physnet": [],
+    "override-maps-wrong-physnet": ["fix-override-mapping"],   # recreate-network-on-physnet is advice (move servers to public1)
     "host-name-mismatch": [],    # align-host-names creates a per-host override: advice, no file to edit yet
 }
 # What the fixes cannot clear: an instance that failed to build stays in ERROR until it is rebuilt

@@ -178,3 +178,42 @@ def test_metadata_repair_uses_the_container_engine_of_the_cloud():
         ctx.close()
     commands = "\n".join(r.command or "" for f in report.findings for r in f.remedies)
     assert "docker" not in commands and "podman" in commands
+
+
+@pytest.mark.parametrize("iface,why", [
+    ("enp1s0", "the NIC network_interface gives an address to"),
+    ("eth9", "compute01 has no interface 'eth9'"),
+])
+def test_quick_bridge_fix_without_a_usable_uplink_is_held_back(iface, why):
+    with Lab("seed-homelab") as lab:
+        text = lab.state.deploy.read(GLOBALS)
+        lab.state.deploy.write(GLOBALS, text.replace('neutron_external_interface: "veth1"',
+                                                     f'neutron_external_interface: "{iface}"'))
+        ctx, report, engine = diagnose(lab)
+        finding, quick = find_remedy(report, "hand-edit-bridge-mapping")
+        result = apply_remedy(ctx, engine, finding, quick, emit=lambda _l: None)
+        ctx.close()
+        assert "br-ex" not in lab.state.nodes["compute01"].ovs      # nothing was created
+    assert quick.actions == [] and "held back" in quick.title
+    assert why in quick.warning and "no L2 path" in quick.explain
+    assert result.status != "verified" and "not something the wizard applies" in result.message
+
+
+def test_per_host_override_is_named_as_the_source_and_fixed_there():
+    override = "/etc/kolla/config/neutron/compute01/openvswitch_agent.ini"
+    with Lab("override-maps-wrong-physnet") as lab:
+        ctx, report, engine = diagnose(lab)
+        finding, fix = find_remedy(report, "fix-override-mapping")
+        ids = [r.id for r in finding.remedies]
+        result = apply_remedy(ctx, engine, finding, fix, emit=lambda _l: None)
+        ctx.close()
+        deployed = lab.state.nodes["compute01"].read("/etc/kolla/neutron-openvswitch-agent/openvswitch_agent.ini")
+    # Provider networks are already on: never advise enabling them again.
+    assert "enable-provider-networks" not in ids
+    assert ids[0] == "fix-override-mapping" and fix.path == override
+    assert f"per-host override at {override}:3" in fix.explain
+    assert "-bridge_mappings = physnet2:br-ex\n+bridge_mappings = physnet1:br-ex" in fix.diff
+    quick = next(r for r in finding.remedies if r.id == "hand-edit-bridge-mapping")
+    assert override in quick.warning
+    assert result.status == "verified", result.message
+    assert "bridge_mappings = physnet1:br-ex" in deployed

@@ -58,18 +58,18 @@ def create_mapped_bridge(ctx: Any, finding: Finding) -> list[Remedy]:
             command=join(argv), host=None, warning=warning,
             actions=[NodeCommand(None, argv, timeout=3600.0)], verify=finding.step))
     engine = engine_for(ctx, host)
-    commands = [[engine, "exec", _nodeio.OVS_VSWITCHD_CONTAINER, "ovs-vsctl", "add-br", bridge]]
-    iface = None
-    if model is not None:
-        try:
-            iface = model.resolve("neutron_external_interface", host).value
-            mgmt = {model.resolve("network_interface", host).value, model.resolve("api_interface", host).value}
-        except Exception:
-            iface, mgmt = None, set()
-        if iface and iface in mgmt:
-            iface = None
-    if iface:
-        commands.append([engine, "exec", _nodeio.OVS_VSWITCHD_CONTAINER, "ovs-vsctl", "add-port", bridge, str(iface)])
+    # The bridge is missing, so the quick fix creates it: only with a known, safe uplink to plug in
+    # (a bridge with no physical port binds ports that have no L2 path).
+    from .provider_networks import held_back_quick_fix, uplink_problem
+    why = uplink_problem(ctx, host, bridge, {}, "")
+    if why is not None:
+        held = held_back_quick_fix(ctx, host, (ovs.get("physnet") or "its physical network"), bridge, why, finding)
+        held.id = "add-mapped-bridge"
+        out.append(held)
+        return out
+    iface = str(model.resolve("neutron_external_interface", host).value)
+    commands = [[engine, "exec", _nodeio.OVS_VSWITCHD_CONTAINER, "ovs-vsctl", "add-br", bridge],
+                [engine, "exec", _nodeio.OVS_VSWITCHD_CONTAINER, "ovs-vsctl", "add-port", bridge, iface]]
     commands.append([engine, "restart", _nodeio.OVS_AGENT_CONTAINER])
     sudo = become_for(ctx, host)
     warning = None
@@ -122,7 +122,7 @@ def ovs_agent_start(ctx: Any, finding: Finding) -> list[Remedy]:
 
 
 @remedy("recreate-network-on-physnet",
-        also=("reconfigure-host", "enable-provider-networks", "hand-edit-bridge-mapping"),
+        also=("reconfigure-host", "enable-provider-networks", "hand-edit-bridge-mapping", "fix-override-mapping"),
         summary="Use the physical network name Kolla maps (neutron_physical_networks)")
 def physnet_fix(ctx: Any, finding: Finding) -> list[Remedy]:
     network = finding.facts.get("network") or {}
@@ -231,10 +231,57 @@ def _physnet_fix_host(ctx: Any, finding: Finding) -> list[Remedy]:
                      f"({expected.reason}). The deployed file differs, so it was edited by hand or by an override "
                      f"that no longer exists; a reconfigure writes Kolla's version and restarts the agent."),
             command=join(argv), host=None, actions=[NodeCommand(None, argv, timeout=3600.0)], verify=finding.step))
+    elif expected is not None and expected.mappings_from not in ("template", "none", ""):
+        # A /etc/kolla/config override sets the mapping: it is the source, and every reconfigure
+        # deploys it again. Fix it there (provider networks are already on: Kolla renders the template).
+        fixed = _override_fix(ctx, finding, expected, inv, physnet)
+        if fixed is not None:
+            out.append(fixed)
     elif model is not None:
         out.extend(provider_networks_durable(ctx, finding))
-    out.extend(bridge_mapping_quick(ctx, finding))
+    quick = bridge_mapping_quick(ctx, finding)
+    if expected is not None and expected.mappings_from not in ("template", "none", ""):
+        for remedy in quick:
+            if remedy.actions:
+                remedy.warning = (f"This is a hand edit of a file Kolla owns, and the override at "
+                                  f"{expected.mappings_from} puts {expected.bridge_mappings_text} back on the next "
+                                  f"kolla-ansible deploy/reconfigure of {inv}: fix the override too.")
+    out.extend(quick)
     return out
+
+
+def _override_fix(ctx: Any, finding: Finding, expected: Any, inv: str, physnet: str | None) -> Remedy | None:
+    path = expected.mappings_from.rpartition(":")[0]
+    if not path or not physnet:
+        return None
+    try:
+        old = ctx.deploy.read_file(path)
+    except Exception:
+        return None
+    wrong = dict(expected.bridge_mappings or {})
+    template = dict(expected.template_mappings or {})
+    bridge = template.get(physnet) or next(iter(wrong.values()), "br-ex")
+    # neutron wants each bridge once: the physnet that took this bridge gives it back.
+    fixed = {k: v for k, v in wrong.items() if v != bridge}
+    fixed[physnet] = bridge
+    text = ",".join(f"{k}:{v}" for k, v in fixed.items())
+    new = _edits.set_ini_option(old, "ovs", "bridge_mappings", text)
+    argv = reconfigure_command(ctx, None, OVS_TAGS)
+    per_host = f"/{inv}/" in path
+    return Remedy(
+        id="fix-override-mapping", kind="file_edit", durable=True,
+        title=f"Fix the mapping where it comes from: {path}",
+        explain=(f"The bridge_mappings on {inv} ({expected.bridge_mappings_text}) come from the "
+                 f"{'per-host ' if per_host else ''}override at {expected.mappings_from}, which Kolla merges over its "
+                 f"template on every deploy and reconfigure; provider networks are already enabled (Kolla's template "
+                 f"renders {expected.template_mappings and ','.join(f'{k}:{v}' for k, v in template.items()) or 'the mapping'}). "
+                 f"Set bridge_mappings = {text} there"
+                 + (" (or delete the line to take Kolla's template)" if template.get(physnet) == bridge else "")
+                 + f", then reconfigure with -t openvswitch,neutron: only {inv}'s file changes, so only its agent "
+                 f"restarts."),
+        path=path, host=None, diff=_edits.unified_diff(path, old, new), command=join(argv),
+        actions=[_edits.file_edit(None, path, old, new, "ini"), NodeCommand(None, argv, timeout=3600.0)],
+        verify=finding.step)
 
 
 @remedy("align-host-names", summary="Pin the OVS agent's host name to nova-compute's (never rename nova-compute)")

@@ -326,31 +326,19 @@ def bridge_mapping_quick(ctx: Any, finding: Finding) -> list[Remedy]:
     except (WizardError, ProbeUnavailable) as exc:
         bridges = None
         unread = exc.one_line() if isinstance(exc, WizardError) else exc.reason
-    if bridges is None:
-        # Not knowing is not "it exists": a mapping to a missing bridge kills the agent, so make
-        # sure the bridge exists in a way that is harmless when it already does.
-        commands.append([engine, "exec", _nodeio.OVS_VSWITCHD_CONTAINER, "ovs-vsctl", "--may-exist", "add-br",
-                         bridge])
-        explain.append(f"Whether {bridge} exists on {host} could not be checked ({unread}); "
-                       f"`ovs-vsctl --may-exist add-br {bridge}` creates it only if it is missing, so the agent "
-                       f"does not exit with \"Bridge {bridge} ... does not exist. Agent terminated!\".")
-        warning += (f" The bridges on {host} could not be read: check that {bridge} has an uplink "
-                    f"(ovs-vsctl list-ports {bridge}) before relying on the physical network.")
-    elif bridge not in bridges:
+    # A mapping to a bridge with no physical port binds ports that have no L2 path: the VM goes
+    # ACTIVE and reaches nothing. Without a known uplink the quick fix stops here.
+    held = uplink_problem(ctx, host, bridge, bridges, unread)
+    if held is not None:
+        return [held_back_quick_fix(ctx, host, physnet, bridge, held, finding)]
+    if bridge not in bridges:
+        iface = str(_safe_resolve(model_or_none(ctx), "neutron_external_interface", host))
         commands.append([engine, "exec", _nodeio.OVS_VSWITCHD_CONTAINER, "ovs-vsctl", "add-br", bridge])
+        commands.append([engine, "exec", _nodeio.OVS_VSWITCHD_CONTAINER, "ovs-vsctl", "add-port", bridge, iface])
         explain.append(f"{bridge} does not exist on {host} yet: create it first, or the agent exits with "
-                       f"\"Bridge {bridge} for physical network {physnet} does not exist. Agent terminated!\".")
-        model = model_or_none(ctx)
-        iface = _safe_resolve(model, "neutron_external_interface", host) if model is not None else None
-        mgmt = {_safe_resolve(model, "network_interface", host), _safe_resolve(model, "api_interface", host)} \
-            if model is not None else set()
-        if iface and iface not in mgmt:
-            commands.append([engine, "exec", _nodeio.OVS_VSWITCHD_CONTAINER, "ovs-vsctl", "add-port", bridge, str(iface)])
-            explain.append(f"Plug {iface} (neutron_external_interface) into {bridge} so the physical network has an "
-                           f"uplink on {host}.")
-        elif iface:
-            warning += (f" Not plugging {iface} into {bridge}: it is the management NIC and {host} would lose its IP "
-                        f"path; use a veth pair from a Linux bridge instead.")
+                       f"\"Bridge {bridge} for physical network {physnet} does not exist. Agent terminated!\". Plug "
+                       f"{iface} (neutron_external_interface) into {bridge} so the physical network has an uplink on "
+                       f"{host}.")
     commands.append([engine, "restart", _nodeio.OVS_AGENT_CONTAINER])
     explain.append(f"Restart {_nodeio.OVS_AGENT_CONTAINER}: Kolla copies the config into the container at start.")
     actions.extend(NodeCommand(host, argv, sudo=sudo, timeout=120.0) for argv in commands)
@@ -360,6 +348,48 @@ def bridge_mapping_quick(ctx: Any, finding: Finding) -> list[Remedy]:
         explain=" ".join(explain), path=_nodeio.OVS_AGENT_INI, host=host,
         diff=_edits.unified_diff(_nodeio.OVS_AGENT_INI, old, new),
         command="\n".join(join(c) for c in commands), actions=actions, warning=warning, verify=finding.step)]
+
+
+def uplink_problem(ctx: Any, host: str, bridge: str, bridges: dict[str, Any] | None, unread: str) -> str | None:
+    """None when ``bridge`` on ``host`` has (or will get) a physical uplink; else why not."""
+    if bridges is None:
+        return f"the bridges on {host} could not be read ({unread}), so whether {bridge} has an uplink is unknown"
+    if bridge in bridges:
+        ports = bridges[bridge].get("ports") or {}
+        physical = [p for p, d in ports.items() if p != bridge and not (d or {}).get("type")
+                    and not (d or {}).get("error")]
+        if physical:
+            return None
+        return (f"{bridge} exists on {host} but has no working physical port "
+                f"({', '.join(sorted(ports)) or 'no ports'})")
+    model = model_or_none(ctx)
+    iface = _safe_resolve(model, "neutron_external_interface", host) if model is not None else None
+    if not iface or not isinstance(iface, str) or "," in iface or "{" in iface:
+        return f"neutron_external_interface for {host} is not known, so {bridge} would get no uplink"
+    clash = addressed_interfaces(model, host).get(iface)
+    if clash:
+        return (f"neutron_external_interface on {host} is {iface!r}, the NIC {clash} gives an address to: plugging "
+                f"it into {bridge} cuts {host} off; use a veth pair from a Linux bridge instead")
+    links = _fan_links(ctx, [host]).get(host)
+    if links is None:
+        return f"the interfaces of {host} could not be listed, so whether {iface!r} exists is unknown"
+    if iface not in links:
+        return f"{host} has no interface {iface!r} (`ip -br link` lists {', '.join(sorted(links)) or 'none'})"
+    return None
+
+
+def held_back_quick_fix(ctx: Any, host: str, physnet: str, bridge: str, why: str, finding: Finding) -> Remedy:
+    engine = engine_for(ctx, host)
+    checks = [["ip", "-br", "link"], [engine, "exec", _nodeio.OVS_VSWITCHD_CONTAINER, "ovs-vsctl", "list-ports", bridge]]
+    return Remedy(
+        id="hand-edit-bridge-mapping", kind="command", durable=False,
+        title=f"Quick fix held back on {host}: no known uplink for {bridge}",
+        explain=(f"The quick fix would map {physnet} to {bridge} on {host}, but {why}. A mapping to a bridge with no "
+                 f"physical port lets ports bind with no L2 path: the VM goes ACTIVE and reaches nothing. Find the NIC "
+                 f"(or veth end) that carries the external network on {host} with the commands below, set it as "
+                 f"neutron_external_interface for {host}, and use the durable fix."),
+        command="\n".join(join(c) for c in checks), host=host, actions=[],
+        warning=f"Not applied: {why}.", verify=None)
 
 
 # -- the other design: tenant network + router + floating IP ----------------------------------------
