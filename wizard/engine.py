@@ -40,6 +40,8 @@ class VerifyWalk:
         self.first: Evidence | None = None
         self.path: list[tuple[str, str]] = []
         self.again = False
+        self.others: list[str] = []    # other findings the walk raised: the fix is not proven then
+        self.ended = False             # it reached a concluding branch (not a step that could not run)
 
 
 def _no_answer(_asked: Asked) -> None:
@@ -129,7 +131,10 @@ class Engine:
             if branch.finding == finding_id:
                 walk.again = True
                 break
+            if branch.finding:
+                walk.others.append(branch.finding)
             current = branch.next
+            walk.ended = current is None
         return walk
 
     # -- walking --------------------------------------------------------------------------

@@ -16,8 +16,9 @@ import re
 from typing import Any
 
 # C0 but \t and \n, DEL, C1, the bidi embeddings/overrides/isolates, LRM/RLM/ALM, line/paragraph
-# separators, and the BOM / zero-width no-break space met inside text.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
+# separators, the BOM / zero-width no-break space met inside text, and lone surrogates (bytes that
+# were not UTF-8, kept by surrogateescape: they cannot even be encoded for a terminal).
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
 
 
 def _visible(match: re.Match[str]) -> str:

@@ -31,18 +31,27 @@ def set_yaml_scalar(text: str, key: str, value: str, comment: str) -> str:
     lines = text.splitlines(keepends=True)
     active = re.compile(rf"^{re.escape(key)}\s*:")
     for i, line in enumerate(lines):
-        if active.match(line):
-            lines[i] = rendered + "\n"
+        bare = _without_bom(line, i)     # a UTF-8 BOM must not hide the first key
+        if active.match(bare):
+            lines[i] = line[:len(line) - len(bare)] + rendered + _ending(line)
             return "".join(lines)
     sample = re.compile(rf"^#\s*{re.escape(key)}\s*:")
     for i, line in enumerate(lines):
-        if sample.match(line):
-            lines.insert(i + 1, rendered + "\n")
+        if sample.match(_without_bom(line, i)):
+            lines.insert(i + 1, rendered + _ending(line))
             return "".join(lines)
     body = "".join(lines)
     if body and not body.endswith("\n"):
         body += "\n"
     return body + f"# {comment} ({WIZARD_MARK})\n{rendered}\n"
+
+
+def _without_bom(line: str, index: int) -> str:
+    return line[1:] if index == 0 and line.startswith("\ufeff") else line
+
+
+def _ending(line: str) -> str:
+    return "\r\n" if line.endswith("\r\n") else "\n"
 
 
 def comment_out_line(text: str, line_number: int, reason: str) -> str | None:
@@ -67,7 +76,7 @@ def set_ini_option(text: str, section: str, key: str, value: str) -> str:
     start = None
     end = len(lines)
     for i, line in enumerate(lines):
-        match = header.match(line)
+        match = header.match(_without_bom(line, i))
         if match:
             if start is not None:
                 end = i

@@ -237,16 +237,24 @@ def apply_remedy(ctx: Any, engine: Any, finding: Finding, remedy: Remedy, *, dry
                 if current is None or sha256(current) != edit.expected_sha256:  # changed while we locked
                     raise ApplyRefused(f"{_where(edit.host, edit.path)} changed on disk since the preview; "
                                        f"re-run the diagnosis")
+                raw = _read_bytes(transport, edit.path, current)
                 backup = _backup_path(transport, edit.path)
-                transport.write_file_atomic(backup, current)
-                backups.append((edit, backup, current))
+                _write(transport, backup, raw, like=edit.path)   # exact bytes, the original's mode and owner
+                backups.append((edit, backup, raw))
                 result.backup.append(_where(edit.host, backup))
                 emit(f"backed up {_where(edit.host, edit.path)} to {backup}")
-                transport.write_file_atomic(edit.path, edit.new_content)
+                _write(transport, edit.path, keep_bytes(raw, current, edit.new_content))
                 emit(f"wrote {_where(edit.host, edit.path)}")
         except ApplyRefused as exc:
             _restore(ctx, backups, [], emit, ran)
             result.status, result.message = ApplyStatus.REFUSED, exc.one_line()
+            return result
+        except WizardError as exc:   # a backup or a write failed (ENOSPC, a dropped connection)
+            emit(f"{exc.one_line()}; restoring every file changed so far")
+            _restore(ctx, backups, [], emit, ran)
+            result.status = ApplyStatus.FAILED
+            result.message = (f"could not back up and write every file ({exc.one_line()}); nothing stays changed: "
+                              f"the files written so far were restored")
             return result
         # 4. commands and cloud calls
         for action in remedy.actions:
@@ -308,8 +316,14 @@ def apply_remedy(ctx: Any, engine: Any, finding: Finding, remedy: Remedy, *, dry
             result.message = (f"applied; the check ({finding.tree}/{step_id}) could not run, so the fix is not "
                               f"proven; backups kept: {', '.join(result.backup) or 'none'}")
             return result
-        if walk.again:
+        # A fault the diagnosis had not reported, met on the way: the fix is not proven (the original may
+        # hide behind it, or the fix caused it). Faults already reported are the operator's next fixes.
+        reported = {f.id for f in getattr(getattr(engine, "report", None), "findings", [])}
+        new = [f for f in walk.others if f not in reported and f != finding.id]
+        if walk.again or new:
             where, outcome = walk.path[-1]
+            if not walk.again:
+                outcome = f"{outcome}, raising {', '.join(new)} instead"
             if any(_is_kolla_run(c.argv) for c in ran):
                 return _left_in_place(result, backups, ran, None,
                                       f"ran, but the check {finding.tree}/{where} still finds {finding.id} ({outcome})",
@@ -321,6 +335,12 @@ def apply_remedy(ctx: Any, engine: Any, finding: Finding, remedy: Remedy, *, dry
             result.message = (f"the check {finding.tree}/{where} still finds {finding.id} ({outcome}); "
                               f"the changes were undone" + (" and the backups restored" if backups else ""))
             return result
+        if not walk.ended:
+            result.status = ApplyStatus.UNVERIFIED
+            where = walk.path[-1][0]
+            result.message = (f"applied; the check walked to {finding.tree}/{where} and could not go on, so the "
+                              f"fix is not proven; backups kept: {', '.join(result.backup) or 'none'}")
+            return result
         result.status = ApplyStatus.VERIFIED
         then = "".join(f", then {step} says {outcome}" for step, outcome in walk.path[1:])
         result.message = (f"{kind} fix applied; {finding.tree}/{step_id} now says {walk.first.outcome}{then}"
@@ -328,6 +348,17 @@ def apply_remedy(ctx: Any, engine: Any, finding: Finding, remedy: Remedy, *, dry
         if not remedy.durable:
             result.message += "; this is a quick fix: apply the durable one too"
         return result
+    except BaseException:
+        # Ctrl-C, a bug, anything unplanned: nothing stays half-applied. After a kolla-ansible run the
+        # files are left as they are (restoring them does not undo the run): say where the backups are.
+        if any(_is_kolla_run(c.argv) for c in ran):
+            emit("interrupted after kolla-ansible ran; nothing was rolled back: backups at "
+                 + (", ".join(result.backup) or "none"))
+        else:
+            emit("interrupted; restoring every file changed so far")
+            _restore(ctx, backups, restarts, emit, ran)
+            _undo_cloud(ctx, created, emit)
+        raise
     finally:
         for lock in locks:
             lock.release()
@@ -380,6 +411,49 @@ def _left_in_place(result: ApplyResult, backups: list[tuple[FileEdit, str, str]]
     return result
 
 
+def _read_bytes(transport: Any, path: str, text: str) -> bytes:
+    read = getattr(transport, "read_bytes", None)
+    return read(path) if read else text.encode("utf-8", "surrogateescape")
+
+
+def _write(transport: Any, path: str, data: bytes, *, like: str | None = None) -> None:
+    transport.write_file_atomic(path, data, **({"like": like} if like else {}))
+
+
+def _split_lines(data: Any) -> list[Any]:
+    nl = b"\n" if isinstance(data, bytes) else "\n"
+    parts = data.split(nl)
+    lines = [part + nl for part in parts[:-1]]
+    return lines + ([parts[-1]] if parts[-1] else [])
+
+
+def keep_bytes(raw: bytes, text: str, new_text: str) -> bytes:
+    """The new file as bytes, keeping every line the edit did not touch exactly as it was on disk
+    (bytes that are not UTF-8, a BOM) and the file's CRLF line endings on the lines it adds. ``text``
+    is ``raw`` as the remedy read it (undecodable bytes replaced), so their lines pair one to one."""
+    import difflib
+
+    old_lines, raw_lines, new_lines = _split_lines(text), _split_lines(raw), _split_lines(new_text)
+    if len(old_lines) != len(raw_lines):     # cannot pair them: write the edit as it is
+        return new_text.encode("utf-8", "surrogateescape")
+    crlf = raw.count(b"\r\n") * 2 > raw.count(b"\n")
+    out: list[bytes] = []
+    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            out.extend(raw_lines[i1:i2])
+            continue
+        for line in new_lines[j1:j2]:
+            if crlf and line.endswith("\n") and not line.endswith("\r\n"):
+                line = line[:-1] + "\r\n"
+            out.append(line.encode("utf-8", "surrogateescape"))
+    data = b"".join(out)
+    bom = "\ufeff".encode("utf-8")
+    if raw.startswith(bom) and not data.startswith(bom):
+        data = bom + data
+    return data
+
+
 def _backup_path(transport: Any, path: str) -> str:
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     candidate = f"{path}.kolla-wizard-{stamp}.bak"
@@ -418,8 +492,9 @@ def _restore(ctx: Any, backups: list[tuple[FileEdit, str, str]], restarts: list[
         try:
             _transport(ctx, edit.host).write_file_atomic(edit.path, original)
             emit(f"restored {_where(edit.host, edit.path)} from {backup}")
-        except WizardError as exc:
-            emit(f"could NOT restore {_where(edit.host, edit.path)}: {exc.one_line()}; copy {backup} back by hand")
+        except Exception as exc:   # go on with the other files whatever this one did
+            why = exc.one_line() if isinstance(exc, WizardError) else f"{type(exc).__name__}: {exc}"
+            emit(f"could NOT restore {_where(edit.host, edit.path)}: {why}; copy {backup} back by hand")
     # What read the new files (an agent restart, a reconfigure) must read the old ones again.
     for command in restarts:
         try:

@@ -82,10 +82,30 @@ class LocalTransport:
         except PermissionError:
             raise TransportError(self.name, f"permission denied listing {path}") from None
 
-    def write_file_atomic(self, path: str, content: str) -> None:
-        directory = os.path.dirname(path) or "."
+    def read_bytes(self, path: str) -> bytes:
+        """The file's exact bytes (a backup, a rewrite that must keep what it does not change)."""
         try:
-            mode = os.stat(path).st_mode & 0o7777
+            with open(path, "rb") as handle:
+                data = handle.read(MAX_OUTPUT_BYTES + 1)
+        except FileNotFoundError:
+            raise FileMissing(self.name, path) from None
+        except OSError as exc:
+            raise TransportError(self.name, f"cannot read {path}: {exc.strerror}") from None
+        if len(data) > MAX_OUTPUT_BYTES:
+            raise OutputTooLarge(self.name, f"{path} is larger than {MAX_OUTPUT_BYTES} bytes")
+        return data
+
+    def write_file_atomic(self, path: str, content: str | bytes, *, like: str | None = None) -> None:
+        """Temp file beside the target, fsync, rename over it. A symlink is written through (its
+        target is replaced, the link stays); mode and owner are the replaced file's, or ``like``'s
+        (a backup keeps the original's 0600 and owner)."""
+        if os.path.islink(path):
+            path = os.path.realpath(path)
+        directory = os.path.dirname(path) or "."
+        uid = gid = None
+        try:
+            st = os.stat(like or path)
+            mode, uid, gid = st.st_mode & 0o7777, st.st_uid, st.st_gid
         except FileNotFoundError:
             mode = 0o644
         try:
@@ -94,10 +114,15 @@ class LocalTransport:
             raise TransportError(self.name, f"cannot write in {directory}: {exc.strerror}") from None
         try:
             with os.fdopen(fd, "wb") as handle:
-                handle.write(content.encode("utf-8"))
+                handle.write(content if isinstance(content, bytes) else content.encode("utf-8", "surrogateescape"))
                 handle.flush()
                 os.fsync(handle.fileno())
             os.chmod(temp, mode)
+            if uid is not None and (uid, gid) != (os.getuid(), os.getgid()):
+                try:
+                    os.chown(temp, uid, gid)
+                except PermissionError:
+                    pass   # not root: the file was writable to us, so it stays ours
             # rename within one directory is atomic: readers see the old or the new file, never half.
             os.replace(temp, path)
         except OSError as exc:

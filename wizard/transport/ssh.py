@@ -494,6 +494,17 @@ class SSHPool:
         self.close()
 
 
+def _through_symlink(sftp: paramiko.SFTPClient, path: str) -> str:
+    """The path a write must replace: a symlink's target (so the link stays a link), else path."""
+    import stat as stat_module
+    try:
+        if not stat_module.S_ISLNK(sftp.lstat(path).st_mode or 0):
+            return path
+    except IOError:
+        return path
+    return sftp.normalize(path)
+
+
 class SSHTransport:
     """One node over the pool's shared connection."""
 
@@ -655,21 +666,54 @@ class SSHTransport:
                 raise FileMissing(self.name, path, f"cannot list {path}: {result.stderr.strip()}") from None
             return sorted(line for line in result.stdout.splitlines() if line)
 
-    def write_file_atomic(self, path: str, content: str) -> None:
-        """Write a temp file beside ``path`` and rename it over: readers see old or new, never half."""
+    def read_bytes(self, path: str) -> bytes:
+        """The file's exact bytes (a backup, a rewrite that must keep what it does not change)."""
+        def read(sftp: paramiko.SFTPClient) -> bytes:
+            with sftp.open(path, "rb") as handle:
+                return handle.read(MAX_OUTPUT_BYTES + 1)
+        try:
+            data = self._sftp_call("read", path, read)
+        except PermissionError:
+            if not self.become:
+                raise TransportError(self.name, f"permission denied reading {path}") from None
+            result = self._exec(sudo_wrap(["cat", "--", path]), self.pool.command_timeout)
+            if result.rc != 0:
+                raise TransportError(self.name, f"cannot read {path}: {result.stderr.strip()}") from None
+            data = result.stdout.encode("utf-8", "surrogateescape")
+        if len(data) > MAX_OUTPUT_BYTES:
+            raise OutputTooLarge(self.name, f"{path} is larger than {MAX_OUTPUT_BYTES} bytes")
+        return data
+
+    def write_file_atomic(self, path: str, content: str | bytes, *, like: str | None = None) -> None:
+        """Write a temp file beside ``path`` and rename it over: readers see old or new, never half.
+        A symlink is written through (its target is replaced, the link stays); mode and owner are
+        the replaced file's, or ``like``'s (a backup keeps the original's 0600 and owner)."""
+        data = content if isinstance(content, bytes) else content.encode("utf-8", "surrogateescape")
+        try:
+            path = self._sftp_call("resolve", path, lambda sftp: _through_symlink(sftp, path))
+        except (FileMissing, PermissionError):
+            pass
         directory, base = posixpath.split(path)
         temp = posixpath.join(directory or ".", f".{base}.kolla-wizard.{secrets.token_hex(4)}")
-        data = content.encode("utf-8")
 
         def write(sftp: paramiko.SFTPClient) -> None:
+            owner = None
             try:
-                mode = sftp.stat(path).st_mode & 0o7777
+                st = sftp.stat(like or path)
+                mode, owner = st.st_mode & 0o7777, (st.st_uid, st.st_gid)
             except IOError:
                 mode = 0o644
             try:
                 with sftp.open(temp, "wb") as handle:
                     handle.write(data)
                 sftp.chmod(temp, mode)
+                if owner is not None:
+                    mine = sftp.stat(temp)
+                    if (mine.st_uid, mine.st_gid) != owner:
+                        try:
+                            sftp.chown(temp, *owner)
+                        except IOError:
+                            pass   # not root: the file was writable to us, so it stays ours
                 try:
                     sftp.posix_rename(temp, path)
                 except IOError:
@@ -691,7 +735,7 @@ class SSHTransport:
             if not self.become:
                 raise TransportError(self.name, f"permission denied writing {path}",
                                      "set ansible_become=true for this host") from None
-            self._write_with_sudo(path, data)
+            self._write_with_sudo(path, data, like=like)
 
     def create_exclusive(self, path: str, content: str) -> bool:
         """SFTP open with O_CREAT|O_EXCL (paramiko's 'x' mode): the server refuses when the file
@@ -737,13 +781,16 @@ class SSHTransport:
             if result.rc != 0:
                 raise TransportError(self.name, f"cannot remove {path}: {result.stderr.strip()}") from None
 
-    def _write_with_sudo(self, path: str, data: bytes) -> None:
-        script = ('set -e; t=$(mktemp "$1.XXXXXX"); trap \'rm -f "$t"\' EXIT; cat > "$t"; '
-                  'if [ -e "$2" ]; then chmod --reference="$2" "$t"; chown --reference="$2" "$t"; '
-                  'else chmod 644 "$t"; fi; mv -f "$t" "$2"; trap - EXIT')
+    def _write_with_sudo(self, path: str, data: bytes, *, like: str | None = None) -> None:
+        # $2 is resolved through a symlink (readlink -f) so the link stays and its target changes;
+        # mode and owner come from $3 (the file itself, or the original for a backup).
+        script = ('set -e; p=$(readlink -f -- "$2" || printf %s "$2"); r=${3:-$p}; '
+                  't=$(mktemp "$1.XXXXXX"); trap \'rm -f "$t"\' EXIT; cat > "$t"; '
+                  'if [ -e "$r" ]; then chmod --reference="$r" "$t"; chown --reference="$r" "$t"; '
+                  'else chmod 644 "$t"; fi; mv -f "$t" "$p"; trap - EXIT')
         directory, base = posixpath.split(path)
         stem = posixpath.join(directory or ".", f".{base}.kolla-wizard")
-        text = sudo_wrap(["sh", "-c", script, "sh", stem, path])
+        text = sudo_wrap(["sh", "-c", script, "sh", stem, path, like or ""])
         result = check_sudo(self._exec(text, None, stdin=data))
         if result.rc != 0:
             raise TransportError(self.name, f"cannot write {path}: {result.stderr.strip()}")
