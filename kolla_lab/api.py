@@ -12,6 +12,7 @@ from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from . import nova_records
 from .cloud import Cloud, CloudError, iso, not_found
 
 NOVA_MAX = (2, 96)
@@ -542,7 +543,7 @@ class API:
             if a["request_id"] == rid:
                 out = {k: v for k, v in a.items() if k != "events"}
                 events = []
-                for e in a["events"]:
+                for e in nova_records.events_newest_first(a):
                     ev = dict(e)
                     if req.get("mv", NOVA_MIN) < (2, 62):
                         ev.pop("host"), ev.pop("hostId")

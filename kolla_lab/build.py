@@ -5,7 +5,7 @@ import posixpath
 
 from .cloud import Cloud
 from .kolla_render import KollaConfig
-from .nodes import COMMON_CONTAINERS, GROUP_CONTAINERS, OVS_AGENT, OVS_INI, Node
+from .nodes import COMMON_CONTAINERS, GROUP_CONTAINERS, NOVA_COMPUTE, NOVA_COMPUTE_CONF, OVS_AGENT, OVS_INI, Node
 
 OVS_CONF_DIR = "/etc/kolla/neutron-openvswitch-agent"
 
@@ -99,9 +99,11 @@ class LabState:
     def _deploy_node_config(self, node: Node, spec: dict, kolla: KollaConfig) -> None:
         """What the last `kolla-ansible deploy` left on the node: rendered with the deploy node's
         current config plus the node's ``render_vars`` (a past state of globals.yml)."""
+        rk = self.kolla(extra_vars=dict(spec.get("render_vars") or {})) if spec.get("render_vars") else kolla
+        if NOVA_COMPUTE in node.containers:
+            self._compute_host(node, spec, rk)
         if OVS_AGENT not in node.containers:
             return
-        rk = self.kolla(extra_vars=dict(spec.get("render_vars") or {})) if spec.get("render_vars") else kolla
         hv = rk.host_vars(node.name)
         if node.read(OVS_INI) is None:
             node.write(OVS_INI, rk.render_ovs_agent_ini(hv, node.address))
@@ -129,6 +131,17 @@ class LabState:
                 node.ovs.setdefault(bridge, [])
                 if iface not in node.ovs[bridge]:
                     node.ovs[bridge].append(iface)
+
+    def _compute_host(self, node: Node, spec: dict, rk: KollaConfig) -> None:
+        """nova-compute's nova.conf, and the host's CPU as libvirt sees it: ``kvm: false`` is a
+        nested homelab VM without vmx/svm, so no /dev/kvm."""
+        node.kvm = bool(spec.get("kvm", True))
+        if node.read(NOVA_COMPUTE_CONF) is None:
+            node.write(NOVA_COMPUTE_CONF, rk.render_nova_compute_conf(rk.host_vars(node.name), node.address))
+        if node.read("/proc/cpuinfo") is None:
+            node.write("/proc/cpuinfo", cpuinfo(node.kvm))
+        if node.kvm and node.read("/dev/kvm") is None:
+            node.write("/dev/kvm", "")
 
     def controller_address(self) -> str:
         for n in self.nodes.values():
@@ -231,3 +244,20 @@ OVS_CONFIG_JSON = """{
     ]
 }
 """
+
+
+def cpuinfo(vmx: bool) -> str:
+    """/proc/cpuinfo of a one-vCPU KVM guest (the homelab compute), with or without nested vmx."""
+    flags = ("fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat pse36 clflush mmx fxsr sse sse2 ss "
+             "syscall nx pdpe1gb rdtscp lm constant_tsc rep_good nopl xtopology cpuid tsc_known_freq pni pclmulqdq "
+             + ("vmx " if vmx else "") + "ssse3 fma cx16 pcid sse4_1 sse4_2 x2apic movbe popcnt tsc_deadline_timer aes "
+             "xsave avx f16c rdrand hypervisor lahf_lm abm 3dnowprefetch cpuid_fault invpcid_single ssbd ibrs ibpb "
+             "stibp fsgsbase tsc_adjust bmi1 avx2 smep bmi2 erms invpcid xsaveopt arat umip arch_capabilities")
+    return ("processor\t: 0\nvendor_id\t: GenuineIntel\ncpu family\t: 6\nmodel\t\t: 85\n"
+            "model name\t: Intel Xeon Processor (Cascadelake)\nstepping\t: 6\nmicrocode\t: 0x1\n"
+            "cpu MHz\t\t: 2394.374\ncache size\t: 16384 KB\nphysical id\t: 0\nsiblings\t: 1\ncore id\t\t: 0\n"
+            "cpu cores\t: 1\napicid\t\t: 0\ninitial apicid\t: 0\nfpu\t\t: yes\nfpu_exception\t: yes\n"
+            "cpuid level\t: 13\nwp\t\t: yes\n"
+            f"flags\t\t: {flags}\n"
+            "bogomips\t: 4788.74\nclflush size\t: 64\ncache_alignment\t: 64\n"
+            "address sizes\t: 46 bits physical, 48 bits virtual\npower management:\n\n")

@@ -3,16 +3,15 @@ from them (scheduling, ML2/OVS port binding, floating IP routing, security group
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import ipaddress
 import random
 import secrets
 import threading
 import uuid
 
+from . import nova_records
 from .nodes import NEUTRON_SERVER_LOG, OVS_AGENT, Node, log_stamp, now
-
-NOVA_PY = "/var/lib/kolla/venv/lib64/python3.9/site-packages/nova"
+from .nova_records import NOVA_PY
 
 
 def iso(t: _dt.datetime) -> str:
@@ -322,8 +321,11 @@ class Cloud:
                 return n
         return None
 
-    def bind_port(self, port: dict, host: str) -> bool:
-        """ML2/OVS mech_agent: bind on ``host`` if an alive OVS agent there can serve the segment."""
+    def bind_port(self, port: dict, host: str, global_id: str | None = None) -> bool:
+        """ML2/OVS mech_agent: bind on ``host`` if an alive OVS agent there can serve the segment.
+        ``global_id``: the caller's request id, which Nova sends as X-OpenStack-Request-ID
+        (nova/network/neutron.py get_client, global_request_id=context.global_id) and neutron's
+        log prints first in the context brackets."""
         net = self.networks[port["network_id"]]
         port["binding:host_id"] = host
         node = self.ovs_agent_node(host)
@@ -350,9 +352,16 @@ class Cloud:
             ctl = self.controller()
             req = "req-" + str(uuid.uuid4())
             pid = self.project()["id"]
-            ctl.append_log(NEUTRON_SERVER_LOG, f"{log_stamp()} 24 ERROR neutron.plugins.ml2.managers [{req} "
-                           f"{next(iter(self.users))} {pid} - - default default] Failed to bind port {port['id']} "
-                           f"on host {host} for vnic_type normal using segments [{seg!r}]")
+            tag = f"[{global_id or 'None'} {req} {next(iter(self.users))} {pid} - - default default]"
+            # neutron/plugins/ml2/plugin.py _bind_port_if_needed tries MAX_BIND_TRIES (10) times,
+            # logging "Attempt %(count)s to bind port %(port)s" before each retry.
+            for attempt in range(1, 11):
+                if attempt > 1:
+                    ctl.append_log(NEUTRON_SERVER_LOG, f"{log_stamp()} 24 INFO neutron.plugins.ml2.plugin {tag} "
+                                   f"Attempt {attempt} to bind port {port['id']}")
+                ctl.append_log(NEUTRON_SERVER_LOG, f"{log_stamp()} 24 ERROR neutron.plugins.ml2.managers {tag} "
+                               f"Failed to bind port {port['id']} "
+                               f"on host {host} for vnic_type normal using segments [{seg!r}]")
         self.stamp(port)
         return ok
 
@@ -677,17 +686,39 @@ class Cloud:
         self.actions.setdefault(sid, []).append(action)
         self._build_into(server, action)
 
-    def _event(self, action: dict, name: str, host: str | None, result: str, traceback: str | None) -> None:
-        t = iso_us(now())
-        host_id = hashlib.sha224((action["project_id"] + (host or "")).encode()).hexdigest() if host else ""
-        action["events"].append({"event": name, "start_time": t, "finish_time": t, "result": result,
-                                 "traceback": traceback, "host": host or "", "hostId": host_id,
-                                 "details": None})
+    def _compute_node(self, host: str) -> Node | None:
+        """The node whose nova-compute reports as ``host``."""
+        for node in self.nodes.values():
+            if "nova_compute" in node.containers and \
+                    self.service_overrides.get(node.name, {}).get("host", node.hostname) == host:
+                return node
+        return None
+
+    def _log(self, node: Node | None, path: str, lines: list[str]) -> None:
+        if node is not None:
+            for line in lines:
+                node.append_log(path, line)
+
+    def _conductor(self) -> Node:
+        return next((n for n in self.nodes.values() if "nova_conductor" in n.containers), self.controller())
+
+    def virt_error(self, host: str) -> str | None:
+        """libvirt's refusal to define a guest of the node's virt_type: Kolla renders
+        [libvirt] virt_type from nova_compute_virt_type (default kvm); without /dev/kvm libvirt's
+        capabilities have no kvm domain (qemu_capabilities.c virQEMUCapsCacheLookupDefault)."""
+        node = self._compute_node(host)
+        if node is None:
+            return None
+        virt_type = node.nova_virt_type()
+        if virt_type == "kvm" and not node.kvm:
+            return "invalid argument: Emulator '/usr/libexec/qemu-kvm' does not support virt type 'kvm'"
+        return None
 
     def _build_into(self, server: dict, action: dict) -> None:
         sid = server["id"]
         hosts = self.compute_hosts()
-        ctl = self.controller()
+        conductor = self._conductor()
+        ctx = nova_records.context_tag(action["request_id"], server["user_id"], server["project_id"])
         if not hosts:
             msg = "No valid host was found. "
             tb = (f"Traceback (most recent call last):\n  File \"{NOVA_PY}/conductor/manager.py\", line 1654, in "
@@ -697,62 +728,67 @@ class Cloud:
                   f"  File \"{NOVA_PY}/scheduler/manager.py\", line 244, in select_destinations\n"
                   "    raise exception.NoValidHost(reason=\"\")\n"
                   "nova.exception.NoValidHost: No valid host was found. \n")
-            self._event(action, "conductor_schedule_and_build_instances", ctl.hostname, "Error", tb)
-            ctl.append_log("/var/log/kolla/nova/nova-conductor.log",
-                           f"{log_stamp()} 21 WARNING nova.scheduler.utils [{action['request_id']} - - - - - -] "
-                           f"Failed to compute_task_build_instances: {msg}: nova.exception.NoValidHost: {msg}")
-            self._fail(server, action, msg, tb)
+            # nova/conductor/manager.py _bury_in_cell0 -> _create_instance_action_for_cell0
+            nova_records.event_start(action, "conductor_schedule_and_build_instances", conductor.hostname)
+            nova_records.event_finish(action, "conductor_schedule_and_build_instances", error=msg, traceback=tb)
+            self._log(conductor, nova_records.CONDUCTOR_LOG,
+                      nova_records.conductor_failure_lines(sid, ctx, msg, "nova.exception.NoValidHost"))
+            self._fail(server, action, {"code": 500, "created": iso(now()), "message": msg, "details": tb})
             return
-        self._event(action, "conductor_schedule_and_build_instances", ctl.hostname, "Success", None)
-        compute_tbs = []
-        for attempt, host in enumerate(hosts[: self.max_attempts]):
-            if attempt:
-                self._event(action, "conductor_build_instances", ctl.hostname, "Success", None)
-            ports, failed = [], None
+        # The scheduler returns the chosen host and up to max_attempts - 1 alternates; each failure
+        # is rescheduled by the conductor (build_instances) onto the next one.
+        attempts: list[nova_records.Attempt] = []
+        for host in hosts[: self.max_attempts]:
+            nova_records.event_start(action, nova_records.BUILD_EVENT, host)
+            ports, failed, created = [], None, []
             for net_ref in server["requested"]:
                 if net_ref.startswith("port:"):
                     port = self.ports.get(net_ref[5:])
                     if not port:
                         continue
                     port["device_id"], port["device_owner"] = sid, "compute:nova"
-                    self.bind_port(port, host)
                 else:
                     port = self.add_port({"network_id": net_ref, "device_id": sid, "device_owner": "compute:nova",
                                           "security_groups": self._sg_ids(server)}, server["project_id"])
-                    self.bind_port(port, host)
+                    created.append(port)
                 ports.append(port)
-                if port["binding:vif_type"] == "binding_failed" and failed is None:
-                    failed = port
-            node = next((n for n in self.nodes.values() if n.hostname == host), None)
-            if failed is None:
+                if not self.bind_port(port, host, global_id=action["request_id"]):
+                    failed = port     # nova/network/neutron.py _update_ports_for_instance stops here
+                    break
+            virt_error = None if failed else self.virt_error(host)
+            if failed is None and virt_error is None:
                 server.update({"status": "ACTIVE", "vm_state": "active", "task_state": None, "power_state": 1,
                                "host": host, "node_name": host, "launched_at": now(), "updated": now()})
-                self._event(action, "compute__do_build_and_run_instance", host, "Success", None)
+                nova_records.event_finish(action, nova_records.BUILD_EVENT)
                 self._boot_guest(server, ports)
                 return
-            msg = f"Binding failed for port {failed['id']}, please check neutron logs for more information."
-            tb = _binding_traceback(failed["id"], sid)
-            compute_tbs.append(tb)
-            self._event(action, "compute__do_build_and_run_instance", host, "Error", tb)
-            if node:
-                log = "/var/log/kolla/nova/nova-compute.log"
-                node.append_log(log, f"{log_stamp()} 7 ERROR nova.compute.manager [{action['request_id']} - - - - - -] "
-                                f"[instance: {sid}] Instance failed network setup after 1 attempt(s): "
-                                f"nova.exception.PortBindingFailed: {msg}")
-                node.append_log(log, f"{log_stamp()} 7 ERROR nova.compute.manager [{action['request_id']} - - - - - -] "
-                                f"[instance: {sid}] Failed to build and run instance: nova.exception.PortBindingFailed: {msg}")
-            for p in ports:   # Nova's _cleanup_allocated_networks deletes the ports it created
-                self.delete_port(p["id"])
-        msg = f"Exceeded maximum number of retries. Exhausted all hosts available for retrying build failures for instance {sid}."
-        tb = (compute_tbs[-1] + "\nDuring handling of the above exception, another exception occurred:\n\n"
-              f"Traceback (most recent call last):\n  File \"{NOVA_PY}/conductor/manager.py\", line 703, in build_instances\n"
-              "    raise exception.MaxRetriesExceeded(reason=msg)\n"
-              f"nova.exception.MaxRetriesExceeded: {msg}\n")
-        ctl.append_log("/var/log/kolla/nova/nova-conductor.log",
-                       f"{log_stamp()} 21 WARNING nova.scheduler.utils [{action['request_id']} - - - - - -] "
-                       f"Failed to compute_task_build_instances: {msg}: nova.exception.MaxRetriesExceeded: {msg}")
-        self._event(action, "conductor_build_instances", ctl.hostname, "Error", tb)
-        self._fail(server, action, msg, tb)
+            attempt = nova_records.Attempt(host, port_id=failed["id"] if failed else None, virt_error=virt_error)
+            attempts.append(attempt)
+            node = self._compute_node(host)
+            virt_type = node.nova_virt_type() if node else "kvm"
+            self._log(node, nova_records.COMPUTE_LOG,
+                      attempt.compute_lines(sid, ctx, server["instance_name"], virt_type))
+            # The ports Nova created are deleted, the ones passed in are unbound
+            # (_update_ports_for_instance / deallocate_for_instance).
+            for port in ports:
+                if port in created:
+                    self.delete_port(port["id"])
+                else:
+                    self._unbind_port(port)
+            # RescheduledException is caught: _do_build_and_run_instance returns RESCHEDULED and
+            # its event ends without an exception.
+            nova_records.event_finish(action, nova_records.BUILD_EVENT)
+            self._log(conductor, nova_records.CONDUCTOR_LOG, attempt.conductor_lines(sid, ctx))
+        fault = nova_records.max_retries_fault(sid, len(attempts), attempts[-1].reason, self.max_attempts)
+        self._log(conductor, nova_records.CONDUCTOR_LOG,
+                  nova_records.conductor_failure_lines(sid, ctx, fault["message"], "nova.exception.MaxRetriesExceeded"))
+        self._fail(server, action, fault)
+
+    def _unbind_port(self, port: dict) -> None:
+        """nova/network/neutron.py _unbind_ports: device_id/owner cleared, binding:host_id None."""
+        port.update({"device_id": "", "device_owner": "", "binding:host_id": "", "binding:vif_type": "unbound",
+                     "binding:vif_details": {}, "binding:profile": {}, "status": "DOWN"})
+        self.stamp(port)
 
     def _sg_ids(self, server: dict) -> list[str]:
         out = []
@@ -762,12 +798,9 @@ class Cloud:
                     out.append(sg["id"])
         return out
 
-    def _fail(self, server: dict, action: dict, msg: str, tb: str) -> None:
+    def _fail(self, server: dict, action: dict, fault: dict) -> None:
         server.update({"status": "ERROR", "vm_state": "error", "task_state": None, "power_state": 0,
-                       "host": None, "node_name": None, "updated": now(),
-                       "fault": {"code": 500, "created": iso(now()), "message": msg[:255], "details": tb}})
-        action["message"] = "Error"
-        action["updated_at"] = iso_us(now())
+                       "host": None, "node_name": None, "updated": now(), "fault": fault})
 
     def server_ports(self, server_id: str) -> list[dict]:
         return [p for p in self.ports.values() if p["device_id"] == server_id]
@@ -886,42 +919,6 @@ AGENT_KINDS = {
     "neutron_dhcp_agent": ("DHCP agent", "neutron-dhcp-agent", "dhcp_agent"),
     "neutron_metadata_agent": ("Metadata agent", "neutron-metadata-agent", "N/A"),
 }
-
-
-def _binding_traceback(port_id: str, instance_id: str) -> str:
-    msg = f"Binding failed for port {port_id}, please check neutron logs for more information."
-    return (
-        "Traceback (most recent call last):\n"
-        f"  File \"{NOVA_PY}/compute/manager.py\", line 2615, in _build_and_run_instance\n"
-        "    self.driver.spawn(context, instance, image_meta,\n"
-        f"  File \"{NOVA_PY}/virt/libvirt/driver.py\", line 4490, in spawn\n"
-        "    xml = self._get_guest_xml(context, instance, network_info,\n"
-        f"  File \"{NOVA_PY}/virt/libvirt/driver.py\", line 7575, in _get_guest_xml\n"
-        "    network_info_str = str(network_info)\n"
-        f"  File \"{NOVA_PY}/network/model.py\", line 620, in __str__\n"
-        "    return self._sync_wrapper(fn, *args, **kwargs)\n"
-        f"  File \"{NOVA_PY}/network/model.py\", line 603, in _sync_wrapper\n"
-        "    self.wait()\n"
-        f"  File \"{NOVA_PY}/network/model.py\", line 635, in wait\n"
-        "    self[:] = self._gt.wait()\n"
-        f"  File \"{NOVA_PY}/compute/manager.py\", line 2037, in _allocate_network_async\n"
-        "    raise e\n"
-        f"  File \"{NOVA_PY}/network/neutron.py\", line 1246, in allocate_for_instance\n"
-        "    created_port_ids = self._update_ports_for_instance(\n"
-        f"  File \"{NOVA_PY}/network/neutron.py\", line 1382, in _update_ports_for_instance\n"
-        "    updated_port = self._update_port(\n"
-        f"  File \"{NOVA_PY}/network/neutron.py\", line 593, in _update_port\n"
-        "    _ensure_no_port_binding_failure(port)\n"
-        f"  File \"{NOVA_PY}/network/neutron.py\", line 296, in _ensure_no_port_binding_failure\n"
-        "    raise exception.PortBindingFailed(port_id=port['id'])\n"
-        f"nova.exception.PortBindingFailed: {msg}\n\n"
-        "During handling of the above exception, another exception occurred:\n\n"
-        "Traceback (most recent call last):\n"
-        f"  File \"{NOVA_PY}/compute/manager.py\", line 2438, in _do_build_and_run_instance\n"
-        "    self._build_and_run_instance(context, instance, image,\n"
-        f"  File \"{NOVA_PY}/compute/manager.py\", line 2715, in _build_and_run_instance\n"
-        "    raise exception.RescheduledException(\n"
-        f"nova.exception.RescheduledException: Build of instance {instance_id} was re-scheduled: {msg}\n")
 
 
 def _console_log(server: dict, port: dict | None, md_ok: bool, keypair: dict | None, login: str) -> str:

@@ -28,6 +28,7 @@ KOLLA_DEFAULTS: dict[str, object] = {
     "ovsdb_port": "6640",
     "openstack_release": "2024.2",
     "kolla_base_distro": "rocky",
+    "nova_compute_virt_type": "kvm",          # group_vars/all/nova.yml
 }
 ROLE_DEFAULTS: dict[str, object] = {"ovsdb_timeout": "10", "ovs_datapath": "system"}
 
@@ -197,6 +198,14 @@ class KollaConfig:
             if text is not None:
                 data = merge_ini(data, parse_ini(text))
         return dump_ini(data)
+
+    def render_nova_compute_conf(self, hv: HostVars, address: str) -> str:
+        """The part of nova-compute's nova.conf the lab models (roles/nova-cell/templates/nova.conf.j2
+        and nova.conf.d/libvirt.conf.j2: virt_type = {{ nova_compute_virt_type }})."""
+        return ("[DEFAULT]\ndebug = False\nlog_dir = /var/log/kolla/nova\nstate_path = /var/lib/nova\n"
+                "compute_driver = libvirt.LibvirtDriver\n\n[libvirt]\n"
+                f"connection_uri = \"qemu+tcp://{address}/system\"\nlive_migration_inbound_addr = \"{address}\"\n"
+                f"virt_type = {hv.get('nova_compute_virt_type', 'kvm')}\nnum_pcie_ports = 16\n")
 
     def render_neutron_conf(self, hv: HostVars, controller: str) -> str:
         secret = self.global_value("rabbitmq_password", "")

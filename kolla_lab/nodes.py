@@ -12,6 +12,8 @@ OVS_AGENT = "neutron_openvswitch_agent"
 OVS_INI = "/etc/kolla/neutron-openvswitch-agent/openvswitch_agent.ini"
 OVS_AGENT_LOG = "/var/log/kolla/neutron/neutron-openvswitch-agent.log"
 NEUTRON_SERVER_LOG = "/var/log/kolla/neutron/neutron-server.log"
+NOVA_COMPUTE = "nova_compute"
+NOVA_COMPUTE_CONF = "/etc/kolla/nova-compute/nova.conf"
 
 IMAGE_NAMES = {
     "neutron_openvswitch_agent": "neutron-openvswitch-agent", "openvswitch_vswitchd": "openvswitch-vswitchd",
@@ -95,6 +97,7 @@ class Node:
         self.interfaces: list[str] = []
         self.netns_extra: list[str] = []
         self.cloud = None                            # set by the lab state (for netns, agents)
+        self.kvm = True                              # the CPU has vmx/svm and /dev/kvm exists
 
     # --- filesystem -------------------------------------------------------------------------
     def write(self, path: str, text: str) -> None:
@@ -151,6 +154,12 @@ class Node:
     def agent_mappings(self) -> dict[str, str]:
         return parse_mappings(self.agent_config().get("ovs", {}).get("bridge_mappings"))
 
+    def nova_virt_type(self) -> str:
+        """[libvirt] virt_type as nova-compute read it at its last start (Kolla's default kvm)."""
+        c = self.containers.get(NOVA_COMPUTE)
+        text = c.loaded.get(NOVA_COMPUTE_CONF) if c and NOVA_COMPUTE_CONF in c.loaded else self.read(NOVA_COMPUTE_CONF)
+        return str(parse_ini(text or "").get("libvirt", {}).get("virt_type") or "kvm").strip()
+
     def start_container(self, name: str, restart: bool = True) -> Container:
         """(Re)start a container; the OVS agent re-reads its files now, as kolla_start copies them
         at every start (COPY_ALWAYS), and dies if a mapped bridge is missing."""
@@ -160,6 +169,8 @@ class Node:
         if name == OVS_AGENT:
             c.loaded = {OVS_INI: self.read(OVS_INI) or ""}
             self._ovs_agent_boot(c)
+        elif name == NOVA_COMPUTE:
+            c.loaded = {NOVA_COMPUTE_CONF: self.read(NOVA_COMPUTE_CONF) or ""}
         self._container_changed(name)
         return c
 

@@ -7,7 +7,7 @@ backend: kolla-ansible's own templates), else the embedded lab's own Kolla readi
 The output (tasks, PLAY RECAP) is the same whichever renders."""
 from __future__ import annotations
 
-from .nodes import OVS_AGENT, OVS_INI
+from .nodes import NOVA_COMPUTE, NOVA_COMPUTE_CONF, OVS_AGENT, OVS_INI
 
 ACTIONS = {"reconfigure", "deploy", "genconfig"}
 
@@ -90,6 +90,9 @@ def kolla_ansible(state, node, argv):
         targets = [t for t in targets if t in wanted]
     do_ovs = (tags is None or "openvswitch" in tags) and "openvswitch" not in skip
     do_neutron = (tags is None or "neutron" in tags) and "neutron" not in skip
+    # The lab models nova-compute's nova.conf ([libvirt] virt_type) only; it renders it when the
+    # nova tag is asked for, so untagged runs print what they printed before nova was modelled.
+    do_nova = tags is not None and "nova" in tags and "nova" not in skip
     rendered: dict[str, str] = {}
     if do_neutron:
         to_render = {h: state.nodes[h].address for h in targets
@@ -148,6 +151,21 @@ def kolla_ansible(state, node, argv):
             else:
                 # kolla compares the deployed file, so a hand-edited-but-identical file is not restarted
                 out.append(f"ok: [{host}] => (item=neutron-openvswitch-agent)")
+                ok += 1
+        if do_nova and NOVA_COMPUTE in target.containers:
+            out.append("TASK [nova-cell : Copying over nova.conf] ***")
+            new = kc.render_nova_compute_conf(hv, target.address)
+            if target.read(NOVA_COMPUTE_CONF) != new:
+                target.write(NOVA_COMPUTE_CONF, new)
+                out.append(f"changed: [{host}] => (item=nova-compute)")
+                changed += 1
+                if action != "genconfig":
+                    out.append("RUNNING HANDLER [nova-cell : Restart nova-compute container] ***")
+                    target.start_container(NOVA_COMPUTE)
+                    out.append(f"changed: [{host}]")
+                    changed += 1
+            else:
+                out.append(f"ok: [{host}] => (item=nova-compute)")
                 ok += 1
         if do_neutron and action != "genconfig":
             # "Check neutron containers" (check-containers.yml): kolla_container's compare_container

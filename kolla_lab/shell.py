@@ -220,7 +220,8 @@ def cmd_grep(state, node, argv):
         return "", "Usage: grep [OPTION]... PATTERNS [FILE]...\n", 2
     pattern, paths = rest[0], rest[1:]
     try:
-        rx = re.compile(pattern if "E" in flags or "P" in flags else _basic_re(pattern),
+        rx = re.compile(re.escape(pattern) if "F" in flags else
+                        pattern if "E" in flags or "P" in flags else _basic_re(pattern),
                         re.IGNORECASE if "i" in flags else 0)
     except re.error:
         rx = re.compile(re.escape(pattern), re.IGNORECASE if "i" in flags else 0)

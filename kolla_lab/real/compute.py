@@ -15,6 +15,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 
+from .. import nova_records
 from .services import _http
 
 MAX_ATTEMPTS = 3     # nova's [scheduler] max_attempts default
@@ -46,6 +47,8 @@ class Compute:
         self.valid_tokens: set[str] = set()
         self.requests = 0
         self.console_for: Callable[[str], str] = lambda name: ""
+        # (nova host or None for the conductor, path, lines): where Nova's own log lines land
+        self.write_log: Callable[[str | None, str, list], None] = lambda host, path, lines: None
 
     # -- neutron through its API --------------------------------------------------------------
     def neutron(self, method: str, path: str, body: dict | None = None) -> dict:
@@ -117,24 +120,33 @@ class Compute:
         self._build(server, action)
         return server
 
-    def _event(self, action: dict, host: str | None, result: str, traceback: str | None) -> None:
-        action["events"].append({"event": "compute__do_build_and_run_instance", "start_time": _now(),
-                                 "finish_time": _now(), "result": result, "traceback": traceback,
-                                 "host": host, "hostId": "", "details": None})
-
     def _security_group_ids(self, server: dict) -> list[str]:
         groups = self.neutron("GET", f"/security-groups?project_id={self.project_id}")["security_groups"]
         wanted = {sg["name"] for sg in server["security_groups"]}
         return [sg["id"] for sg in groups if sg["name"] in wanted or sg["id"] in wanted]
 
     def _build(self, server: dict, action: dict) -> None:
+        """The records real Nova writes (kolla_lab/nova_records.py): one build event per attempt
+        ending Success (the reschedule is caught), the compute's and the conductor's log lines,
+        the created ports deleted, and the MaxRetriesExceeded fault with the conductor's traceback."""
         hosts = self.compute_hosts()
+        ctx = nova_records.context_tag(action["request_id"], self.user_id, self.project_id)
         if not hosts:
-            self._fail(server, action, "No valid host was found. ", "NoValidHost")
+            message = "No valid host was found. "
+            traceback = ("Traceback (most recent call last):\n"
+                         "nova.exception.NoValidHost: No valid host was found. \n")
+            nova_records.event_start(action, "conductor_schedule_and_build_instances", "controller")
+            nova_records.event_finish(action, "conductor_schedule_and_build_instances", error=message,
+                                      traceback=traceback)
+            self.write_log(None, nova_records.CONDUCTOR_LOG, nova_records.conductor_failure_lines(
+                server["id"], ctx, message, "nova.exception.NoValidHost"))
+            self._fail(server, {"code": 500, "created": _now(), "message": message, "details": traceback})
             return
         network_ids = [n.get("uuid") or n.get("net_id") for n in server["_networks"] if n.get("uuid") or n.get("net_id")]
         sg_ids = self._security_group_ids(server)
+        attempts: list[nova_records.Attempt] = []
         for host in hosts[:MAX_ATTEMPTS]:
+            nova_records.event_start(action, nova_records.BUILD_EVENT, host)
             ports, failed = [], None
             for network_id in network_ids:
                 port = self.neutron("POST", "/ports", {"port": {
@@ -145,7 +157,7 @@ class Compute:
                     failed = port
                     break
             if failed is None:
-                self._event(action, host, "Success", None)
+                nova_records.event_finish(action, nova_records.BUILD_EVENT)
                 addresses: dict[str, list] = {}
                 for port in ports:
                     net = self.neutron("GET", f"/networks/{port['network_id']}")["network"]
@@ -157,25 +169,23 @@ class Compute:
                                "OS-EXT-STS:power_state": 1, "OS-EXT-SRV-ATTR:host": host,
                                "OS-EXT-SRV-ATTR:hypervisor_hostname": host, "addresses": addresses,
                                "updated": _now()})
-                action["finish_time"] = _now()
                 return
-            traceback = ("Traceback (most recent call last):\n  File \"/var/lib/kolla/venv/lib/python3.9/site-packages/"
-                         "nova/compute/manager.py\", line 2615, in _build_and_run_instance\n"
-                         "nova.exception.PortBindingFailed: Binding failed for port "
-                         f"{failed['id']}, please check neutron logs for more information.\n")
-            self._event(action, host, "Error", traceback)
+            attempt = nova_records.Attempt(host, port_id=failed["id"])
+            attempts.append(attempt)
+            self.write_log(host, nova_records.COMPUTE_LOG,
+                           attempt.compute_lines(server["id"], ctx, server["OS-EXT-SRV-ATTR:instance_name"], "kvm"))
             for port in ports:
                 self.neutron("DELETE", f"/ports/{port['id']}")
-        self._fail(server, action, "Exceeded maximum number of retries. Exhausted all hosts available for retrying "
-                                   f"build failures for instance {server['id']}.", "MaxRetriesExceeded")
+            nova_records.event_finish(action, nova_records.BUILD_EVENT)
+            self.write_log(None, nova_records.CONDUCTOR_LOG, attempt.conductor_lines(server["id"], ctx))
+        fault = nova_records.max_retries_fault(server["id"], len(attempts), attempts[-1].reason, MAX_ATTEMPTS)
+        self.write_log(None, nova_records.CONDUCTOR_LOG, nova_records.conductor_failure_lines(
+            server["id"], ctx, fault["message"], "nova.exception.MaxRetriesExceeded"))
+        self._fail(server, fault)
 
-    def _fail(self, server: dict, action: dict, message: str, kind: str) -> None:
+    def _fail(self, server: dict, fault: dict) -> None:
         server.update({"status": "ERROR", "OS-EXT-STS:vm_state": "error", "OS-EXT-STS:task_state": None,
-                       "updated": _now(),
-                       "fault": {"code": 500, "created": _now(), "message": message,
-                                 "details": f"Traceback (most recent call last):\nnova.exception.{kind}: {message}\n"}})
-        action["message"] = "Error"
-        action["finish_time"] = _now()
+                       "updated": _now(), "fault": fault})
 
     def view(self, server: dict) -> dict:
         return {k: v for k, v in server.items() if not k.startswith("_")}
@@ -319,7 +329,8 @@ class ComputeHandler(BaseHTTPRequestHandler):
             if found:
                 for action in c.actions.get(server["id"], []):
                     if action["request_id"] == found.group(1):
-                        return self._send(200, {"instanceAction": action})
+                        return self._send(200, {"instanceAction": {
+                            **action, "events": nova_records.events_newest_first(action)}})
                 raise ComputeError(404, f"Action {found.group(1)} not found")
             if rest == "/action" and method == "POST":
                 body = self._body()

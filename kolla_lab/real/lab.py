@@ -108,6 +108,7 @@ class RealLab(Lab):
             self.compute = Compute(stack.keystone.url, "", lambda: stack.admin_token, self._compute_hosts,
                                    stack.admin_project_id, stack.admin_user_id)
             self.compute.console_for = self._guest_console
+            self.compute.write_log = self._write_nova_log
             self._compute_http = serve(self.compute)
             threading.Thread(target=self._compute_http.serve_forever, kwargs={"poll_interval": 0.2},
                              daemon=True, name="real-lab-compute").start()
@@ -223,6 +224,15 @@ class RealLab(Lab):
             if server.get("name") == name:
                 return str(server.get("console") or "")
         return ""
+
+    def _write_nova_log(self, host: str | None, path: str, lines: list[str]) -> None:
+        """Nova's log lines onto the node that runs the service (host None: the conductor's node)."""
+        for node in self.state.nodes.values():
+            if (host is None and "nova_conductor" in node.containers) or \
+                    (host is not None and node.hostname == host and "nova_compute" in node.containers):
+                for line in lines:
+                    node.append_log(path, line)
+                return
 
     # -- agents -------------------------------------------------------------------------------
     def nova_hosts(self) -> dict[str, str]:

@@ -110,19 +110,28 @@ def test_agents_403_asks_with_the_exact_command_and_reports_nothing(monkeypatch)
     assert any("agent-state" in a for a in report.assumptions)
 
 
-def test_event_details_hidden_asks_for_server_event_list():
+def test_event_hosts_hidden_asks_for_the_compute_log():
     with Lab("seed-homelab") as lab:
         for actions in lab.state.cloud.actions.values():   # what a non-admin user is shown
             for action in actions:
                 for event in action["events"]:
-                    event["traceback"] = None
+                    event["traceback"], event["host"] = None, ""
         report, events = run(lab, "--server", "rocky-vm1")
     asked = [e for e in events if isinstance(e, Asked)]
     assert asked and asked[0].step == "build-events"
-    server_id = report.steps[0].observations[0].split("(")[1].split(")")[0]
-    assert asked[0].command == f"openstack server event list --long {server_id}"
-    parse_openstack(asked[0].command)
+    assert "event hosts are admin-only" in asked[0].reason and "openstack server event show" in asked[0].reason
+    assert asked[0].command == "grep -F 'Failed to build and run instance' /var/log/kolla/nova/nova-compute.log"
     assert report.findings == []
+
+
+def test_compute_log_unreadable_falls_back_to_the_conductor_log():
+    with Lab("seed-homelab") as lab:
+        lab.state.nodes["compute01"].files.pop("/var/log/kolla/nova/nova-compute.log")
+        report, _ = run(lab, "--server", "rocky-vm1")
+    assert [f.id for f in report.findings] == ["bridge-mapping-missing"]
+    build = next(s for s in report.steps if s.step == "build-events")
+    assert any("nova-conductor.log: Error from last host: compute01" in o for o in build.observations)
+    assert any("nova-compute.log does not exist" in o for o in build.observations)
 
 
 def test_server_given_that_is_active_ends_ok():
@@ -158,3 +167,30 @@ def test_learn_pages_degrade_without_ssh_or_facts():
     assert "could not be read" in page and "br-ex" in page
     assert "general order only" in learn_page(ctx, "precedence", {})
     assert "could not be listed" in learn_page(ctx, "scheduling", {})
+
+
+def test_kvm_on_a_nested_compute_is_virt_type_unsupported_and_qemu_fixes_it():
+    from tests.trees.fix_support import apply_in_order
+
+    with Lab("kvm-nested") as lab:
+        run = apply_in_order(lab, ["max-retries"], ["virt-type-qemu"])
+        server = boot(lab, "vm-after-qemu")
+    before = run.before
+    assert steps(before) == [("server-fault", "build-failed"), ("build-events", "virt-failed"),
+                             ("virt-support", "kvm-unavailable")]
+    [finding] = before.findings
+    assert finding.id == "virt-type-unsupported" and finding.host == "compute01"
+    # The evidence quotes libvirt's refusal from nova-compute.log, not an event traceback.
+    assert any("nova-compute.log: ERROR nova.compute.manager" in e and "does not support virt type 'kvm'" in e
+               for e in finding.evidence)
+    assert finding.facts["virt"]["cpu"] == "no vmx/svm flag" and finding.facts["virt"]["dev_kvm"] is False
+    durable = finding.remedies[0]
+    assert (durable.id, durable.durable) == ("virt-type-qemu", True)
+    assert durable.command == "kolla-ansible reconfigure -i /etc/kolla/multinode -t nova"   # no --limit (Kolla's docs)
+    assert '+nova_compute_virt_type: "qemu"' in durable.diff
+    assert [r.id for r in finding.remedies] == ["virt-type-qemu", "enable-nested-virt"]
+    [applied] = run.applied
+    assert applied.status == "verified", applied
+    # The walk after the fix ends ok at virt-support (virt_type qemu now), and a new server builds.
+    assert steps(run.after)[-1] == ("virt-support", "not-kvm") and run.after.findings == []
+    assert server.status == "ACTIVE"

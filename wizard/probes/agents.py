@@ -109,10 +109,9 @@ def failed_port_segment(ctx, args, emit) -> Evidence:
                 obs.append(f"Could not search neutron-server.log on {ctl}: {_nodeio.error_line(lines)}")
                 unsearched.append(_nodeio.error_line(lines))
                 continue
-            for line in lines or []:
-                parsed = parse_failed_bind(line)
-                if not parsed:
-                    continue
+            # neutron retries a binding up to 10 times, one ERROR line each: the last one speaks for all.
+            matched = [p for p in (parse_failed_bind(line) for line in lines or []) if p]
+            for parsed in matched[-1:]:
                 host = host or parsed["host"]
                 if parsed["segments"]:
                     segment = parsed["segments"][0]

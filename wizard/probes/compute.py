@@ -1,5 +1,8 @@
-"""Nova probes for the max-retries tree: the failed server's fault, its instance action events
-(the traceback that names PortBindingFailed and the port), and the nova-compute services.
+"""Nova probes for the max-retries tree: the failed server's fault, the hosts its build was tried
+on (instance action events) and why each attempt failed (nova-compute.log on those hosts, the
+conductor's "Error from last host" lines), and the nova-compute services. A rescheduled attempt's
+event ends Success with no traceback (RescheduledException is caught in
+_do_build_and_run_instance), so the reason is read where Nova writes it: the logs.
 
 Strings matched here are Nova's own (nova/exception.py, nova/conductor/manager.py):
   PortBindingFailed   "Binding failed for port %(port_id)s, please check neutron logs for more information."
@@ -8,15 +11,16 @@ Strings matched here are Nova's own (nova/exception.py, nova/conductor/manager.p
 """
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from ..cloud import CloudError, CloudForbidden
+from ..cloud import CloudError
 from ..evidence import Evidence, ProbeUnavailable
+from ..readings import nodes as _nodeio
+from ..readings import nova_logs
 from .registry import probe
 
 MAX_RETRIES = "Exceeded maximum number of retries"
-BINDING_FAILED_RE = re.compile(r"Binding failed for port ([0-9a-fA-F-]{8,})")
+BINDING_FAILED_RE = nova_logs.BINDING_FAILED_RE
 NO_VALID_HOST = "No valid host was found"
 BUILD_EVENT = "compute__do_build_and_run_instance"
 
@@ -101,9 +105,87 @@ def _events(action: dict[str, Any]) -> list[dict[str, Any]]:
     return [e if isinstance(e, dict) else dict(e) for e in events]
 
 
+KIND_OUTCOME = {"port-binding": "port-binding-failed", "kvm": "virt-failed"}
+KIND_WORDS = {"port-binding": "the port could not bind", "kvm": "libvirt could not run a KVM guest",
+              "vif-plugging": "the VIF was never reported plugged (vif-plugging timeout)",
+              "volume": "a volume could not be prepared", "other": "another error"}
+
+
+def _attempt_hosts(events: list[dict[str, Any]]) -> list[str]:
+    """Every host a build attempt started on: one compute__do_build_and_run_instance event per attempt
+    (nova/compute/utils.py EventReporter), whatever its result (a rescheduled attempt ends Success)."""
+    hosts: list[str] = []
+    for event in events:
+        if event.get("event") == BUILD_EVENT and event.get("host") and event["host"] not in hosts:
+            hosts.append(event["host"])
+    return hosts
+
+
+def _compute_log_failures(ctx, sid: str, hosts: list[str], since, sources: list[str], obs: list[str],
+                          unread: list[str]) -> list[dict[str, Any]]:
+    """'Failed to build and run instance' lines for this instance in nova-compute.log on each host."""
+    pattern = nova_logs.instance_pattern(sid, nova_logs.BUILD_FAILED)
+    by_inventory = {_nodeio.inventory_name(ctx, h): h for h in hosts}
+    results = _nodeio.fan_out(ctx, list(by_inventory),
+                              lambda node: _nodeio.grep_log(node, pattern, _nodeio.NOVA_COMPUTE_LOG))
+    failures: list[dict[str, Any]] = []
+    for inv, lines in results.items():
+        host = by_inventory[inv]
+        sources.append(f"{inv}: grep -F {pattern!r} {_nodeio.NOVA_COMPUTE_LOG}")
+        if isinstance(lines, Exception):
+            why = _nodeio.error_line(lines)
+            unread.append(why if why.startswith(f"{inv}:") else f"{inv}: {why}")
+            continue
+        if lines is None:
+            unread.append(f"{inv}: {_nodeio.NOVA_COMPUTE_LOG} does not exist")
+            continue
+        recent = [ln for ln in lines if since is None or (nova_logs.line_time(ln) or since) >= since] or lines
+        if not recent:
+            obs.append(f"{inv} {_nodeio.NOVA_COMPUTE_LOG}: no '{nova_logs.BUILD_FAILED}' line for {sid}.")
+            continue
+        line = recent[-1]
+        text = nova_logs.exception_text(line, nova_logs.BUILD_FAILED)
+        when = nova_logs.line_time(line)
+        failures.append({"host": host, "source": f"{inv} {_nodeio.NOVA_COMPUTE_LOG}",
+                         "line": nova_logs.without_stamp(line), "time": when.isoformat() if when else None,
+                         "exception": text, **nova_logs.classify(text)})
+    return failures
+
+
+def _conductor_log_failures(ctx, sid: str, sources: list[str], unread: list[str]) -> list[dict[str, Any]]:
+    """The conductor's 'Error from last host' lines for this instance (one per reschedule)."""
+    controllers = _nodeio.hosts_in_group(ctx, "nova-conductor") or _nodeio.hosts_in_group(ctx, "control")
+    pattern = nova_logs.instance_pattern(sid, nova_logs.LAST_HOST)
+    failures: list[dict[str, Any]] = []
+    for ctl, lines in _nodeio.fan_out(ctx, controllers,
+                                      lambda node: _nodeio.grep_log(node, pattern, _nodeio.NOVA_CONDUCTOR_LOG)).items():
+        sources.append(f"{ctl}: grep -F {pattern!r} {_nodeio.NOVA_CONDUCTOR_LOG}")
+        if isinstance(lines, Exception):
+            why = _nodeio.error_line(lines)
+            unread.append(why if why.startswith(f"{ctl}:") else f"{ctl}: {why}")
+            continue
+        for line in lines or []:
+            parsed = nova_logs.parse_last_host(line)
+            if parsed and parsed["host"] not in [f["host"] for f in failures]:
+                failures.append({**parsed, "source": f"{ctl} {_nodeio.NOVA_CONDUCTOR_LOG}",
+                                 "line": f"Error from last host: {parsed['host']} ... {parsed['reason']}",
+                                 "exception": parsed["reason"]})
+    return failures
+
+
+def _action_start(action: dict[str, Any]):
+    import datetime as _dt
+    text = str(action.get("start_time") or "")[:19]
+    try:
+        return _dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S") - _dt.timedelta(minutes=5)
+    except ValueError:
+        return None
+
+
 @probe("instance_build_events",
-       outcomes=("port-binding-failed", "no-valid-host", "other-failure"),
-       summary="Read the server's instance action events: which host failed and why", requires="cloud")
+       outcomes=("port-binding-failed", "virt-failed", "no-valid-host", "other-failure"),
+       summary="Which hosts the build was tried on (events, fault) and why each failed (their nova-compute.log)",
+       requires="cloud")
 def instance_build_events(ctx, args, emit) -> Evidence:
     server = (ctx.facts.get("server") or {})
     sid = server.get("id")
@@ -112,8 +194,6 @@ def instance_build_events(ctx, args, emit) -> Evidence:
     command = f"openstack server event list --long {sid}"
     try:
         actions = ctx.cloud.instance_actions(sid)
-    except CloudForbidden as exc:
-        raise _unavailable(exc, command) from None
     except CloudError as exc:
         raise _unavailable(exc, command) from None
     sources = [f"GET /servers/{sid}/os-instance-actions", f"GET /servers/{sid}/os-instance-actions/<request-id>"]
@@ -122,45 +202,77 @@ def instance_build_events(ctx, args, emit) -> Evidence:
         raise ProbeUnavailable(f"server {sid} has no create/rebuild action recorded; run `{command}`", sources=sources)
     builds.sort(key=lambda a: str(a.get("start_time") or ""))
     action = builds[-1]
-    events = _events(action)
-    errors = [e for e in events if str(e.get("result") or "").lower() == "error"]
+    # Nova lists an action's events newest first; attempts are read oldest first.
+    events = sorted(_events(action), key=lambda e: str(e.get("start_time") or ""))
     facts: dict[str, Any] = {"action": {"request_id": action.get("request_id"), "action": action.get("action")}}
     obs = [f"Action {action.get('action')} ({action.get('request_id')}): "
-           + ", ".join(f"{e.get('event')} on {e.get('host') or '?'}: {e.get('result')}" for e in events)]
-    if errors and not any(e.get("traceback") for e in errors):
-        # Nova hides tracebacks (and event hosts) from non-admin users.
-        raise ProbeUnavailable(
-            f"the events of server {sid} show errors but no traceback (event details are admin-only); "
-            f"run `openstack server event show {sid} {action.get('request_id')}` as admin and answer", sources=sources)
-    port_ids: list[str] = []
-    failed_hosts: list[str] = []
-    for event in errors:
-        tb = str(event.get("traceback") or "")
-        for match in BINDING_FAILED_RE.finditer(tb):
-            if match.group(1) not in port_ids:
-                port_ids.append(match.group(1))
-        if event.get("event") == BUILD_EVENT and event.get("host") and event["host"] not in failed_hosts:
-            failed_hosts.append(event["host"])
-    if port_ids:
-        host = failed_hosts[0] if failed_hosts else None
-        facts["port"] = {"id": port_ids[0], "ids": port_ids}
-        facts["failed_hosts"] = failed_hosts
-        if host:
-            facts["host"] = host
-        obs.append(f"The traceback names PortBindingFailed for port {port_ids[0]}"
-                   + (f" on host {host}" if host else "") + ".")
-        if len(failed_hosts) > 1:
-            obs.append(f"Nova retried on {len(failed_hosts)} hosts ({', '.join(failed_hosts)}); each failed the same way.")
-        obs.append("Nova deletes the ports it created after a failed build (a port passed with --port is kept), "
-                   "so the port itself is gone now.")
-        return Evidence("port-binding-failed", facts=facts, observations=obs, sources=sources, host=host)
-    if any(NO_VALID_HOST in str(e.get("traceback") or "") and "MaxRetriesExceeded" not in str(e.get("traceback") or "")
-           for e in errors):
+           + (", ".join(f"{e.get('event')} on {e.get('host') or '?'}: {e.get('result') or 'no result'}" for e in events)
+              or "no events")]
+    fault = str(server.get("fault_message") or "")
+    # The scheduler chose no host: the conductor buries the instance in cell0 with an Error event
+    # (nova/conductor/manager.py _create_instance_action_for_cell0).
+    if any(NO_VALID_HOST in str(e.get("traceback") or e.get("details") or "") for e in events
+           if str(e.get("result") or "").lower() == "error") and MAX_RETRIES not in fault:
         obs.append("The scheduler raised NoValidHost: no compute host was chosen at all.")
         return Evidence("no-valid-host", facts=facts, observations=obs, sources=sources)
-    last = str(errors[-1].get("traceback") or "").strip().splitlines()[-1:] if errors else []
-    obs.append("No PortBindingFailed in the tracebacks" + (f"; the last line is: {last[0]}" if last else "."))
-    return Evidence("other-failure", facts=facts, observations=obs, sources=sources)
+    hosts = _attempt_hosts(events)
+    builds_seen = [e for e in events if e.get("event") == BUILD_EVENT]
+    if builds_seen and not hosts:
+        # Nova shows the event's host to admins only (microversion 2.62+).
+        raise ProbeUnavailable(
+            f"the build events of server {sid} show no host (event hosts are admin-only); run "
+            f"`openstack server event show {sid} {action.get('request_id')}` as admin and answer", sources=sources)
+    if hosts:
+        obs.append(f"Nova tried the build on {len(hosts)} host(s): {', '.join(hosts)} "
+                   f"(one {BUILD_EVENT} event per attempt; a rescheduled attempt's event ends Success).")
+    facts["failed_hosts"] = hosts
+    # The fault names the port itself when reschedules stopped on max_attempts ('Last exception:
+    # Binding failed for port ...') or were off (the reason is the fault).
+    fault_port = BINDING_FAILED_RE.search(fault)
+    unread: list[str] = []
+    failures = _compute_log_failures(ctx, sid, hosts, _action_start(action), sources, obs, unread) if hosts else []
+    if not failures:
+        failures = _conductor_log_failures(ctx, sid, sources, unread)
+    for failure in failures:
+        obs.append(f"{failure['source']}: {failure['line'][:400]}")
+    if unread:
+        obs.append("Not read: " + "; ".join(unread) + ".")
+    if not failures and fault_port:
+        failures = [{"host": hosts[-1] if hosts else None, "kind": "port-binding", "port": fault_port.group(1),
+                     "source": "the server fault", "line": fault, "exception": fault}]
+    if not failures:
+        where = "; ".join(unread) if unread else "no 'Failed to build and run instance' line was found"
+        raise ProbeUnavailable(
+            f"why the build failed on {', '.join(hosts) or 'its hosts'} is in nova-compute.log there, and it could "
+            f"not be read ({where}); run `grep -F {nova_logs.instance_pattern(sid, nova_logs.BUILD_FAILED)!r} "
+            f"{_nodeio.NOVA_COMPUTE_LOG}` on those hosts and answer", sources=sources)
+    facts["attempts"] = [{k: f.get(k) for k in ("host", "kind", "port", "exception", "source", "time")}
+                         for f in failures]
+    kinds = [f["kind"] for f in failures]
+    chosen = next((f for f in failures if f["kind"] == "port-binding"), None) or \
+        next((f for f in failures if f["kind"] == "kvm"), None) or failures[-1]
+    host = chosen.get("host")
+    if host:
+        facts["host"] = host
+    facts["build_failure"] = {"kind": chosen["kind"], "words": KIND_WORDS[chosen["kind"]],
+                              "line": chosen["line"][:400], "source": chosen["source"],
+                              "exception": chosen["exception"][:300]}
+    if chosen["kind"] == "port-binding":
+        ports = [f["port"] for f in failures if f.get("port")]
+        facts["port"] = {"id": chosen["port"], "ids": list(dict.fromkeys(ports))}
+        obs.append(f"PortBindingFailed for port {chosen['port']}" + (f" on host {host}" if host else "")
+                   + ". Nova deletes the ports it created after a failed attempt (a port passed with --port is "
+                   "kept and unbound), so the port itself is usually gone now.")
+    elif chosen["kind"] == "kvm":
+        obs.append(f"On {host} libvirt refused the KVM guest: {chosen['exception'][:200]}")
+    else:
+        obs.append(f"The build failed on {host or 'its host'} because {KIND_WORDS[chosen['kind']]}: "
+                   f"{chosen['exception'][:200]}")
+    if len(set(kinds)) > 1:
+        obs.append("The attempts failed for different reasons: " + "; ".join(
+            f"{f.get('host')}: {KIND_WORDS[f['kind']]}" for f in failures) + ".")
+    return Evidence(KIND_OUTCOME.get(chosen["kind"], "other-failure"), facts=facts, observations=obs,
+                    sources=sources, host=host)
 
 
 @probe("nova_compute_services",

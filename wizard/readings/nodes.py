@@ -19,6 +19,10 @@ OVS_VSWITCHD_CONTAINER = "openvswitch_vswitchd"
 OVS_AGENT_INI = "/etc/kolla/neutron-openvswitch-agent/openvswitch_agent.ini"
 OVS_AGENT_LOG = "/var/log/kolla/neutron/neutron-openvswitch-agent.log"
 NEUTRON_SERVER_LOG = "/var/log/kolla/neutron/neutron-server.log"
+NOVA_COMPUTE_LOG = "/var/log/kolla/nova/nova-compute.log"
+NOVA_CONDUCTOR_LOG = "/var/log/kolla/nova/nova-conductor.log"
+NOVA_SCHEDULER_LOG = "/var/log/kolla/nova/nova-scheduler.log"
+LOG_TAIL_LINES = 10000       # how far back a log is searched when grep's matches overflow the cap
 
 
 def kolla_or_none(ctx: Any) -> Any:
@@ -113,6 +117,25 @@ def grep_file(node: Any, pattern: str, path: str, *, max_lines: int = 200) -> li
     if text is None:
         return None
     return [line for line in text.splitlines() if pattern in line][-max_lines:]
+
+
+def grep_log(node: Any, pattern: str, path: str, *, max_lines: int = 50) -> list[str] | None:
+    """The last ``max_lines`` lines of a service log containing ``pattern``; None if the log is
+    missing. grep runs on the node; when its matches overflow the transport's output cap, only
+    the log's last LOG_TAIL_LINES lines (``tail -n``) are read and searched here."""
+    from ..transport.base import OutputTooLarge
+
+    try:
+        return grep_file(node, pattern, path, max_lines=max_lines)
+    except OutputTooLarge:
+        try:
+            result = node.run(["tail", "-n", str(LOG_TAIL_LINES), path], sudo=bool(getattr(node, "become", False)))
+        except OutputTooLarge:
+            raise ProbeUnavailable(f"{node.name}: the last {LOG_TAIL_LINES} lines of {path} are too large to read; "
+                                   f"run `grep -F {pattern!r} {path}` there") from None
+        if result.rc != 0:
+            return None if "No such file" in result.stderr else []
+        return [line for line in result.stdout.splitlines() if pattern in line][-max_lines:]
 
 
 def fan_out(ctx: Any, hosts: Iterable[str], fn: Callable[[Any], T]) -> dict[str, T | Exception]:
