@@ -20,7 +20,7 @@ from .registry import remedy
 VIRT_VAR = "nova_compute_virt_type"
 
 
-@remedy("virt-type-qemu", summary="Run guests with QEMU emulation (globals.yml) and reconfigure nova")
+@remedy("virt-type-qemu", also=("enable-nested-virt",), summary="Run guests with QEMU emulation (globals.yml) and reconfigure nova")
 def virt_type_qemu(ctx: Any, finding: Finding) -> list[Remedy]:
     host = (finding.facts.get("virt") or {}).get("host") or finding.host
     model = model_or_none(ctx)
