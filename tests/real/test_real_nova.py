@@ -120,3 +120,27 @@ def test_docker_on_the_node_reports_and_drives_the_real_nova_compute(lab, conn):
     assert started.returncode == 0, started.stderr
     restarted = lab.nova.processes()["nova-compute@compute01"]
     assert restarted.pid != process.pid and restarted.poll() is None
+
+
+def test_max_retries_reads_real_novas_records_to_the_seed_finding(lab, conn):
+    """The tree on real Nova: hosts from the (Success) build event, port and reason from the real
+    nova-compute.log on compute01, the segment from real neutron-server.log (issue 13)."""
+    from tests.trees.network_support import context
+    from wizard.diagnose import run_diagnosis
+
+    lab._sync_server_log()
+    ctx = context(lab)
+    try:
+        report, _engine = run_diagnosis(ctx, ["max-retries"])
+    finally:
+        ctx.close()
+    steps = [(s.step, s.outcome) for s in report.steps if s.tree == "max-retries"]
+    assert steps[:3] == [("server-fault", "build-failed"), ("build-events", "port-binding-failed"),
+                         ("port-segment", "provider")], (steps, report.problems)
+    assert [f.id for f in report.findings] == ["bridge-mapping-missing"]
+    [finding] = report.findings
+    port = finding.facts["port"]["id"]
+    assert finding.host == "compute01"
+    assert any("nova-compute.log: ERROR nova.compute.manager" in e and f"Binding failed for port {port}" in e
+               for e in finding.evidence)
+    assert any(f"Failed to bind port {port} on host compute01" in e for e in finding.evidence)
