@@ -106,6 +106,16 @@ class CloudReader:
 
         session.hooks.setdefault("response", []).append(hook)
 
+    def close(self) -> None:
+        """Close the API connection (its sockets): one diagnosis must not leave one behind."""
+        with self._lock:
+            conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:
+                pass
+
     def refresh(self) -> None:
         """Forget cached collections (after a fix, to verify against fresh state)."""
         with self._lock:
@@ -235,9 +245,70 @@ def connect_from_config(cloud: str | None, *, api_timeout: float = 20.0) -> Clou
             except Exception:  # keep the operator's own (generic) plugin if the v3 one cannot be built
                 log.debug("auth_type %s could not be used; keeping %s", v3_type, region.config.get("auth_type"),
                           exc_info=True)
-        return openstack.connection.Connection(config=region)
+        conn = openstack.connection.Connection(config=region)
+        bound_session(conn, api_timeout)
+        return conn
 
     return CloudReader(connect, name=cloud or "")
+
+
+MAX_BODY_BYTES = 32 * 1024 * 1024   # the largest answer a diagnosis reads (a /servers/detail of thousands)
+
+
+class CloudRedirectRefused(CloudError):
+    """A 3xx: following it would send the token (or the password) to wherever it points."""
+
+
+def bound_session(conn: Any, api_timeout: float, *, max_bytes: int = MAX_BODY_BYTES) -> None:
+    """Every request of this connection: redirects refused (keystoneauth follows them itself, with the
+    X-Auth-Token, or the password body on a 307), the body read with a total deadline (a server that
+    sends a byte every few seconds never trips the per-read socket timeout) and a size cap."""
+    import time
+
+    ks = getattr(conn, "session", None)
+    session = getattr(ks, "session", None)
+    if session is None:
+        return
+    ks.redirect = False
+
+    def bounded(response, *args, **kwargs):
+        request = response.request
+        where = f"{request.method} {request.url.split('?')[0]}" if request is not None else "the API"
+        if 300 <= response.status_code < 400:
+            location = response.headers.get("Location", "?")
+            response.close()
+            raise CloudRedirectRefused(
+                f"{where}: the API answered {response.status_code} redirecting to {location}; not followed "
+                "(the token would go along); check the endpoint URLs in the catalog and auth_url")
+        if kwargs.get("stream") or response._content_consumed:
+            return response
+        end = time.monotonic() + max(0.5, api_timeout - response.elapsed.total_seconds())
+        chunks, total = [], 0
+        try:
+            while True:
+                if time.monotonic() > end:
+                    raise CloudUnreachable(f"{where}: the answer did not finish within {api_timeout:g}s "
+                                           "(it came too slowly); retry, or raise --api-timeout")
+                chunk = response.raw.read1(65536, decode_content=True)
+                if not chunk:
+                    break
+                total += len(chunk)
+                if total > max_bytes:
+                    raise CloudError(f"{where}: the answer is larger than {max_bytes // (1024 * 1024)} MB; "
+                                     "stopped reading (a proxy or a failing service may be in the way)")
+                chunks.append(chunk)
+        except CloudError:
+            response.close()
+            raise
+        except Exception as exc:   # the connection broke mid-body: what requests would have raised
+            response.close()
+            raise CloudUnreachable(f"{where}: the connection broke while reading the answer ({type(exc).__name__})") from None
+        response._content = b"".join(chunks)
+        response._content_consumed = True
+        response.raw.release_conn()
+        return response
+
+    session.hooks.setdefault("response", []).insert(0, bounded)
 
 
 # keystoneauth's generic plugins (auth_type password / token, openstacksdk's default) are "identity

@@ -162,6 +162,9 @@ class Context:
             self._oracle = None   # a fix changed the configuration: render again if asked
 
     def close(self) -> None:
+        cloud = getattr(self, "_cloud", None)
+        if cloud is not None and hasattr(cloud, "close"):
+            cloud.close()
         if self._nodes is not None:
             try:
                 self._nodes.close()

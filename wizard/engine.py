@@ -273,13 +273,25 @@ class Engine:
         args = dict(step.args)
         if self.probe_timeout <= 0:
             return spec.func(self.ctx, args, emit)
-        # A probe has its own transport timeouts; this is the outer bound so the walk goes on.
-        pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"probe-{spec.name}")
-        try:
-            future = pool.submit(spec.func, self.ctx, args, emit)
-            return future.result(timeout=self.probe_timeout)
-        finally:
-            pool.shutdown(wait=False)
+        # A probe has its own transport timeouts; this is the outer bound so the walk goes on. A daemon
+        # thread, not an executor's: a probe stuck past the bound must not keep the process alive once
+        # the report is out (concurrent.futures joins its workers at exit).
+        outcome: dict[str, Any] = {}
+
+        def run() -> None:
+            try:
+                outcome["value"] = spec.func(self.ctx, args, emit)
+            except BaseException as exc:   # handed to the walking thread below
+                outcome["error"] = exc
+
+        worker = threading.Thread(target=run, name=f"probe-{spec.name}", daemon=True)
+        worker.start()
+        worker.join(self.probe_timeout)
+        if worker.is_alive():
+            raise concurrent.futures.TimeoutError()
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["value"]
 
     def _remember(self, evidence: Evidence) -> None:
         facts = getattr(self.ctx, "facts", None)

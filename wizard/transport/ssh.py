@@ -594,8 +594,17 @@ class SSHTransport:
             if channel is not None and not channel.closed and channel.get_transport().is_active():
                 return self._sftp
         client = self.pool.client(self.endpoint)
+        limit = self.pool.command_timeout
         try:
-            self._sftp = client.open_sftp()
+            # Every SFTP request waits at most the command timeout: a node that freezes after the
+            # diagnosis must not hang an apply (SSHClient.open_sftp waits without a bound).
+            channel = client.get_transport().open_session(timeout=limit)
+            channel.settimeout(limit)
+            channel.invoke_subsystem("sftp")
+            self._sftp = paramiko.SFTPClient(channel)
+        except socket.timeout:
+            raise TransportError(self.name, f"SFTP did not answer within {limit:g}s",
+                                 "the node may be frozen or overloaded; check it, then retry") from None
         except (paramiko.SSHException, EOFError, OSError) as exc:
             raise TransportError(self.name, f"SFTP is not available: {exc}",
                                  "enable 'Subsystem sftp' in the node's sshd_config") from None
@@ -610,6 +619,11 @@ class SSHTransport:
                 raise FileMissing(self.name, path) from None
             except PermissionError:
                 raise
+            except socket.timeout:
+                self._sftp = None
+                raise TransportError(self.name, f"SFTP did not answer within {self.pool.command_timeout:g}s while "
+                                     f"trying to {what} {path}",
+                                     "the node may be frozen or overloaded; check it, then retry") from None
             except IOError as exc:
                 if getattr(exc, "errno", None) == errno.ENOENT:
                     raise FileMissing(self.name, path) from None
