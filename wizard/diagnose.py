@@ -23,4 +23,7 @@ def run_diagnosis(ctx: Any, trees: list[str], *, on_event: Callable[[Any], None]
             on_event(event)
         if isinstance(event, Done):
             report = event.report
+    nodes = getattr(ctx, "_nodes", None)   # what the SSH layer could not honour, said once
+    if report is not None and nodes is not None:
+        report.assumptions.extend(note for note in getattr(nodes, "notes", []) if note not in report.assumptions)
     return report, engine

@@ -173,9 +173,12 @@ class SSHPool:
         self.command_timeout = command_timeout
         self.max_parallel = max(1, max_parallel)
         self.use_agent = use_agent
+        self.notes: list[str] = []     # set-ups not honoured, one line each (the report's assumptions)
+        self._revoked: set[tuple[str, bytes]] = set()   # known_hosts @revoked keys
         self._config = self._load_ssh_config()
+        # Host blocks only: paramiko's get_hostnames() raises KeyError('host') on any Match block.
         self._explicit_hosts = {
-            name for name in self._config.get_hostnames()
+            name for entry in getattr(self._config, "_config", []) for name in entry.get("host", [])
             if not any(ch in name for ch in "*?!")
         }
         self._clients: dict[tuple, paramiko.SSHClient] = {}
@@ -201,6 +204,23 @@ class SSHPool:
         except OSError as exc:
             raise ConfigError(path, f"cannot read ssh_config: {exc.strerror}") from None
 
+    def _note(self, line: str) -> None:
+        """One line for the operator about a set-up the wizard cannot honour (it goes on without it)."""
+        if line not in self.notes:
+            self.notes.append(line)
+
+    def _lookup(self, name: str) -> Any:
+        """ssh_config for a name as OpenSSH resolves it, Match blocks included. A Match paramiko
+        cannot evaluate (e.g. ``exec`` without the invoke package) is skipped, said in one line."""
+        try:
+            return self._config.lookup(name)
+        except Exception as exc:   # paramiko raises from inside a Match evaluation
+            self._note(f"{self.ssh_config_path}: a Match block could not be evaluated for {name} "
+                       f"({type(exc).__name__}: {exc}); Match blocks are ignored for it")
+            plain = paramiko.SSHConfig()
+            plain._config = [entry for entry in getattr(self._config, "_config", []) if "host" in entry]
+            return plain.lookup(name)
+
     def resolve(self, alias: str, *, user: str | None = None, address: str | None = None,
                 port: int | None = None, _depth: int = 0) -> Endpoint:
         """Where and how to connect for an inventory name.
@@ -212,7 +232,7 @@ class SSHPool:
             looked_up_as = alias
         else:
             looked_up_as = address
-        cfg = self._config.lookup(looked_up_as)
+        cfg = self._lookup(looked_up_as)
         if alias in self._explicit_hosts:
             hostname = cfg.get("hostname", alias)
         else:
@@ -272,16 +292,76 @@ class SSHPool:
             if cached and cached[0] == mtime:
                 stores.append(cached[1])
                 continue
-            store = paramiko.HostKeys()
             try:
-                store.load(path)
-            except (OSError, paramiko.SSHException, ValueError):
-                # An unreadable or corrupt file just contributes no keys; the host then shows up
-                # as "unknown host key" with the fix line, which is the right next step anyway.
+                store = self._load_known_hosts(path)
+            except (OSError, UnicodeDecodeError):
+                # An unreadable file just contributes no keys; the host then shows up as "unknown
+                # host key" with the fix line, which is the right next step anyway.
                 continue
             self._host_key_cache[path] = (mtime, store)
             stores.append(store)
         return stores
+
+    def _load_known_hosts(self, path: str) -> paramiko.HostKeys:
+        """known_hosts as OpenSSH reads it, line by line: a line paramiko cannot parse is skipped
+        alone (paramiko's load() dies on the first with InvalidHostKey); ``@revoked`` keys are
+        remembered and refused on connect; ``@cert-authority`` (host certificates) is not supported
+        by paramiko: said in one line, the plain key lines still work."""
+        store = paramiko.HostKeys()
+        with open(path, encoding="utf-8") as handle:
+            for number, raw in enumerate(handle, 1):
+                line = raw.strip()
+                if not line or line.startswith("#"):
+                    continue
+                marker = ""
+                if line.startswith("@"):
+                    marker, _, line = line.partition(" ")
+                    line = line.strip()
+                try:
+                    entry = paramiko.hostkeys.HostKeyEntry.from_line(line, number)
+                except Exception:   # InvalidHostKey, SSHException, binascii errors: this line only
+                    continue
+                if entry is None:
+                    continue
+                if marker == "@revoked":
+                    self._revoked.add((entry.key.get_name(), entry.key.asbytes()))
+                elif marker == "@cert-authority":
+                    self._note(f"{path}:{number}: @cert-authority (SSH host certificates) is not supported; "
+                               "nodes need a plain host key line in known_hosts")
+                elif marker:
+                    self._note(f"{path}:{number}: unknown marker {marker}; line ignored")
+                else:
+                    store._entries.append(entry)
+        return store
+
+    @staticmethod
+    def _agent_key_for(key_files: list[str]) -> paramiko.PKey | None:
+        """The agent's key whose public half is one of the IdentityFiles' (``<file>.pub``), if any."""
+        wanted = set()
+        for path in key_files:
+            try:
+                with open(path + ".pub", encoding="utf-8") as handle:
+                    fields = handle.read().split()
+                wanted.add(base64.b64decode(fields[1]))
+            except (OSError, IndexError, ValueError):
+                continue
+        if not wanted:
+            return None
+        agent = None
+        try:
+            agent = paramiko.Agent()
+            return next((key for key in agent.get_keys() if key.asbytes() in wanted), None)
+        except (paramiko.SSHException, OSError):
+            return None
+
+    def _check_not_revoked(self, endpoint: Endpoint, client: paramiko.SSHClient) -> None:
+        transport = client.get_transport()
+        key = transport.get_remote_server_key() if transport is not None else None
+        if key is not None and (key.get_name(), key.asbytes()) in self._revoked:
+            client.close()
+            raise HostKeyChanged(endpoint.alias, endpoint.known_hosts_name, key.get_name(),
+                                 sha256_fingerprint(key) + " (marked @revoked in known_hosts)",
+                                 endpoint.fix_known_hosts_file)
 
     # -- connections ---------------------------------------------------------------------------
 
@@ -405,11 +485,15 @@ class SSHPool:
         client.set_missing_host_key_policy(_StrictKnownHostsPolicy(endpoint, stores))
         key_files = [p for p in dict.fromkeys(endpoint.identity_files) if os.path.exists(p)]
         where = f"{endpoint.user}@{endpoint.hostname}:{endpoint.port}"
+        # IdentitiesOnly yes: OpenSSH still asks the agent, for the IdentityFiles' keys only (a
+        # passphrase key the agent holds). paramiko would skip the agent altogether.
+        agent_key = self._agent_key_for(key_files) if endpoint.identities_only and self.use_agent else None
         try:
             client.connect(
                 hostname=endpoint.hostname,
                 port=endpoint.port,
                 username=endpoint.user,
+                pkey=agent_key,
                 key_filename=key_files or None,
                 timeout=self.connect_timeout,
                 allow_agent=self.use_agent and not endpoint.identities_only,
@@ -450,6 +534,7 @@ class SSHPool:
                                      "(not offered)", endpoint.fix_known_hosts_file) from None
             raise HostUnreachable(endpoint.alias, f"SSH to {where} failed: {text}",
                                   "retry; check sshd on the node") from None
+        self._check_not_revoked(endpoint, client)
         return client
 
     # -- many hosts ----------------------------------------------------------------------------
