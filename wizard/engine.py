@@ -8,6 +8,7 @@ the operator is shown the exact command and picks what they saw. With nobody to 
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import logging
 import threading
 from datetime import datetime, timezone
@@ -20,7 +21,7 @@ from .events import (Asked, Done, EvidenceSeen, FindingRaised, Output, Problem, 
 from .evidence import Evidence, ProbeUnavailable
 from .findings import Finding
 from .i18n import tr
-from .playbook import Step, Tree
+from .playbook import Branch, Step, Tree
 from .probes.registry import ProbeSpec, registry
 from .report import Report, StepRecord, TreeResult
 from .status import StepStatus, TreeStatus
@@ -97,67 +98,104 @@ class Engine:
         self.report.problems.extend(p for p in getattr(self.ctx, "problems", []) if p not in self.report.problems)
         yield Done(self.report)
 
-    def rerun_step(self, tree_id: str, step_id: str) -> Evidence | None:
-        """Run one step's probe again (verification after a fix). None if it cannot run."""
-        step = self.trees[tree_id].steps[step_id]
-        self.ctx.refresh()
-        try:
-            return self._run_probe(self._probes[step.probe], step, tree_id, lambda _l: None)
-        except (ProbeUnavailable, WizardError, concurrent.futures.TimeoutError):
-            return None
-
-    def verify_walk(self, tree_id: str, step_id: str, finding_id: str) -> "VerifyWalk":
-        """Verification after a fix: run ``step_id``'s probe again and follow the tree from there,
-        as the diagnosis would, until a branch concludes or raises ``finding_id`` again. One step
-        is not always enough: a fault can be named downstream of the step that shows it healed
-        (a started agent: Neutron says alive at agent-state, while node-agent alone would read
-        "container running" as "agent down"). A later step that cannot run ends the walk."""
+    def verify_walk(self, tree_id: str, step_id: str, finding_id: str,
+                    facts: Mapping[str, Any] | None = None) -> "VerifyWalk":
+        """Verification after a fix: the diagnosis's own walk (``_follow``), from ``step_id`` on,
+        until a branch concludes or raises ``finding_id`` again. One step is not always enough: a
+        fault can be named downstream of the step that shows it healed (a started agent: Neutron
+        says alive at agent-state, while node-agent alone would read "container running" as "agent
+        down"). It starts from ``facts`` (the finding's: what the walk that raised it knew), and
+        what it sees stays in its own scope. A step that cannot run ends it; nobody is asked."""
         tree = self.trees[tree_id]
         walk = VerifyWalk()
-        self.ctx.refresh()
-        current: str | None = step_id
-        while current and len(walk.path) < MAX_STEPS_PER_TREE:
-            step = tree.steps[current]
+
+        def decide(step: Step) -> Iterator[Any]:
             try:
                 evidence = self._run_probe(self._probes[step.probe], step, tree_id, lambda _l: None)
             except (ProbeUnavailable, WizardError, concurrent.futures.TimeoutError):
-                break
+                return None, None
+            if evidence.outcome not in step.branches:
+                return None, None
             self._remember(evidence)
-            walk.path.append((current, evidence.outcome))
+            walk.path.append((step.id, evidence.outcome))
             walk.first = walk.first or evidence
-            branch = step.branches.get(evidence.outcome)
-            if branch is None:
-                break
+            return evidence.outcome, evidence
+            yield  # a generator, like the diagnosis's decide
+
+        def on_branch(step: Step, outcome: str, branch: Branch, evidence: Evidence | None) -> Iterator[Any]:
             if branch.finding == finding_id:
                 walk.again = True
-                break
+                return False
             if branch.finding:
                 walk.others.append(branch.finding)
-            current = branch.next
-            walk.ended = current is None
+            walk.ended = branch.next is None
+            return True
+            yield
+
+        self.ctx.refresh()
+        with self._facts_scope(dict(facts or {}), keep=False):
+            for _event in self._follow(tree, step_id, decide, on_branch, cancellable=False):
+                pass   # a proof walks silently; the apply says what it found
         return walk
 
     # -- walking --------------------------------------------------------------------------
+    def _follow(self, tree: Tree, start: str, decide: Callable[[Step], Iterator[Any]],
+                on_branch: Callable[[Step, str, Branch, Evidence | None], Iterator[Any]],
+                cancellable: bool = True) -> Iterator[Any]:
+        """The one walk over a tree, for the diagnosis and for the proof after a fix alike: from
+        ``start``, ``decide`` each step's outcome, hand its branch to ``on_branch`` and go where the
+        branch points, until a branch concludes (``"concluded"``), a step cannot be decided
+        (``"undecided"``), ``on_branch`` says stop (``"stopped"``) or the walk is too long
+        (``"too-long"``; validation forbids cycles, this is belt and braces). Yields the events of
+        ``decide`` and ``on_branch``; returns how it ended."""
+        step_id: str | None = start
+        count = 0
+        while step_id and not (cancellable and self.cancel.is_set()):
+            count += 1
+            if count > MAX_STEPS_PER_TREE:
+                return "too-long"
+            step = tree.steps[step_id]
+            outcome, evidence = yield from decide(step)
+            if outcome is None:
+                return "undecided"
+            branch = step.branches[outcome]
+            if not (yield from on_branch(step, outcome, branch, evidence)):
+                return "stopped"
+            step_id = branch.next
+        return "concluded"
+
+    @contextlib.contextmanager
+    def _facts_scope(self, facts: dict[str, Any], *, keep: bool) -> Iterator[dict[str, Any]]:
+        """A walk's facts are its own: probes read and write ``ctx.facts``, which is the walk's dict
+        while it runs, so no tree reads what another tree's walk left. Afterwards ``ctx.facts`` is
+        what the diagnosis has seen (for the learn pages) with this walk's facts added when
+        ``keep``; a proof after a fix (``keep=False``) leaves nothing behind."""
+        seen = getattr(self.ctx, "facts", None)
+        self.ctx.facts = facts
+        try:
+            yield facts
+        finally:
+            seen = dict(seen or {})
+            if keep:
+                seen.update(facts)
+            self.ctx.facts = seen
+
     def _walk(self, tree: Tree) -> Iterator[Any]:
         result = TreeResult(tree.id, tr(tree.title))
         self.report.trees.append(result)
         yield TreeStarted(tree.id, tr(tree.title), tree.step_order())
-        step_id: str | None = tree.start
         run_next: list[str] = []
-        count = 0
         raised_any = False
         confirmed: list[str] = []   # steps whose live check says the symptom stands
         explained = False
-        while step_id and not self.cancel.is_set():
-            count += 1
-            if count > MAX_STEPS_PER_TREE:  # validation forbids cycles; belt and braces
-                result.result = TreeStatus.UNKNOWN
-                break
-            step = tree.steps[step_id]
+        records: dict[str, tuple[StepRecord, str]] = {}
+
+        def decide(step: Step) -> Iterator[Any]:
             record = StepRecord(tree.id, step.id, self._text(step.title), self._text(step.why), step.probe)
             self.report.steps.append(record)
             yield StepStarted(tree.id, step.id, record.title, record.why, step.probe)
             outcome, via, evidence = yield from self._decide(tree, step, record)
+            records[step.id] = (record, via)
             if outcome is None:
                 record.status = StepStatus.UNKNOWN
                 record.outcome = "unknown"
@@ -166,10 +204,11 @@ class Engine:
                 record.note = note
                 self.report.assumptions.append(f"{tree.id}/{step.id}: {record.title}: not checked ({note}).")
                 yield StepOutcome(tree.id, step.id, "unknown", StepStatus.UNKNOWN, via, None, note)
-                result.result = TreeStatus.FAULT if raised_any else TreeStatus.UNKNOWN
-                result.message = "stopped: a step could not be checked"
-                break
-            branch = step.branches[outcome]
+            return outcome, evidence
+
+        def on_branch(step: Step, outcome: str, branch: Branch, evidence: Evidence | None) -> Iterator[Any]:
+            nonlocal raised_any, explained, run_next
+            record, via = records[step.id]
             record.outcome = outcome
             record.via = via
             status = StepStatus.FAULT if branch.finding else (StepStatus.UNKNOWN if branch.unknown else StepStatus.OK)
@@ -183,8 +222,7 @@ class Engine:
                 raised_any = True
                 yield from self._raise(tree, step, branch.finding, evidence)
             if branch.next:
-                step_id = branch.next
-                continue
+                return True
             if branch.run:
                 run_next = list(branch.run)
                 result.result = TreeStatus.FAULT if raised_any else TreeStatus.OK
@@ -197,14 +235,21 @@ class Engine:
                 result.message = self._text(branch.unknown)
             else:
                 result.result = TreeStatus.FAULT
-            step_id = None
-        if explained:
-            self._explained.add(tree.id)
-        if self.cancel.is_set():
-            result.result = TreeStatus.CANCELLED
-        elif confirmed and not explained:  # never "ok" (nor a bare "unknown") while the symptom stands unexplained
-            run_next += unexplained.conclude(tree, self.report, result, confirmed,
-                                             dict(getattr(self.ctx, "facts", {}) or {}))
+            return True
+
+        with self._facts_scope({}, keep=True) as facts:
+            ending = yield from self._follow(tree, tree.start, decide, on_branch)
+            if ending == "undecided":
+                result.result = TreeStatus.FAULT if raised_any else TreeStatus.UNKNOWN
+                result.message = "stopped: a step could not be checked"
+            elif ending == "too-long":
+                result.result = TreeStatus.UNKNOWN
+            if explained:
+                self._explained.add(tree.id)
+            if self.cancel.is_set():
+                result.result = TreeStatus.CANCELLED
+            elif confirmed and not explained:  # never "ok" (nor a bare "unknown") while the symptom stands unexplained
+                run_next += unexplained.conclude(tree, self.report, result, confirmed, dict(facts))
         yield TreeDone(tree.id, result.result, result.message, run_next)
         return run_next
 

@@ -2,7 +2,7 @@
 so the screens see the same event stream a cloud would produce, without a cloud.
 
 ``STATE`` is the pretend node state; the fake apply in ``fakes.py`` changes it, and the engine's
-own ``rerun_step`` then proves the fix."""
+own ``verify_walk`` then proves the fix."""
 from __future__ import annotations
 
 from wizard.evidence import Evidence, ProbeUnavailable

@@ -1,6 +1,6 @@
 """Services for UI tests: the real engine and runbook over the test playbooks and probes, a
 cloud reader that answers from a list, a fixed clock, and an apply that changes the test probes'
-state and then proves the fix with the engine's own rerun_step."""
+state and then proves the fix with the engine's own verify_walk, the walk production takes."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -77,9 +77,9 @@ def fake_apply(ctx, engine, finding, remedy, *, dry_run=False, emit=lambda _l: N
     for action in remedy.actions:
         emit(f"{type(action).__name__}: {getattr(action, 'path', None) or getattr(action, 'argv', '')}")
     fake_probes.STATE["bridge_mappings"] = "physnet1:br-ex"
-    evidence = engine.rerun_step(finding.tree, finding.step)
-    if evidence is not None and evidence.outcome == "present":
-        return ApplyResult("verified", f"re-ran {finding.step}: {evidence.observations[0]}",
+    walk = engine.verify_walk(finding.tree, finding.step, finding.id, facts=finding.facts)  # the production proof
+    if walk.first is not None and not walk.again:
+        return ApplyResult("verified", f"re-ran {finding.step}: {walk.first.observations[0]}",
                            backup="/etc/kolla/neutron-openvswitch-agent/openvswitch_agent.ini.bak-20250314",
                            remedy=remedy.id)
     return ApplyResult("rolled-back", "the probe still sees the fault; the backup was restored", remedy=remedy.id)

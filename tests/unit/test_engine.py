@@ -323,3 +323,62 @@ def test_every_path_of_shipped_playbook(tree_id):
     if tree.unexplained:  # a tree that can confirm its symptom has paths that end unexplained, and they were walked
         assert confirming_paths, tree_id
 
+
+
+# -- one walk, facts scoped per walk ------------------------------------------------------------
+def _two_trees(p1, p2):
+    probes = {
+        "p1": ProbeSpec("p1", p1, ("good", "bad"), "", "none"),
+        "p2": ProbeSpec("p2", p2, ("up", "down"), "", "none"),
+    }
+    first = parse_tree(yamlpos.load(TREE, "t.yaml"), "t.yaml", probes)
+    second = parse_tree(yamlpos.load(TREE.replace("id: t", "id: u"), "u.yaml"), "u.yaml", probes)
+    ctx = Context(Settings())
+    engine = Engine({"t": first, "u": second}, ctx, remedy_builder=lambda c, f, i: [])
+    engine._probes = probes
+    return engine, ctx
+
+
+def test_a_tree_never_reads_what_another_trees_walk_left():
+    seen: list[dict] = []
+
+    def p1(ctx, args, emit):
+        seen.append(dict(ctx.facts))        # what this walk knows when it starts
+        return Evidence("good", facts={"host": f"compute-{len(seen)}"})
+
+    engine, ctx = _two_trees(p1, lambda c, a, e: Evidence("up"))
+    list(engine.run(["t", "u"]))
+    assert seen == [{}, {}]                 # the second tree starts clean, not with compute-1
+    assert ctx.facts["host"] == "compute-2"  # afterwards: what the diagnosis saw, for the learn pages
+
+
+def test_the_proof_after_a_fix_is_the_same_walk_from_the_findings_facts_and_leaves_nothing():
+    state = {"p2": "down"}
+    starts: list[dict] = []
+
+    def p2(ctx, args, emit):
+        starts.append(dict(ctx.facts))
+        return Evidence(state["p2"], facts={"checked": True})
+
+    engine = make_engine(lambda c, a, e: Evidence("good", facts={"host": "compute01"}), p2)
+    list(engine.run(["t"]))
+    [finding] = engine.report.findings
+    assert finding.id == "f-two" and finding.facts == {"host": "compute01", "checked": True}
+    engine.ctx.facts = {"host": "somewhere-else"}    # another tree's walk was the last one
+    walk = engine.verify_walk("t", "two", "f-two", facts=finding.facts)
+    assert walk.again and walk.path == [("two", "down")]
+    assert starts[-1] == {"host": "compute01", "checked": True}
+    state["p2"] = "up"
+    walk = engine.verify_walk("t", "one", "f-two", facts=finding.facts)
+    assert not walk.again and walk.path == [("one", "good"), ("two", "up")]
+    assert engine.ctx.facts == {"host": "somewhere-else"}   # the proof's facts stay in its own scope
+
+
+def test_the_proof_stops_where_a_step_cannot_run_and_asks_nobody():
+    def p2(ctx, args, emit):
+        raise ProbeUnavailable("compute01: SSH refused")
+
+    asked = []
+    engine = make_engine(lambda c, a, e: Evidence("bad"), p2, answerer=lambda a: asked.append(a) or "up")
+    walk = engine.verify_walk("t", "one", "f-two")
+    assert walk.path == [("one", "bad")] and not walk.again and asked == []

@@ -465,11 +465,8 @@ def _backup_path(transport: Any, path: str) -> str:
 
 
 def _verify(ctx: Any, engine: Any, finding: Finding, step_id: str) -> Any:
-    # Other trees may have overwritten shared facts (host, server) since this finding was raised.
-    facts = getattr(ctx, "facts", None)
-    if facts is not None:
-        facts.update(finding.facts)
-    return engine.verify_walk(finding.tree, step_id, finding.id)
+    # The proof starts from what the walk that raised the finding knew (its facts), in a scope of its own.
+    return engine.verify_walk(finding.tree, step_id, finding.id, facts=finding.facts)
 
 
 def _restore(ctx: Any, backups: list[tuple[FileEdit, str, str]], restarts: list[NodeCommand],
