@@ -358,12 +358,45 @@ def _copy(reader: Any, source: str, dest: Path, staged: StagedFiles, *, required
         if required:
             raise OracleFailed(f"{source}: not found (check --kolla-config-dir / --inventory)") from None
         return False
+    refused = unsafe_template(text)
+    if refused:
+        line, what = refused
+        raise OracleFailed(f"{source}:{line}: {what}: the oracle does not render the operator's files when they hold "
+                           "anything but plain {{ variable }} references (lookups, filters and plugins would run on "
+                           "this machine during a read-only diagnosis)")
     dest.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(text)
     staged.origins[str(dest)] = source
     return True
+
+
+_PLAIN_REFERENCE = re.compile(r"\{\{\s*[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\s*\}\}")
+
+
+def unsafe_template(text: str) -> tuple[int, str] | None:
+    """(line, what) of the first Jinja construct in an operator's file that is not a plain variable
+    reference (``{{ name }}``, ``{{ a.b }}``), or None. Ansible renders these files' values when Kolla's
+    templates use them: ``{{ lookup('pipe', ...) }}``, ``query``, a filter or test plugin, ``{% ... %}``
+    would run on the wizard's machine. Linear: one scan for the delimiters."""
+    pos = 0
+    while True:
+        starts = [i for i in (text.find("{{", pos), text.find("{%", pos)) if i != -1]
+        if not starts:
+            return None
+        start = min(starts)
+        line = text.count("\n", 0, start) + 1
+        if text.startswith("{%", start):
+            return line, "a Jinja statement ({% ... %})"
+        end = text.find("}}", start + 2)
+        if end == -1:
+            return line, "an unclosed {{"
+        expression = text[start:end + 2]
+        if not _PLAIN_REFERENCE.fullmatch(expression):
+            shown = " ".join(expression.split())
+            return line, f"the expression {shown[:60]!r}" + ("…" if len(shown) > 60 else "")
+        pos = end + 2
 
 
 def _listdir(reader: Any, path: str) -> list[str]:
