@@ -69,6 +69,7 @@ class RealLab(Lab):
         # compute API of compute.py (kept while the trees still read records only it writes).
         self.compute_backend = compute
         self.nova = None
+        self._nova_servers: dict[str, str] = {}      # real Nova's instance UUID -> scenario server name
         self.openstack: OpenStack | None = None
         self.compute: Compute | None = None
         self._compute_http = None
@@ -340,9 +341,26 @@ class RealLab(Lab):
     def _heartbeats(self) -> None:
         while not self._stop_beats.wait(HEARTBEAT_EVERY):
             if self.openstack:
+                self._write_consoles()
                 self._sync_processes()
                 self._sync_agents()
                 self._sync_server_log()
+
+    def _write_consoles(self) -> None:
+        """Each guest's console for real Nova's driver (nova_run.py), from the lab's guest model."""
+        nova = self.nova
+        if not nova:
+            return
+        for uuid_, name in list(self._nova_servers.items()):
+            path = nova.console_dir / uuid_
+            text = self._guest_console(name)
+            try:
+                if not path.is_file() or path.read_text() != text:
+                    tmp = path.with_suffix(".tmp")
+                    tmp.write_text(text)
+                    os.replace(tmp, path)
+            except OSError:
+                pass
 
     def _sync_server_log(self) -> None:
         """The controller's neutron-server.log is real Neutron's own log (its binding failures)."""
@@ -390,6 +408,8 @@ class RealLab(Lab):
             if server.get("key_name"):
                 body["key_name"] = server["key_name"]
             created = self._nova_api("POST", "/servers", {"server": body})["server"]
+            self._nova_servers[created["id"]] = server["name"]
+            self._write_consoles()
             deadline = time.monotonic() + SERVER_BUILD_TIMEOUT
             while True:
                 shown = self._nova_api("GET", f"/servers/{created['id']}")["server"]

@@ -2,8 +2,8 @@
 
 placement-api and nova-api are WSGI applications served like Keystone and Neutron
 (``wsgi_serve.py`` on a socket bound here); nova-conductor, nova-scheduler and one nova-compute per
-compute node run from their console scripts, all on the lab's RabbitMQ. nova-compute runs Nova's
-own ``fake.FakeDriver`` with ``host`` = the node's Nova host name (the scenario's ``nova_host``,
+compute node run as their console scripts do (nova_run.py), all on the lab's RabbitMQ. nova-compute
+runs Nova's own ``fake.FakeDriverWithoutFakeNodes`` (its guest console from the lab's guest model) with ``host`` = the node's Nova host name (the scenario's ``nova_host``,
 else its hostname), so a build allocates and binds its ports through real Neutron, and a binding
 failure, the reschedule, No valid host, the fault and the instance actions and events are Nova's.
 
@@ -44,13 +44,16 @@ def _auth(section: str, keystone_url: str, password: str, region: str) -> str:
 
 def nova_conf(d: Path, host: str, keystone_url: str, password: str, region: str, transport_url: str,
               compute: bool = False) -> str:
+    state = f"{d}/state-{host}" if compute else f"{d}/state"      # each compute its own, as on its node
     text = (f"[DEFAULT]\nhost = {host}\nmy_ip = 127.0.0.1\ntransport_url = {transport_url}\n"
-            f"state_path = {d}/state\ninstances_path = {d}/state/instances\n"
+            f"state_path = {state}\ninstances_path = {state}/instances\n"
             "use_stderr = false\n")
     if compute:
-        # Nova's own fake virt driver: no guest runs, everything around it (network allocation,
-        # port binding, claims, placement, events, reschedule) is Nova's.
-        text += "compute_driver = fake.FakeDriver\n"
+        # Nova's own fake virt driver for one stable node (FakeDriverWithoutFakeNodes: the node's
+        # identity persists in state_path/compute_id, so a restarted nova-compute finds its compute
+        # node), its guest console from the lab (nova_run.py): no guest runs, everything around it
+        # (network allocation, port binding, claims, placement, events, reschedule) is Nova's.
+        text += "compute_driver = kolla_lab_console.ConsoleFakeDriver\n"
     text += (f"[api]\nauth_strategy = keystone\n[wsgi]\napi_paste_config = {d}/api-paste.ini\n"
              f"[api_database]\nconnection = {API_DB}\n[database]\nconnection = {CELL1_DB}\n"
              f"[keystone_authtoken]\nwww_authenticate_uri = {keystone_url}/v3\nauth_url = {keystone_url}/v3\n"
@@ -119,13 +122,15 @@ def golden_dir() -> Path:
 class Daemon:
     """One Nova console-script process (conductor, scheduler, compute) in its own process group."""
 
-    def __init__(self, name: str, argv: list[str], cwd: Path, log_file: Path):
+    def __init__(self, name: str, argv: list[str], cwd: Path, log_file: Path, env: dict[str, str] | None = None):
         self.name, self.argv, self.cwd, self.log_file = name, argv, cwd, log_file
+        self.env = env or {}
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
         out = open(self.cwd / f"{self.name}.stderr", "w")
         self.process = subprocess.Popen(self.argv + ["--log-file", str(self.log_file)], cwd=self.cwd,
+                                        env=dict(os.environ, **self.env),
                                         stdout=out, stderr=out, stdin=subprocess.DEVNULL, start_new_session=True)
         out.close()
 
@@ -165,8 +170,14 @@ class Nova:
         self.api: Service | None = None
         self.daemons: dict[str, Daemon] = {}
 
+    @property
+    def console_dir(self) -> Path:
+        """The guests' consoles (one file per instance UUID), written by the lab."""
+        return self.workdir / "consoles"
+
     def conf_for(self, host: str, compute: bool = False) -> Path:
         path = self.workdir / (f"nova-compute-{host}.conf" if compute else "nova.conf")
+        (self.workdir / (f"state-{host}" if compute else "state")).mkdir(exist_ok=True)
         path.write_text(nova_conf(self.workdir, host, self.keystone_url, self.password, self.region,
                                   self.transport_url, compute=compute))
         return path
@@ -177,6 +188,7 @@ class Nova:
         d = self.workdir
         shutil.copytree(golden, d, dirs_exist_ok=True)
         (d / "lock").mkdir(exist_ok=True)
+        self.console_dir.mkdir(exist_ok=True)
         shutil.copy(venv("nova") / "etc/nova/api-paste.ini", d / "api-paste.ini")
         (d / "placement.conf").write_text(placement_conf(d, self.keystone_url, self.password, self.region))
         self.conf_for("controller")
@@ -200,7 +212,8 @@ class Nova:
         for host in self.compute_hosts:
             self.daemons[f"nova-compute@{host}"] = Daemon(
                 f"nova-compute-{host}", run + ["compute", "--config-file", str(self.conf_for(host, compute=True))],
-                self.workdir, self.workdir / f"nova-compute-{host}.log")
+                self.workdir, self.workdir / f"nova-compute-{host}.log",
+                env={"KOLLA_LAB_CONSOLE_DIR": str(self.console_dir)})
         for daemon in self.daemons.values():
             daemon.start()
 

@@ -15,6 +15,32 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != HERE]
 
 
+def _console_driver() -> None:
+    """``compute_driver = kolla_lab_console.ConsoleFakeDriver``: Nova's own FakeDriverWithoutFakeNodes
+    (FakeDriver with a stable node identity, "like a real single-node driver"), changed in
+    one thing: no guest runs here, so the guest's console (what cloud-init printed) is the lab's
+    guest model's, a file per instance UUID the lab writes under $KOLLA_LAB_CONSOLE_DIR. Nova loads
+    drivers from ``nova.virt.<name>`` only, hence the module registered under that package."""
+    import types
+
+    from nova.virt import fake
+
+    console_dir = os.environ.get("KOLLA_LAB_CONSOLE_DIR", "")
+
+    class ConsoleFakeDriver(fake.FakeDriverWithoutFakeNodes):
+        def get_console_output(self, context, instance):
+            try:
+                with open(os.path.join(console_dir, str(instance.uuid)), encoding="utf-8",
+                          errors="replace") as handle:
+                    return handle.read(1 << 20)
+            except OSError:
+                return super().get_console_output(context, instance)
+
+    module = types.ModuleType("nova.virt.kolla_lab_console")
+    module.ConsoleFakeDriver = ConsoleFakeDriver
+    sys.modules[module.__name__] = module
+
+
 def main() -> int:
     service = sys.argv.pop(1)
     sys.argv[0] = f"nova-{service}"
@@ -23,6 +49,8 @@ def main() -> int:
     serve = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(serve)
     serve._sqlite_transactions_take_the_write_lock()
+    if service == "compute":
+        _console_driver()
     return module.main()
 
 

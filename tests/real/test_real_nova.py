@@ -144,3 +144,13 @@ def test_max_retries_reads_real_novas_records_to_the_seed_finding(lab, conn):
     assert any("nova-compute.log: ERROR nova.compute.manager" in e and f"Binding failed for port {port}" in e
                for e in finding.evidence)
     assert any(f"Failed to bind port {port} on host compute01" in e for e in finding.evidence)
+
+
+def test_the_guest_console_comes_through_real_nova(lab, conn):
+    server = conn.compute.find_server("rocky-vm2")
+    expected = lab._guest_console("rocky-vm2")
+    assert expected       # the seed's guest printed its boot (cloud-init) to the console
+    assert conn.compute.get_server_console_output(server)["output"] == expected
+    failed = conn.compute.find_server("rocky-vm1")          # ERROR, never on a host: Nova refuses
+    with pytest.raises(openstack.exceptions.ConflictException):
+        conn.compute.get_server_console_output(failed)
