@@ -19,6 +19,7 @@ from textual.worker import Worker, WorkerState
 from .messages import AnswerNeeded, EngineEvent
 from .modals import AskModal
 from .widgets.wraplog import WrapLog
+from .wording import on_screen
 
 STATE_MARK = {
     "waiting": ("○", "$text-muted"),
@@ -87,7 +88,8 @@ class DiagnosisScreen(Screen):
         self.report: Any = None
         self.engine: Any = None
         self.total_steps = 0
-        self.transcript: list[str] = []   # the log's lines as written (the widget holds them wrapped)
+        self.transcript: list[str] = []
+        self.gone: list[str] = []          # last run's findings this run did not raise, and why   # the log's lines as written (the widget holds them wrapped)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -246,9 +248,10 @@ class DiagnosisScreen(Screen):
         self.finished = True
         self.report = ev.report
         session = self.app.session
+        self.gone = self._no_longer_found(session.report, ev.report, session.applied)
         session.report = ev.report
         session.symptom = self.symptom
-        session.applied = []
+        # session.applied is kept: the runbook of this session lists every change made in it.
         findings = list(ev.report.findings)
         bar = self.query_one("#diagnosis-progress", ProgressBar)
         bar.update(total=max(self.total_steps, 1), progress=max(self.total_steps, 1))
@@ -267,6 +270,10 @@ class DiagnosisScreen(Screen):
                          + ". e: what was ruled out and what to run next.")
         else:
             self._status("Done: no fault found on the paths walked. e exports.")
+        for line in self.gone:
+            self._log(f"  ! {line}")
+        if self.gone:
+            self.app.notify("\n".join(self.gone), title="Findings from the last run", severity="warning", timeout=8)
         box = self.query_one("#diagnosis-findings", OptionList)
         box.clear_options()
         for i, f in enumerate(findings):
@@ -279,6 +286,31 @@ class DiagnosisScreen(Screen):
             box.highlighted = 0
             box.focus()
         self.refresh_bindings()
+
+    @staticmethod
+    def _no_longer_found(before: Any, after: Any, applied: list[dict[str, Any]]) -> list[str]:
+        """Findings of the previous run that this run does not raise, and why, from the two reports:
+        a finding never just disappears (issue 20, defect 22)."""
+        if before is None:
+            return []
+        now = {f.id for f in after.findings}
+        verified = {a.get("finding") for a in applied if str(a.get("status", "")).startswith("verified")}
+        ran = {(s.tree, s.step): s for s in after.steps}
+        lines = []
+        for f in before.findings:
+            if f.id in now:
+                continue
+            step = ran.get((f.tree, f.step))
+            if f.id in verified:
+                lines.append(f"{f.id}: fixed (verified) earlier in this session.")
+            elif step is not None and step.status == "ok":
+                lines.append(f"{f.id}: its check ({f.step}) passes now.")
+            elif (f.tree, f.step) not in ran or step.status in ("waiting", "skipped"):
+                lines.append(f"{f.id}: NOT re-checked: this walk did not reach {f.step}, so it may still stand "
+                             "(diagnose its symptom again to check it).")
+            else:
+                lines.append(f"{f.id}: its check ({f.step}) could not tell this time.")
+        return lines
 
     # -- helpers --------------------------------------------------------------------------
     def _view(self, tree: str, step: str, title: str = "") -> StepView:
@@ -320,7 +352,7 @@ class DiagnosisScreen(Screen):
             parts.append(Content.assemble(("Host: ", "bold"), view.host))
         if view.observations:
             parts.append(Content.styled("What was seen:", "bold"))
-            parts.extend(Content(f"• {line}") for line in view.observations)
+            parts.extend(Content(f"• {on_screen(line)}") for line in view.observations)
         if view.note:
             parts.append(Content.styled(view.note, "$text-warning"))
         text = Content("\n").join(parts)
@@ -347,7 +379,7 @@ class DiagnosisScreen(Screen):
         self.query_one("#diagnosis-status", Label).update(text)
 
     def _log(self, line: str) -> None:
-        safe = self.app.services.redact(line)
+        safe = on_screen(self.app.services.redact(line))
         self.transcript.append(safe)
         self.query_one("#diagnosis-output", WrapLog).write_line(safe)
 

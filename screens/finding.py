@@ -18,6 +18,7 @@ from .modals import ConfirmApply, plain_title
 from .widgets.command import CommandBlock
 from .widgets.diff import DiffView
 from .widgets.wraplog import WrapLog
+from .wording import on_screen, unique
 
 RESULT_STYLE = {
     "verified": ("✔ Verified", "$text-success"),
@@ -119,7 +120,7 @@ class FindingScreen(Screen):
     def compose(self) -> ComposeResult:
         redact = self.app.services.redact
         f = replace(self.finding, title=redact(self.finding.title), root_cause=redact(self.finding.root_cause),
-                    evidence=[redact(line) for line in self.finding.evidence])
+                    evidence=unique([on_screen(redact(line)) for line in self.finding.evidence]))
         yield Header()
         with VerticalScroll(id="finding-body"):
             sev_style = {"critical": "$text-error", "warning": "$text-warning"}.get(f.severity, "$text-primary")

@@ -9,7 +9,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Label, OptionList, Static
+from textual.widgets import Button, Footer, Header, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
@@ -76,6 +76,10 @@ class SymptomScreen(Screen):
             with Horizontal(classes="buttons"):
                 yield Button("Diagnose", id="symptom-diagnose", variant="primary", compact=True,
                              tooltip="Walk the decision tree for this symptom")
+                # The CLI's --answer ssh-user=NAME, offered here (issue 20, defect 18).
+                yield Label("SSH user you tried:", id="ssh-user-label")
+                yield Input(placeholder="optional, e.g. rocky", id="ssh-user", compact=True, max_length=64,
+                            tooltip="The login you tried; the wizard checks it against the image's user")
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
@@ -104,11 +108,17 @@ class SymptomScreen(Screen):
         else:
             self.action_diagnose()
 
+    @on(Input.Submitted, "#ssh-user")
+    def _user_submitted(self) -> None:
+        self.action_diagnose()
+
     @on(OptionList.OptionSelected, "#target-list")
     def _target_selected(self) -> None:
         self.action_diagnose()
 
     def _show_targets(self) -> None:
+        asks_user = self.symptom == "ssh-refused"
+        self.query_one("#ssh-user").display = self.query_one("#ssh-user-label").display = asks_user
         tree = self.app.session.trees.get(self.symptom or "")
         applies = getattr(tree, "applies_to", "server") if tree else "server"
         kind = applies if applies in TARGETS else None
@@ -162,9 +172,14 @@ class SymptomScreen(Screen):
     def _worker_state(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR and event.worker.group == "targets":
             message = self.app.one_line(event.worker.error)
+            # Once, in full (the status wraps), with the start screen's hint when it has one; no toast
+            # repeating it.
+            env = self.app.session.environment
+            hint = next((i.hint for i in getattr(env, "items", []) if i.label == "Cloud" and i.state == "missing"
+                         and i.hint), "")
             self.query_one("#target-status", Static).update(
-                f"Could not read the list: {message}. You can still diagnose; press r to try again.")
-            self.app.notify(message, title="Cloud", severity="error")
+                f"Could not read the list: {message}" + (f"\nHint: {hint}" if hint else "")
+                + "\nYou can still diagnose; r tries again.")
             # Forget a failed connection so r really tries again.
             self.app.session.ctx = None
 
@@ -197,4 +212,13 @@ class SymptomScreen(Screen):
         if symptom is None:
             self.app.notify("Pick a symptom first.", severity="warning")
             return
+        user = self.query_one("#ssh-user", Input).value.strip()
+        settings = self.app.session.settings
+        if symptom == "ssh-refused" and settings is not None:
+            answers = getattr(settings, "answers", None)
+            if isinstance(answers, dict):
+                if user:
+                    answers["ssh-user"] = user
+                else:
+                    answers.pop("ssh-user", None)
         self.app.start_diagnosis(symptom, self._chosen_target())

@@ -106,7 +106,8 @@ DURABLE_DIFF = """--- /etc/kolla/multinode
 """
 
 
-@remedy("ui-bridge-mapping", summary="(test) map physnet1 to br-ex on the compute node")
+@remedy("ui-bridge-mapping", summary="(test) map physnet1 to br-ex on the compute node",
+        also=("bridge-mapping-inventory", "bridge-mapping-agent-ini", "bridge-mapping-other-host"))
 def ui_bridge_mapping(ctx, finding) -> list[Remedy]:
     host = finding.host or "compute1"
     return [

@@ -66,8 +66,11 @@ class ApplyResult:
     backup: str | None = None
     remedy: str = ""
 
-    def to_dict(self) -> dict[str, Any]:
-        out = {"remedy": self.remedy, "result": f"{self.status}: {self.message}"}
+    finding: str = ""
+
+    def to_dict(self) -> dict[str, Any]:   # the keys wizard.remedies.apply.ApplyResult.to_dict has
+        out = {"remedy": self.remedy, "finding": self.finding, "status": self.status,
+               "result": f"{self.status}: {self.message}"}
         if self.backup:
             out["backup"] = self.backup
         return out
@@ -81,8 +84,9 @@ def fake_apply(ctx, engine, finding, remedy, *, dry_run=False, emit=lambda _l: N
     if walk.first is not None and not walk.again:
         return ApplyResult("verified", f"re-ran {finding.step}: {walk.first.observations[0]}",
                            backup="/etc/kolla/neutron-openvswitch-agent/openvswitch_agent.ini.bak-20250314",
-                           remedy=remedy.id)
-    return ApplyResult("rolled-back", "the probe still sees the fault; the backup was restored", remedy=remedy.id)
+                           remedy=remedy.id, finding=finding.id)
+    return ApplyResult("rolled-back", "the probe still sees the fault; the backup was restored", remedy=remedy.id,
+                       finding=finding.id)
 
 
 def fixed_environment() -> Environment:

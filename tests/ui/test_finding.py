@@ -95,10 +95,12 @@ async def test_confirm_shows_exactly_what_changes_then_apply_is_verified(tmp_pat
         assert "physnet1 is mapped" in result
         assert app.session.applied == [{
             "remedy": "bridge-mapping-agent-ini",
+            "finding": "bridge-mapping-missing",
+            "status": "verified",
             "result": "verified: re-ran bridge-mapping: bridge_mappings on compute1 is 'physnet1:br-ex': physnet1 is mapped.",
             "backup": "/etc/kolla/neutron-openvswitch-agent/openvswitch_agent.ini.bak-20250314",
         }]
-        log_text = "\n".join(screen.query_one("#finding-apply-log").lines)
+        log_text = "\n".join(screen.query_one("#finding-apply-log").plain_lines)
         assert "NodeCommand: ['docker', 'restart', 'neutron_openvswitch_agent']" in log_text
         assert any("Verified" in n for n in notifications(messages))
 
@@ -158,3 +160,80 @@ async def test_secrets_are_masked_on_screen_but_the_copied_command_is_real(tmp_p
         assert secret not in shown and "****" in shown
         await click_visible(app, pilot, "#remedy-0 .copy")
         assert app.clipboard == f"rabbitmqctl change_password openstack {secret}"
+
+
+async def test_the_root_cause_is_one_sentence_first_and_the_reasoning_folds(tmp_path):
+    """Issue 20 'also build': the cause in one short sentence, the reasoning folded below it."""
+    from dataclasses import replace
+    from textual.widgets import Collapsible
+    long_cause = ("Port 0c7f could not bind on compute1: physnet1 has no bridge mapping there (live: {} (empty); "
+                  "deployed file: no bridge_mappings line). Why Kolla leaves it out: compute1 is in [compute] but "
+                  "not [network]. You tried to turn it on at /etc/kolla/multinode:17, but it loses to Kolla's "
+                  "group_vars/all.")
+    app = make_app(tmp_path, answers={"agent-alive": "alive"})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await to_finished_diagnosis(app, pilot)
+        finding = replace(app.session.report.findings[0], root_cause=long_cause)
+        app.open_finding(finding)
+        await settle(app, pilot)
+        screen = app.screen
+        cause = str(screen.query_one("#finding-cause").content)
+        assert cause == ("Port 0c7f could not bind on compute1: physnet1 has no bridge mapping there (live: {} "
+                         "(empty); deployed file: no bridge_mappings line).")
+        why = screen.query_one("#finding-why", Collapsible)
+        assert why.collapsed
+        assert str(screen.query_one("#finding-why-text").content).startswith("Why Kolla leaves it out")
+        why.query_one("CollapsibleTitle").focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not why.collapsed
+
+
+async def test_next_and_previous_finding_keys(tmp_path):
+    """Defect 11: n/p walk the findings from the finding screen."""
+    from dataclasses import replace
+    app = make_app(tmp_path, answers={"agent-alive": "alive"})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await to_finished_diagnosis(app, pilot)
+        first = app.session.report.findings[0]
+        app.session.report.findings.append(replace(first, id="second-finding", title="Another fault"))
+        app.open_finding(first)
+        await settle(app, pilot)
+        await pilot.press("n")
+        await settle(app, pilot)
+        assert app.screen.finding.id == "second-finding"
+        await pilot.press("p")
+        await settle(app, pilot)
+        assert app.screen.finding.id == first.id
+        await pilot.press("p")                     # wraps around
+        await settle(app, pilot)
+        assert app.screen.finding.id == "second-finding"
+
+
+async def test_learn_key_only_where_the_finding_has_a_page(tmp_path):
+    """Defect 19: l on a finding without a concept page must not open an unrelated page."""
+    from dataclasses import replace
+    app = make_app(tmp_path, answers={"agent-alive": "alive"})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await to_finished_diagnosis(app, pilot)
+        app.open_finding(replace(app.session.report.findings[0], learn=None))
+        await settle(app, pilot)
+        screen = app.screen
+        assert screen.check_action("learn", ()) is False
+        await pilot.press("l")
+        await settle(app, pilot)
+        assert app.screen is screen
+
+
+async def test_evidence_lines_are_shown_once(tmp_path):
+    """Defect 12: two steps on the path reporting the same reading show it once."""
+    from dataclasses import replace
+    app = make_app(tmp_path, answers={"agent-alive": "alive"})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await to_finished_diagnosis(app, pilot)
+        f = app.session.report.findings[0]
+        app.open_finding(replace(f, evidence=["Your address: 192.168.35.5.", "No rule admits TCP 22.",
+                                              "Your address: 192.168.35.5.", "No rule admits ICMP."]))
+        await settle(app, pilot)
+        text = str(app.screen.query_one("#finding-evidence").content)
+        assert text.count("Your address: 192.168.35.5.") == 1 and "ICMP" in text

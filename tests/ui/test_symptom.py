@@ -65,8 +65,11 @@ async def test_cloud_error_is_one_line_and_diagnosis_still_possible(tmp_path):
         await to_symptoms(app, pilot)
         status = str(app.screen.query_one("#target-status").content)
         assert "Could not read the list: GET /v2.1/servers/detail: cannot reach" in status
-        assert "press r" in status
-        assert any("connection refused" in n for n in notifications(messages))
+        assert "r tries again" in status
+        # Said once (defect 7): in the status, in full, not again in a toast.
+        assert not any("connection refused" in n for n in notifications(messages))
+        status_widget = app.screen.query_one("#target-status")
+        assert status_widget.size.height >= 2, "the error is clipped to one row"
         assert _prompts(app.screen.query_one("#target-list")) == []
         await pilot.press("d")
         await pilot.pause()
@@ -80,3 +83,45 @@ async def test_mouse_click_on_diagnose(tmp_path):
         assert await pilot.click("#symptom-diagnose")
         await pilot.pause()
         assert diagnosis_screen(app).target == {"server": "web-1"}
+
+
+async def test_with_no_clouds_yaml_the_error_carries_the_start_screens_hint(tmp_path):
+    """Defect 7: the hint the start screen gives (put a clouds.yaml in …, or --demo) comes with it."""
+    from wizard.environment import EnvItem, Environment
+    from wizard.cloud import CloudError
+    env = Environment(items=[EnvItem("Cloud", "(none)", "missing", "no clouds.yaml found: put one in "
+                                     "~/.config/openstack/ or set OS_CLOUD, or run with --demo")])
+    app = make_app(tmp_path, cloud=ListCloud(fail=CloudError("clouds.yaml: cloud None cannot be used")),
+                   environment=False)
+    app.services.describe = lambda *_a: env
+    async with app.run_test(size=(80, 24)) as pilot:
+        await to_symptoms(app, pilot)
+        status = str(app.screen.query_one("#target-status").content)
+        assert status.count("Could not read the list") == 1
+        assert "Hint: no clouds.yaml found" in status and "--demo" in status
+
+
+async def test_the_ssh_user_is_asked_on_screen_not_as_a_cli_flag(tmp_path):
+    """Defect 18: the TUI offers the choice the CLI takes as --answer ssh-user=NAME."""
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await to_symptoms(app, pilot)
+        screen = app.screen
+        assert not screen.query_one("#ssh-user").display          # max-retries: not asked
+        screen.query_one("#symptom-list").highlighted = 2         # ssh-refused
+        await settle(app, pilot)
+        field = screen.query_one("#ssh-user")
+        assert field.display
+        field.focus()
+        await pilot.press(*"rocky", "enter")
+        await settle(app, pilot, rounds=4)
+        assert app.session.settings.answers["ssh-user"] == "rocky"
+        assert app.session.ctx.answers.get("ssh-user") == "rocky"
+
+
+def test_cli_advice_is_said_the_way_the_tui_offers_it():
+    from screens.wording import on_screen
+    text = on_screen("Instance rocky-vm2, chosen automatically (pass --server to pick another): status ACTIVE. "
+                     "Log in as: ssh rocky@10.0.0.3 (say --answer ssh-user=NAME to have the user you tried checked).")
+    assert "--server" not in text and "--answer" not in text
+    assert "symptom screen" in text

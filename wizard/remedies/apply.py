@@ -52,6 +52,7 @@ class ApplyResult:
     finding: str = ""
     backup: list[str] = field(default_factory=list)     # "host:path" of each backup taken
     changes: list[dict[str, Any]] = field(default_factory=list)
+    created: list[str] = field(default_factory=list)     # e.g. "floating IP 192.168.35.120"
 
     def to_dict(self) -> dict[str, Any]:
         return {"remedy": self.remedy, "finding": self.finding, "status": self.status, "result": self.status,
@@ -294,7 +295,12 @@ def apply_remedy(ctx: Any, engine: Any, finding: Finding, remedy: Remedy, *, dry
                     raise WizardError(f"remedy {remedy.id}: unknown cloud operation {action.op!r}")
                 emit(f"cloud: {action.describe or action.op}")
                 try:
-                    created.append((action, op(ctx.cloud.conn, **action.params)))
+                    made = op(ctx.cloud.conn, **action.params)
+                    created.append((action, made))
+                    if isinstance(made, dict) and made.get("address"):
+                        # What the operator needs next (the new floating IP), said where they look.
+                        emit(f"cloud: new floating IP {made['address']}")
+                        result.created.append(f"floating IP {made['address']}")
                 except Exception as exc:
                     _restore(ctx, backups, restarts, emit, ran)
                     _undo_cloud(ctx, created, emit)

@@ -1,0 +1,98 @@
+"""Issue 20, defects 21-23: a finding never disappears silently on a re-diagnosis; the palette's
+Screenshot says where it went or why not; the new floating IP is shown after the router fix."""
+from __future__ import annotations
+
+import pytest
+
+from screens.diagnosis import DiagnosisScreen
+from screens.finding import FindingScreen
+from screens.modals import ConfirmApply
+from screens.symptom import SymptomScreen
+
+from .fakes import make_app
+from .helpers import diagnosis_screen, notifications, settle, to_finished_diagnosis
+
+
+async def _rediagnose(app, pilot) -> DiagnosisScreen:
+    await pilot.press("escape")                   # back to the symptoms
+    await settle(app, pilot)
+    assert isinstance(app.screen, SymptomScreen)
+    await pilot.press("d")
+    await settle(app, pilot, rounds=5)
+    screen = diagnosis_screen(app)
+    for _ in range(50):
+        if screen.finished:
+            break
+        await settle(app, pilot)
+    assert screen.finished
+    return screen
+
+
+async def test_a_finding_the_new_walk_did_not_reach_is_named_not_dropped(tmp_path):
+    messages: list = []
+    app = make_app(tmp_path, answers={"agent-alive": "alive"})
+    async with app.run_test(size=(80, 24), message_hook=messages.append) as pilot:
+        await to_finished_diagnosis(app, pilot)
+        assert [f.id for f in app.session.report.findings] == ["bridge-mapping-missing"]
+        app.session.settings.answers["agent-alive"] = "dead"     # this time the walk goes elsewhere
+        screen = await _rediagnose(app, pilot)
+        assert "bridge-mapping-missing" not in [f.id for f in app.session.report.findings]
+        said = "\n".join(screen.transcript)
+        assert "bridge-mapping-missing: NOT re-checked" in said, said
+        assert any("bridge-mapping-missing: NOT re-checked" in n for n in notifications(messages))
+
+
+async def test_a_verified_fix_is_why_a_finding_is_gone(tmp_path):
+    app = make_app(tmp_path, answers={"agent-alive": "alive"})
+    async with app.run_test(size=(100, 30)) as pilot:
+        await to_finished_diagnosis(app, pilot)
+        await pilot.press("f")
+        await settle(app, pilot)
+        app.screen.query_one("#apply-1").focus()
+        await pilot.press("a")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ConfirmApply)
+        await pilot.press("y")
+        await settle(app, pilot, rounds=5)
+        assert isinstance(app.screen, FindingScreen)
+        assert app.session.applied[-1]["finding"] == "bridge-mapping-missing"
+        assert app.session.applied[-1]["status"] == "verified"
+        await pilot.press("escape")
+        await settle(app, pilot)
+        screen = await _rediagnose(app, pilot)
+        assert any("bridge-mapping-missing: fixed (verified) earlier in this session." in line
+                   for line in screen.transcript), screen.transcript
+        assert app.session.applied, "the changes made earlier in the session are kept for the runbook"
+
+
+async def test_palette_screenshot_says_where_it_went(tmp_path):
+    messages: list = []
+    shots = tmp_path / "not-yet" / "there"
+    app = make_app(tmp_path, runbook_dir=shots)
+    async with app.run_test(size=(80, 24), message_hook=messages.append) as pilot:
+        await settle(app, pilot)
+        await pilot.press("ctrl+p")
+        await settle(app, pilot)
+        await pilot.press(*"screenshot")
+        await settle(app, pilot)
+        await pilot.press("enter")
+        for _ in range(20):
+            await pilot.pause(0.05)
+            if any("Screenshot saved" in n for n in notifications(messages)):
+                break
+        saved = [n for n in notifications(messages) if "Screenshot saved" in n]
+        assert saved and str(shots) in saved[0]
+        assert list(shots.glob("*.svg"))
+
+
+async def test_palette_screenshot_says_why_not(tmp_path):
+    messages: list = []
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    app = make_app(tmp_path, runbook_dir=blocker / "shots")
+    async with app.run_test(size=(80, 24), message_hook=messages.append) as pilot:
+        await settle(app, pilot)
+        app.action_save_screenshot()
+        await pilot.pause()
+        said = notifications(messages)
+        assert any(str(blocker) in n and "Not a directory" in n for n in said), said
