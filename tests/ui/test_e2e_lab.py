@@ -105,3 +105,46 @@ async def test_max_retries_on_the_seed_homelab(tmp_path, monkeypatch):
         await pilot.press("ctrl+q")
     # Leaving the app stopped the lab.
     assert app.session.lab is None
+
+
+async def test_the_router_fix_shows_the_new_floating_ip(tmp_path, monkeypatch):
+    """Issue 20, defect 21: after the router fix the operator sees the floating IP it created."""
+    monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(tmp_path / "unused-clouds.yaml"))
+    app = WizardApp(_lab_services(tmp_path))
+    app.animation_level = "none"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot, rounds=5)
+        await pilot.press("c")
+        await settle(app, pilot, rounds=5)
+        screen = app.screen
+        screen.query_one("#symptom-list").highlighted = 2          # ssh-refused
+        await settle(app, pilot, rounds=3)
+        screen.query_one("#target-list").highlighted = 0           # let the wizard choose
+        await pilot.press("d")
+        for _ in range(120):
+            await settle(app, pilot, rounds=1)
+            if diagnosis_screen(app).finished:
+                break
+        ids = [f.id for f in app.session.report.findings]
+        assert "fip-not-associated" in ids, ids
+        diagnosis_screen(app).query_one("#diagnosis-findings").highlighted = ids.index("fip-not-associated")
+        await pilot.press("f")
+        await settle(app, pilot)
+        finding_screen = app.screen
+        assert isinstance(finding_screen, FindingScreen)
+        index = next(i for i, r in enumerate(finding_screen.finding.remedies) if r.actions)
+        finding_screen.query_one(f"#apply-{index}").focus()
+        await pilot.press("a")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ConfirmApply)
+        await pilot.press("y")
+        for _ in range(120):
+            await settle(app, pilot, rounds=1)
+            if not finding_screen.applying:
+                break
+        result = str(finding_screen.query_one(f"#result-{index}").content)
+        assert result.startswith("✔ Verified"), result
+        assert "floating IP 192.168.35." in result, result
+        assert any("new floating IP 192.168.35." in line
+                   for line in finding_screen.query_one("#finding-apply-log").plain_lines)
+        await pilot.press("ctrl+q")

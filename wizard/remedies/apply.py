@@ -350,6 +350,7 @@ def apply_remedy(ctx: Any, engine: Any, finding: Finding, remedy: Remedy, *, dry
         result.status = ApplyStatus.VERIFIED
         then = "".join(f", then {step} says {outcome}" for step, outcome in walk.path[1:])
         result.message = (f"{kind} fix applied; {finding.tree}/{step_id} now says {walk.first.outcome}{then}"
+                          + (f"; created: {', '.join(result.created)}" if result.created else "")
                           + (f"; backups: {', '.join(result.backup)}" if result.backup else ""))
         if not remedy.durable:
             result.message += "; this is a quick fix: apply the durable one too"
