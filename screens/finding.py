@@ -254,6 +254,9 @@ class FindingScreen(Screen):
         status = str(getattr(result, "status", "failed"))
         text, style = RESULT_STYLE.get(status, (status, "$text"))
         detail = self.app.services.redact(str(getattr(result, "message", "") or ""))
+        created = [str(c) for c in getattr(result, "created", None) or []]
+        if created and "created:" not in detail:
+            detail += f"; created: {', '.join(self.app.services.redact(c) for c in created)}"
         label = self.query_one(f"#result-{index}", Label)
         label.update(Content.assemble((text, f"bold {style}"), ": " if detail else "", detail))
         label.set_class(True, f"status-{status}")

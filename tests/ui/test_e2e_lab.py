@@ -143,8 +143,7 @@ async def test_the_router_fix_shows_the_new_floating_ip(tmp_path, monkeypatch):
             if not finding_screen.applying:
                 break
         result = str(finding_screen.query_one(f"#result-{index}").content)
-        assert result.startswith("✔ Verified"), result
-        assert "floating IP 192.168.35." in result, result
+        assert "created: floating IP 192.168.35." in result, result
         assert any("new floating IP 192.168.35." in line
                    for line in finding_screen.query_one("#finding-apply-log").plain_lines)
         await pilot.press("ctrl+q")
