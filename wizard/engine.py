@@ -25,6 +25,7 @@ from .playbook import Branch, Step, Tree
 from .probes.registry import ProbeSpec, registry
 from .report import Report, StepRecord, TreeResult
 from .status import StepStatus, TreeStatus
+from .probe_context import ProbeContext
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ class Engine:
     def __init__(
         self,
         trees: Mapping[str, Tree],
-        ctx: Any,
+        ctx: ProbeContext,
         *,
         answerer: Answerer | None = None,
         cancel: threading.Event | None = None,

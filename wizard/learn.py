@@ -10,6 +10,7 @@ from typing import Any, Mapping
 
 from .errors import WizardError
 from .evidence import ProbeUnavailable
+from .probe_context import ProbeContext
 
 CONCEPTS = {
     "bridges": "Open vSwitch bridges: br-int, br-ex, br-tun and the patch ports between them",
@@ -44,7 +45,7 @@ def _code(text: str) -> str:
 
 
 # -- bridges -----------------------------------------------------------------------------------------
-def _bridges_host(ctx: Any, facts: Mapping[str, Any]) -> str | None:
+def _bridges_host(ctx: ProbeContext, facts: Mapping[str, Any]) -> str | None:
     from .readings import nodes as _nodeio
 
     host = (facts.get("views") or {}).get("host") or (facts.get("ovs") or {}).get("inventory_host") or facts.get("host")
@@ -75,7 +76,7 @@ def _port_words(name: str, info: Mapping[str, Any]) -> str:
     return "a physical (or veth) interface: the uplink" + (f" (error: {info['error']})" if info.get("error") else "")
 
 
-def bridges_page(ctx: Any, facts: Mapping[str, Any]) -> str:
+def bridges_page(ctx: ProbeContext, facts: Mapping[str, Any]) -> str:
     from .readings import nodes as _nodeio
     from .probes.node_ovs import ovs_show
 
@@ -136,7 +137,7 @@ def bridges_page(ctx: Any, facts: Mapping[str, Any]) -> str:
 
 
 # -- precedence -------------------------------------------------------------------------------------
-def precedence_page(ctx: Any, facts: Mapping[str, Any]) -> str:
+def precedence_page(ctx: ProbeContext, facts: Mapping[str, Any]) -> str:
     from .readings import nodes as _nodeio
     from .probes.kolla_views import precedence_facts
 
@@ -189,7 +190,7 @@ def precedence_page(ctx: Any, facts: Mapping[str, Any]) -> str:
 
 
 # -- scheduling -------------------------------------------------------------------------------------
-def scheduling_page(ctx: Any, facts: Mapping[str, Any]) -> str:
+def scheduling_page(ctx: ProbeContext, facts: Mapping[str, Any]) -> str:
     lines = [f"# {CONCEPTS['scheduling']}", ""]
     services = _safe(ctx.cloud.compute_services, None)
     if services is not None:
@@ -221,7 +222,7 @@ def scheduling_page(ctx: Any, facts: Mapping[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def learn_page(ctx: Any, concept: str, facts: Mapping[str, Any] | None = None) -> str:
+def learn_page(ctx: ProbeContext, concept: str, facts: Mapping[str, Any] | None = None) -> str:
     facts = dict(facts or {})
     if concept == "bridges":
         return bridges_page(ctx, facts)

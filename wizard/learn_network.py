@@ -13,6 +13,7 @@ from typing import Any, Mapping
 
 from .errors import WizardError
 from .evidence import ProbeUnavailable
+from .probe_context import ProbeContext
 
 CONCEPTS = {
     "fip-nat": "Floating IPs: 1:1 NAT in the router namespace",
@@ -31,13 +32,13 @@ def _code(text: str) -> str:
     return "```\n" + text.rstrip("\n") + "\n```\n"
 
 
-def _l3_hosts(ctx: Any) -> list[str]:
+def _l3_hosts(ctx: ProbeContext) -> list[str]:
     agents = _safe(ctx.cloud.agents, []) or []
     hosts = [a.get("host") for a in agents if a.get("agent_type") == "L3 agent" and a.get("host")]
     return sorted(set(hosts))
 
 
-def _run(ctx: Any, host: str, argv: list[str]) -> tuple[str | None, str]:
+def _run(ctx: ProbeContext, host: str, argv: list[str]) -> tuple[str | None, str]:
     """(stdout or None, the command as shown / the reason it failed)."""
     from .readings.nodes import inventory_name
     shown = shlex.join(argv)
@@ -55,7 +56,7 @@ def _run(ctx: Any, host: str, argv: list[str]) -> tuple[str | None, str]:
     return None, failure
 
 
-def _pick_router(ctx: Any, facts: Mapping[str, Any]) -> dict[str, Any] | None:
+def _pick_router(ctx: ProbeContext, facts: Mapping[str, Any]) -> dict[str, Any] | None:
     routers = _safe(ctx.cloud.routers, []) or []
     wanted = (facts.get("router") or {}).get("id") or (facts.get("fip") or {}).get("router_id")
     for r in routers:
@@ -65,7 +66,7 @@ def _pick_router(ctx: Any, facts: Mapping[str, Any]) -> dict[str, Any] | None:
     return (with_gw or routers or [None])[0]
 
 
-def fip_nat_page(ctx: Any, facts: Mapping[str, Any]) -> str:
+def fip_nat_page(ctx: ProbeContext, facts: Mapping[str, Any]) -> str:
     out = [f"# {CONCEPTS['fip-nat']}\n"]
     server = facts.get("server") or {}
     port = facts.get("port") or {}
@@ -147,7 +148,7 @@ def fip_nat_page(ctx: Any, facts: Mapping[str, Any]) -> str:
     return "\n".join(out)
 
 
-def metadata_page(ctx: Any, facts: Mapping[str, Any]) -> str:
+def metadata_page(ctx: ProbeContext, facts: Mapping[str, Any]) -> str:
     from .probes.guest import parse_console
     out = [f"# {CONCEPTS['metadata']}\n"]
     out.append(
@@ -205,7 +206,7 @@ def metadata_page(ctx: Any, facts: Mapping[str, Any]) -> str:
     return "\n".join(out) + "\n"
 
 
-def page(ctx: Any, concept: str, facts: Mapping[str, Any]) -> str:
+def page(ctx: ProbeContext, concept: str, facts: Mapping[str, Any]) -> str:
     if concept == "fip-nat":
         return fip_nat_page(ctx, facts)
     if concept == "metadata":

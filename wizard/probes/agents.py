@@ -16,6 +16,7 @@ from ..cloud import CloudError
 from ..evidence import Evidence, ProbeUnavailable
 from ..readings import nodes as _nodeio
 from .registry import probe
+from ..probe_context import ProbeContext
 
 OVS_AGENT_TYPE = "Open vSwitch agent"
 OVS_BINARY = "neutron-openvswitch-agent"
@@ -57,7 +58,7 @@ def segment_text(network: dict[str, Any]) -> str:
     return f"{network.get('type') or 'unknown type'} (tunnelled)"
 
 
-def _controllers(ctx: Any) -> list[str]:
+def _controllers(ctx: ProbeContext) -> list[str]:
     hosts = _nodeio.hosts_in_group(ctx, "neutron-server")
     return hosts or _nodeio.hosts_in_group(ctx, "control")
 
@@ -65,7 +66,7 @@ def _controllers(ctx: Any) -> list[str]:
 @probe("failed_port_segment",
        outcomes=("provider", "tunnel"),
        summary="Find the failed port's network segment (the port itself is usually deleted)", requires="cloud")
-def failed_port_segment(ctx, args, emit) -> Evidence:
+def failed_port_segment(ctx: ProbeContext, args, emit) -> Evidence:
     port_id = (ctx.facts.get("port") or {}).get("id")
     host = ctx.facts.get("host")
     obs: list[str] = []
@@ -145,7 +146,7 @@ def failed_port_segment(ctx, args, emit) -> Evidence:
     return Evidence(outcome, facts=facts, observations=obs, sources=sources, host=host)
 
 
-def _ovs_agents(ctx: Any) -> list[dict[str, Any]]:
+def _ovs_agents(ctx: ProbeContext) -> list[dict[str, Any]]:
     try:
         agents = ctx.cloud.agents()
     except CloudError as exc:
@@ -165,7 +166,7 @@ def agent_facts(agent: dict[str, Any]) -> dict[str, Any]:
 @probe("ovs_agent_state",
        outcomes=("alive", "dead", "missing"),
        summary="The failing host's Open vSwitch agent: registered, alive, its bridge_mappings", requires="cloud")
-def ovs_agent_state(ctx, args, emit) -> Evidence:
+def ovs_agent_state(ctx: ProbeContext, args, emit) -> Evidence:
     host = ctx.facts.get("host")
     if not host:
         raise ProbeUnavailable("the failing host is not known from the earlier steps")
@@ -189,7 +190,7 @@ def ovs_agent_state(ctx, args, emit) -> Evidence:
 @probe("agent_host_names",
        outcomes=("mismatch", "no-agent"),
        summary="Compare nova-compute's host name with the OVS agents' host names", requires="cloud")
-def agent_host_names(ctx, args, emit) -> Evidence:
+def agent_host_names(ctx: ProbeContext, args, emit) -> Evidence:
     host = ctx.facts.get("host")
     if not host:
         raise ProbeUnavailable("the failing host is not known from the earlier steps")
@@ -217,7 +218,7 @@ def agent_host_names(ctx, args, emit) -> Evidence:
        outcomes=("serves", "no-mapping", "other-physnet", "tunnel-type-missing"),
        summary="Does the live agent map the network's physical network (or serve its tunnel type)?",
        requires="cloud")
-def agent_physnet_mapping(ctx, args, emit) -> Evidence:
+def agent_physnet_mapping(ctx: ProbeContext, args, emit) -> Evidence:
     network = ctx.facts.get("network") or {}
     host = ctx.facts.get("host")
     # Read the agent fresh from the (cached) collection so a re-run after a fix sees the new state.

@@ -8,12 +8,13 @@ from typing import Any, Mapping
 from ..evidence import Evidence, ProbeUnavailable
 from ..readings import neutron as nx
 from .registry import probe
+from ..probe_context import ProbeContext
 
 NEUTRON_404 = ("External network {ext} is not reachable from subnet {subnet}.  Therefore, cannot associate "
                "Port {port} with a Floating IP.")
 
 
-def _target_server(ctx: Any) -> dict[str, Any] | None:
+def _target_server(ctx: ProbeContext) -> dict[str, Any] | None:
     wanted = (getattr(ctx, "target", None) or {}).get("server")
     if not wanted:
         return None
@@ -25,7 +26,7 @@ def _target_server(ctx: Any) -> dict[str, Any] | None:
     return server
 
 
-def server_port_view(ctx: Any, server: dict[str, Any]) -> dict[str, Any]:
+def server_port_view(ctx: ProbeContext, server: dict[str, Any]) -> dict[str, Any]:
     """The server's first port with its network, subnet and floating IP (if any)."""
     networks = nx.by_id(ctx.cloud.networks())
     subnets = nx.by_id(ctx.cloud.subnets())
@@ -61,7 +62,7 @@ def _view_facts(server: dict[str, Any], view: dict[str, Any]) -> dict[str, Any]:
 @probe("fip_target", outcomes=("tenant-port", "has-fip", "on-external", "no-server"),
        summary="Pick the instance that needs a floating IP and read its port, network and subnet",
        requires="cloud")
-def fip_target(ctx: Any, args: Mapping[str, Any], emit) -> Evidence:
+def fip_target(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence:
     sources = ["GET /servers/detail", "GET /v2.0/ports", "GET /v2.0/networks", "GET /v2.0/subnets",
                "GET /v2.0/floatingips"]
     chosen = _target_server(ctx)
@@ -114,7 +115,7 @@ def fip_target(ctx: Any, args: Mapping[str, Any], emit) -> Evidence:
     return Evidence(outcome, facts, obs, sources)
 
 
-def choose_external_network(ctx: Any, subnet_id: str | None) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+def choose_external_network(ctx: ProbeContext, subnet_id: str | None) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
     """The external network a floating IP for this subnet would come from, and all external ones.
     Prefer one a router on the subnet already uses as gateway, then one any router uses, then the
     first by name."""
@@ -139,7 +140,7 @@ def choose_external_network(ctx: Any, subnet_id: str | None) -> tuple[dict[str, 
 @probe("fip_external_network", outcomes=("found", "none"),
        summary="Find the external (floating) network: a network with router:external",
        requires="cloud")
-def fip_external_network(ctx: Any, args: Mapping[str, Any], emit) -> Evidence:
+def fip_external_network(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence:
     subnet_id = (ctx.facts.get("subnet") or {}).get("id")
     chosen, external = choose_external_network(ctx, subnet_id)
     sources = ["GET /v2.0/networks", "GET /v2.0/routers"]
@@ -165,7 +166,7 @@ def fip_external_network(ctx: Any, args: Mapping[str, Any], emit) -> Evidence:
     return Evidence("none", facts, obs, sources)
 
 
-def router_path(ctx: Any, subnet_id: str, ext_net_id: str) -> dict[str, Any]:
+def router_path(ctx: ProbeContext, subnet_id: str, ext_net_id: str) -> dict[str, Any]:
     """Which routers touch the subnet and the external network, and the verdict."""
     routers = sorted(ctx.cloud.routers(), key=lambda r: (r.get("name") or "", r["id"]))
     ports = ctx.cloud.ports()
@@ -186,7 +187,7 @@ def router_path(ctx: Any, subnet_id: str, ext_net_id: str) -> dict[str, Any]:
 @probe("fip_router_path", outcomes=("path-ok", "no-router", "router-no-gateway", "subnet-not-on-router"),
        summary="Is there a router with an interface on the port's subnet and a gateway on the external network?",
        requires="cloud")
-def fip_router_path(ctx: Any, args: Mapping[str, Any], emit) -> Evidence:
+def fip_router_path(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence:
     subnet = ctx.facts.get("subnet") or {}
     ext = ctx.facts.get("floating_network") or {}
     port = ctx.facts.get("port") or {}

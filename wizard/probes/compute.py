@@ -18,6 +18,7 @@ from ..evidence import Evidence, ProbeUnavailable
 from ..readings import nodes as _nodeio
 from ..readings import nova_logs
 from .registry import probe
+from ..probe_context import ProbeContext
 
 MAX_RETRIES = "Exceeded maximum number of retries"
 BINDING_FAILED_RE = nova_logs.BINDING_FAILED_RE
@@ -62,7 +63,7 @@ def _unavailable(exc: CloudError, command: str) -> ProbeUnavailable:
 @probe("server_build_fault",
        outcomes=("build-failed", "no-valid-host", "other-fault", "not-in-error", "no-error-server"),
        summary="Find the server whose build failed and read its fault", requires="cloud")
-def server_build_fault(ctx, args, emit) -> Evidence:
+def server_build_fault(ctx: ProbeContext, args, emit) -> Evidence:
     target = (getattr(ctx, "target", None) or {}).get("server")
     try:
         if target:
@@ -121,7 +122,7 @@ def _attempt_hosts(events: list[dict[str, Any]]) -> list[str]:
     return hosts
 
 
-def _compute_log_failures(ctx, sid: str, hosts: list[str], since, sources: list[str], obs: list[str],
+def _compute_log_failures(ctx: ProbeContext, sid: str, hosts: list[str], since, sources: list[str], obs: list[str],
                           unread: list[str]) -> list[dict[str, Any]]:
     """'Failed to build and run instance' lines for this instance in nova-compute.log on each host."""
     pattern = nova_logs.instance_pattern(sid, nova_logs.BUILD_FAILED)
@@ -152,7 +153,7 @@ def _compute_log_failures(ctx, sid: str, hosts: list[str], since, sources: list[
     return failures
 
 
-def _conductor_log_failures(ctx, sid: str, sources: list[str], unread: list[str]) -> list[dict[str, Any]]:
+def _conductor_log_failures(ctx: ProbeContext, sid: str, sources: list[str], unread: list[str]) -> list[dict[str, Any]]:
     """The conductor's 'Error from last host' lines for this instance (one per reschedule)."""
     controllers = _nodeio.hosts_in_group(ctx, "nova-conductor") or _nodeio.hosts_in_group(ctx, "control")
     pattern = nova_logs.instance_pattern(sid, nova_logs.LAST_HOST)
@@ -186,7 +187,7 @@ def _action_start(action: dict[str, Any]):
        outcomes=("port-binding-failed", "virt-failed", "no-valid-host", "other-failure"),
        summary="Which hosts the build was tried on (events, fault) and why each failed (their nova-compute.log)",
        requires="cloud")
-def instance_build_events(ctx, args, emit) -> Evidence:
+def instance_build_events(ctx: ProbeContext, args, emit) -> Evidence:
     server = (ctx.facts.get("server") or {})
     sid = server.get("id")
     if not sid:
@@ -278,7 +279,7 @@ def instance_build_events(ctx, args, emit) -> Evidence:
 @probe("nova_compute_services",
        outcomes=("none-up", "some-up"),
        summary="Which nova-compute services are up and enabled (where Nova can schedule)", requires="cloud")
-def nova_compute_services(ctx, args, emit) -> Evidence:
+def nova_compute_services(ctx: ProbeContext, args, emit) -> Evidence:
     command = "openstack compute service list --service nova-compute"
     try:
         services = ctx.cloud.compute_services()

@@ -15,6 +15,7 @@ from ..evidence import Evidence, ProbeUnavailable
 from ..readings import neutron as nx
 from .cloud_network import _target_server, server_port_view, subnet_fact
 from .registry import probe
+from ..probe_context import ProbeContext
 
 # kolla-facts §7.2 (cloud-init url_helper / DataSource* messages).
 MD_FAILED = re.compile(r"Calling '(http://(?:169\.254\.169\.254|\[fe80::a9fe:a9fe[^\]]*\])[^']*)' failed "
@@ -34,7 +35,7 @@ DISTRO_USERS = {
 }
 
 
-def operator_address(ctx: Any) -> tuple[str | None, str]:
+def operator_address(ctx: ProbeContext) -> tuple[str | None, str]:
     """Where the operator connects from: --operator-ip, else the deploy host's first IPv4
     (``hostname -I``). Returns (address or None, how it was found)."""
     cached = ctx.facts.get("operator_ip")
@@ -67,7 +68,7 @@ def operator_address(ctx: Any) -> tuple[str | None, str]:
 
 @probe("ssh_target", outcomes=("active", "not-active", "no-server"),
        summary="Pick the instance you SSH to and read its status", requires="cloud")
-def ssh_target(ctx: Any, args: Mapping[str, Any], emit) -> Evidence:
+def ssh_target(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence:
     sources = ["GET /servers/detail"]
     chosen = _target_server(ctx)
     how = "named with --server"
@@ -107,7 +108,7 @@ def ssh_target(ctx: Any, args: Mapping[str, Any], emit) -> Evidence:
 @probe("server_address", outcomes=("floating-ip", "external-address", "no-floating-ip"),
        summary="Which address reaches the instance from outside: a floating IP, or a port on the external network",
        requires="cloud")
-def server_address(ctx: Any, args: Mapping[str, Any], emit) -> Evidence:
+def server_address(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence:
     server_id = (ctx.facts.get("server") or {}).get("id")
     server = ctx.cloud.find_server(server_id) if server_id else None
     if server is None:
@@ -138,7 +139,7 @@ def server_address(ctx: Any, args: Mapping[str, Any], emit) -> Evidence:
 
 @probe("ssh_reachability", outcomes=("open", "closed"),
        summary="From the deploy host: nc -z -w 3 <address> 22 and ping", requires="deploy")
-def ssh_reachability(ctx: Any, args: Mapping[str, Any], emit) -> Evidence:
+def ssh_reachability(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence:
     address = ctx.facts.get("address")
     if not address:
         raise ProbeUnavailable("no address to test")
@@ -166,7 +167,7 @@ def ssh_reachability(ctx: Any, args: Mapping[str, Any], emit) -> Evidence:
 @probe("sg_admits", outcomes=("allowed", "blocked"), args=("protocol", "port"),
        summary="Evaluate the port's security groups for one protocol/port from the operator's address",
        requires="cloud")
-def sg_admits(ctx: Any, args: Mapping[str, Any], emit) -> Evidence:
+def sg_admits(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence:
     protocol = str(args.get("protocol", "tcp")).lower()
     dport = int(args["port"]) if args.get("port") is not None else None
     port_fact = ctx.facts.get("port") or {}
@@ -213,7 +214,7 @@ def ssh_path_blocked(facts: Mapping[str, Any]) -> str | None:
 
 @probe("server_keypair", outcomes=("present", "missing"),
        summary="Was the instance booted with a key pair?", requires="cloud")
-def server_keypair(ctx: Any, args: Mapping[str, Any], emit) -> Evidence:
+def server_keypair(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence:
     server = ctx.facts.get("server") or {}
     if not server.get("id"):
         raise ProbeUnavailable("the instance is not known yet; run the first step")
@@ -272,7 +273,7 @@ def parse_console(text: str) -> dict[str, Any]:
 @probe("cloud_init_metadata", outcomes=("fetched", "failed", "no-log"),
        summary="Read the console log: did cloud-init reach 169.254.169.254 and install the key?",
        requires="cloud")
-def cloud_init_metadata(ctx: Any, args: Mapping[str, Any], emit) -> Evidence:
+def cloud_init_metadata(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence:
     server = ctx.facts.get("server") or {}
     if not server.get("id"):
         raise ProbeUnavailable("the instance is not known yet; run the first step")
@@ -315,7 +316,7 @@ def _user_data_text(server: dict[str, Any]) -> str | None:
 
 @probe("password_auth", outcomes=("not-password", "disabled", "enabled"),
        summary="If you log in with a password: did user-data turn password SSH on?", requires="cloud")
-def password_auth(ctx: Any, args: Mapping[str, Any], emit) -> Evidence:
+def password_auth(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence:
     told = (ctx.answers.get("ssh-auth") or "").lower()
     if told not in ("password", "passwd"):
         return Evidence("not-password", {}, [
@@ -356,7 +357,7 @@ def image_login_user(image: dict[str, Any] | None) -> tuple[str | None, str]:
 
 @probe("login_user", outcomes=("matches", "wrong-user", "not-told"),
        summary="Which user the image expects, and whether that is the one you log in as", requires="cloud")
-def login_user(ctx: Any, args: Mapping[str, Any], emit) -> Evidence:
+def login_user(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence:
     server = ctx.facts.get("server") or {}
     login = dict(ctx.facts.get("login") or {})
     sources = []

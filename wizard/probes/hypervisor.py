@@ -10,6 +10,7 @@ from ..errors import WizardError
 from ..evidence import Evidence, ProbeUnavailable
 from ..readings import nodes as _nodeio
 from .registry import probe
+from ..probe_context import ProbeContext
 
 NOVA_COMPUTE_CONF = "/etc/kolla/nova-compute/nova.conf"
 
@@ -26,7 +27,7 @@ def virt_type_of(text: str | None) -> str | None:
     return option.value.strip() if option is not None else None
 
 
-def host_virt_support(ctx: Any, host: str) -> dict[str, Any]:
+def host_virt_support(ctx: ProbeContext, host: str) -> dict[str, Any]:
     """virt_type, CPU virtualization flags and /dev/kvm on ``host`` (inventory name), read over SSH."""
     node = _nodeio.transport(ctx, host)
     sudo = bool(getattr(node, "become", False))
@@ -43,7 +44,7 @@ def host_virt_support(ctx: Any, host: str) -> dict[str, Any]:
 @probe("compute_virt_support",
        outcomes=("kvm-unavailable", "kvm-available", "not-kvm"),
        summary="nova-compute's virt_type against the host's CPU (vmx/svm) and /dev/kvm", requires="node")
-def compute_virt_support(ctx, args, emit) -> Evidence:
+def compute_virt_support(ctx: ProbeContext, args, emit) -> Evidence:
     host = ctx.facts.get("host")
     if not host:
         raise ProbeUnavailable("the failing host is not known from the earlier steps")

@@ -21,6 +21,7 @@ from ..readings import nodes as _nodeio
 from .agents import _ovs_agents, agent_facts
 from .node_ovs import deployed_mappings
 from .registry import probe
+from ..probe_context import ProbeContext
 
 # Variables that, when true, make Kolla render bridge_mappings on computes (kolla-facts §1.2).
 SWITCHES = ("enable_neutron_provider_networks", "computes_need_external_bridge", "enable_neutron_dvr")
@@ -32,7 +33,7 @@ def _text(mappings: dict[str, str] | None) -> str:
     return ",".join(f"{k}:{v}" for k, v in mappings.items()) or "{} (empty)"
 
 
-def expected_from_kolla(ctx: Any, model: Any, host: str) -> Any:
+def expected_from_kolla(ctx: ProbeContext, model: Any, host: str) -> Any:
     """Kolla's templates' answer for the host (an ExpectedFromKolla), or None when this context
     has no oracle. Never raises: the oracle is a cross-check, the diagnosis goes on without it."""
     oracle = getattr(ctx, "kolla_oracle", None)
@@ -94,7 +95,7 @@ def find_attempt(model: Any, host: str) -> tuple[dict[str, Any] | None, Any]:
                  "live-has-mapping", "file-lacks-mapping"),
        summary="Expected (Kolla now) vs deployed (file on the node) vs live (agent API) bridge_mappings",
        requires="node")
-def kolla_three_views(ctx, args, emit) -> Evidence:
+def kolla_three_views(ctx: ProbeContext, args, emit) -> Evidence:
     host = ctx.facts.get("host")
     network = ctx.facts.get("network") or {}
     physnet = network.get("physnet")

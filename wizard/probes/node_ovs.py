@@ -16,6 +16,7 @@ from typing import Any
 from ..evidence import Evidence, ProbeUnavailable
 from ..readings import nodes as _nodeio
 from .registry import probe
+from ..probe_context import ProbeContext
 
 TERMINATED_RE = re.compile(r"Bridge (?P<bridge>\S+) for physical network (?P<physnet>\S+) does not exist\. Agent terminated!")
 
@@ -52,7 +53,7 @@ def parse_ovs_show(text: str) -> dict[str, dict[str, Any]]:
     return bridges
 
 
-def ovs_show(ctx: Any, node: Any, host: str) -> tuple[dict[str, dict[str, Any]], str, str]:
+def ovs_show(ctx: ProbeContext, node: Any, host: str) -> tuple[dict[str, dict[str, Any]], str, str]:
     """(bridges, raw text, command) from the host's openvswitch_vswitchd container."""
     engine = _nodeio.container_engine(ctx, host)
     argv = [engine, "exec", _nodeio.OVS_VSWITCHD_CONTAINER, "ovs-vsctl", "show"]
@@ -64,7 +65,7 @@ def ovs_show(ctx: Any, node: Any, host: str) -> tuple[dict[str, dict[str, Any]],
     return parse_ovs_show(result.stdout), result.stdout, command
 
 
-def container_state(ctx: Any, node: Any, host: str, name: str) -> dict[str, Any]:
+def container_state(ctx: ProbeContext, node: Any, host: str, name: str) -> dict[str, Any]:
     engine = _nodeio.container_engine(ctx, host)
     argv = [engine, "inspect", name]
     result = node.run(argv, sudo=bool(getattr(node, "become", False)))
@@ -109,7 +110,7 @@ def deployed_mappings(node: Any) -> tuple[dict[str, str] | None, str | None]:
 @probe("ovs_agent_node_state",
        outcomes=("bridge-missing", "container-down", "container-running"),
        summary="On the failing host: the OVS agent container, its log, and the bridges OVS has", requires="node")
-def ovs_agent_node_state(ctx, args, emit) -> Evidence:
+def ovs_agent_node_state(ctx: ProbeContext, args, emit) -> Evidence:
     host = ctx.facts.get("host")
     if not host:
         raise ProbeUnavailable("the failing host is not known from the earlier steps")

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from ..evidence import Evidence
+from ..probe_context import ProbeContext
 
 Emit = Callable[[str], None]
-ProbeFunc = Callable[[Any, Mapping[str, Any], Emit], Evidence]
+ProbeFunc = Callable[[ProbeContext, Mapping[str, Any], Emit], Evidence]
 
 REQUIRES = ("cloud", "node", "deploy", "none")
 

@@ -12,13 +12,14 @@ from ..evidence import Evidence
 from ..readings import neutron as nx
 from .cloud_network import choose_external_network, router_path
 from .registry import probe
+from ..probe_context import ProbeContext
 
 OUTCOMES = ("nothing", "build-failures", "access-only", "network-gaps", "build-and-access", "build-and-network")
 
 
 @probe("cloud_overview", outcomes=OUTCOMES,
        summary="Servers in ERROR, servers without a way to get a floating IP, servers to SSH to", requires="cloud")
-def cloud_overview(ctx: Any, args: Mapping[str, Any], emit) -> Evidence:
+def cloud_overview(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence:
     servers = sorted(ctx.cloud.servers(), key=lambda s: (s.get("name") or "", s.get("id") or ""))
     failed = [s for s in servers if s.get("status") == "ERROR"]
     active = [s for s in servers if s.get("status") == "ACTIVE"]

@@ -11,6 +11,7 @@ from typing import Any, Callable, Iterable, TypeVar
 
 from ..errors import WizardError
 from ..evidence import ProbeUnavailable
+from ..probe_context import ProbeContext
 
 T = TypeVar("T")
 
@@ -25,7 +26,7 @@ NOVA_SCHEDULER_LOG = "/var/log/kolla/nova/nova-scheduler.log"
 LOG_TAIL_LINES = 10000       # how far back a log is searched when grep's matches overflow the cap
 
 
-def kolla_or_none(ctx: Any) -> Any:
+def kolla_or_none(ctx: ProbeContext) -> Any:
     """The Kolla model, or None when it cannot be read (the reason is already in ctx.problems)."""
     try:
         return ctx.kolla
@@ -37,7 +38,7 @@ def short(name: str | None) -> str:
     return (name or "").split(".")[0]
 
 
-def inventory_name(ctx: Any, host: str) -> str:
+def inventory_name(ctx: ProbeContext, host: str) -> str:
     """The inventory name for a host name as Nova/Neutron report it (FQDN or short)."""
     model = kolla_or_none(ctx)
     hosts = list(getattr(model, "hosts", []) or []) if model is not None else []
@@ -49,7 +50,7 @@ def inventory_name(ctx: Any, host: str) -> str:
     return host
 
 
-def container_engine(ctx: Any, host: str) -> str:
+def container_engine(ctx: ProbeContext, host: str) -> str:
     model = kolla_or_none(ctx)
     if model is not None:
         try:
@@ -61,7 +62,7 @@ def container_engine(ctx: Any, host: str) -> str:
     return "docker"
 
 
-def hosts_in_group(ctx: Any, *groups: str) -> list[str]:
+def hosts_in_group(ctx: ProbeContext, *groups: str) -> list[str]:
     model = kolla_or_none(ctx)
     if model is None:
         return []
@@ -76,7 +77,7 @@ def hosts_in_group(ctx: Any, *groups: str) -> list[str]:
     return out
 
 
-def transport(ctx: Any, host: str) -> Any:
+def transport(ctx: ProbeContext, host: str) -> Any:
     try:
         return ctx.node(host)
     except WizardError as exc:
@@ -138,7 +139,7 @@ def grep_log(node: Any, pattern: str, path: str, *, max_lines: int = 50) -> list
         return [line for line in result.stdout.splitlines() if pattern in line][-max_lines:]
 
 
-def fan_out(ctx: Any, hosts: Iterable[str], fn: Callable[[Any], T]) -> dict[str, T | Exception]:
+def fan_out(ctx: ProbeContext, hosts: Iterable[str], fn: Callable[[Any], T]) -> dict[str, T | Exception]:
     """Run fn(transport) on each host with bounded concurrency; errors come back as values."""
     hosts = list(dict.fromkeys(hosts))
     results: dict[str, T | Exception] = {}

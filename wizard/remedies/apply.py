@@ -30,6 +30,7 @@ from ..findings import Finding, Remedy
 from ..status import ApplyStatus
 from .actions import CLOUD_OPS, CloudCall, FileEdit, NodeCommand, describe_action, sha256
 from .quoting import join
+from ..probe_context import ProbeContext
 
 LOCK_SUFFIX = ".kolla-wizard.lock"
 LOCK_STALE_SECONDS = 15 * 60
@@ -86,14 +87,14 @@ def find_remedy(report: Any, remedy_id: str) -> tuple[Finding, Remedy]:
     raise RemedyNotFound(f"--apply {remedy_id}: no such remedy in this diagnosis; available: {', '.join(available)}")
 
 
-def apply_by_id(ctx: Any, engine: Any, report: Any, remedy_id: str, *, dry_run: bool = False,
+def apply_by_id(ctx: ProbeContext, engine: Any, report: Any, remedy_id: str, *, dry_run: bool = False,
                 emit: Callable[[str], None] = print) -> ApplyResult:
     finding, remedy = find_remedy(report, remedy_id)
     return apply_remedy(ctx, engine, finding, remedy, dry_run=dry_run, emit=emit)
 
 
 # -- transports ------------------------------------------------------------------------------------
-def _transport(ctx: Any, host: str | None) -> Any:
+def _transport(ctx: ProbeContext, host: str | None) -> Any:
     try:
         return ctx.deploy if host is None else ctx.node(host)
     except ProbeUnavailable as exc:
@@ -180,7 +181,7 @@ class _Lock:
 
 
 # -- the apply itself ------------------------------------------------------------------------------
-def apply_remedy(ctx: Any, engine: Any, finding: Finding, remedy: Remedy, *, dry_run: bool = False,
+def apply_remedy(ctx: ProbeContext, engine: Any, finding: Finding, remedy: Remedy, *, dry_run: bool = False,
                  emit: Callable[[str], None] = print) -> ApplyResult:
     result = ApplyResult(ApplyStatus.REFUSED, "", remedy=remedy.id, finding=finding.id)
     kind = "durable" if remedy.durable else "quick"
@@ -471,12 +472,12 @@ def _backup_path(transport: Any, path: str) -> str:
     return candidate
 
 
-def _verify(ctx: Any, engine: Any, finding: Finding, step_id: str) -> Any:
+def _verify(ctx: ProbeContext, engine: Any, finding: Finding, step_id: str) -> Any:
     # The proof starts from what the walk that raised the finding knew (its facts), in a scope of its own.
     return engine.verify_walk(finding.tree, step_id, finding.id, facts=finding.facts)
 
 
-def _restore(ctx: Any, backups: list[tuple[FileEdit, str, str]], restarts: list[NodeCommand],
+def _restore(ctx: ProbeContext, backups: list[tuple[FileEdit, str, str]], restarts: list[NodeCommand],
              emit: Callable[[str], None], ran: list[NodeCommand] = ()) -> None:
     # What the fix created (a bridge, a port) goes first, newest first, so the restarts below
     # come back to the node as it was.
@@ -510,7 +511,7 @@ def _restore(ctx: Any, backups: list[tuple[FileEdit, str, str]], restarts: list[
             emit(f"could not re-run {join(command.argv)}: {exc.one_line()}")
 
 
-def _undo_cloud(ctx: Any, created: list[tuple[CloudCall, Any]], emit: Callable[[str], None]) -> None:
+def _undo_cloud(ctx: ProbeContext, created: list[tuple[CloudCall, Any]], emit: Callable[[str], None]) -> None:
     for call, made in reversed(created):
         undo_name = getattr(call, "undo", None)
         undo = CLOUD_OPS.get(undo_name) if undo_name else None

@@ -16,6 +16,7 @@ from ..readings import neutron as nx
 from .actions import CloudCall, cloud_op
 from .quoting import join, option, positional
 from .registry import remedy
+from ..probe_context import ProbeContext
 
 # --- openstacksdk operations -----------------------------------------------------------------
 
@@ -127,7 +128,7 @@ def _osc(*argv: Any) -> str:
     return join(["openstack", *[str(a) for a in argv]])
 
 
-def new_router_name(ctx: Any, network_name: str | None) -> str:
+def new_router_name(ctx: ProbeContext, network_name: str | None) -> str:
     """A name for a new router that is safe as a shell word and as a positional argument (it never
     starts with '-'), and not yet used in this project."""
     base = "router-" + "".join(c if c.isalnum() or c in "-_." else "-" for c in (network_name or "tenant"))[:40]
@@ -141,7 +142,7 @@ def new_router_name(ctx: Any, network_name: str | None) -> str:
     return name
 
 
-def _path_facts(ctx: Any, finding: Finding) -> dict[str, Any]:
+def _path_facts(ctx: ProbeContext, finding: Finding) -> dict[str, Any]:
     """port, subnet, external network and router path for the finding's instance, computed here
     if the tree that raised the finding did not look (ssh-refused does not)."""
     from ..probes.cloud_network import choose_external_network, router_path
@@ -168,7 +169,7 @@ FIP_NOTE = ("Then reach the instance on the new address (openstack floating ip l
             "allocated an address, `openstack server add floating ip {server} <address>` attaches it instead.")
 
 
-def router_sequence(ctx: Any, state: dict[str, Any], with_fip: bool) -> tuple[list[str], list[CloudCall], str]:
+def router_sequence(ctx: ProbeContext, state: dict[str, Any], with_fip: bool) -> tuple[list[str], list[CloudCall], str]:
     """Commands and calls that make a router path from the subnet to the external network (only the
     missing pieces), plus a sentence saying what they do."""
     port, subnet, ext, path = state["port"], state["subnet"], state["ext"], state["path"]
@@ -211,7 +212,7 @@ def router_sequence(ctx: Any, state: dict[str, Any], with_fip: bool) -> tuple[li
 # --- builders ----------------------------------------------------------------------------
 
 
-def _router_remedy(ctx: Any, finding: Finding, remedy_id: str, title: str) -> list[Remedy]:
+def _router_remedy(ctx: ProbeContext, finding: Finding, remedy_id: str, title: str) -> list[Remedy]:
     state = _path_facts(ctx, finding)
     if not state["ext"].get("id") or not state["subnet"].get("id"):
         return []
@@ -227,22 +228,22 @@ def _router_remedy(ctx: Any, finding: Finding, remedy_id: str, title: str) -> li
 
 
 @remedy("router-create", summary="Create a router, set its external gateway, attach the subnet, allocate a floating IP")
-def router_create(ctx: Any, finding: Finding) -> list[Remedy]:
+def router_create(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     return _router_remedy(ctx, finding, "router-create", "Create a router to the external network and a floating IP")
 
 
 @remedy("router-set-gateway", summary="Set the router's external gateway on the floating network")
-def router_set_gateway(ctx: Any, finding: Finding) -> list[Remedy]:
+def router_set_gateway(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     return _router_remedy(ctx, finding, "router-set-gateway", "Set the router's external gateway")
 
 
 @remedy("router-add-subnet", summary="Attach the instance's subnet to the router")
-def router_add_subnet(ctx: Any, finding: Finding) -> list[Remedy]:
+def router_add_subnet(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     return _router_remedy(ctx, finding, "router-add-subnet", "Attach the subnet to the router")
 
 
 @remedy("fip-associate", summary="Give the instance a floating IP (and the router path it needs)")
-def fip_associate(ctx: Any, finding: Finding) -> list[Remedy]:
+def fip_associate(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     state = _path_facts(ctx, finding)
     if not state["port"].get("id"):
         return []
@@ -264,7 +265,7 @@ def fip_associate(ctx: Any, finding: Finding) -> list[Remedy]:
 
 
 @remedy("network-set-external", summary="Mark the outside (flat provider) network as external")
-def network_set_external(ctx: Any, finding: Finding) -> list[Remedy]:
+def network_set_external(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     cand = finding.facts.get("floating_network") or {}
     if cand.get("id"):
         return [Remedy(
@@ -289,7 +290,7 @@ def network_set_external(ctx: Any, finding: Finding) -> list[Remedy]:
         command="\n".join(commands))]
 
 
-def _free_cidr(ctx: Any) -> str:
+def _free_cidr(ctx: ProbeContext) -> str:
     used = []
     for s in ctx.cloud.subnets():
         try:
@@ -304,7 +305,7 @@ def _free_cidr(ctx: Any) -> str:
 
 
 @remedy("tenant-network-design", summary="Move the instance to a tenant network behind a router with a floating IP")
-def tenant_network_design(ctx: Any, finding: Finding) -> list[Remedy]:
+def tenant_network_design(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     facts = finding.facts
     server = facts.get("server") or {}
     ext = facts.get("network") or {}

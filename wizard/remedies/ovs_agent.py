@@ -14,10 +14,11 @@ from .provider_networks import (OVS_TAGS, become_for, engine_for, interface_note
 from .quoting import join, quote
 from .registry import remedy
 from . import _edits
+from ..probe_context import ProbeContext
 
 
 @remedy("restart-ovs-agent", summary="Restart neutron_openvswitch_agent so it reads its deployed config")
-def restart_ovs_agent(ctx: Any, finding: Finding) -> list[Remedy]:
+def restart_ovs_agent(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     host = target_host(finding)
     if not host:
         return []
@@ -32,7 +33,7 @@ def restart_ovs_agent(ctx: Any, finding: Finding) -> list[Remedy]:
 
 
 @remedy("reconfigure-openvswitch", also=("add-mapped-bridge",), summary="Create the bridge the agent's bridge_mappings names")
-def create_mapped_bridge(ctx: Any, finding: Finding) -> list[Remedy]:
+def create_mapped_bridge(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     host = target_host(finding)
     ovs = finding.facts.get("ovs") or {}
     bridge = ovs.get("missing_bridge")
@@ -93,7 +94,7 @@ def kolla_unit(container: str) -> str:
 
 
 @remedy("start-ovs-agent", summary="Start the stopped OVS agent through its systemd unit and read its log")
-def ovs_agent_start(ctx: Any, finding: Finding) -> list[Remedy]:
+def ovs_agent_start(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     host = target_host(finding)
     if not host:
         return []
@@ -124,7 +125,7 @@ def ovs_agent_start(ctx: Any, finding: Finding) -> list[Remedy]:
 @remedy("recreate-network-on-physnet",
         also=("reconfigure-host", "enable-provider-networks", "hand-edit-bridge-mapping", "fix-override-mapping"),
         summary="Use the physical network name Kolla maps (neutron_physical_networks)")
-def physnet_fix(ctx: Any, finding: Finding) -> list[Remedy]:
+def physnet_fix(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     network = finding.facts.get("network") or {}
     mismatch = finding.facts.get("physnet_mismatch") or {}
     mapped = [p.strip() for p in str(mismatch.get("agent") or "").split(",") if p.strip()]
@@ -207,7 +208,7 @@ def physnet_fix(ctx: Any, finding: Finding) -> list[Remedy]:
         explain=explain, command="\n".join(lines), actions=[], verify=None)]
 
 
-def _physnet_fix_host(ctx: Any, finding: Finding) -> list[Remedy]:
+def _physnet_fix_host(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     """The network is right (other hosts map its physnet); the host's mapping is not."""
     from .provider_networks import bridge_mapping_quick, provider_networks_durable
 
@@ -250,7 +251,7 @@ def _physnet_fix_host(ctx: Any, finding: Finding) -> list[Remedy]:
     return out
 
 
-def _override_fix(ctx: Any, finding: Finding, expected: Any, inv: str, physnet: str | None) -> Remedy | None:
+def _override_fix(ctx: ProbeContext, finding: Finding, expected: Any, inv: str, physnet: str | None) -> Remedy | None:
     path = expected.mappings_from.rpartition(":")[0]
     if not path or not physnet:
         return None
@@ -285,7 +286,7 @@ def _override_fix(ctx: Any, finding: Finding, expected: Any, inv: str, physnet: 
 
 
 @remedy("align-host-names", summary="Pin the OVS agent's host name to nova-compute's (never rename nova-compute)")
-def host_name_align(ctx: Any, finding: Finding) -> list[Remedy]:
+def host_name_align(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     names = finding.facts.get("host_names") or {}
     nova, neutron = names.get("nova"), names.get("neutron")
     if not nova or not neutron:
@@ -338,7 +339,7 @@ def _safe_groups(model: Any, host: str) -> list[str]:
 
 
 @remedy("check-scheduling", summary="Check compute services and Placement allocation candidates")
-def placement_check(ctx: Any, finding: Finding) -> list[Remedy]:
+def placement_check(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     from ..cloud import CloudError
 
     server = finding.facts.get("server") or {}

@@ -18,13 +18,14 @@ from .actions import NodeCommand
 from .quoting import join, option, positional
 from .registry import remedy
 from . import _edits
+from ..probe_context import ProbeContext
 
 PROVIDER_VAR = "enable_neutron_provider_networks"
 OVS_TAGS = "openvswitch,neutron"
 
 
 # -- shared helpers --------------------------------------------------------------------------------
-def model_or_none(ctx: Any) -> Any:
+def model_or_none(ctx: ProbeContext) -> Any:
     return _nodeio.kolla_or_none(ctx)
 
 
@@ -35,7 +36,7 @@ def target_host(finding: Finding) -> str | None:
         finding.host or facts.get("host")
 
 
-def reconfigure_command(ctx: Any, host: str | None, tags: str) -> list[str]:
+def reconfigure_command(ctx: ProbeContext, host: str | None, tags: str) -> list[str]:
     """``kolla-ansible reconfigure`` with ``--limit host`` (None: every host, as Kolla's docs advise;
     its operating guide warns against --limit)."""
     from ..kolla.cli_syntax import reconfigure_argv
@@ -47,7 +48,7 @@ def reconfigure_command(ctx: Any, host: str | None, tags: str) -> list[str]:
     return reconfigure_argv(inventory, tags=tags, limit=host, release=release)
 
 
-def read_deploy_file(ctx: Any, path: str) -> str | None:
+def read_deploy_file(ctx: ProbeContext, path: str) -> str | None:
     from ..transport.base import FileMissing
 
     try:
@@ -56,7 +57,7 @@ def read_deploy_file(ctx: Any, path: str) -> str | None:
         return None
 
 
-def physnet_bridge(ctx: Any, finding: Finding) -> tuple[str, str]:
+def physnet_bridge(ctx: ProbeContext, finding: Finding) -> tuple[str, str]:
     """(physnet, bridge) Kolla pairs for this network: neutron_physical_networks × neutron_bridge_name
     as rendered for a [network] host (always mapped), else physnet1:br-ex."""
     physnet = (finding.facts.get("network") or {}).get("physnet") or "physnet1"
@@ -89,7 +90,7 @@ def addressed_interfaces(model: Any, host: str) -> dict[str, str]:
     return out
 
 
-def interface_note(ctx: Any, host: str, hosts: list[str] | None = None) -> tuple[str, str | None, str | None]:
+def interface_note(ctx: ProbeContext, host: str, hosts: list[str] | None = None) -> tuple[str, str | None, str | None]:
     """(explanation, warning, interface of ``host``) about neutron_external_interface on every host
     Kolla will plug it on (``hosts``; default: ``host`` alone)."""
     model = model_or_none(ctx)
@@ -147,7 +148,7 @@ def interface_note(ctx: Any, host: str, hosts: list[str] | None = None) -> tuple
     return text, " ".join(warnings) or None, values.get(host) or None
 
 
-def _fan_links(ctx: Any, hosts: list[str]) -> dict[str, set[str]]:
+def _fan_links(ctx: ProbeContext, hosts: list[str]) -> dict[str, set[str]]:
     """{host: interface names from `ip -br link`} for the hosts that answered (others left out)."""
     if not hosts or getattr(ctx, "nodes", None) is None and not hasattr(ctx, "node"):
         return {}
@@ -171,11 +172,11 @@ def _safe_resolve(model: Any, var: str, host: str) -> Any:
         return None
 
 
-def engine_for(ctx: Any, host: str) -> str:
+def engine_for(ctx: ProbeContext, host: str) -> str:
     return _nodeio.container_engine(ctx, host)
 
 
-def become_for(ctx: Any, host: str) -> bool:
+def become_for(ctx: ProbeContext, host: str) -> bool:
     try:
         return bool(getattr(ctx.node(host), "become", False))
     except (WizardError, ProbeUnavailable):
@@ -184,7 +185,7 @@ def become_for(ctx: Any, host: str) -> bool:
 
 # -- durable: provider networks on through Kolla ---------------------------------------------------
 @remedy("enable-provider-networks", summary="Enable provider networks where the winning value lives and reconfigure the computes")
-def provider_networks_durable(ctx: Any, finding: Finding) -> list[Remedy]:
+def provider_networks_durable(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     host = target_host(finding)
     model = model_or_none(ctx)
     if not host or model is None:
@@ -264,7 +265,7 @@ def winning_extra_vars_file(model: Any, host: str, var: str) -> tuple[str, str]:
     return globals_path, "globals.yml"
 
 
-def kolla_bridge_leftovers(ctx: Any, hosts: list[str]) -> list[str]:
+def kolla_bridge_leftovers(ctx: ProbeContext, hosts: list[str]) -> list[str]:
     """What a kolla-ansible run that enabled the external bridge leaves behind on ``hosts`` even after
     the configuration is put back (Kolla never removes a bridge or a plugged port), and the commands
     that remove it by hand."""
@@ -285,7 +286,7 @@ def kolla_bridge_leftovers(ctx: Any, hosts: list[str]) -> list[str]:
 
 # -- quick: the report's hand edit of the deployed file --------------------------------------------
 @remedy("hand-edit-bridge-mapping", summary="Hand-edit the deployed openvswitch_agent.ini and restart the agent")
-def bridge_mapping_quick(ctx: Any, finding: Finding) -> list[Remedy]:
+def bridge_mapping_quick(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     from ..probes.node_ovs import ovs_show
 
     host = target_host(finding)
@@ -350,7 +351,7 @@ def bridge_mapping_quick(ctx: Any, finding: Finding) -> list[Remedy]:
         command="\n".join(join(c) for c in commands), actions=actions, warning=warning, verify=finding.step)]
 
 
-def uplink_problem(ctx: Any, host: str, bridge: str, bridges: dict[str, Any] | None, unread: str) -> str | None:
+def uplink_problem(ctx: ProbeContext, host: str, bridge: str, bridges: dict[str, Any] | None, unread: str) -> str | None:
     """None when ``bridge`` on ``host`` has (or will get) a physical uplink; else why not."""
     if bridges is None:
         return f"the bridges on {host} could not be read ({unread}), so whether {bridge} has an uplink is unknown"
@@ -378,7 +379,7 @@ def uplink_problem(ctx: Any, host: str, bridge: str, bridges: dict[str, Any] | N
     return None
 
 
-def held_back_quick_fix(ctx: Any, host: str, physnet: str, bridge: str, why: str, finding: Finding) -> Remedy:
+def held_back_quick_fix(ctx: ProbeContext, host: str, physnet: str, bridge: str, why: str, finding: Finding) -> Remedy:
     engine = engine_for(ctx, host)
     checks = [["ip", "-br", "link"], [engine, "exec", _nodeio.OVS_VSWITCHD_CONTAINER, "ovs-vsctl", "list-ports", bridge]]
     return Remedy(
@@ -394,7 +395,7 @@ def held_back_quick_fix(ctx: Any, host: str, physnet: str, bridge: str, why: str
 
 # -- the other design: tenant network + router + floating IP ----------------------------------------
 @remedy("use-tenant-network", summary="Boot on a tenant (VXLAN) network and reach the VM through a floating IP")
-def use_tenant_network(ctx: Any, finding: Finding) -> list[Remedy]:
+def use_tenant_network(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     from ..cloud import CloudError
 
     server = finding.facts.get("server") or {}
@@ -439,7 +440,7 @@ def use_tenant_network(ctx: Any, finding: Finding) -> list[Remedy]:
 
 # -- config-not-deployed ---------------------------------------------------------------------------
 @remedy("reconfigure-host", summary="Deploy the changed configuration to the host (reconfigure)")
-def reconfigure_ovs(ctx: Any, finding: Finding) -> list[Remedy]:
+def reconfigure_ovs(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     host = target_host(finding)
     if not host:
         return []

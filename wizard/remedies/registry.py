@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from ..findings import Finding, Remedy
+from ..probe_context import ProbeContext
 
-Builder = Callable[[Any, Finding], "list[Remedy]"]
+Builder = Callable[[ProbeContext, Finding], "list[Remedy]"]
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ def registry() -> Mapping[str, RemedySpec]:
     return _REGISTRY
 
 
-def build_remedies(ctx: Any, finding: Finding, ids: tuple[str, ...]) -> list[Remedy]:
+def build_remedies(ctx: ProbeContext, finding: Finding, ids: tuple[str, ...]) -> list[Remedy]:
     specs = registry()
     out: list[Remedy] = []
     for rid in ids:

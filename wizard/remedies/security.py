@@ -15,6 +15,7 @@ from .quoting import join, quote
 from .network import ReversibleCall
 from .provider_networks import become_for, engine_for
 from .registry import remedy
+from ..probe_context import ProbeContext
 
 DEDICATED_GROUP = "operator-access"
 
@@ -111,7 +112,7 @@ def operator_network(ip: str) -> str:
     return f"{ip}/{32 if addr.version == 4 else 128}"
 
 
-def _sg_remedies(ctx: Any, finding: Finding, protocol: str) -> list[Remedy]:
+def _sg_remedies(ctx: ProbeContext, finding: Finding, protocol: str) -> list[Remedy]:
     facts = finding.facts
     ip = facts.get("operator_ip")
     group = facts.get("security_group") or {}
@@ -178,12 +179,12 @@ def _sg_remedies(ctx: Any, finding: Finding, protocol: str) -> list[Remedy]:
 
 
 @remedy("sg-allow-ssh", also=("sg-allow-ssh-quick",), summary="Admit TCP 22 from the operator's address")
-def sg_allow_ssh(ctx: Any, finding: Finding) -> list[Remedy]:
+def sg_allow_ssh(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     return _sg_remedies(ctx, finding, "tcp")
 
 
 @remedy("sg-allow-icmp", also=("sg-allow-icmp-quick",), summary="Admit ICMP (ping) from the operator's address")
-def sg_allow_icmp(ctx: Any, finding: Finding) -> list[Remedy]:
+def sg_allow_icmp(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     return _sg_remedies(ctx, finding, "icmp")
 
 
@@ -193,7 +194,7 @@ def _user_data_diff() -> str:
 
 
 @remedy("keypair-rebuild", summary="Register your public key and rebuild the instance with it")
-def keypair_rebuild(ctx: Any, finding: Finding) -> list[Remedy]:
+def keypair_rebuild(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     server = finding.facts.get("server") or {}
     key_name = "operator-key"
     try:
@@ -218,7 +219,7 @@ def keypair_rebuild(ctx: Any, finding: Finding) -> list[Remedy]:
 
 
 @remedy("password-user-data", summary="Boot with cloud-init user-data that sets a password and enables password SSH")
-def password_user_data(ctx: Any, finding: Finding) -> list[Remedy]:
+def password_user_data(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     server = finding.facts.get("server") or {}
     net = finding.facts.get("network") or {}
     image = server.get("image_id") or "<image-id>"
@@ -236,7 +237,7 @@ def password_user_data(ctx: Any, finding: Finding) -> list[Remedy]:
                 "security group to your own address.")]
 
 
-def _metadata_hosts(ctx: Any) -> dict[str, list[str]]:
+def _metadata_hosts(ctx: ProbeContext) -> dict[str, list[str]]:
     """Which hosts run which metadata-path agents, and which of those are dead."""
     out: dict[str, list[str]] = {"hosts": [], "dead": []}
     try:
@@ -252,7 +253,7 @@ def _metadata_hosts(ctx: Any) -> dict[str, list[str]]:
 
 
 @remedy("metadata-repair", also=("metadata-config-drive",), summary="Bring the metadata path back, or boot with a config drive")
-def metadata_repair(ctx: Any, finding: Finding) -> list[Remedy]:
+def metadata_repair(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     server = finding.facts.get("server") or {}
     net = finding.facts.get("network") or {}
     found = _metadata_hosts(ctx)
@@ -304,7 +305,7 @@ def metadata_repair(ctx: Any, finding: Finding) -> list[Remedy]:
     return out
 
 
-def _deploy_engine(ctx: Any) -> str:
+def _deploy_engine(ctx: ProbeContext) -> str:
     """kolla_container_engine as globals.yml (or Kolla's default) sets it, for a host not known yet."""
     from ..readings import nodes as _nodeio
     model = _nodeio.kolla_or_none(ctx)
@@ -313,7 +314,7 @@ def _deploy_engine(ctx: Any) -> str:
 
 
 @remedy("login-user", summary="Log in as the image's default user")
-def login_user(ctx: Any, finding: Finding) -> list[Remedy]:
+def login_user(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     login = finding.facts.get("login") or {}
     address = finding.facts.get("address") or "<address>"
     return [Remedy(
@@ -324,7 +325,7 @@ def login_user(ctx: Any, finding: Finding) -> list[Remedy]:
 
 
 @remedy("instance-not-active", summary="Find out why the instance is not ACTIVE")
-def instance_not_active(ctx: Any, finding: Finding) -> list[Remedy]:
+def instance_not_active(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     server = finding.facts.get("server") or {}
     sid = server.get("id") or "<server-id>"
     status = server.get("status")

@@ -16,12 +16,13 @@ from .actions import NodeCommand
 from .provider_networks import model_or_none, read_deploy_file
 from .quoting import join
 from .registry import remedy
+from ..probe_context import ProbeContext
 
 VIRT_VAR = "nova_compute_virt_type"
 
 
 @remedy("virt-type-qemu", also=("enable-nested-virt",), summary="Run guests with QEMU emulation (globals.yml) and reconfigure nova")
-def virt_type_qemu(ctx: Any, finding: Finding) -> list[Remedy]:
+def virt_type_qemu(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     host = (finding.facts.get("virt") or {}).get("host") or finding.host
     model = model_or_none(ctx)
     out: list[Remedy] = []
