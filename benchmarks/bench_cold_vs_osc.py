@@ -1,0 +1,76 @@
+"""Benchmark: a cold ``kolla-wizard diagnose --symptom all`` beside one ``openstack server list``.
+
+Issue 14's speed target: the whole diagnosis of every tree, from a fresh process, should cost at
+most 0.4 x what one ``openstack server list`` costs against the same cloud. Both run here side by
+side, alternating, against one lab in its own process (``kolla-wizard lab --write-config``, its
+start excluded), each as a fresh process timed from fork to reaping (interpreter start and every
+import included; the page cache is warm after one unmeasured run of each). The wizard uses the
+real-cloud options, so it talks to the lab exactly as to a real cloud.
+
+Prints min / median / max of each and the ratio of the medians; writes results/cold_vs_osc.json."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import KOLLA_WIZARD, OPENSTACK, LabProcess, Series, machine, run_child, save_json  # noqa: E402
+
+TARGET = 0.4
+SCENARIO = "seed-homelab"
+
+
+def measure(runs: int = 5, scenario: str = SCENARIO) -> dict:
+    wizard = Series("kolla-wizard diagnose --symptom all (cold)", "s")
+    osc = Series("openstack server list (cold)", "s")
+    with LabProcess(scenario) as lab:
+        env = lab.env()
+        diagnose = [KOLLA_WIZARD, "diagnose", *lab.wizard_args(), "--symptom", "all", "--format", "json",
+                    "--no-input"]
+        server_list = [OPENSTACK, "server", "list"]
+        findings: list[str] = []
+        for i in range(runs + 1):            # run 0 warms the page cache and the .pyc files
+            res = run_child(diagnose, env=env, timeout=300)
+            try:
+                findings = sorted(f["id"] for f in json.loads(res.stdout)["findings"])
+            except (ValueError, KeyError):
+                raise RuntimeError(f"diagnose printed no report (rc {res.rc}): {res.stderr[-800:]}")
+            listed = run_child(server_list, env=env, timeout=300)
+            if listed.rc != 0:
+                raise RuntimeError(f"openstack server list failed (rc {listed.rc}): {listed.stderr[-800:]}")
+            if i:
+                wizard.add(res.wall)
+                osc.add(listed.wall)
+        out = {"machine": machine(), "scenario": scenario, "lab_start_seconds": lab.start_seconds,
+               "wizard": wizard.to_dict(), "openstack_server_list": osc.to_dict(), "findings": findings,
+               "ratio_median": wizard.median / osc.median, "target": TARGET}
+    return out
+
+
+def report(r: dict) -> str:
+    w = Series("", "s", r["wizard"]["values"])
+    o = Series("", "s", r["openstack_server_list"]["values"])
+    verdict = "meets" if r["ratio_median"] <= r["target"] else "misses"
+    return "\n".join([
+        f"lab: {r['scenario']} in its own process (start {r['lab_start_seconds']:.2f} s, excluded)",
+        f"kolla-wizard diagnose --symptom all (cold): {w.fmt()}  findings: {', '.join(r['findings'])}",
+        f"openstack server list (cold):               {o.fmt()}",
+        f"ratio of the medians: {r['ratio_median']:.2f} ({verdict} the target <= {r['target']})",
+    ])
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description="cold diagnose --symptom all vs one openstack server list")
+    p.add_argument("--runs", type=int, default=5)
+    p.add_argument("--scenario", default=SCENARIO)
+    args = p.parse_args(argv)
+    r = measure(args.runs, args.scenario)
+    save_json("cold_vs_osc", r)
+    print(report(r))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
