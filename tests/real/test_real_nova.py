@@ -154,3 +154,21 @@ def test_the_guest_console_comes_through_real_nova(lab, conn):
     failed = conn.compute.find_server("rocky-vm1")          # ERROR, never on a host: Nova refuses
     with pytest.raises(openstack.exceptions.ConflictException):
         conn.compute.get_server_console_output(failed)
+
+
+def test_parity_on_real_nova_the_seeds_findings_and_durable_fixes(lab):
+    """Last (it applies the fixes to the module's lab): the seed's diagnosis of every tree, its
+    durable fixes in order and the diagnosis after are the same on the embedded lab and on real Nova
+    (test_parity.py walks every scenario on the lab's compute API; KOLLA_WIZARD_PARITY_COMPUTE=nova
+    walks them on real Nova)."""
+    from kolla_lab import Lab
+
+    from .test_parity import _walk
+
+    with Lab("seed-homelab") as embedded:
+        embedded.start()
+        expected = _walk(embedded, "seed-homelab")
+    findings, applied, after = _walk(lab, "seed-homelab")
+    assert findings == expected[0], "findings and remedies differ"
+    assert applied == expected[1], "the applied fixes differ"
+    assert after == expected[2], "the findings after the fixes differ"
