@@ -402,6 +402,7 @@ def parse_tree(data: Any, path: str, probes: Mapping[str, Any],
         state[sid] = 2
 
     visit(start, [])
+    _check_facts(chk, steps, start, probes)
     unreachable = [sid for sid in steps if sid not in state]
     if unreachable:
         chk.fail(steps[unreachable[0]].line, f"step {unreachable[0]} is unreachable from start {start!r}")
@@ -429,6 +430,24 @@ def parse_tree(data: Any, path: str, probes: Mapping[str, Any],
         unexplained=_parse_unexplained(
             chk, data, [b for s in steps.values() for b in s.branches.values() if b.confirms_symptom]),
     )
+
+
+def _check_facts(chk: _Checker, steps: Mapping[str, Step], start: str, probes: Mapping[str, Any]) -> None:
+    """Every fact a step's probe needs must be provided by an earlier step on every path to it."""
+    def walk(sid: str, have: frozenset[str], trail: list[str]) -> None:
+        step = steps[sid]
+        spec = probes[step.probe]
+        for fact in getattr(spec, "needs", ()):
+            if fact not in have:
+                chk.fail(step.line, f"step {sid}: probe {step.probe} needs fact {fact!r}, which no earlier step "
+                                    f"provides on the path {' -> '.join(trail + [sid])}",
+                         "put a step whose probe provides it first, or route this path through one")
+        have = have | frozenset(getattr(spec, "provides", ()))
+        for branch in step.branches.values():
+            if branch.next:
+                walk(branch.next, have, trail + [sid])
+
+    walk(start, frozenset(), [])
 
 
 def load_tree(path: str | os.PathLike[str], probes: Mapping[str, Any] | None = None,

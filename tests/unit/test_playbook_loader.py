@@ -155,3 +155,52 @@ def test_run_must_name_known_trees(tmp_path, monkeypatch):
     write(tmp_path, GOOD.replace("up: {ok: All good}", "up: {run: [elsewhere]}"))
     with pytest.raises(PlaybookError, match=r"step second: run names unknown tree 'elsewhere'"):
         load_all([tmp_path])
+
+
+# -- facts: a step's probe needs what earlier steps provide ----------------------------------------
+FACT_PROBES = {
+    "check": ProbeSpec("check", lambda c, a, e: Evidence("yes"), ("yes", "no"), "a check", "none", ("thing",),
+                       (), ("host",)),
+    "other": ProbeSpec("other", lambda c, a, e: Evidence("up"), ("up", "down"), "another", "none", (),
+                       ("host",), ()),
+}
+
+
+def test_a_step_after_the_step_that_provides_its_fact_loads(tmp_path):
+    assert load_tree(write(tmp_path, GOOD), FACT_PROBES).id == "demo"
+
+
+def test_a_fact_no_earlier_step_provides_fails_with_file_line(tmp_path):
+    # `other` (needs host) first, `check` (provides host) second: the order cannot supply the fact.
+    swapped = GOOD.replace("start: first", "start: second").replace("up: {ok: All good}", "up: {next: first}") \
+        .replace("yes: {next: second}", "yes: {ok: fine}")
+    with pytest.raises(PlaybookError) as info:
+        load_tree(write(tmp_path, swapped), FACT_PROBES)
+    assert info.value.one_line() == str(tmp_path / (
+        "tree.yaml:13: step second: probe other needs fact 'host', which no earlier step provides on the path "
+        "second (put a step whose probe provides it first, or route this path through one)"))
+
+
+def test_a_fact_provided_on_one_path_only_fails(tmp_path):
+    # zero -> first (provides host) -> second/third need host; zero -> third directly does not have it.
+    text = GOOD.replace("no: {finding: broken}", "no: {next: third}").replace(
+        "findings:\n", "  third:\n    title: Third\n    why: w\n    probe: other\n    branches:\n"
+        "      up: {finding: broken}\n      down: {finding: down}\nfindings:\n")
+    text = text.replace("start: first", "start: zero").replace(
+        "steps:\n", "steps:\n  zero:\n    title: Zero\n    why: w\n    probe: ZERO\n"
+        "    branches:\n      yes: {next: first}\n      no: {next: third}\n", 1)
+    probes = dict(FACT_PROBES, plain=ProbeSpec("plain", lambda c, a, e: Evidence("yes"), ("yes", "no"), "", "none"))
+    # zero provides host itself: every path has it
+    assert load_tree(write(tmp_path, text.replace("probe: ZERO", "probe: {name: check, args: {thing: y}}")),
+                     probes).id == "demo"
+    with pytest.raises(PlaybookError) as info:
+        load_tree(write(tmp_path, text.replace("probe: ZERO", "probe: plain")), probes)
+    assert "step third: probe other needs fact 'host', which no earlier step provides on the path zero -> third" \
+        in info.value.one_line()
+
+
+def test_shipped_probes_declare_the_facts_the_max_retries_order_relies_on():
+    from wizard.probes.registry import registry
+    probes = registry()
+    assert "host" in probes["ovs_agent_state"].needs and "host" in probes["instance_build_events"].provides
+    assert "server" in probes["instance_build_events"].needs and "server" in probes["server_build_fault"].provides

@@ -165,7 +165,8 @@ def agent_facts(agent: dict[str, Any]) -> dict[str, Any]:
 
 @probe("ovs_agent_state",
        outcomes=("alive", "dead", "missing"),
-       summary="The failing host's Open vSwitch agent: registered, alive, its bridge_mappings", requires="cloud")
+       summary="The failing host's Open vSwitch agent: registered, alive, its bridge_mappings", requires="cloud",
+       needs=("host",), provides=("agent",))
 def ovs_agent_state(ctx: ProbeContext, args, emit) -> Evidence:
     host = ctx.facts.get("host")
     if not host:
@@ -189,7 +190,8 @@ def ovs_agent_state(ctx: ProbeContext, args, emit) -> Evidence:
 
 @probe("agent_host_names",
        outcomes=("mismatch", "no-agent"),
-       summary="Compare nova-compute's host name with the OVS agents' host names", requires="cloud")
+       summary="Compare nova-compute's host name with the OVS agents' host names", requires="cloud",
+       needs=("host",))
 def agent_host_names(ctx: ProbeContext, args, emit) -> Evidence:
     host = ctx.facts.get("host")
     if not host:

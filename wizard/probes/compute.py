@@ -62,7 +62,7 @@ def _unavailable(exc: CloudError, command: str) -> ProbeUnavailable:
 
 @probe("server_build_fault",
        outcomes=("build-failed", "no-valid-host", "other-fault", "not-in-error", "no-error-server"),
-       summary="Find the server whose build failed and read its fault", requires="cloud")
+       summary="Find the server whose build failed and read its fault", requires="cloud", provides=("server",))
 def server_build_fault(ctx: ProbeContext, args, emit) -> Evidence:
     target = (getattr(ctx, "target", None) or {}).get("server")
     try:
@@ -186,7 +186,7 @@ def _action_start(action: dict[str, Any]):
 @probe("instance_build_events",
        outcomes=("port-binding-failed", "virt-failed", "no-valid-host", "other-failure"),
        summary="Which hosts the build was tried on (events, fault) and why each failed (their nova-compute.log)",
-       requires="cloud")
+       requires="cloud", needs=("server",), provides=("host", "port", "attempts"))
 def instance_build_events(ctx: ProbeContext, args, emit) -> Evidence:
     server = (ctx.facts.get("server") or {})
     sid = server.get("id")

@@ -28,6 +28,11 @@ class ProbeSpec:
     summary: str
     requires: str
     args: tuple[str, ...] = ()
+    # The facts (keys of ctx.facts) the probe cannot work without, and those it may leave for the
+    # steps after it. `playbooks check` rejects a tree in which a step needing a fact can be reached
+    # on a path where no earlier step provides it.
+    needs: tuple[str, ...] = ()
+    provides: tuple[str, ...] = ()
 
 
 _REGISTRY: dict[str, ProbeSpec] = {}
@@ -40,6 +45,8 @@ def probe(
     summary: str,
     requires: str = "cloud",
     args: tuple[str, ...] = (),
+    needs: tuple[str, ...] = (),
+    provides: tuple[str, ...] = (),
 ) -> Callable[[ProbeFunc], ProbeFunc]:
     if requires not in REQUIRES:
         raise ValueError(f"probe {name}: requires must be one of {REQUIRES}")
@@ -47,7 +54,8 @@ def probe(
     def register(func: ProbeFunc) -> ProbeFunc:
         if name in _REGISTRY and _REGISTRY[name].func is not func:
             raise ValueError(f"probe {name} registered twice")
-        _REGISTRY[name] = ProbeSpec(name, func, tuple(outcomes), summary, requires, tuple(args))
+        _REGISTRY[name] = ProbeSpec(name, func, tuple(outcomes), summary, requires, tuple(args),
+                                    tuple(needs), tuple(provides))
         return func
 
     return register
