@@ -274,7 +274,8 @@ def bound_session(conn: Any, api_timeout: float, *, max_bytes: int = MAX_BODY_BY
     def bounded(response, *args, **kwargs):
         request = response.request
         where = f"{request.method} {request.url.split('?')[0]}" if request is not None else "the API"
-        if 300 <= response.status_code < 400:
+        # (300 Multiple Choices is a version document: Glance answers discovery with it)
+        if response.status_code in (301, 302, 303, 305, 307, 308):
             location = response.headers.get("Location", "?")
             response.close()
             raise CloudRedirectRefused(

@@ -33,7 +33,10 @@ def _join(pieces: list[str]) -> str:
     """Pieces of one line; two code spans never touch (their backtick runs would merge into one)."""
     out: list[str] = []
     for piece in pieces:
-        if out and out[-1].endswith("`") and piece.startswith("`"):
+        if not piece:
+            continue
+        # (an escaped backtick, \\`, is a literal: only a span's fence can merge with the next one)
+        if out and out[-1].endswith("`") and not out[-1].endswith("\\`") and piece.startswith("`"):
             out.append(" ")
         out.append(piece)
     return "".join(out)
@@ -47,7 +50,7 @@ def _code(text: Any, *, table: bool = False) -> str:
     if not text.strip():
         return "(empty)"
     fence = "`" * (_longest_run(text, "`") + 1)
-    if text[0] in "` " or text[-1] in "` ":
+    if text[0] in "` " or text[-1] in "` \\":
         text = f" {text} "
     if table:   # GFM splits a table row on '|' even inside a code span, unless it is escaped
         text = text.replace("|", "\\|")
@@ -73,7 +76,8 @@ def _md_escape(text: Any, *, table: bool = False) -> str:
             out.append(_code(word, table=table))
         else:
             out.append("".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in word))
-    return _join(out)
+    # Wherever it lands (after "- ", at a line's start), its own start cannot open a list or quote.
+    return _line_start(_join(out))
 
 
 def _split_keep_spaces(text: str) -> list[str]:
@@ -104,7 +108,9 @@ def _prose(text: Any, *, table: bool = False) -> str:
     parts = one_line(redact(str(text))).split("`")
     out = []
     for i, part in enumerate(parts):
-        if i % 2 and i < len(parts) - 1:
+        if i % 2 and i < len(parts) - 1 and not part.strip():
+            out.append(_md_escape("`" + part + "`", table=table))    # `` or ` `: literal backticks, not a span
+        elif i % 2 and i < len(parts) - 1:
             out.append(_code(part, table=table))
         else:
             out.append(_md_escape(part if i % 2 == 0 else "`" + part, table=table))
