@@ -5,11 +5,11 @@ from typing import Any, Callable
 
 from . import playbook
 from .engine import Engine
-from .events import Done
+from .events import Done, Event
 from .probe_context import ProbeContext
 
 
-def run_diagnosis(ctx: ProbeContext, trees: list[str], *, on_event: Callable[[Any], None] | None = None,
+def run_diagnosis(ctx: ProbeContext, trees: list[str], *, on_event: Callable[[Event], None] | None = None,
                   playbook_paths=None, probe_timeout: float = 60.0,
                   answerer: Callable[[Any], "str | None"] | None = None):
     all_trees = playbook.load_all(playbook_paths)

@@ -12,11 +12,11 @@ import contextlib
 import logging
 import threading
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Generator, Iterator, Mapping
 
 from . import safeformat, unexplained
 from .errors import WizardError
-from .events import (Asked, Done, EvidenceSeen, FindingRaised, Output, Problem, RemedyOffered,
+from .events import (Asked, Done, Event, EvidenceSeen, FindingRaised, Output, Problem, RemedyOffered,
                      StepOutcome, StepStarted, TreeDone, TreeStarted)
 from .evidence import Evidence, ProbeUnavailable
 from .findings import Finding
@@ -76,7 +76,7 @@ class Engine:
         self._explained: set[str] = set()  # trees that raised a finding explaining their symptom
 
     # -- public ---------------------------------------------------------------------------
-    def run(self, tree_ids: list[str]) -> Iterator[Any]:
+    def run(self, tree_ids: list[str]) -> Iterator[Event]:
         """Walk the given trees (triage may add more) and yield events; the last is Done."""
         self.report.symptoms = list(tree_ids)
         self.report.target = dict(getattr(self.ctx, "target", {}) or {})
@@ -181,7 +181,7 @@ class Engine:
                 seen.update(facts)
             self.ctx.facts = seen
 
-    def _walk(self, tree: Tree) -> Iterator[Any]:
+    def _walk(self, tree: Tree) -> Generator[Event, None, list[str]]:
         result = TreeResult(tree.id, tr(tree.title))
         self.report.trees.append(result)
         yield TreeStarted(tree.id, tr(tree.title), tree.step_order())
@@ -346,7 +346,7 @@ class Engine:
             if evidence.host:
                 facts.setdefault("host", evidence.host)
 
-    def _raise(self, tree: Tree, step: Step, finding_id: str, evidence: Evidence | None) -> Iterator[Any]:
+    def _raise(self, tree: Tree, step: Step, finding_id: str, evidence: Evidence | None) -> Iterator[Event]:
         spec = tree.findings[finding_id]
         facts = dict(getattr(self.ctx, "facts", {}) or {})
         host = (evidence.host if evidence else None) or facts.get("host")

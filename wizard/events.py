@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Union
 
 from .evidence import Evidence
 from .findings import Finding, Remedy
@@ -91,3 +91,8 @@ class Problem:
 @dataclass
 class Done:
     report: Any                # wizard.report.Report
+
+
+# Every event the engine yields, in one type: what the TUI and the CLI consume.
+Event = Union[TreeStarted, StepStarted, Output, EvidenceSeen, Asked, StepOutcome, FindingRaised, RemedyOffered,
+              TreeDone, Problem, Done]

@@ -382,3 +382,13 @@ def test_the_proof_stops_where_a_step_cannot_run_and_asks_nobody():
     engine = make_engine(lambda c, a, e: Evidence("bad"), p2, answerer=lambda a: asked.append(a) or "up")
     walk = engine.verify_walk("t", "one", "f-two")
     assert walk.path == [("one", "bad")] and not walk.again and asked == []
+
+
+def test_every_event_the_engine_yields_is_one_of_the_typed_events():
+    import typing
+
+    from wizard.events import Event
+    engine = make_engine(lambda c, a, e: Evidence("bad", facts={"host": "compute01"}, observations=["saw bad"]),
+                         lambda c, a, e: Evidence("up"))
+    kinds = typing.get_args(Event)
+    assert all(isinstance(event, kinds) for event in engine.run(["t"]))
