@@ -799,13 +799,7 @@ class API:
             elif coll == "floatingips":
                 item = c.add_floatingip(body, pid)
             elif coll == "security-groups":
-                sg_id = c.new_id("sg")
-                item = c.stamp({"id": sg_id, "name": body.get("name", ""), "description": body.get("description", ""),
-                                "project_id": pid, "tenant_id": pid, "tags": [], "stateful": True, "shared": False})
-                c.security_groups[sg_id] = item
-                for eth in ("IPv4", "IPv6"):
-                    c.add_sg_rule({"security_group_id": sg_id, "direction": "egress", "ethertype": eth}, pid, check=False)
-                item = c.sg_view(item)
+                item = c.sg_view(c.add_security_group(body.get("name", ""), pid, body.get("description", "")))
             elif coll == "security-group-rules":
                 item = c.add_sg_rule(body, pid)
             else:

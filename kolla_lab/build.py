@@ -213,17 +213,24 @@ class LabState:
             for sub in r.get("interfaces") or []:
                 c.add_router_interface(router, {"subnet_id": subnet_ids[sub]})
         sg = c.default_sg(pid)
+        groups = {"default": sg}
+        for group in spec.get("security_groups") or []:
+            groups[group["name"]] = c.add_security_group(group["name"], pid, str(group.get("description") or ""))
         for rule in spec.get("security_group_rules") or []:
             port = rule.get("port")
-            c.add_sg_rule({"security_group_id": sg["id"], "direction": rule.get("direction", "ingress"),
+            c.add_sg_rule({"security_group_id": groups[rule.get("group", "default")]["id"],
+                           "direction": rule.get("direction", "ingress"),
                            "ethertype": "IPv4", "protocol": rule.get("protocol"),
                            "port_range_min": rule.get("port_range_min", port),
                            "port_range_max": rule.get("port_range_max", port),
                            "remote_ip_prefix": rule.get("remote_ip_prefix", "0.0.0.0/0")}, pid)
         for s in spec.get("servers") or []:
             body = {"name": s["name"], "imageRef": c.find_image(s["image"])["id"],
-                    "flavorRef": c.find_flavor(s["flavor"])["id"], "networks": [{"uuid": net_ids[s["network"]]}],
+                    "flavorRef": c.find_flavor(s["flavor"])["id"],
+                    "networks": [{"uuid": net_ids[n]} for n in [s["network"], *(s.get("extra_networks") or [])]],
                     "key_name": s.get("key_name")}
+            if s.get("security_groups"):
+                body["security_groups"] = [{"name": str(n)} for n in s["security_groups"]]
             if s.get("user_data"):
                 import base64
                 body["user_data"] = base64.b64encode(str(s["user_data"]).encode()).decode()
@@ -231,6 +238,8 @@ class LabState:
         for f in spec.get("floating_ips") or []:
             server = next(sv for sv in c.servers.values() if sv["name"] == f["server"])
             ports = c.server_ports(server["id"])
+            if f.get("port_network"):    # a server with several ports: the one on that network
+                ports = [p for p in ports if p["network_id"] == net_ids[f["port_network"]]]
             c.add_floatingip({"floating_network_id": net_ids[f.get("network", "public1")],
                               "port_id": ports[0]["id"] if ports else None,
                               "floating_ip_address": f.get("address")}, pid)

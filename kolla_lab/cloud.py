@@ -160,6 +160,17 @@ class Cloud:
                               "remote_group_id": remote, "description": desc}, project_id, check=False)
         return sg
 
+    def add_security_group(self, name: str, project_id: str, description: str = "") -> dict:
+        """A new group as Neutron creates it: no ingress rule, egress to anywhere (IPv4 and IPv6)."""
+        sg_id = self.new_id("sg")
+        item = self.stamp({"id": sg_id, "name": name, "description": description, "project_id": project_id,
+                           "tenant_id": project_id, "tags": [], "stateful": True, "shared": False})
+        self.security_groups[sg_id] = item
+        for eth in ("IPv4", "IPv6"):
+            self.add_sg_rule({"security_group_id": sg_id, "direction": "egress", "ethertype": eth}, project_id,
+                             check=False)
+        return item
+
     def default_sg(self, project_id: str) -> dict:
         return next(sg for sg in self.security_groups.values()
                     if sg["name"] == "default" and sg["project_id"] == project_id)

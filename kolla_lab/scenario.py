@@ -13,7 +13,7 @@ SCENARIO_DIR = Path(__file__).parent / "scenarios"
 TOP_KEYS = {"name", "description", "base", "release", "operator_address", "region", "expect", "cloud", "nodes",
             "ssh_user", "deploy_node", "faults"}
 CLOUD_KEYS = {"admin", "flavors", "images", "keypairs", "networks", "routers", "security_group_rules", "servers",
-              "flat_physnets", "floating_ips"}
+              "flat_physnets", "floating_ips", "security_groups"}
 NODE_KEYS = {"hostname", "address", "groups", "deploy", "files", "containers", "ovs", "render_vars", "interfaces",
              "nova_host", "kvm", "_delete"}
 
@@ -232,12 +232,46 @@ def validate(data: LDict, path: str) -> None:
             if server.get(key) not in names[kind]:
                 raise ScenarioError(_where(server, key) if key in server else _where(server),
                                     f"server {server['name']!r}: unknown {key} {server.get(key)!r}")
+        extra = server.get("extra_networks", [])
+        if not isinstance(extra, list):
+            raise ScenarioError(_where(server, "extra_networks"), f"server {server['name']!r}: extra_networks must be "
+                                "a list of network names (one more port on each, after network's)")
+        for net_name in extra:
+            if net_name not in names["networks"]:
+                raise ScenarioError(_where(server, "extra_networks"),
+                                    f"server {server['name']!r}: unknown network {net_name!r} in extra_networks")
         kn = server.get("key_name")
         if kn is not None and kn not in names["keypairs"]:
             raise ScenarioError(_where(server, "key_name"), f"server {server['name']!r}: unknown key pair {kn!r}")
+    servers = {sv["name"]: sv for sv in _named_list(cloud, "servers")}
+    for fip in cloud.get("floating_ips", []) or []:
+        if not isinstance(fip, dict):
+            raise ScenarioError(_where(cloud, "floating_ips"), "each floating IP must be a mapping")
+        wanted = fip.get("port_network")
+        if wanted is not None:
+            sv = servers.get(fip.get("server"))
+            on = [sv.get("network"), *(sv.get("extra_networks") or [])] if sv else []
+            if wanted not in on:
+                raise ScenarioError(_where(fip, "port_network"), f"floating IP for {fip.get('server')!r}: the server has "
+                                    f"no port on {wanted!r} (its networks: {', '.join(map(str, on)) or 'none'})")
+    group_names = {"default"} | {g["name"] for g in _named_list(cloud, "security_groups")}
+    for server in _named_list(cloud, "servers"):
+        wanted = server.get("security_groups", [])
+        if not isinstance(wanted, list):
+            raise ScenarioError(_where(server, "security_groups"), f"server {server['name']!r}: security_groups must "
+                                "be a list of group names")
+        for name in wanted:
+            if name not in group_names:
+                raise ScenarioError(_where(server, "security_groups"), f"server {server['name']!r}: unknown security "
+                                    f"group {name!r} (known: {', '.join(sorted(group_names))})")
     for rule in cloud.get("security_group_rules", []) or []:
         if not isinstance(rule, dict):
             raise ScenarioError(_where(cloud, "security_group_rules"), "each security group rule must be a mapping")
+        if rule.get("group", "default") not in group_names:
+            raise ScenarioError(_where(rule, "group"), f"unknown security group {rule.get('group')!r} (known: "
+                                f"{', '.join(sorted(group_names))})")
+        if rule.get("direction", "ingress") not in ("ingress", "egress"):
+            raise ScenarioError(_where(rule, "direction"), f"direction {rule.get('direction')!r} must be ingress or egress")
         if rule.get("protocol") not in (None, "tcp", "udp", "icmp"):
             raise ScenarioError(_where(rule, "protocol"), f"protocol {rule.get('protocol')!r} must be tcp, udp or icmp")
 

@@ -404,9 +404,12 @@ class RealLab(Lab):
         for server in spec.get("servers", []):
             image = next(i for i in self.compute.images.values() if i["name"] == server["image"])
             body = {"name": server["name"], "imageRef": image["id"], "flavorRef": flavors[server["flavor"]]["id"],
-                    "networks": [{"uuid": networks[server["network"]]["id"]}]}
+                    "networks": [{"uuid": networks[n]["id"]}
+                                 for n in [server["network"], *(server.get("extra_networks") or [])]]}
             if server.get("key_name"):
                 body["key_name"] = server["key_name"]
+            if server.get("security_groups"):
+                body["security_groups"] = [{"name": str(n)} for n in server["security_groups"]]
             created = self._nova_api("POST", "/servers", {"server": body})["server"]
             self._nova_servers[created["id"]] = server["name"]
             self._write_consoles()
@@ -468,8 +471,13 @@ class RealLab(Lab):
         if default is None:       # the default group appears on first use
             self._neutron("GET", f"/security-groups?project_id={self.openstack.admin_project_id}&name=default")
             default = self._neutron("GET", "/security-groups?name=default")["security_groups"][0]
+        by_name = {"default": default}
+        for group in spec.get("security_groups", []):
+            by_name[group["name"]] = self._neutron("POST", "/security-groups", {"security_group": {
+                "name": group["name"], "description": str(group.get("description") or "")}})["security_group"]
         for rule in spec.get("security_group_rules", []):
-            body = {"security_group_id": default["id"], "direction": rule.get("direction", "ingress"),
+            body = {"security_group_id": by_name[rule.get("group", "default")]["id"],
+                    "direction": rule.get("direction", "ingress"),
                     "ethertype": "IPv4", "protocol": rule.get("protocol")}
             if rule.get("port") is not None:
                 body["port_range_min"] = body["port_range_max"] = int(rule["port"])
@@ -484,11 +492,16 @@ class RealLab(Lab):
             flavor = next(f for f in compute.flavors.values() if f["name"] == server["flavor"])
             servers[server["name"]] = compute.build_server({
                 "name": server["name"], "imageRef": image["id"], "flavorRef": flavor["id"],
-                "key_name": server.get("key_name"), "networks": [{"uuid": networks[server["network"]]["id"]}]})
+                "key_name": server.get("key_name"),
+                **({"security_groups": [{"name": str(n)} for n in server["security_groups"]]}
+                   if server.get("security_groups") else {}),
+                "networks": [{"uuid": networks[n]["id"]} for n in [server["network"], *(server.get("extra_networks") or [])]]})
         for fip in spec.get("floating_ips", []):
             body = {"floating_network_id": networks[fip["network"]]["id"]}
             if fip.get("server"):
                 ports = self._neutron("GET", f"/ports?device_id={servers[fip['server']]['id']}")["ports"]
+                if fip.get("port_network"):
+                    ports = [p for p in ports if p["network_id"] == networks[fip["port_network"]]["id"]]
                 if ports:
                     body["port_id"] = ports[0]["id"]
             self._neutron("POST", "/floatingips", {"floatingip": body})

@@ -710,7 +710,7 @@ class RealNodeFleet:
         script = bindir / "kolla-lab-standin"
         shutil.copyfile(STANDIN, script)
         os.chmod(script, 0o755)
-        names = [node.engine, "ip", "nc", "ping", "hostname"] + (["kolla-ansible"] if node.deploy else [])
+        names = [node.engine, "ip", "nc", "ping", "hostname", "systemctl"] + (["kolla-ansible"] if node.deploy else [])
         for command in names:
             (bindir / command).symlink_to("kolla-lab-standin")
 

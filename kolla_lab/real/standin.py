@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The stand-in for the commands a real lab node has no real program for (docker/podman,
+"""The stand-in for the commands a real lab node has no real program for (docker/podman, systemctl,
 kolla-ansible, ip, nc, ping, hostname -I).
 
 It is copied into each node's /usr/local/bin (bind-mounted inside the node's mount namespace) under

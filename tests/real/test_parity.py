@@ -44,6 +44,8 @@ DURABLE_FIXES: dict[str, list[str]] = {
     "healthy": [],
     "two-computes": DURABLE_IN_ORDER,
     "network-on-unmapped-physnet": [],
+    "two-ports": [],
+    "sg-rule-in-other-group": ["sg-allow-ssh-join"],
     "override-maps-wrong-physnet": ["fix-override-mapping"],   # recreate-network-on-physnet is advice (move servers to public1)
     "host-name-mismatch": [],    # align-host-names creates a per-host override: advice, no file to edit yet
     "kvm-nested": ["virt-type-qemu"],

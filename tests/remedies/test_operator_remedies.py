@@ -217,3 +217,67 @@ def test_per_host_override_is_named_as_the_source_and_fixed_there():
     assert override in quick.warning
     assert result.status == "verified", result.message
     assert "bridge_mappings = physnet1:br-ex" in deployed
+
+
+def test_with_two_ports_the_one_holding_the_floating_ip_is_judged():
+    with Lab("two-ports") as lab:
+        ctx, report, _engine = diagnose(lab, trees=("fip-404", "ssh-refused"))
+        demo = ctx.cloud.conn.network.find_network("demo-net").id
+        ctx.close()
+    assert report.findings == [], [(f.id, f.root_cause) for f in report.findings]
+    port_steps = [s for s in report.steps if s.step in ("target", "address")]
+    assert [(s.step, s.outcome) for s in port_steps] == [("target", "has-fip"), ("address", "floating-ip")]
+    assert any("demo-net" in line for line in port_steps[0].observations)
+    assert demo
+
+
+def test_security_group_root_cause_names_the_rule_in_another_group_and_joins_the_port():
+    with Lab("sg-rule-in-other-group") as lab:
+        ctx, report, engine = diagnose(lab, trees=("ssh-refused",))
+        finding, join_group = find_remedy(report, "sg-allow-ssh-join")
+        result = apply_remedy(ctx, engine, finding, join_group, emit=lambda _l: None)
+        ctx.close()
+    assert finding.id == "sg-blocks-ssh"
+    assert "Group ops admits TCP 22 from 192.168.35.5" in finding.root_cause
+    assert "is not in that group (its groups: default)" in finding.root_cause
+    assert finding.remedies[0].id == "sg-allow-ssh-join"
+    assert_openstack_parses(join_group)
+    assert result.status == "verified", result.message
+
+
+def test_security_group_root_cause_names_a_cidr_that_leaves_the_operator_out():
+    with Lab("ssh-wrong-cidr") as lab:
+        ctx, report, _engine = diagnose(lab, trees=("ssh-refused",))
+        ctx.close()
+    finding = next(f for f in report.findings if f.id == "sg-blocks-ssh")
+    assert "admits TCP 22 only from 10.10.0.0/24, which does not include 192.168.35.5" in finding.root_cause
+
+
+def test_security_group_root_cause_names_an_egress_only_rule():
+    with Lab("seed-homelab") as lab:
+        ctx = context(lab)
+        conn = ctx.cloud.conn
+        default = conn.network.find_security_group("default")
+        conn.network.create_security_group_rule(security_group_id=default.id, direction="egress", ethertype="IPv4",
+                                                protocol="tcp", port_range_min=22, port_range_max=22,
+                                                remote_ip_prefix="0.0.0.0/0")
+        ctx.close()
+        ctx, report, _engine = diagnose(lab, "--operator-ip", "192.168.35.5", trees=("ssh-refused",))
+        ctx.close()
+    finding = next(f for f in report.findings if f.id == "sg-blocks-ssh")
+    assert "has an egress rule for TCP 22" in finding.root_cause and "not 192.168.35.5 in" in finding.root_cause
+
+
+def test_fip_not_associated_names_the_server_that_holds_the_floating_ip():
+    with Lab("healthy") as lab:
+        ctx = context(lab)
+        conn = ctx.cloud.conn
+        conn.compute.create_server(name="rocky-vm3", image_id=conn.image.find_image("rocky-9").id,
+                                   flavor_id=conn.compute.find_flavor("m1.small").id,
+                                   networks=[{"uuid": conn.network.find_network("demo-net").id}])
+        fip = next(iter(conn.network.ips())).floating_ip_address
+        ctx.close()
+        ctx, report, _engine = diagnose(lab, "--server", "rocky-vm3", trees=("ssh-refused",))
+        ctx.close()
+    finding = next(f for f in report.findings if f.id == "fip-not-associated")
+    assert f"{fip} is on rocky-vm2" in finding.root_cause and "not rocky-vm3" in finding.root_cause

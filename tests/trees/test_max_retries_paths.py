@@ -91,6 +91,10 @@ def test_no_compute_up_is_no_valid_host_with_placement_commands():
     commands = finding.remedies[0].command.splitlines()
     assert commands[1] == ("openstack allocation candidate list --resource VCPU=1 --resource MEMORY_MB=2048 "
                            "--resource DISK_GB=20")
+    # The remedy names the cause it found: the stopped nova_compute container, and Kolla's unit to restart.
+    explain = finding.remedies[0].explain
+    assert "nova-compute on compute01 is down: its container nova_compute on compute01 is exited" in explain
+    assert "systemctl restart kolla-nova_compute-container.service" in explain
     assert_parses(report)
 
 

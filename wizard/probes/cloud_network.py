@@ -27,15 +27,28 @@ def _target_server(ctx: ProbeContext) -> dict[str, Any] | None:
 
 
 def server_port_view(ctx: ProbeContext, server: dict[str, Any]) -> dict[str, Any]:
-    """The server's first port with its network, subnet and floating IP (if any)."""
+    """The server's port that holds (or should hold) its floating IP, with its network, subnet and
+    floating IP (if any). With several ports: the one with a floating IP; else a tenant port whose
+    subnet a router already joins to an external network; else a tenant port; then by ID."""
     networks = nx.by_id(ctx.cloud.networks())
     subnets = nx.by_id(ctx.cloud.subnets())
-    ports = nx.server_ports(server["id"], ctx.cloud.ports())
+    all_ports = ctx.cloud.ports()
+    ports = nx.server_ports(server["id"], all_ports)
     fips = ctx.cloud.floating_ips()
-    # A tenant-network port first: that is the one a floating IP is for.
-    ports.sort(key=lambda p: (nx.is_external(networks.get(p.get("network_id"))), p.get("id") or ""))
     if not ports:
         return {"port": None}
+    routed: set[str] = set()
+    if len(ports) > 1:
+        from ..cloud import CloudError
+        try:
+            for router in ctx.cloud.routers():
+                if nx.router_gateway_network(router):
+                    routed |= set(nx.router_interface_subnets(router["id"], all_ports))
+        except CloudError:   # routers unreadable: the other keys still choose
+            routed = set()
+    ports.sort(key=lambda p: (nx.fip_for_port(p["id"], fips) is None,
+                              nx.is_external(networks.get(p.get("network_id"))),
+                              nx.first_ipv4(p)[0] not in routed, p.get("id") or ""))
     port = ports[0]
     net = networks.get(port.get("network_id")) or {"id": port.get("network_id")}
     subnet_id, _ip = nx.first_ipv4(port)

@@ -131,10 +131,33 @@ def server_address(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence
             f"The instance sits directly on external network {facts['network']['name']} with {facts['address']}; "
             "no floating IP is needed to reach it."], sources)
     facts["address"] = None
-    return Evidence("no-floating-ip", facts, [
+    facts["fip_elsewhere"] = _fips_elsewhere(ctx, server)
+    return Evidence("no-floating-ip", facts, [*([facts["fip_elsewhere"]] if facts["fip_elsewhere"] else []),
         f"No floating IP is associated with port {facts['port']['id']} ({facts['port']['fixed_ip']} on "
         f"{facts['network']['name']}). {facts['port']['fixed_ip']} is a private address: nothing outside "
         "the cloud can reach it."], sources)
+
+
+def _fips_elsewhere(ctx: Any, server: dict[str, Any]) -> str:
+    """Which other servers hold this project's floating IPs (the address the operator tries may be
+    one of them), as one sentence; empty when none does."""
+    try:
+        fips = [f for f in ctx.cloud.floating_ips() if f.get("port_id")]
+        if not fips:
+            return ""
+        ports = nx.by_id(ctx.cloud.ports())
+        names = {s.get("id"): s.get("name") or s.get("id") for s in ctx.cloud.servers()}
+    except WizardError:
+        return ""
+    held = []
+    for fip in sorted(fips, key=lambda f: str(f.get("floating_ip_address") or "")):
+        owner = (ports.get(fip["port_id"]) or {}).get("device_id")
+        if owner and owner != server.get("id") and owner in names:
+            held.append(f"{fip.get('floating_ip_address')} is on {names[owner]}")
+    if not held:
+        return ""
+    return (f"This project's floating IPs are held by other servers ({'; '.join(held[:5])}): an address from that "
+            f"list reaches them, not {server.get('name') or server.get('id')}.")
 
 
 @probe("ssh_reachability", outcomes=("open", "closed"),
@@ -180,8 +203,11 @@ def sg_admits(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence:
     key = f"sg_{protocol}{dport or ''}"
     groups = verdict["groups"]
     target = next((g for g in groups if g["name"] == "default"), groups[0] if groups else {"id": None, "name": None})
-    facts = {key: {"allowed": verdict["allowed"], "groups": [g["name"] for g in groups]},
+    facts = {key: {"allowed": verdict["allowed"], "groups": [g["name"] for g in groups], "why": ""},
              "security_group": target, "operator_ip": source}
+    if not verdict["allowed"]:
+        facts[key]["why"] = _what_blocks(port, ctx.cloud.security_groups(), verdict, protocol, dport, source,
+                                         facts[key])
     src_text = source or "an outside address"
     obs = [f"Your address: {source or 'unknown'} ({how})." if source else f"Your address is unknown ({how}); "
            "rules are judged for an arbitrary outside address.",
@@ -196,6 +222,43 @@ def sg_admits(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence:
         obs.append("A rule with a remote group only admits traffic from ports in that group; your machine is not "
                    "an OpenStack port, so the default group's 'ingress from default' rules do not cover you.")
     return Evidence("blocked", facts, obs, ["GET /v2.0/ports", "GET /v2.0/security-groups"])
+
+
+def _what_blocks(port: dict[str, Any], all_groups: list[dict[str, Any]], verdict: dict[str, Any], protocol: str,
+                 dport: int | None, source: str | None, found: dict[str, Any]) -> str:
+    """One sentence naming the actual block: a CIDR that leaves the operator out, a rule facing the
+    wrong way, a rule in a group the port is not in, a remote-group rule, or no rule at all."""
+    what = f"TCP {dport}" if protocol == "tcp" else protocol.upper()
+    you = source or "your address"
+    on_port = set(port.get("security_group_ids") or [])
+    for miss in verdict["near_misses"]:
+        if "(does not match: only from " in miss:
+            rule, _, why = miss.partition(" (does not match: only from ")
+            return (f"The rule {rule} admits {what} only from {why.rstrip(')')}, which does not include "
+                    f"{you}.")
+    for sg in all_groups:
+        if sg.get("id") in on_port:
+            continue
+        for rule in sg.get("security_group_rules") or []:
+            if rule.get("direction") == "ingress" and nx.rule_admits(rule, protocol, dport, source)[0]:
+                found["admitting_group"] = {"id": sg["id"], "name": sg.get("name") or sg["id"]}
+                return (f"Group {sg.get('name') or sg['id']} admits {what} from {you} ({nx.describe_rule(rule)}), "
+                        f"but port {port.get('id')} is not in that group (its groups: "
+                        f"{', '.join(g['name'] for g in verdict['groups']) or 'none'}).")
+    probe_rule = {"direction": "ingress"}
+    for sg in all_groups:
+        if sg.get("id") in on_port:
+            for rule in sg.get("security_group_rules") or []:
+                if rule.get("direction") == "egress" and nx.rule_admits({**rule, **probe_rule}, protocol, dport,
+                                                                        source)[0] and rule.get("protocol"):
+                    return (f"Group {sg.get('name') or sg['id']} has an egress rule for {what} "
+                            f"({nx.describe_rule(rule)}): it lets the instance open connections out, not {you} in.")
+    for miss in verdict["near_misses"]:
+        if "only members of security group" in miss:
+            rule = miss.partition(" (does not match")[0]
+            return (f"The rule for {what} ({rule}) admits only members of a security group, i.e. other "
+                    f"OpenStack ports, not {you}.")
+    return f"None of the port's groups has any ingress rule for {what}."
 
 
 def ssh_path_blocked(facts: Mapping[str, Any]) -> str | None:

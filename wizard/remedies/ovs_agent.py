@@ -355,12 +355,62 @@ def placement_check(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     cmds = [join(["openstack", "compute", "service", "list", "--service", "nova-compute"]),
             join(["openstack", "allocation", "candidate", "list", *resources]),
             join(["openstack", "resource", "provider", "list"])]
+    found, fixes = _unusable_computes(ctx)
+    if found:
+        cause = ("What the wizard found: " + "; ".join(found) + ". That alone leaves the scheduler no host; fix it "
+                 "with the commands below, then rebuild the server. ")
+    else:
+        cause = ""
     return [Remedy(
         id="check-scheduling", kind="command", durable=True,
-        title="Check where Nova can schedule: compute services and Placement candidates",
-        explain=("No valid host comes from the scheduler, before any network work: either no nova-compute is up "
-                 "and enabled, or Placement has no provider with room for the flavor. The first command shows the "
-                 "compute services (State up, Status enabled); the second asks Placement for hosts that fit the "
-                 "flavor (it needs the osc-placement plugin: pip install osc-placement); an empty answer means no "
-                 "capacity or a compute that never registered its resource provider."),
-        command="\n".join(cmds), actions=[], verify=None)]
+        title=("Bring back the compute service the scheduler cannot use" if found else
+               "Check where Nova can schedule: compute services and Placement candidates"),
+        explain=(cause + "No valid host comes from the scheduler, before any network work: either no nova-compute is "
+                 "up and enabled, or Placement has no provider with room for the flavor. `compute service list` shows "
+                 "the compute services (State up, Status enabled); `allocation candidate list` asks Placement for "
+                 "hosts that fit the flavor (it needs the osc-placement plugin: pip install osc-placement); an empty "
+                 "answer means no capacity or a compute that never registered its resource provider."),
+        command="\n".join([*fixes, *cmds]), actions=[], verify=None)]
+
+
+def _unusable_computes(ctx: Any) -> tuple[list[str], list[str]]:
+    """(what is wrong with each nova-compute that is down or disabled, the commands that fix it)."""
+    from ..cloud import CloudError
+    from ..errors import WizardError
+    from ..evidence import ProbeUnavailable
+    try:
+        services = [s for s in ctx.cloud.compute_services() if s.get("binary") == "nova-compute"]
+    except CloudError:
+        return [], []
+    found: list[str] = []
+    fixes: list[str] = []
+    for service in services:
+        host = str(service.get("host") or "")
+        if not host:
+            continue
+        if service.get("status") == "disabled":
+            reason = service.get("disabled_reason")
+            found.append(f"nova-compute on {host} is disabled" + (f" ({reason})" if reason else ""))
+            fixes.append(join(["openstack", "compute", "service", "set", "--enable", host, "nova-compute"]))
+        if service.get("state") != "down":
+            continue
+        inv = _nodeio.inventory_name(ctx, host)
+        state: dict[str, Any] = {}
+        try:
+            from ..probes.node_ovs import container_state
+            state = container_state(ctx, ctx.node(inv), inv, "nova_compute")
+        except (WizardError, ProbeUnavailable):
+            state = {}
+        status = state.get("status")
+        if status and status != "running":
+            unit = kolla_unit("nova_compute")
+            found.append(f"nova-compute on {host} is down: its container nova_compute on {inv} is {status}"
+                         + (f" (exit code {state.get('exit_code')})" if state.get("exit_code") not in (None, 0) else ""))
+            found[-1] += (f"; on {inv} run `{join(['systemctl', 'reset-failed', unit])}`, then "
+                          f"`{join(['systemctl', 'restart', unit])}` (Kolla's systemd unit for the container), and read "
+                          f"`{join(['tail', '-n', '50', '/var/log/kolla/nova/nova-compute.log'])}` for why it stopped")
+        else:
+            found.append(f"nova-compute on {host} is down (no heartbeat)"
+                         + (f" although its container on {inv} is running: read /var/log/kolla/nova/nova-compute.log "
+                            f"there (RabbitMQ, a rename refused at start)" if status == "running" else ""))
+    return found, fixes

@@ -128,6 +128,20 @@ def _sg_remedies(ctx: ProbeContext, finding: Finding, protocol: str) -> list[Rem
     if protocol == "tcp":
         rule_params["port"] = 22
     out: list[Remedy] = []
+    elsewhere = (facts.get(f"sg_{protocol}{22 if protocol == 'tcp' else ''}") or {}).get("admitting_group") or {}
+    if port.get("id") and elsewhere.get("id"):
+        # The rule exists, in a group the port is not in: join the port to it.
+        out.append(Remedy(
+            id=rid + "-join", kind="command", durable=True,
+            title=f"Add port {port['id']} to group {elsewhere.get('name')}, which already admits {what} from you",
+            explain=(f"Group {elsewhere.get('name')} ({elsewhere['id']}) already has the rule that admits {what} from "
+                     f"{ip or 'your address'}, but the instance's port is not in it. Adding the port to that group "
+                     f"applies the rule; no new rule is needed."),
+            command=_osc("port", "set", "--security-group", elsewhere["id"], port["id"]),
+            actions=[ReversibleCall("add_port_security_group", {"port_id": port["id"],
+                                                                "security_group_id": elsewhere["id"]},
+                                    f"add {elsewhere.get('name')} to port {port['id']}")],
+            verify=finding.step))
     if port.get("id"):
         durable_cmds = [
             _osc("security", "group", "create", "--description", "SSH and ping from the operator LAN", DEDICATED_GROUP),
@@ -178,12 +192,12 @@ def _sg_remedies(ctx: ProbeContext, finding: Finding, protocol: str) -> list[Rem
     return out
 
 
-@remedy("sg-allow-ssh", also=("sg-allow-ssh-quick",), summary="Admit TCP 22 from the operator's address")
+@remedy("sg-allow-ssh", also=("sg-allow-ssh-quick", "sg-allow-ssh-join"), summary="Admit TCP 22 from the operator's address")
 def sg_allow_ssh(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     return _sg_remedies(ctx, finding, "tcp")
 
 
-@remedy("sg-allow-icmp", also=("sg-allow-icmp-quick",), summary="Admit ICMP (ping) from the operator's address")
+@remedy("sg-allow-icmp", also=("sg-allow-icmp-quick", "sg-allow-icmp-join"), summary="Admit ICMP (ping) from the operator's address")
 def sg_allow_icmp(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     return _sg_remedies(ctx, finding, "icmp")
 
