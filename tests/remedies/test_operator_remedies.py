@@ -272,7 +272,8 @@ def test_fip_not_associated_names_the_server_that_holds_the_floating_ip():
     with Lab("healthy") as lab:
         ctx = context(lab)
         conn = ctx.cloud.conn
-        conn.compute.create_server(name="rocky-vm3", image_id=conn.image.find_image("rocky-9").id,
+        twin = conn.compute.get_server(conn.compute.find_server("rocky-vm2").id)
+        conn.compute.create_server(name="rocky-vm3", image_id=twin.image.id,
                                    flavor_id=conn.compute.find_flavor("m1.small").id,
                                    networks=[{"uuid": conn.network.find_network("demo-net").id}])
         fip = next(iter(conn.network.ips())).floating_ip_address
