@@ -138,7 +138,7 @@ def server_address(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence
         "the cloud can reach it."], sources)
 
 
-def _fips_elsewhere(ctx: Any, server: dict[str, Any]) -> str:
+def _fips_elsewhere(ctx: ProbeContext, server: dict[str, Any]) -> str:
     """Which other servers hold this project's floating IPs (the address the operator tries may be
     one of them), as one sentence; empty when none does."""
     try:

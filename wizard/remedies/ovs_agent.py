@@ -373,7 +373,7 @@ def placement_check(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
         command="\n".join([*fixes, *cmds]), actions=[], verify=None)]
 
 
-def _unusable_computes(ctx: Any) -> tuple[list[str], list[str]]:
+def _unusable_computes(ctx: ProbeContext) -> tuple[list[str], list[str]]:
     """(what is wrong with each nova-compute that is down or disabled, the commands that fix it)."""
     from ..cloud import CloudError
     from ..errors import WizardError
