@@ -282,3 +282,21 @@ def test_fip_not_associated_names_the_server_that_holds_the_floating_ip():
         ctx.close()
     finding = next(f for f in report.findings if f.id == "fip-not-associated")
     assert f"{fip} is on rocky-vm2" in finding.root_cause and "not rocky-vm3" in finding.root_cause
+
+
+def test_floating_ip_comes_from_the_external_network_on_the_operators_lan():
+    with Lab("gateway-on-other-external") as lab:
+        ctx, report, engine = diagnose(lab, "--operator-ip", "192.168.35.5", trees=("fip-404", "ssh-refused"))
+        public1 = ctx.cloud.conn.network.find_network("public1").id
+        finding, gateway = find_remedy(report, "router-set-gateway")
+        step = next(s for s in report.steps if s.step == "external-network")
+        result = apply_remedy(ctx, engine, finding, gateway, emit=lambda _l: None)
+        ctx.close()
+    # The router's gateway network (transit-net) is not the operator's LAN: say so, and use public1.
+    assert any("is not your LAN: your address 192.168.35.5 is on public1" in o for o in step.observations)
+    assert f"--external-gateway {public1} " in gateway.command
+    assert "gateway is on transit-net, an external network your machine does not reach" in gateway.explain
+    fip = next(r for f in report.findings for r in f.remedies if r.id == "fip-associate")
+    assert "on public1" in fip.title and public1 in fip.command
+    assert_openstack_parses(gateway)
+    assert result.status == "verified", result.message

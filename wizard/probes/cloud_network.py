@@ -150,17 +150,58 @@ def choose_external_network(ctx: ProbeContext, subnet_id: str | None) -> tuple[d
     return external[0], external
 
 
+def choose_reachable_external_network(ctx: ProbeContext, subnet_id: str | None
+                                      ) -> tuple[dict[str, Any] | None, list[dict[str, Any]], str]:
+    """choose_external_network, then the operator's reach: with several external networks, the one
+    whose subnet holds the operator's address wins over the router's gateway network (a floating IP
+    from a network the operator has no route to is useless); the note says so when they differ."""
+    chosen, external = choose_external_network(ctx, subnet_id)
+    if chosen is None or len(external) < 2:
+        return chosen, external, ""
+    lan, where = _operator_lan_network(ctx, external)
+    if lan is None or lan["id"] == chosen["id"]:
+        return chosen, external, ""
+    note = (f"The router's gateway network {chosen.get('name') or chosen['id']} is not your LAN: your address "
+            f"{where} is on {lan.get('name') or lan['id']}, so a floating IP from {chosen.get('name') or chosen['id']} "
+            f"would not be reachable from your machine; floating IPs should come from {lan.get('name') or lan['id']}.")
+    return lan, external, note
+
+
+def _operator_lan_network(ctx: ProbeContext, external: list[dict[str, Any]]) -> tuple[dict[str, Any] | None, str]:
+    """The external network one of whose subnets holds the operator's address, and that address."""
+    import ipaddress
+
+    from .guest import operator_address
+    ip, _how = operator_address(ctx)
+    if not ip:
+        return None, ""
+    address = ipaddress.ip_address(ip)
+    subnets = ctx.cloud.subnets()
+    for net in external:
+        for subnet in subnets:
+            if subnet.get("network_id") != net["id"] or not subnet.get("cidr"):
+                continue
+            try:
+                if address in ipaddress.ip_network(subnet["cidr"], strict=False):
+                    return net, ip
+            except ValueError:
+                continue
+    return None, ip
+
+
 @probe("fip_external_network", outcomes=("found", "none"),
        summary="Find the external (floating) network: a network with router:external",
        requires="cloud")
 def fip_external_network(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence:
     subnet_id = (ctx.facts.get("subnet") or {}).get("id")
-    chosen, external = choose_external_network(ctx, subnet_id)
+    chosen, external, note = choose_reachable_external_network(ctx, subnet_id)
     sources = ["GET /v2.0/networks", "GET /v2.0/routers"]
     if chosen is not None:
-        facts = {"floating_network": nx.network_fact(chosen)}
+        facts = {"floating_network": nx.network_fact(chosen), "external_network_note": note}
         obs = [f"External network(s): {', '.join(n.get('name') or n['id'] for n in external)}; "
                f"floating IPs would come from {facts['floating_network']['name']} ({chosen['id']})."]
+        if note:
+            obs.append(note)
         return Evidence("found", facts, obs, sources)
     # No external network: is there a provider network that was meant to be one?
     own_net = (ctx.facts.get("network") or {}).get("id")

@@ -145,13 +145,13 @@ def new_router_name(ctx: ProbeContext, network_name: str | None) -> str:
 def _path_facts(ctx: ProbeContext, finding: Finding) -> dict[str, Any]:
     """port, subnet, external network and router path for the finding's instance, computed here
     if the tree that raised the finding did not look (ssh-refused does not)."""
-    from ..probes.cloud_network import choose_external_network, router_path
+    from ..probes.cloud_network import choose_reachable_external_network, router_path
     facts = finding.facts
     port = facts.get("port") or {}
     subnet = facts.get("subnet") or {}
     ext = facts.get("floating_network") or {}
     if not ext.get("id") or not ext.get("external"):
-        chosen, _ = choose_external_network(ctx, subnet.get("id"))
+        chosen, _, _note = choose_reachable_external_network(ctx, subnet.get("id"))
         ext = nx.network_fact(chosen) if chosen else {}
     path = router_path(ctx, subnet["id"], ext["id"]) if subnet.get("id") and ext.get("id") else None
     return {"port": port, "subnet": subnet, "ext": ext, "path": path, "network": facts.get("network") or {},
@@ -195,6 +195,12 @@ def router_sequence(ctx: ProbeContext, state: dict[str, Any], with_fip: bool) ->
         calls.append(ReversibleCall("set_router_gateway", {"router_id": router["id"], "network_id": ext["id"]},
                                f"set router {router.get('name')}'s gateway on {ext.get('name')}"))
         what = f"Give router {router.get('name')} its external gateway on {ext.get('name')}."
+        current = nx.router_gateway_network(router)
+        if current and current != ext["id"]:
+            names = {n["id"]: n.get("name") or n["id"] for n in ctx.cloud.networks()}
+            what = (f"Router {router.get('name')}'s gateway is on {names.get(current, current)}, an external network "
+                    f"your machine does not reach; move it to {ext.get('name')} (this replaces the old gateway and "
+                    f"its SNAT address; floating IPs on {names.get(current, current)} stop working).")
     elif outcome == "subnet-not-on-router":
         router = path["router"]
         commands.append(_osc("router", "add", "subnet", router["id"], subnet["id"]))
