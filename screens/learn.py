@@ -33,8 +33,8 @@ class LearnScreen(Screen):
             self.concepts[self.first] = self.first.replace("-", " ")
         yield Header()
         with Horizontal(id="learn-body"):
-            # The list shows the short name (before the colon); the page has the full title.
-            yield OptionList(*[Option(title.split(":")[0], id=cid) for cid, title in self.concepts.items()],
+            # The full title (it wraps): cut at the colon, "Floating IPs: 1:1 NAT …" lost its meaning.
+            yield OptionList(*[Option(title, id=cid) for cid, title in self.concepts.items()],
                              id="learn-topics")
             with VerticalScroll(id="learn-page-box"):
                 yield Markdown("", id="learn-page")

@@ -88,24 +88,25 @@ class AskModal(ScrollingDialog):
         Binding("escape", "skip", "Skip", id="ask.skip", tooltip="Leave this step unchecked"),
         Binding("c", "copy", "Copy cmd", id="ask.copy", tooltip="Copy the command to run"),
     ]
-    extra_rows = 9   # the choice list (up to 8 rows) and its margin
-
     def __init__(self, asked: Any) -> None:
         super().__init__()
         self.asked = asked
+        # the choice list (its options and border, at most 8 rows) and its margin
+        self.extra_rows = min(8, len(asked.choices) + 2) + 1
 
     def compose(self) -> ComposeResult:
         redact = self.app.services.redact
         with Vertical(id="ask-dialog", classes="dialog"):
             yield Label("This step needs your eyes", classes="dialog-title")
             with VerticalScroll(id="dialog-body", can_focus=False):
-                if self.asked.reason:
-                    yield Static(f"The probe could not run: {redact(self.asked.reason)}", classes="reason",
-                                 markup=False)
+                # The question and the command first: the reason is the least needed at 80x24.
                 yield Static(redact(self.asked.question), classes="question", markup=False)
                 yield Label("Run this where you can, then pick what you saw:", classes="hint")
                 yield CommandBlock(redact(self.asked.command), copy_text=self.asked.command, id="ask-command",
                                    focusable=False)
+                if self.asked.reason:
+                    yield Static(f"Why you are asked: the probe could not run: {redact(self.asked.reason)}",
+                                 classes="reason", markup=False)
             yield OptionList(*[Option(redact(text), id=key) for key, text in self.asked.choices.items()],
                              id="ask-choices")
             with Horizontal(classes="buttons"):
@@ -169,11 +170,11 @@ class ConfirmApply(ScrollingDialog):
                                      markup=False)
                 if r.diff:
                     where = f" on {r.host}" if r.host else ""
-                    yield Label(f"Change to {r.path}{where}:", classes="hint", markup=False)
+                    yield Static(f"Change to {r.path}{where}:", classes="hint", markup=False)
                     yield DiffView(r.diff)
                 if r.command:
                     where = f" on {r.host}" if r.host else ""
-                    yield Label(f"Commands{where}:", classes="hint", markup=False)
+                    yield Static(f"Commands{where}:", classes="hint", markup=False)
                     yield CommandBlock(r.command, copy_text=self.remedy.command, focusable=False)
                 if not actions:
                     yield Static("This remedy has nothing the wizard can apply; run it yourself.",

@@ -237,3 +237,20 @@ async def test_evidence_lines_are_shown_once(tmp_path):
         await settle(app, pilot)
         text = str(app.screen.query_one("#finding-evidence").content)
         assert text.count("Your address: 192.168.35.5.") == 1 and "ICMP" in text
+
+
+async def test_diff_lines_do_not_wrap_at_80_columns(tmp_path):
+    """Defect 25: a long diff line scrolls sideways; wrapped, its tail would read as context."""
+    from dataclasses import replace
+    wide = ("--- a/etc/kolla/multinode\n+++ b/etc/kolla/multinode\n@@ -14,2 +14,3 @@\n [compute:vars]\n"
+            "+# never took effect: [group:vars] loses to Kolla's group_vars/all; enable_neutron_provider_networks is "
+            "set in globals.yml now (kolla-wizard)\n")
+    app = make_app(tmp_path, answers={"agent-alive": "alive"})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await to_finished_diagnosis(app, pilot)
+        f = app.session.report.findings[0]
+        app.open_finding(replace(f, remedies=[replace(f.remedies[0], diff=wide)]))
+        await settle(app, pilot)
+        diff = app.screen.query_one("#remedy-0 DiffView", DiffView)
+        assert max(len(line) for line in wide.splitlines()) > diff.size.width
+        assert diff.query_one(".diff-text").size.height == len(wide.splitlines()), "diff lines wrapped"

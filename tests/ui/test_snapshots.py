@@ -1,22 +1,34 @@
-"""Snapshots of the main screens at 100x30 and 80x24 (pytest-textual-snapshot; sync tests).
+"""Snapshots of every screen and every dialog at 80x24 and 120x40 (pytest-textual-snapshot; sync tests).
 
 Deterministic: animations off, cursor blink frozen (conftest), toasts cleared before the shot,
-fixed clock, fixed report start time and a fixed runbook directory."""
+fixed clock, fixed report start time, a fixed runbook directory and a fixed concept page."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
 
+from screens.modals import AskModal, ErrorModal
+
 from .fakes import make_app
 from .helpers import settle, to_finished_diagnosis, to_symptoms
 
-SIZES = [pytest.param((100, 30), id="100x30"), pytest.param((80, 24), id="80x24")]
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 RUNBOOK_DIR = Path("/home/op/runbooks")
+LEARN_PAGE = """# Open vSwitch bridges: br-int, br-ex, br-tun
+
+On **compute1** the agent maps `physnet2:br-ex2`; the external network **public** is on `physnet1`.
+
+| bridge | what it does |
+|---|---|
+| br-int | every instance port plugs in here |
+| br-ex | the provider (flat/VLAN) networks leave here |
+"""
 
 
-def _app(tmp_path):
-    return make_app(tmp_path, answers={"agent-alive": "alive"}, runbook_dir=RUNBOOK_DIR)
+def _app(tmp_path, **kwargs):
+    kwargs.setdefault("answers", {"agent-alive": "alive"})
+    return make_app(tmp_path, runbook_dir=RUNBOOK_DIR, learn_page=lambda _ctx, _c, _f: LEARN_PAGE, **kwargs)
 
 
 async def _quiet(pilot) -> None:
@@ -24,6 +36,12 @@ async def _quiet(pilot) -> None:
     await pilot.pause()
     await pilot.wait_for_scheduled_animations()
     await pilot.pause()
+
+
+async def _finding(pilot) -> None:
+    await to_finished_diagnosis(pilot.app, pilot)
+    await pilot.press("f")
+    await settle(pilot.app, pilot)
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -56,8 +74,17 @@ def test_diagnosis_finished(snap_compare, tmp_path, size):
 @pytest.mark.parametrize("size", SIZES)
 def test_finding(snap_compare, tmp_path, size):
     async def run_before(pilot):
-        await to_finished_diagnosis(pilot.app, pilot)
-        await pilot.press("f")
+        await _finding(pilot)
+        await _quiet(pilot)
+
+    assert snap_compare(_app(tmp_path), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_learn(snap_compare, tmp_path, size):
+    async def run_before(pilot):
+        await _finding(pilot)
+        await pilot.press("l")
         await settle(pilot.app, pilot)
         await _quiet(pilot)
 
@@ -69,6 +96,58 @@ def test_runbook(snap_compare, tmp_path, size):
     async def run_before(pilot):
         await to_finished_diagnosis(pilot.app, pilot)
         await pilot.press("e")
+        await settle(pilot.app, pilot)
+        await _quiet(pilot)
+
+    assert snap_compare(_app(tmp_path), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_help_dialog(snap_compare, tmp_path, size):
+    async def run_before(pilot):
+        await _finding(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot.app, pilot)
+        await _quiet(pilot)
+
+    assert snap_compare(_app(tmp_path), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_confirm_apply_dialog(snap_compare, tmp_path, size):
+    async def run_before(pilot):
+        await _finding(pilot)
+        pilot.app.screen.query_one("#apply-1").focus()      # the quick fix: a diff and a command
+        await pilot.press("a")
+        await settle(pilot.app, pilot)
+        await _quiet(pilot)
+
+    assert snap_compare(_app(tmp_path), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_ask_dialog(snap_compare, tmp_path, size):
+    async def run_before(pilot):
+        app = pilot.app
+        await to_symptoms(app, pilot)
+        await pilot.press("d")
+        for _ in range(60):
+            if isinstance(app.screen, AskModal):
+                break
+            await pilot.pause(0.05)
+        assert isinstance(app.screen, AskModal)
+        await _quiet(pilot)
+
+    assert snap_compare(_app(tmp_path, answers={}), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_error_dialog(snap_compare, tmp_path, size):
+    async def run_before(pilot):
+        await settle(pilot.app, pilot)
+        pilot.app.push_screen(ErrorModal(
+            "Runbook not saved", "/home/op/runbooks/x.md: Permission denied",
+            "Change the path on the runbook screen and press ctrl+s again."))
         await settle(pilot.app, pilot)
         await _quiet(pilot)
 
