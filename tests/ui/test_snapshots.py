@@ -118,6 +118,8 @@ def test_confirm_apply_dialog(snap_compare, tmp_path, size):
     async def run_before(pilot):
         await _finding(pilot)
         pilot.app.screen.query_one("#apply-1").focus()      # the quick fix: a diff and a command
+        await settle(pilot.app, pilot)                     # the page behind has scrolled to it
+        await pilot.wait_for_scheduled_animations()
         await pilot.press("a")
         await settle(pilot.app, pilot)
         await _quiet(pilot)
