@@ -26,6 +26,13 @@ class LabState:
         for name, spec in scenario["nodes"].items():
             if spec.get("nova_host"):   # nova-compute reports another name than the node's hostname
                 self.cloud.service_overrides[str(name)] = {"host": str(spec["nova_host"])}
+            service = spec.get("nova_service") or {}     # `openstack compute service set` done before
+            if service:
+                over = self.cloud.service_overrides.setdefault(str(name), {})
+                if "disabled_reason" in service:
+                    over["disabled_reason"] = str(service["disabled_reason"] or "")
+                if service.get("forced_down"):
+                    over["forced_down"] = True
         self._build_cloud(scenario["cloud"], public_key)
 
     @property

@@ -615,25 +615,57 @@ class Cloud:
     # --- nova -------------------------------------------------------------------------------
     def compute_services(self) -> list[dict]:
         out = []
-        ctl = self.controller()
         for node in self.nodes.values():
             for cname, binary in (("nova_scheduler", "nova-scheduler"), ("nova_conductor", "nova-conductor"),
                                   ("nova_compute", "nova-compute")):
                 c = node.containers.get(cname)
                 if not c:
                     continue
-                host = self.service_overrides.get(node.name, {}).get("host", node.hostname) \
-                    if cname == "nova_compute" else node.hostname
+                override = self.service_overrides.get(node.name, {}) if cname == "nova_compute" else {}
+                host = override.get("host", node.hostname)
+                disabled = override.get("disabled_reason")
+                forced = bool(override.get("forced_down"))
+                # nova/servicegroup: a forced-down service reads as down whatever its heartbeat
+                up = c.status == "running" and not forced
                 out.append({"id": str(uuid.uuid5(self._ns, f"svc-{host}-{binary}")), "binary": binary,
                             "host": host, "zone": "nova" if cname == "nova_compute" else "internal",
-                            "status": "enabled", "state": "up" if c.status == "running" else "down",
+                            "status": "disabled" if disabled is not None else "enabled",
+                            "state": "up" if up else "down",
                             "updated_at": iso_us(now() if c.status == "running" else c.started_at),
-                            "disabled_reason": None, "forced_down": False})
-        del ctl
+                            "disabled_reason": disabled or None, "forced_down": forced})
         return out
 
     def compute_hosts(self) -> list[str]:
-        return [s["host"] for s in self.compute_services() if s["binary"] == "nova-compute" and s["state"] == "up"]
+        return [s["host"] for s in self.compute_services() if s["binary"] == "nova-compute" and s["state"] == "up"
+                and s["status"] == "enabled"]
+
+    def _schedule(self, server: dict, action: dict) -> tuple[list[str], str | None]:
+        """nova-scheduler's select_destinations: Placement's allocation candidates first (a disabled
+        compute carries COMPUTE_STATUS_DISABLED, which the compute_status_filter request filter
+        forbids), then the enabled filters (ComputeFilter drops a compute whose service is down or
+        forced down). Returns (hosts, NoValidHost reason) and writes the scheduler's INFO lines
+        (nova/scheduler/manager.py, nova/filters.py)."""
+        computes = [s for s in self.compute_services() if s["binary"] == "nova-compute"]
+        candidates = [s for s in computes if s["status"] == "enabled"]
+        sched = next((n for n in self.nodes.values() if "nova_scheduler" in n.containers), self.controller())
+        ctx = nova_records.context_tag(action["request_id"], server["user_id"], server["project_id"])
+        log = lambda lines: self._log(sched, nova_records.SCHEDULER_LOG, lines)   # noqa: E731
+        if not candidates:
+            log(nova_records.log_record(
+                "INFO", "nova.scheduler.manager", ctx, "Got no allocation candidates from the Placement API. This could "
+                "be due to insufficient resources or a temporary occurrence as compute nodes start up.",
+                pid=nova_records.SCHEDULER_PID))
+            return [], ""
+        up = [s["host"] for s in candidates if s["state"] == "up"]
+        if not up:
+            log(nova_records.log_record("INFO", "nova.filters", ctx, "Filter ComputeFilter returned 0 hosts",
+                                        pid=nova_records.SCHEDULER_PID))
+            log(nova_records.log_record(
+                "INFO", "nova.filters", ctx, "Filtering removed all hosts for the request with instance ID "
+                f"'{server['id']}'. Filter results: ['ComputeFilter: (start: {len(candidates)}, end: 0)']",
+                pid=nova_records.SCHEDULER_PID))
+            return [], "There are not enough hosts available."
+        return up, None
 
     def metadata_reachable(self, port: dict) -> bool:
         """Kolla's dhcp agent forces metadata through qdhcp (needs a DHCP subnet); otherwise the
@@ -727,11 +759,11 @@ class Cloud:
 
     def _build_into(self, server: dict, action: dict) -> None:
         sid = server["id"]
-        hosts = self.compute_hosts()
+        hosts, reason = self._schedule(server, action)
         conductor = self._conductor()
         ctx = nova_records.context_tag(action["request_id"], server["user_id"], server["project_id"])
         if not hosts:
-            msg = "No valid host was found. "
+            msg = f"No valid host was found. {reason or ''}"
             tb = (f"Traceback (most recent call last):\n  File \"{NOVA_PY}/conductor/manager.py\", line 1654, in "
                   "schedule_and_build_instances\n    host_lists = self._schedule_instances(context, request_specs[0],\n"
                   f"  File \"{NOVA_PY}/conductor/manager.py\", line 942, in _schedule_instances\n"

@@ -15,7 +15,7 @@ TOP_KEYS = {"name", "description", "base", "release", "operator_address", "regio
 CLOUD_KEYS = {"admin", "flavors", "images", "keypairs", "networks", "routers", "security_group_rules", "servers",
               "flat_physnets", "floating_ips", "security_groups"}
 NODE_KEYS = {"hostname", "address", "groups", "deploy", "files", "containers", "ovs", "render_vars", "interfaces",
-             "nova_host", "kvm", "_delete"}
+             "nova_host", "kvm", "nova_service", "_delete"}
 
 
 def list_scenarios() -> list[str]:
@@ -181,6 +181,10 @@ def validate(data: LDict, path: str) -> None:
         if "nova_host" in spec and (not isinstance(spec["nova_host"], str) or not spec["nova_host"].strip()):
             raise ScenarioError(_where(spec, "nova_host"), "nova_host must be the host name nova-compute reports "
                                 "(e.g. compute01.homelab.lan)")
+        service = spec.get("nova_service")
+        if service is not None and (not isinstance(service, dict) or set(service) - {"disabled_reason", "forced_down"}):
+            raise ScenarioError(_where(spec, "nova_service"), "nova_service takes disabled_reason (text: the "
+                                "service is disabled) and forced_down (true/false)")
         if "kvm" in spec and not isinstance(spec["kvm"], bool):
             raise ScenarioError(_where(spec, "kvm"), "kvm must be true or false (false: no vmx/svm, no /dev/kvm)")
         ovs = spec.get("ovs")

@@ -250,7 +250,10 @@ class Engine:
             if self.cancel.is_set():
                 result.result = TreeStatus.CANCELLED
             elif confirmed and not explained:  # never "ok" (nor a bare "unknown") while the symptom stands unexplained
+                handed = list(run_next)   # a run: branch hands the symptom on (max-retries -> no-valid-host)
                 run_next += unexplained.conclude(tree, self.report, result, confirmed, dict(facts))
+                if handed and result.unexplained is not None:
+                    result.unexplained["continues_in"] = list(dict.fromkeys(handed + result.unexplained["continues_in"]))
         yield TreeDone(tree.id, result.result, result.message, run_next)
         return run_next
 

@@ -50,10 +50,18 @@ DURABLE_FIXES: dict[str, list[str]] = {
     "override-maps-wrong-physnet": ["fix-override-mapping"],   # recreate-network-on-physnet is advice (move servers to public1)
     "host-name-mismatch": [],    # align-host-names creates a per-host override: advice, no file to edit yet
     "kvm-nested": ["virt-type-qemu"],
+    "compute-down": ["start-nova-compute"],
+    "compute-disabled": [],          # compute-service-enable is a command the operator runs
+    "compute-forced-down": [],       # compute-service-up likewise
 }
 # Scenarios the real backend cannot express yet, and why (docs/real-tier.md).
 EMBEDDED_ONLY: dict[str, str] = {
     "kvm-nested": "libvirt's refusal of a KVM guest needs libvirt; the real tier's computes have none",
+    # The parity walk still runs the real tier's compute stand-in, which has no service states;
+    # real Nova (RealLab(compute="nova")) has them but is not in the parity walk yet.
+    "compute-down": "nova-compute service states: the parity walk's compute stand-in has none",
+    "compute-disabled": "nova-compute service states: the parity walk's compute stand-in has none",
+    "compute-forced-down": "nova-compute service states: the parity walk's compute stand-in has none",
 }
 # What the fixes cannot clear: an instance that failed to build stays in ERROR until it is rebuilt
 # (instance-not-active is advice), and no-keypair's durable fix is advice too.

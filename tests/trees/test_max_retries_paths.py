@@ -78,23 +78,20 @@ def test_fqdn_against_short_name_is_host_name_mismatch():
     assert_parses(report)
 
 
-def test_no_compute_up_is_no_valid_host_with_placement_commands():
+def test_no_compute_up_hands_on_to_no_valid_host():
     with Lab("healthy") as lab:
         lab.state.nodes["compute01"].stop_container("nova_compute")
         server = boot(lab, "vm-nowhere")
         assert server.status == "ERROR"
         report, _ = run(lab, "--server", "vm-nowhere")
-    assert steps(report) == [("server-fault", "no-valid-host"), ("compute-services", "none-up")]
+    assert steps(report) == [("server-fault", "no-valid-host")]
+    no_valid = [(s.step, s.outcome) for s in report.steps if s.tree == "no-valid-host"]
+    assert no_valid == [("fault", "no-valid-host"), ("scheduler-log", "filtered"), ("compute-services", "down")]
     [finding] = report.findings
-    assert finding.id == "no-valid-host"
-    assert "not a networking one" in finding.root_cause and "0 of 1 nova-compute" in finding.root_cause
-    commands = finding.remedies[0].command.splitlines()
-    assert commands[1] == ("openstack allocation candidate list --resource VCPU=1 --resource MEMORY_MB=2048 "
-                           "--resource DISK_GB=20")
-    # The remedy names the cause it found: the stopped nova_compute container, and Kolla's unit to restart.
-    explain = finding.remedies[0].explain
-    assert "nova-compute on compute01 is down: its container nova_compute on compute01 is exited" in explain
-    assert "systemctl restart kolla-nova_compute-container.service" in explain
+    assert (finding.tree, finding.id, finding.host) == ("no-valid-host", "compute-service-down", "compute01")
+    assert finding.remedies[0].command.splitlines()[1] == "systemctl restart kolla-nova_compute-container.service"
+    result = {t.tree: t for t in report.trees}
+    assert result["max-retries"].message.startswith("explained in no-valid-host")
     assert_parses(report)
 
 

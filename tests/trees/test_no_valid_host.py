@@ -1,0 +1,115 @@
+"""no-valid-host tree against the embedded lab (real HTTP and SSH): every scenario that expects it
+reaches its own finding with the host it concerns, the scheduler's own line quoted from
+nova-scheduler.log; max-retries hands a No valid host fault on to it; every printed openstack
+command parses with python-openstackclient; the fix for a stopped nova-compute is proven."""
+from __future__ import annotations
+
+import pytest
+
+from tests.remedies.osc_judge import openstack_commands, parse_openstack
+from tests.trees.network_support import context, scenarios_expecting
+from wizard.diagnose import run_diagnosis
+from kolla_lab import Lab
+
+TREE = "no-valid-host"
+
+
+def run(lab, trees=(TREE,), *extra):
+    ctx = context(lab, *extra)
+    try:
+        report, _engine = run_diagnosis(ctx, list(trees))
+    finally:
+        ctx.close()
+    return report
+
+
+def steps(report, tree=TREE):
+    return [(s.step, s.outcome) for s in report.steps if s.tree == tree]
+
+
+def test_scenarios_cover_each_cause():
+    expected = dict(scenarios_expecting(TREE))
+    assert {"compute-down", "compute-disabled", "compute-forced-down"} <= set(expected)
+
+
+@pytest.mark.parametrize("scenario,expected", [s for s in scenarios_expecting(TREE) if s[1]])
+def test_every_scenario_reports_exactly_its_expected_findings(scenario, expected):
+    with Lab(scenario) as lab:
+        report = run(lab)
+    assert [f.id for f in report.findings if f.tree == TREE] == expected, (steps(report), report.problems)
+    [finding] = [f for f in report.findings if f.tree == TREE]
+    assert finding.host == "compute01"
+    for remedy in finding.remedies:
+        for cmd in openstack_commands((remedy.command or "") + "\n" + remedy.explain):
+            parse_openstack(cmd)
+
+
+def test_disabled_compute_quotes_placement_and_enables():
+    with Lab("compute-disabled") as lab:
+        report = run(lab)
+    assert steps(report) == [("fault", "no-valid-host"), ("scheduler-log", "no-candidates"),
+                             ("compute-services", "disabled")]
+    [finding] = report.findings
+    assert "Got no allocation candidates from the Placement API" in finding.root_cause
+    assert "kernel update" in finding.title
+    assert finding.remedies[0].command == "openstack compute service set --enable compute01 nova-compute"
+
+
+def test_down_compute_quotes_the_filter_and_the_fix_is_proven():
+    from tests.trees.fix_support import apply_in_order
+
+    with Lab("compute-down") as lab:
+        run_ = apply_in_order(lab, [TREE], ["start-nova-compute"])
+    before = run_.before
+    assert steps(before) == [("fault", "no-valid-host"), ("scheduler-log", "filtered"), ("compute-services", "down")]
+    [finding] = before.findings
+    assert "Filtering removed all hosts for the request with instance ID" in finding.root_cause
+    assert "['ComputeFilter: (start: 1, end: 0)']" in finding.root_cause
+    [applied] = run_.applied
+    assert applied.status == "verified", applied
+    # The server already in ERROR stays: the re-walk finds services usable and says what to ask Placement.
+    assert steps(run_.after)[-1] == ("compute-services", "usable")
+
+
+def test_forced_down_is_its_own_finding():
+    with Lab("compute-forced-down") as lab:
+        report = run(lab)
+    assert steps(report)[-1] == ("compute-services", "forced-down")
+    assert report.findings[0].remedies[0].command == "openstack compute service set --up compute01 nova-compute"
+
+
+def test_max_retries_hands_no_valid_host_on():
+    with Lab("compute-disabled") as lab:
+        report = run(lab, ("max-retries",))
+    assert steps(report, "max-retries") == [("server-fault", "no-valid-host")]
+    assert steps(report)[-1] == ("compute-services", "disabled")
+    result = {t.tree: t for t in report.trees}
+    assert result["max-retries"].result == "fault" and "explained in no-valid-host" in result["max-retries"].message
+
+
+def test_no_error_server_and_other_fault_end_ok():
+    with Lab("healthy") as lab:
+        report = run(lab)
+        assert steps(report) == [("fault", "no-error-server")]
+    with Lab("seed-homelab") as lab:
+        report = run(lab)
+    assert steps(report) == [("fault", "other-fault")]
+
+
+def test_scheduler_log_missing_is_not_logged_then_services():
+    with Lab("compute-disabled") as lab:
+        lab.state.nodes["controller"].files.pop("/var/log/kolla/nova/nova-scheduler.log")
+        report = run(lab)
+    assert steps(report)[1] == ("scheduler-log", "not-logged")
+    assert steps(report)[-1] == ("compute-services", "disabled")
+
+
+def test_usable_services_end_unexplained_with_placement_commands():
+    with Lab("compute-disabled") as lab:
+        lab.state.cloud.service_overrides["compute01"].pop("disabled_reason")
+        report = run(lab)
+    assert steps(report)[-1] == ("compute-services", "usable")
+    tree = next(t for t in report.trees if t.tree == TREE)
+    assert tree.result == "unexplained"
+    for cmd in tree.unexplained["commands"]:
+        parse_openstack(cmd)

@@ -1,0 +1,152 @@
+"""Probes of the no-valid-host tree: the server whose fault is NoValidHost, the scheduler's own
+INFO lines about that request (nova/scheduler/manager.py "Got no allocation candidates from the
+Placement API...", nova/filters.py "Filter %s returned 0 hosts" and "Filtering removed all hosts
+for the request with instance ID '%(inst_uuid)s'. Filter results: %(str_results)s"), and the
+nova-compute services as the scheduler sees them (up, forced down, disabled)."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..cloud import CloudError
+from ..evidence import Evidence, ProbeUnavailable
+from ..readings import nodes as _nodeio
+from ..readings import nova_logs
+from .compute import MAX_RETRIES, NO_VALID_HOST, _fault, server_facts
+from .registry import probe
+
+NO_CANDIDATES = "Got no allocation candidates from the Placement API"
+FILTER_ZERO_RE = re.compile(r"Filter (\w+) returned 0 hosts")
+REMOVED_ALL = "Filtering removed all hosts for the request with instance ID"
+
+
+def _is_no_valid_host(server: dict[str, Any]) -> bool:
+    message = str(_fault(server).get("message") or "")
+    return NO_VALID_HOST in message and MAX_RETRIES not in message
+
+
+@probe("no_valid_host_fault", outcomes=("no-valid-host", "other-fault", "no-error-server"),
+       summary="Find the server whose build ended in No valid host and read its fault", requires="cloud")
+def no_valid_host_fault(ctx, args, emit) -> Evidence:
+    target = (getattr(ctx, "target", None) or {}).get("server")
+    command = "openstack server list --status ERROR --long"
+    try:
+        if target:
+            server = ctx.cloud.find_server(target)
+            if server is None:
+                raise ProbeUnavailable(f"no server named or with ID {target!r} in this project; check --server")
+            candidates = [server]
+        else:
+            candidates = [s for s in ctx.cloud.servers() if s.get("status") == "ERROR"]
+    except CloudError as exc:
+        raise ProbeUnavailable(f"{exc.one_line()}; run `{command}` and answer", sources=[command]) from None
+    sources = ["GET /servers/detail"]
+    if not candidates:
+        return Evidence("no-error-server", facts={}, sources=sources, observations=["No server is in ERROR."])
+    candidates.sort(key=lambda s: (_is_no_valid_host(s), str(s.get("updated_at") or s.get("updated") or "")),
+                    reverse=True)
+    server = candidates[0]
+    facts = {"server": server_facts(server)}
+    s = facts["server"]
+    obs = [f"Server {s['name']} ({s['id']}) is {s['status']}; fault: {s.get('fault_message') or '(none shown)'}"]
+    if server.get("status") != "ERROR" or not _is_no_valid_host(server):
+        return Evidence("other-fault", facts=facts, observations=obs, sources=sources)
+    try:
+        flavor = next((f for f in ctx.cloud.flavors() if s.get("flavor") in (f.get("name"), f.get("id"))), None)
+    except CloudError:
+        flavor = None
+    if flavor:
+        facts["flavor"] = {"name": flavor.get("name"), "vcpus": flavor.get("vcpus"), "ram": flavor.get("ram"),
+                           "disk": flavor.get("disk")}
+    return Evidence("no-valid-host", facts=facts, observations=obs, sources=sources)
+
+
+@probe("scheduler_decision", outcomes=("filtered", "no-candidates", "not-logged"),
+       summary="nova-scheduler.log: which filter, or Placement, left no host for this request", requires="cloud")
+def scheduler_decision(ctx, args, emit) -> Evidence:
+    server = ctx.facts.get("server") or {}
+    sid = server.get("id")
+    if not sid:
+        raise ProbeUnavailable("no failed server was identified in an earlier step")
+    request_id = None
+    try:
+        actions = ctx.cloud.instance_actions(sid)
+        creates = sorted((a for a in actions if a.get("action") in ("create", "rebuild")),
+                         key=lambda a: str(a.get("start_time") or ""))
+        request_id = creates[-1].get("request_id") if creates else None
+    except CloudError:
+        pass
+    schedulers = _nodeio.hosts_in_group(ctx, "nova-scheduler") or _nodeio.hosts_in_group(ctx, "control")
+    # The request's lines: the filter summary names the instance; every line carries the request id.
+    pattern = request_id or f"instance ID '{sid}'"
+    sources: list[str] = []
+    obs: list[str] = []
+    lines: list[str] = []
+    unread: list[str] = []
+    for host, found in _nodeio.fan_out(ctx, schedulers,
+                                       lambda node: _nodeio.grep_log(node, pattern, _nodeio.NOVA_SCHEDULER_LOG)).items():
+        sources.append(f"{host}: grep -F {pattern!r} {_nodeio.NOVA_SCHEDULER_LOG}")
+        if isinstance(found, Exception):
+            unread.append(_nodeio.error_line(found))
+            continue
+        lines += [line for line in found or [] if " INFO " in line or " WARNING " in line or " ERROR " in line]
+    facts: dict[str, Any] = {"scheduler": {"said": "nova-scheduler.log says nothing about this request at INFO"}}
+    if not lines and unread and not schedulers:
+        unread.append("the Kolla inventory names no nova-scheduler host")
+    no_candidates = [ln for ln in lines if NO_CANDIDATES in ln]
+    zero = [FILTER_ZERO_RE.search(ln) for ln in lines]
+    zero_names = [m.group(1) for m in zero if m]
+    removed = [ln for ln in lines if REMOVED_ALL in ln]
+    if zero_names or removed:
+        name = zero_names[-1] if zero_names else "a filter"
+        said = nova_logs.without_stamp((removed or [ln for ln in lines if FILTER_ZERO_RE.search(ln)])[-1])
+        facts["scheduler"] = {"said": f"The scheduler logged: {said}", "filter": name}
+        obs.append(f"nova-scheduler.log: {said}")
+        return Evidence("filtered", facts=facts, observations=obs, sources=sources)
+    if no_candidates:
+        said = nova_logs.without_stamp(no_candidates[-1])
+        facts["scheduler"] = {"said": f"The scheduler logged: {said}", "filter": None}
+        obs.append(f"nova-scheduler.log: {said}")
+        return Evidence("no-candidates", facts=facts, observations=obs, sources=sources)
+    if unread:
+        obs.append("nova-scheduler.log not read: " + "; ".join(unread) + ".")
+        facts["scheduler"]["said"] = "nova-scheduler.log could not be read"
+    else:
+        obs.append(f"No INFO line in nova-scheduler.log about request {pattern}.")
+    return Evidence("not-logged", facts=facts, observations=obs, sources=sources)
+
+
+@probe("compute_service_states", outcomes=("down", "forced-down", "disabled", "none", "usable"),
+       summary="nova-compute services: up, forced down, disabled", requires="cloud")
+def compute_service_states(ctx, args, emit) -> Evidence:
+    command = "openstack compute service list --service nova-compute --long"
+    try:
+        services = [s for s in ctx.cloud.compute_services() if s.get("binary") == "nova-compute"]
+    except CloudError as exc:
+        raise ProbeUnavailable(f"{exc.one_line()}; run `{command}` and answer", sources=[command]) from None
+    sources = ["GET /os-services"]
+    facts: dict[str, Any] = {}
+    if not services:
+        return Evidence("none", facts={"computes": {"usable": "none"}}, sources=sources,
+                        observations=["No nova-compute service is registered."])
+    rows = [f"{s.get('host')}: {s.get('state')}/{s.get('status')}" + (" forced down" if s.get("forced_down", s.get("is_forced_down")) else "")
+            + (f" ({s.get('disabled_reason')})" if s.get("disabled_reason") else "") for s in services]
+    obs = ["nova-compute services: " + ", ".join(rows) + "."]
+    usable = [s for s in services if s.get("state") == "up" and s.get("status") == "enabled"]
+    facts["computes"] = {"usable": ", ".join(str(s.get("host")) for s in usable) or "none"}
+    if usable:
+        return Evidence("usable", facts=facts, observations=obs, sources=sources)
+
+    def pick(kind: str, rows: list[dict[str, Any]], why: str) -> Evidence:
+        chosen = rows[0]
+        facts["compute"] = {"host": chosen.get("host"), "why": why, "disabled_reason": chosen.get("disabled_reason")
+                            or "no reason given", "hosts": [r.get("host") for r in rows]}
+        return Evidence(kind, facts=facts, observations=obs, sources=sources, host=chosen.get("host"))
+
+    forced = [s for s in services if s.get("forced_down", s.get("is_forced_down"))]
+    if forced:
+        return pick("forced-down", forced, "forced down")
+    down = [s for s in services if s.get("state") != "up"]
+    if down:
+        return pick("down", down, f"no heartbeat since {down[0].get('updated_at') or 'unknown'}")
+    return pick("disabled", [s for s in services if s.get("status") != "enabled"], "disabled")
