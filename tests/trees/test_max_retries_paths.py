@@ -32,7 +32,8 @@ def boot(lab, name):
     ctx = context(lab)
     conn = ctx.cloud.conn
     server = conn.compute.create_server(
-        name=name, image_id=conn.image.find_image("rocky-9").id,
+        # the image's ID from the lab's own model: these tests are about Nova, not Glance discovery
+        name=name, image_id=next(i for i, img in lab.state.cloud.images.items() if img["name"] == "rocky-9"),
         flavor_id=conn.compute.find_flavor("m1.small").id,
         networks=[{"uuid": conn.network.find_network("public1").id}])
     server = conn.compute.get_server(server.id)
