@@ -53,9 +53,9 @@ def test_broken_playbook_check_exits_2_with_file_line(tmp_path):
 
 
 def test_unknown_remedy_fails_the_check_with_file_line(tmp_path):
-    shipped = (ROOT / "playbooks" / "max-retries.yaml").read_text(encoding="utf-8")
+    shipped = (ROOT / "playbooks" / "no-valid-host.yaml").read_text(encoding="utf-8")
     assert "remedies: [check-scheduling]" in shipped
-    bad = tmp_path / "max-retries.yaml"
+    bad = tmp_path / "no-valid-host.yaml"
     bad.write_text(shipped.replace("remedies: [check-scheduling]", "remedies: [placement-check]"), encoding="utf-8")
     line = 1 + bad.read_text(encoding="utf-8").split("remedies: [placement-check]")[0].count("\n")
     result = run("playbooks", "check", str(bad))

@@ -186,7 +186,7 @@ def _action_start(action: dict[str, Any]):
 @probe("instance_build_events",
        outcomes=("port-binding-failed", "virt-failed", "no-valid-host", "other-failure"),
        summary="Which hosts the build was tried on (events, fault) and why each failed (their nova-compute.log)",
-       requires="cloud", needs=("server",), provides=("host", "port", "attempts"))
+       requires="cloud", needs=("server",), provides=("host", "port", "attempts", "build_failure"))
 def instance_build_events(ctx: ProbeContext, args, emit) -> Evidence:
     server = (ctx.facts.get("server") or {})
     sid = server.get("id")

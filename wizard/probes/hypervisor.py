@@ -43,7 +43,8 @@ def host_virt_support(ctx: ProbeContext, host: str) -> dict[str, Any]:
 
 @probe("compute_virt_support",
        outcomes=("kvm-unavailable", "kvm-available", "not-kvm"),
-       summary="nova-compute's virt_type against the host's CPU (vmx/svm) and /dev/kvm", requires="node")
+       summary="nova-compute's virt_type against the host's CPU (vmx/svm) and /dev/kvm", requires="node",
+       needs=("host",), provides=("virt",))
 def compute_virt_support(ctx: ProbeContext, args, emit) -> Evidence:
     host = ctx.facts.get("host")
     if not host:

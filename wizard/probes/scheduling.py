@@ -10,6 +10,7 @@ from typing import Any
 
 from ..cloud import CloudError
 from ..evidence import Evidence, ProbeUnavailable
+from ..probe_context import ProbeContext
 from ..readings import nodes as _nodeio
 from ..readings import nova_logs
 from .compute import MAX_RETRIES, NO_VALID_HOST, _fault, server_facts
@@ -26,8 +27,9 @@ def _is_no_valid_host(server: dict[str, Any]) -> bool:
 
 
 @probe("no_valid_host_fault", outcomes=("no-valid-host", "other-fault", "no-error-server"),
-       summary="Find the server whose build ended in No valid host and read its fault", requires="cloud")
-def no_valid_host_fault(ctx, args, emit) -> Evidence:
+       summary="Find the server whose build ended in No valid host and read its fault", requires="cloud",
+       provides=("server", "flavor"))
+def no_valid_host_fault(ctx: ProbeContext, args, emit) -> Evidence:
     target = (getattr(ctx, "target", None) or {}).get("server")
     command = "openstack server list --status ERROR --long"
     try:
@@ -62,8 +64,9 @@ def no_valid_host_fault(ctx, args, emit) -> Evidence:
 
 
 @probe("scheduler_decision", outcomes=("filtered", "no-candidates", "not-logged"),
-       summary="nova-scheduler.log: which filter, or Placement, left no host for this request", requires="cloud")
-def scheduler_decision(ctx, args, emit) -> Evidence:
+       summary="nova-scheduler.log: which filter, or Placement, left no host for this request", requires="cloud",
+       needs=("server",), provides=("scheduler",))
+def scheduler_decision(ctx: ProbeContext, args, emit) -> Evidence:
     server = ctx.facts.get("server") or {}
     sid = server.get("id")
     if not sid:
@@ -117,8 +120,9 @@ def scheduler_decision(ctx, args, emit) -> Evidence:
 
 
 @probe("compute_service_states", outcomes=("down", "forced-down", "disabled", "none", "usable"),
-       summary="nova-compute services: up, forced down, disabled", requires="cloud")
-def compute_service_states(ctx, args, emit) -> Evidence:
+       summary="nova-compute services: up, forced down, disabled", requires="cloud",
+       provides=("computes", "compute"))
+def compute_service_states(ctx: ProbeContext, args, emit) -> Evidence:
     command = "openstack compute service list --service nova-compute --long"
     try:
         services = [s for s in ctx.cloud.compute_services() if s.get("binary") == "nova-compute"]

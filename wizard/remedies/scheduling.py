@@ -3,9 +3,8 @@ unset forced-down, enable a disabled service. The `openstack compute service set
 python-openstackclient's (``--enable``, ``--up``: microversions 2.53 / 2.11, chosen by osc)."""
 from __future__ import annotations
 
-from typing import Any
-
 from ..findings import Finding, Remedy
+from ..probe_context import ProbeContext
 from ..readings import nodes as _nodeio
 from .actions import NodeCommand
 from .ovs_agent import kolla_unit
@@ -21,7 +20,7 @@ def _host(finding: Finding) -> str | None:
 
 
 @remedy("start-nova-compute", summary="Start the stopped nova_compute container through its systemd unit")
-def start_nova_compute(ctx: Any, finding: Finding) -> list[Remedy]:
+def start_nova_compute(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     host = _host(finding)
     if not host:
         return []
@@ -45,7 +44,7 @@ def start_nova_compute(ctx: Any, finding: Finding) -> list[Remedy]:
 
 
 @remedy("compute-service-enable", summary="Enable the disabled nova-compute service")
-def compute_service_enable(ctx: Any, finding: Finding) -> list[Remedy]:
+def compute_service_enable(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     host = _host(finding)
     if not host:
         return []
@@ -61,7 +60,7 @@ def compute_service_enable(ctx: Any, finding: Finding) -> list[Remedy]:
 
 
 @remedy("compute-service-up", summary="Unset forced-down on the nova-compute service")
-def compute_service_up(ctx: Any, finding: Finding) -> list[Remedy]:
+def compute_service_up(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     host = _host(finding)
     if not host:
         return []
