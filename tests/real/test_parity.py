@@ -45,6 +45,7 @@ DURABLE_FIXES: dict[str, list[str]] = {
     "two-computes": DURABLE_IN_ORDER,
     "network-on-unmapped-physnet": [],
     "two-ports": [],
+    "inventory-names": DURABLE_IN_ORDER,
     "gateway-on-other-external": ["router-set-gateway"],
     "sg-rule-in-other-group": ["sg-allow-ssh-join"],
     "override-maps-wrong-physnet": ["fix-override-mapping"],   # recreate-network-on-physnet is advice (move servers to public1)

@@ -300,3 +300,14 @@ def test_floating_ip_comes_from_the_external_network_on_the_operators_lan():
     assert "on public1" in fip.title and public1 in fip.command
     assert_openstack_parses(gateway)
     assert result.status == "verified", result.message
+
+
+def test_inventory_names_that_differ_from_host_names_keep_remedies_on_the_inventory_host():
+    with Lab("inventory-names") as lab:
+        ctx, report, _engine = diagnose(lab)
+        ctx.close()
+    finding, quick = find_remedy(report, "hand-edit-bridge-mapping")
+    assert finding.host == "compute01"                 # what Nova and Neutron report
+    assert quick.host == "kvm1" and "on kvm1" in quick.title
+    assert "compute01" not in (quick.command or "")
+    assert not report.problems, report.problems

@@ -7,6 +7,7 @@ SFTP, no grep) degrades to a clear ProbeUnavailable instead of a traceback."""
 from __future__ import annotations
 
 import concurrent.futures
+import weakref
 from typing import Any, Callable, Iterable, TypeVar
 
 from ..errors import WizardError
@@ -39,15 +40,44 @@ def short(name: str | None) -> str:
 
 
 def inventory_name(ctx: ProbeContext, host: str) -> str:
-    """The inventory name for a host name as Nova/Neutron report it (FQDN or short)."""
+    """The inventory name for a host name as Nova/Neutron report it (FQDN or short). When no
+    inventory name matches (an inventory that says ``kvm1 ansible_host=...`` for the node whose
+    hostname is compute01), each inventory host is asked its hostname once per context."""
     model = kolla_or_none(ctx)
     hosts = list(getattr(model, "hosts", []) or []) if model is not None else []
-    if host in hosts:
+    if not host or not hosts or host in hosts:
         return host
     for candidate in hosts:
         if short(candidate) == short(host):
             return candidate
+    for candidate, hostname in _inventory_hostnames(ctx, hosts).items():
+        if hostname and (hostname == host or short(hostname) == short(host)):
+            return candidate
     return host
+
+
+_HOSTNAMES: "weakref.WeakKeyDictionary[Any, dict[str, str]]" = weakref.WeakKeyDictionary()
+
+
+def _inventory_hostnames(ctx: ProbeContext, hosts: list[str]) -> dict[str, str]:
+    """{inventory name: the node's own hostname} for the hosts that answered `hostname`."""
+    try:
+        cached = _HOSTNAMES.get(ctx)
+    except TypeError:          # a context that cannot be weakly referenced: no cache
+        cached = None
+    if cached is not None:
+        return cached
+
+    def ask(node: Any) -> str:
+        result = node.run(["hostname"], timeout=15.0)
+        lines = result.stdout.strip().splitlines() if result.rc == 0 else []
+        return lines[0][:255] if lines else ""
+    names = {h: v for h, v in fan_out(ctx, [h for h in hosts if h != "localhost"], ask).items() if isinstance(v, str)}
+    try:
+        _HOSTNAMES[ctx] = names
+    except TypeError:
+        pass
+    return names
 
 
 def container_engine(ctx: ProbeContext, host: str) -> str:
