@@ -106,7 +106,7 @@ class WizardApp(App[int]):
             path = self.save_screenshot(path=str(directory))
         except OSError as exc:
             self.notify(f"{exc.filename or directory}: {exc.strerror or exc}", title="Screenshot not saved",
-                        severity="error")
+                        severity="error", markup=False)
             return
         self.notify(f"Screenshot saved to {path}", title="Screenshot")
 

@@ -223,7 +223,7 @@ class DiagnosisScreen(Screen):
     def _on_Problem(self, ev: Any) -> None:
         text = self.app.services.redact(ev.message)
         self._log(f"  ! {text}")
-        self.app.notify(text, title=ev.where, severity="warning", timeout=6)
+        self.app.notify(text, title=ev.where, severity="warning", timeout=6, markup=False)
 
     def _on_FindingRaised(self, ev: Any) -> None:
         f = ev.finding
@@ -273,7 +273,7 @@ class DiagnosisScreen(Screen):
         for line in self.gone:
             self._log(f"  ! {line}")
         if self.gone:
-            self.app.notify("\n".join(self.gone), title="Findings from the last run", severity="warning", timeout=8)
+            self.app.notify("\n".join(self.gone), title="Findings from the last run", severity="warning", timeout=8, markup=False)
         box = self.query_one("#diagnosis-findings", OptionList)
         box.clear_options()
         for i, f in enumerate(findings):
@@ -395,7 +395,7 @@ class DiagnosisScreen(Screen):
                          "start again. What was checked so far is kept in the log above.")
             panel.display = True
             self._status("Stopped by an error.")
-            self.app.notify(message, title="Diagnosis stopped", severity="error")
+            self.app.notify(message, title="Diagnosis stopped", severity="error", markup=False)
         elif event.state == WorkerState.CANCELLED and not self.finished:
             self._status("Cancelled.")
 

@@ -269,7 +269,7 @@ class FindingScreen(Screen):
             entry["backup"] = backup
         self.app.session.applied.append(entry)
         severity = "information" if status in ("verified", "dry-run") else "warning"
-        self.app.notify(f"{remedy.title}: {text}", severity=severity)
+        self.app.notify(f"{remedy.title}: {text}", severity=severity, markup=False)
 
     @on(Worker.StateChanged)
     def _worker_state(self, event: Worker.StateChanged) -> None:

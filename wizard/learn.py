@@ -41,7 +41,23 @@ def _safe(call, default=None):
 
 
 def _code(text: str) -> str:
-    return "```\n" + text.rstrip("\n") + "\n```\n"
+    # A fence the node's output cannot close (longer than any backtick run in it), control chars inert.
+    return _fence(text) + "\n"
+
+
+def _esc(value: Any, *, table: bool = False) -> str:
+    from .runbook import _md_escape
+    return _md_escape(str(value), table=table)
+
+
+def _span(value: Any, *, table: bool = False) -> str:
+    from .runbook import _code as code_span
+    return code_span(str(value), table=table)
+
+
+def _fence(text: str) -> str:
+    from .runbook import _fence as fence
+    return fence(text)
 
 
 # -- bridges -----------------------------------------------------------------------------------------
@@ -60,7 +76,7 @@ def _port_words(name: str, info: Mapping[str, Any]) -> str:
     options = info.get("options") or ""
     if kind == "patch":
         peer = options.split("peer=", 1)[1].strip("}") if "peer=" in options else "?"
-        return f"patch port to `{peer}`"
+        return f"patch port to {_span(peer)}"
     if kind == "internal":
         if name.startswith("qr-"):
             return "router interface on a tenant subnet (internal port of a qrouter namespace)"
@@ -94,15 +110,15 @@ def bridges_page(ctx: ProbeContext, facts: Mapping[str, Any]) -> str:
         except WizardError as exc:
             reason = exc.one_line()
     if raw is not None:
-        lines += [f"What Open vSwitch has on **{host}** right now (`{command}`):", "", _code(raw)]
+        lines += [f"What Open vSwitch has on **{_esc(host)}** right now ({_span(command)}):", "", _code(raw)]
         for name in sorted(bridges, key=lambda b: ("br-int", "br-tun", "br-ex").index(b)
                            if b in ("br-int", "br-tun", "br-ex") else 9):
             role = BRIDGE_ROLES.get(name, "a bridge Kolla or an operator created (not one of neutron's defaults).")
-            lines.append(f"- **{name}**: {role}")
+            lines.append(f"- **{_esc(name)}**: {role}")
             for port, info in sorted(bridges[name]["ports"].items()):
                 if port == name:
                     continue
-                lines.append(f"  - `{port}`: {_port_words(port, info)}")
+                lines.append(f"  - {_span(port)}: {_port_words(port, info)}")
         missing = [b for b in ("br-int", "br-tun", "br-ex") if b not in bridges]
         if "br-ex" in missing:
             lines += ["", f"**{host} has no br-ex.** Ports on flat/VLAN networks (a provider network such as "
@@ -153,19 +169,21 @@ def precedence_page(ctx: ProbeContext, facts: Mapping[str, Any]) -> str:
             except Exception:
                 var = {}
     if var:
-        lines += [f"**{var.get('name')}** on **{var.get('host')}** is **{var.get('value')!r}**.", "",
+        lines += [f"**{_esc(var.get('name'))}** on **{_esc(var.get('host'))}** is {_span(repr(var.get('value')))}.", "",
                   var.get("explain", ""), "",
                   "Every place that sets it, lowest precedence first (the last that sets it wins):", "",
                   "| # | level | where | value | wins |", "|---|---|---|---|---|"]
         for i, src in enumerate(var.get("chain") or [], 1):
             where = f"{src.get('label')} at {src.get('place')}" if src.get("label") else src.get("place")
-            lines.append(f"| {i} | {src.get('level')} | {where} | `{src.get('value')!r}` | {'**yes**' if src.get('won') else ''} |")
+            lines.append(f"| {i} | {_esc(src.get('level'), table=True)} | {_esc(where, table=True)} | "
+                         f"{_span(repr(src.get('value')), table=True)} | {'**yes**' if src.get('won') else ''} |")
     else:
         lines += ["The Kolla configuration could not be read here, so this page shows the general order only."]
     attempt = facts.get("attempt") or {}
     if attempt:
-        lines += ["", f"Your setting `{attempt.get('var')}={attempt.get('value')}` at {attempt.get('where')} "
-                      f"({attempt.get('label')}) lost to {attempt.get('lost_to')}."]
+        setting = f"{attempt.get('var')}={attempt.get('value')}"
+        lines += ["", f"Your setting {_span(setting)} at {_esc(attempt.get('where'))} "
+                      f"({_esc(attempt.get('label'))}) lost to {_esc(attempt.get('lost_to'))}."]
     lines += ["", "## Ansible's order as Kolla uses it (lowest first)", "",
               "1. role defaults (`ansible/roles/*/defaults/main.yml`)",
               "2. inventory file group vars (`[compute:vars]` in the INI inventory)",
@@ -197,7 +215,8 @@ def scheduling_page(ctx: ProbeContext, facts: Mapping[str, Any]) -> str:
         computes = [s for s in services if s.get("binary") == "nova-compute"]
         lines += ["The nova-compute services of this cloud:", "", "| host | state | status |", "|---|---|---|"]
         for s in computes:
-            lines.append(f"| {s.get('host')} | {s.get('state')} | {s.get('status')} |")
+            lines.append(f"| {_esc(s.get('host'), table=True)} | {_esc(s.get('state'), table=True)} | "
+                         f"{_esc(s.get('status'), table=True)} |")
         if not computes:
             lines.append("| (none) | | |")
         lines.append("")
@@ -205,7 +224,7 @@ def scheduling_page(ctx: ProbeContext, facts: Mapping[str, Any]) -> str:
         lines += ["The compute services could not be listed here (admin only).", ""]
     server = facts.get("server") or {}
     if server.get("fault_message"):
-        lines += [f"{server.get('name')} failed with: `{server.get('fault_message')}`", ""]
+        lines += [f"{_esc(server.get('name'))} failed with: {_span(server.get('fault_message'))}", ""]
     lines += ["How a build is placed:", "",
               "1. nova-scheduler asks **Placement** for allocation candidates: resource providers (one per "
               "compute) with enough VCPU, MEMORY_MB and DISK_GB free for the flavor. None → `No valid host was "
