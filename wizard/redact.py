@@ -107,8 +107,9 @@ def learn_yaml(text: str) -> None:
     except yaml.YAMLError:
         _learn_lines_fallback(text)
         return
-    for key, value in _secret_pairs(root):
-        for scalar in _scalars(value):
+    seen: set[int] = set()    # an alias bomb shares nodes: each is walked once, so the walk stays linear
+    for key, value in _secret_pairs(root, seen):
+        for scalar in _scalars(value, seen):
             _register_found(scalar.value)
             if scalar.style in ("|", ">") or "\n" in text[scalar.start_mark.index:scalar.end_mark.index]:
                 for line in text[scalar.start_mark.index:scalar.end_mark.index].splitlines():
@@ -116,35 +117,38 @@ def learn_yaml(text: str) -> None:
                     _register_found(line)
 
 
-def _secret_pairs(node: Any, depth: int = 0) -> Iterator[tuple[str, Any]]:
+def _secret_pairs(node: Any, seen: set[int], depth: int = 0) -> Iterator[tuple[str, Any]]:
     import yaml
 
-    if depth > 50 or node is None:
+    if depth > 50 or node is None or id(node) in seen:
         return
+    seen.add(id(node))
     if isinstance(node, yaml.MappingNode):
         for k, v in node.value:
             if isinstance(k, yaml.ScalarNode) and _SECRET_NAME.search(str(k.value)):
                 yield str(k.value), v
             else:
-                yield from _secret_pairs(v, depth + 1)
+                yield from _secret_pairs(v, seen, depth + 1)
     elif isinstance(node, yaml.SequenceNode):
         for v in node.value:
-            yield from _secret_pairs(v, depth + 1)
+            yield from _secret_pairs(v, seen, depth + 1)
 
 
-def _scalars(node: Any, depth: int = 0) -> Iterator[Any]:
+def _scalars(node: Any, seen: set[int], depth: int = 0) -> Iterator[Any]:
     import yaml
 
-    if depth > 50:
+    if depth > 50 or (not isinstance(node, yaml.ScalarNode) and id(node) in seen):
         return
     if isinstance(node, yaml.ScalarNode):
         yield node
-    elif isinstance(node, yaml.SequenceNode):
+        return
+    seen.add(id(node))
+    if isinstance(node, yaml.SequenceNode):
         for v in node.value:
-            yield from _scalars(v, depth + 1)
+            yield from _scalars(v, seen, depth + 1)
     elif isinstance(node, yaml.MappingNode):
         for _k, v in node.value:
-            yield from _scalars(v, depth + 1)
+            yield from _scalars(v, seen, depth + 1)
 
 
 def learn_ini(text: str) -> None:

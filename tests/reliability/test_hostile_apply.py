@@ -212,7 +212,7 @@ def test_a_new_fault_on_the_recheck_is_not_verified(tmp_path, case):
     target.write_text("a: 1\n")
     finding, remedy = finding_with(edit_of(target, "a: 1\n", "a: 2\n"), verify_after=None)
     for others, expect in (([], "verified"), (["fault-never-reported"], "rolled-back"), (["fault-x-reported"], "verified")):
-        engine = SimpleNamespace(verify_walk=lambda *a, o=others: _Walk(o),
+        engine = SimpleNamespace(verify_walk=lambda *a, o=others, **kw: _Walk(o),
                                  report=SimpleNamespace(findings=[SimpleNamespace(id="fault-x-reported")]))
         result = apply_remedy(ctx_for(node), engine, finding, remedy, emit=lambda line: None)
         assert result.status == expect, (others, result.message)
