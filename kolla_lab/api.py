@@ -241,6 +241,7 @@ class API:
         r("PUT", "/network/v2.0/routers/([^/]+)/remove_router_interface", self.remove_interface, "network")
         r("GET", "/network/v2.0/agents/([^/]+)/l3-routers", self.agent_routers, "network")
         r("GET", "/network/v2.0/routers/([^/]+)/l3-agents", self.router_agents, "network")
+        r("GET", "/network/v2.0/networks/([^/]+)/dhcp-agents", self.network_dhcp_agents, "network")
         # image
         r("GET", "/image", self.image_versions, "image")
         r("GET", "/image/versions", self.image_versions, "image")
@@ -909,6 +910,18 @@ class API:
         agents = [a for a in self.cloud.agents() if a["binary"] == "neutron-l3-agent" and a["host"] == r["_l3_host"]]
         for a in agents:
             a["ha_state"] = None
+        return Response(200, {"agents": agents})
+
+    def network_dhcp_agents(self, req, nid):
+        """DHCP agents hosting the network (neutron/extensions/dhcpagentscheduler.py): every
+        network node's agent serves every DHCP-enabled network in this lab."""
+        net = self.cloud.networks.get(nid)
+        if net is None:
+            return Response(404, {"NeutronError": {"type": "NetworkNotFound", "message": f"Network {nid} could not be found.",
+                                                   "detail": ""}})
+        served = any(self.cloud.subnets[s]["enable_dhcp"] for s in net["subnets"])
+        hosts = {n.hostname for n in self.cloud.nodes_in("network")}
+        agents = [a for a in self.cloud.agents() if served and a["binary"] == "neutron-dhcp-agent" and a["host"] in hosts]
         return Response(200, {"agents": agents})
 
     # --- image ------------------------------------------------------------------------------

@@ -56,6 +56,8 @@ class LabState:
                         groups=[str(g) for g in spec.get("groups", [])], ssh_user=self.ssh_user,
                         deploy=bool(spec.get("deploy", False)))
             node.interfaces = [str(i) for i in spec.get("interfaces", ["enp1s0"])]
+            node.interface_addresses = {str(k): str(v) for k, v in (spec.get("interface_addresses") or {}).items()}
+            node.mtu = int(spec.get("mtu", 1500))
             for path, text in (spec.get("files") or {}).items():
                 node.write(str(path), text)
             node.mkdir("/tmp")
@@ -242,6 +244,7 @@ class LabState:
                 import base64
                 body["user_data"] = base64.b64encode(str(s["user_data"]).encode()).decode()
             c.build_server(body, pid, user["id"])
+        c.lan_hosts = [dict(h) for h in spec.get("lan_hosts") or []]
         for f in spec.get("floating_ips") or []:
             server = next(sv for sv in c.servers.values() if sv["name"] == f["server"])
             ports = c.server_ports(server["id"])

@@ -70,6 +70,7 @@ class Cloud:
         self.ports: dict[str, dict] = {}
         self.routers: dict[str, dict] = {}
         self.floatingips: dict[str, dict] = {}
+        self.lan_hosts: list[dict] = []   # other machines on the operator's LAN (address, mac, name)
         self.security_groups: dict[str, dict] = {}
         self.sg_rules: dict[str, dict] = {}
         self.keypairs: dict[str, dict] = {}
@@ -903,6 +904,9 @@ class Cloud:
         """Can ``source`` on the external LAN reach ``address`` (tcp/port or icmp)? Returns
         (ok, why) where why is one of: ok, no-such-address, router-down, server-not-active,
         sg-blocked, no-route."""
+        from . import packet_path
+        if packet_path.lan_host(self, address):   # another machine answers ARP for it
+            return (protocol == "icmp"), "other-machine"
         target_port, via_fip = None, None
         for fip in self.floatingips.values():
             if fip["floating_ip_address"] == address:
@@ -925,11 +929,16 @@ class Cloud:
                 return False, "no-route"
             if not any(n.agent_alive("neutron_l3_agent") for n in self.nodes_in("network")):
                 return False, "router-down"
+            node = packet_path.l3_node(self, router)
+            if node is not None and packet_path.uplink(node)[1]:
+                return False, "no-l2"
         if target_port["binding:vif_type"] != "ovs":
             return False, "no-route"
         server = self.servers.get(target_port["device_id"])
         if not server or server["status"] != "ACTIVE":
             return False, "server-not-active"
+        if not packet_path.guest_addressed(self, target_port):
+            return False, "no-address"
         if not self.sg_allows(target_port, protocol, port, source):
             return False, "sg-blocked"
         return True, "ok"

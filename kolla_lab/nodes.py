@@ -95,6 +95,8 @@ class Node:
         self.ovs: dict[str, list[str]] = {}         # bridge -> ports (operator/Kolla-made)
         self.ovs_uuid = "%08x-%04x-%04x-%04x-%012x" % tuple(random.getrandbits(b) for b in (32, 16, 16, 16, 48))
         self.interfaces: list[str] = []
+        self.interface_addresses: dict[str, str] = {}   # NIC -> "a.b.c.d/len" configured on it
+        self.mtu = 1500                                  # the underlay NIC's MTU (1450 on a nested homelab)
         self.netns_extra: list[str] = []
         self.cloud = None                            # set by the lab state (for netns, agents)
         self.kvm = True                              # the CPU has vmx/svm and /dev/kvm exists

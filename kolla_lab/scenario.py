@@ -13,9 +13,9 @@ SCENARIO_DIR = Path(__file__).parent / "scenarios"
 TOP_KEYS = {"name", "description", "base", "release", "operator_address", "region", "expect", "cloud", "nodes",
             "ssh_user", "deploy_node", "faults"}
 CLOUD_KEYS = {"admin", "flavors", "images", "keypairs", "networks", "routers", "security_group_rules", "servers",
-              "flat_physnets", "floating_ips", "security_groups"}
+              "flat_physnets", "floating_ips", "security_groups", "lan_hosts"}
 NODE_KEYS = {"hostname", "address", "groups", "deploy", "files", "containers", "ovs", "render_vars", "interfaces",
-             "nova_host", "kvm", "nova_service", "_delete"}
+             "interface_addresses", "mtu", "nova_host", "kvm", "nova_service", "_delete"}
 
 
 def list_scenarios() -> list[str]:

@@ -175,6 +175,16 @@ class CloudReader:
     def agents(self) -> list[dict[str, Any]]:
         return self._cached("agents", "GET /v2.0/agents (admin)", lambda c: self._dicts(c.network.agents()))
 
+    def router_l3_agents(self, router_id: str) -> list[dict[str, Any]]:
+        """``openstack network agent list --router ROUTER``: the L3 agents hosting it (admin)."""
+        return self._cached(f"l3:{router_id}", f"GET /v2.0/routers/{router_id}/l3-agents (admin)",
+                            lambda c: self._dicts(c.network.routers_hosting_l3_agents(router_id)))
+
+    def network_dhcp_agents(self, network_id: str) -> list[dict[str, Any]]:
+        """``openstack network agent list --network NETWORK``: the DHCP agents serving it (admin)."""
+        return self._cached(f"dhcp:{network_id}", f"GET /v2.0/networks/{network_id}/dhcp-agents (admin)",
+                            lambda c: self._dicts(c.network.network_hosting_dhcp_agents(network_id)))
+
     def compute_services(self) -> list[dict[str, Any]]:
         return self._cached("compute_services", "GET /os-services (admin)", lambda c: self._dicts(c.compute.services()))
 

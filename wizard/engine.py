@@ -182,7 +182,7 @@ class Engine:
             self.ctx.facts = seen
 
     def _walk(self, tree: Tree) -> Generator[Event, None, list[str]]:
-        result = TreeResult(tree.id, tr(tree.title))
+        result = TreeResult(tree.id, tr(tree.title), hops=tree.hops)
         self.report.trees.append(result)
         yield TreeStarted(tree.id, tr(tree.title), tree.step_order())
         run_next: list[str] = []

@@ -134,6 +134,7 @@ class Tree:
     order: int = DEFAULT_ORDER
     in_all: bool = True
     unexplained: Unexplained | None = None
+    hops: bool = False   # the steps follow a packet hop by hop (the runbook shows where it stops)
 
     def step_order(self) -> list[str]:
         """Steps in breadth-first order from the start (for progress bars and tests)."""
@@ -153,7 +154,7 @@ class Tree:
 # --- validation helpers -------------------------------------------------------------------
 
 TREE_KEYS = {"id", "title", "symptom", "start", "steps", "findings", "applies_to", "version", "order", "in_all",
-             "unexplained"}
+             "unexplained", "hops"}
 STEP_KEYS = {"title", "why", "probe", "branches", "ask"}
 BRANCH_KEYS = {"next", "finding", "ok", "unknown", "run", "confirms_symptom", "explains_symptom"}
 ASK_KEYS = {"question", "command", "choices"}
@@ -236,6 +237,13 @@ def _parse_branch(chk: _Checker, raw: Any, line: int, where: str) -> Branch:
         confirms_symptom=bool(raw.get("confirms_symptom", False)),
         explains_symptom=bool(raw.get("explains_symptom", False)),
     )
+
+
+def _flag(chk: _Checker, data: yamlpos.LDict, key: str) -> bool:
+    value = data.get(key, False)
+    if not isinstance(value, bool):
+        chk.fail(data.line_of(key), f"{key} must be true or false")
+    return value
 
 
 def _parse_unexplained(chk: _Checker, data: yamlpos.LDict, confirming: list[Branch]) -> Unexplained | None:
@@ -427,6 +435,7 @@ def parse_tree(data: Any, path: str, probes: Mapping[str, Any],
         applies_to=str(data.get("applies_to", "server")),
         order=order,
         in_all=in_all,
+        hops=_flag(chk, data, "hops"),
         unexplained=_parse_unexplained(
             chk, data, [b for s in steps.values() for b in s.branches.values() if b.confirms_symptom]),
     )

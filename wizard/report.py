@@ -47,6 +47,7 @@ class TreeResult:
     message: str = ""
     # result "unexplained": the symptom stands and nothing explains it (wizard/unexplained.py)
     unexplained: dict[str, Any] | None = None
+    hops: bool = False   # the tree follows a packet: the runbook lists the hops and where it stops
 
 
 @dataclass

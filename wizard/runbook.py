@@ -195,6 +195,9 @@ def to_markdown(report: Report, *, applied: list[dict[str, Any]] | None = None) 
         add(f"Re-run the check {_code(f'{finding.tree}/{finding.step}')}: "
             f"{_code(f'kolla-wizard diagnose --symptom {finding.tree}')} should no longer report this finding.")
         add("")
+    for tree in report.trees:
+        if tree.hops:
+            _hops_markdown(add, tree, [s for s in report.steps if s.tree == tree.tree])
     for tree in report.unexplained:
         _unexplained_markdown(add, tree)
     add("## Steps")
@@ -250,6 +253,21 @@ def to_markdown(report: Report, *, applied: list[dict[str, Any]] | None = None) 
                 + (f" (backup: {_code(change['backup'])})" if change.get("backup") else ""))
         add("")
     return shown("\n".join(out).rstrip() + "\n")
+
+
+def _hops_markdown(add, tree, steps) -> None:
+    add(f"## The packet's path: {_prose(tree.title)}")
+    add("")
+    stopped = next((s for s in steps if s.status == "fault"), None)
+    for i, step in enumerate(steps, 1):
+        mark = _STATUS.get(step.status, step.status)
+        where = " **the packet stops here**" if step is stopped else ""
+        add(f"{i}. {_md_escape(step.title)}: {_code(step.outcome or '-')} ({mark}){where}")
+    add("")
+    if stopped is None:
+        add("Every hop checked answered." if tree.result == "ok" else
+            "No hop checked stops the packet (see below for what to check next).")
+        add("")
 
 
 def _unexplained_markdown(add, tree) -> None:

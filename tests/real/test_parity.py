@@ -41,6 +41,9 @@ DURABLE_FIXES: dict[str, list[str]] = {
     "ovs-agent-down": ["start-ovs-agent"],
     "metadata-unreachable": ["metadata-repair"],
     "no-keypair": [],            # keypair-rebuild is advice (the operator rebuilds the server)
+    # The unreachable instance's causes: their remedies are commands for the operator, not applied here.
+    "l3-agent-down": [], "dhcp-agent-down": [], "br-ex-no-uplink": [], "external-nic-address": [],
+    "mtu-too-big": [], "fip-pool-overlaps-lan": [],
     "healthy": [],
     "two-computes": DURABLE_IN_ORDER,
     "network-on-unmapped-physnet": [],
@@ -63,6 +66,11 @@ EMBEDDED_ONLY: dict[str, str] = {
     "compute-down": "nova-compute service states: the parity walk's compute stand-in has none",
     "compute-disabled": "nova-compute service states: the parity walk's compute stand-in has none",
     "compute-forced-down": "nova-compute service states: the parity walk's compute stand-in has none",
+    # The data path (NAT in qrouter-, dnsmasq leases, br-ex's uplink, MTU, the LAN) is the embedded
+    # lab's model only: the real backend runs no real L3/DHCP agents nor a data path yet (issue 13).
+    **{name: f"{name}: the real backend has no real L3/DHCP agents or data path yet (issue 13)"
+       for name in ("l3-agent-down", "dhcp-agent-down", "br-ex-no-uplink", "external-nic-address",
+                    "mtu-too-big", "fip-pool-overlaps-lan")},
 }
 # What the fixes cannot clear: an instance that failed to build stays in ERROR until it is rebuilt
 # (instance-not-active is advice), and no-keypair's durable fix is advice too.

@@ -72,7 +72,7 @@ BROKEN = [
     ("in_all not a boolean", lambda s: s.replace("start: first", "start: first\nin_all: maybe"),
      "tree.yaml:5: in_all must be true or false"),
     ("unknown top-level key", lambda s: s.replace("start: first", "start: first\nstrat: oops"),
-     "tree.yaml:5: unknown key 'strat' in playbook (allowed: applies_to, findings, id, in_all, order, start, steps, symptom, title, unexplained, version)"),
+     "tree.yaml:5: unknown key 'strat' in playbook (allowed: applies_to, findings, hops, id, in_all, order, start, steps, symptom, title, unexplained, version)"),
     ("unknown probe", lambda s: s.replace("probe: other", "probe: nonesuch"),
      "tree.yaml:16: step second: unknown probe 'nonesuch' (run 'kolla-wizard playbooks check' to list the probes)"),
     ("dangling step", lambda s: s.replace("{next: second}", "{next: thrid}"),
