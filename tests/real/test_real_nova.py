@@ -172,3 +172,35 @@ def test_parity_on_real_nova_the_seeds_findings_and_durable_fixes(lab):
     assert findings == expected[0], "findings and remedies differ"
     assert applied == expected[1], "the applied fixes differ"
     assert after == expected[2], "the findings after the fixes differ"
+
+
+def test_no_valid_host_quotes_the_real_schedulers_words(lab, conn):
+    """A disabled compute on real Nova: the no-valid-host tree quotes real nova-scheduler.log and
+    names the disabled service (issue 18). Runs last: it disables compute01, then enables it."""
+    from tests.trees.network_support import context
+    from wizard.diagnose import run_diagnosis
+
+    service = next(s for s in conn.compute.services() if s.binary == "nova-compute" and s.host == "compute01")
+    conn.compute.disable_service(service, disabled_reason="kernel update")
+    try:
+        server = conn.compute.create_server(
+            name="vm-nowhere", image_id=next(iter(conn.image.images())).id,
+            flavor_id=conn.compute.find_flavor("m1.small").id,
+            networks=[{"uuid": conn.network.find_network("demo-net").id}])
+        server = conn.compute.wait_for_server(server, status="ERROR", failures=["ACTIVE"], wait=DEADLINE)
+        assert "No valid host was found" in server.fault["message"]
+        lab._sync_server_log()
+        ctx = context(lab, "--server", "vm-nowhere")
+        try:
+            report, _engine = run_diagnosis(ctx, ["no-valid-host"])
+        finally:
+            ctx.close()
+    finally:
+        conn.compute.enable_service(service)
+    steps = [(s.step, s.outcome) for s in report.steps]
+    assert steps[0] == ("fault", "no-valid-host") and steps[-1] == ("compute-services", "disabled"), steps
+    said = next(s for s in report.steps if s.step == "scheduler-log")
+    assert said.outcome in ("no-candidates", "filtered"), (said.outcome, said.observations)
+    assert any("nova-scheduler.log: INFO nova." in o for o in said.observations), said.observations
+    assert [f.id for f in report.findings] == ["compute-service-disabled"]
+    assert "kernel update" in report.findings[0].title
