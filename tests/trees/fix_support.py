@@ -13,6 +13,8 @@ from wizard.remedies.apply import ApplyResult, apply_by_id
 
 UUID = re.compile(r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}")
 STAMP = re.compile(r"\d{8}T\d{6}Z")
+# The address Neutron allocates from the pool differs between backends (and runs): "created: floating IP x".
+ALLOCATED = re.compile(r"(created: floating IP )\d{1,3}(?:\.\d{1,3}){3}")
 
 
 @dataclass
@@ -24,7 +26,7 @@ class FixRun:
     def applied_signature(self) -> list[tuple]:
         """Each applied remedy as (id, status, message, changes), cloud IDs and backup stamps masked."""
         def mask(text: str) -> str:
-            return STAMP.sub("<stamp>", UUID.sub("<id>", text))
+            return ALLOCATED.sub(r"\1<address>", STAMP.sub("<stamp>", UUID.sub("<id>", text)))
         return [(r.remedy, r.status, mask(r.message),
                  tuple((mask(c.get("action", "")), mask(c.get("diff", ""))) for c in r.changes))
                 for r in self.applied]
