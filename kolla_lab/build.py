@@ -161,6 +161,7 @@ class LabState:
     def _build_cloud(self, spec: dict, public_key: str) -> None:
         c = self.cloud
         c.flat_physnets = set(spec.get("flat_physnets") or ["physnet1"])
+        c.vlan_ranges = [str(r) for r in (spec.get("vlan_ranges") or [])]
         admin = spec.get("admin") or {}
         project = c.add_project(str(admin.get("project", "admin")))
         try:

@@ -79,6 +79,7 @@ class Cloud:
         self.servers: dict[str, dict] = {}
         self.actions: dict[str, list[dict]] = {}
         self.flat_physnets = {"physnet1"}
+        self.vlan_ranges: list[str] = []     # ml2 [ml2_type_vlan] network_vlan_ranges (Kolla: empty)
         self.service_overrides: dict[str, dict] = {}   # nova-compute host -> {"host": name, ...}
         self.max_attempts = 3
 
@@ -225,8 +226,14 @@ class Cloud:
                                  f"Physical network {physnet} is in use.")
             seg = None
         elif ntype == "vlan":
-            raise CloudError(400, "InvalidInput", "Invalid input for operation: physical_network "
-                             f"'{physnet}' unknown for VLAN provider network.")
+            # type_vlan.py: the physical network must be in network_vlan_ranges (empty on Kolla's defaults).
+            ranges = [r.split(":") for r in self.vlan_ranges if r.split(":")[0] == physnet]
+            if not ranges:
+                raise CloudError(400, "InvalidInput", "Invalid input for operation: physical_network "
+                                 f"'{physnet}' unknown for VLAN provider network.")
+            if seg is None:
+                raise CloudError(400, "InvalidInput", "Invalid input for operation: segmentation_id required for "
+                                 "VLAN provider network.")
         elif ntype in ("vxlan", "geneve", "gre"):
             physnet = None
             if seg is None:

@@ -13,7 +13,7 @@ SCENARIO_DIR = Path(__file__).parent / "scenarios"
 TOP_KEYS = {"name", "description", "base", "release", "operator_address", "region", "expect", "cloud", "nodes",
             "ssh_user", "deploy_node", "faults"}
 CLOUD_KEYS = {"admin", "flavors", "images", "keypairs", "networks", "routers", "security_group_rules", "servers",
-              "flat_physnets", "floating_ips", "security_groups", "lan_hosts"}
+              "flat_physnets", "floating_ips", "security_groups", "lan_hosts", "vlan_ranges"}
 NODE_KEYS = {"hostname", "address", "groups", "deploy", "files", "containers", "ovs", "render_vars", "interfaces",
              "interface_addresses", "mtu", "nova_host", "kvm", "nova_service", "_delete"}
 
@@ -209,6 +209,16 @@ def validate(data: LDict, path: str) -> None:
             raise ScenarioError(_where(net, "network_type"), f"network_type {ntype!r} must be flat, vlan or vxlan")
         if ntype in ("flat", "vlan") and not net.get("physical_network"):
             raise ScenarioError(_where(net), f"network {net['name']!r}: a {ntype} network needs physical_network")
+        if ntype == "vlan":
+            # Kolla renders [ml2_type_vlan] network_vlan_ranges empty: Neutron refuses every VLAN provider
+            # network until an ml2_conf.ini override lists the physical network (cloud.vlan_ranges here).
+            ranges = [str(r) for r in (cloud.get("vlan_ranges") or [])]
+            physnet = str(net.get("physical_network"))
+            if not any(r.split(":")[0] == physnet for r in ranges):
+                raise ScenarioError(_where(net, "network_type"), f"network {net['name']!r}: a VLAN network on "
+                                    f"{physnet!r} needs cloud.vlan_ranges to list it (Kolla renders network_vlan_ranges "
+                                    f"empty, so Neutron refuses it: \"physical_network '{physnet}' unknown for VLAN "
+                                    f"provider network\")")
         if ntype == "flat":
             # Neutron's type_flat driver allows one flat network per physical network (FlatNetworkInUse).
             physnet = str(net.get("physical_network"))

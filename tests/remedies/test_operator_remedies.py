@@ -311,3 +311,44 @@ def test_inventory_names_that_differ_from_host_names_keep_remedies_on_the_invent
     assert quick.host == "kvm1" and "on kvm1" in quick.title
     assert "compute01" not in (quick.command or "")
     assert not report.problems, report.problems
+
+
+def test_lab_vlan_provider_networks_need_vlan_ranges_as_on_kolla_defaults(tmp_path):
+    from kolla_lab import ScenarioError, load_scenario
+    bad = tmp_path / "vlan.yaml"
+    bad.write_text("name: vlan\nbase: seed-homelab\nexpect: {}\ncloud:\n  networks:\n"
+                   "    - name: vlan100\n      network_type: vlan\n      physical_network: physnet1\n"
+                   "      segmentation_id: 100\n")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(str(bad))
+    assert str(err.value).startswith(f"{bad}:7:") and "network_vlan_ranges" in str(err.value)
+    from openstack import exceptions
+    with Lab("seed-homelab") as lab:
+        ctx = context(lab)
+        try:
+            with pytest.raises(exceptions.BadRequestException) as refused:
+                ctx.cloud.conn.network.create_network(name="vlan100", provider_network_type="vlan",
+                                                      provider_physical_network="physnet1", provider_segmentation_id=100)
+        finally:
+            ctx.close()
+    assert "physical_network 'physnet1' unknown for VLAN provider network" in str(refused.value)
+
+
+def test_vlan_network_on_an_unmapped_physnet_needs_vlan_ranges_before_the_create(tmp_path):
+    scenario = tmp_path / "vlan-unmapped.yaml"
+    scenario.write_text(
+        "name: vlan-unmapped\nbase: healthy\nexpect:\n  max-retries: [physnet-mismatch]\ncloud:\n"
+        "  vlan_ranges: [\"physnet2:100:199\"]\n  networks:\n    - name: vlan100\n      network_type: vlan\n"
+        "      physical_network: physnet2\n      segmentation_id: 100\n      subnets:\n"
+        "        - {name: vlan100-subnet, cidr: 192.168.100.0/24}\n  servers:\n"
+        "    - {name: rocky-vm3, image: rocky-9, flavor: m1.small, network: vlan100, key_name: homelab-key}\n")
+    with Lab(str(scenario)) as lab:
+        ctx, report, _engine = diagnose(lab)
+        ctx.close()
+    _finding, remedy = find_remedy(report, "recreate-network-on-physnet")
+    assert "network_vlan_ranges = physnet1:<first>:<last>" in remedy.explain
+    assert "renaming the only one would strand the networks on physnet1" in remedy.explain
+    assert remedy.command.splitlines()[-1].startswith(
+        "openstack network create --provider-network-type vlan --provider-physical-network physnet1 "
+        "--provider-segment 100")
+    assert_openstack_parses(remedy)

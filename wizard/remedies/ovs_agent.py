@@ -177,10 +177,11 @@ def physnet_fix(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     elif ntype == "vlan":
         # Kolla renders [ml2_type_vlan] network_vlan_ranges empty: no VLAN provider network is accepted.
         explain = (f"Network {network.get('name')} is a VLAN network on {wanted!r}, which no agent on the failing host "
-                   f"maps; the agents map {physnet}. Kolla renders [ml2_type_vlan] network_vlan_ranges empty, so Neutron "
-                   f"refuses any VLAN provider network until {config_dir}/config/neutron/ml2_conf.ini sets "
-                   f"[ml2_type_vlan] network_vlan_ranges = {physnet} (or {physnet}:<first>:<last>) and neutron is "
-                   f"reconfigured (-t neutron); then create the network on {physnet}; {rename}")
+                   f"maps; the agents map {physnet}. Neutron accepts a VLAN network only on a physical network listed in "
+                   f"[ml2_type_vlan] network_vlan_ranges, which Kolla renders empty: list {physnet} there (an override "
+                   f"{config_dir}/config/neutron/ml2_conf.ini with network_vlan_ranges = {physnet}:<first>:<last>, "
+                   f"then reconfigure -t neutron) before creating the network on {physnet} with the command below. "
+                   f"{second}")
         name = f"{network.get('name') or 'provider'}-{physnet}"
         create = ["openstack", "network", "create", "--provider-network-type", "vlan",
                   "--provider-physical-network", physnet]
