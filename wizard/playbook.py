@@ -574,7 +574,7 @@ def catalog(paths: Iterable[str | os.PathLike[str]] | None = None) -> list[TreeI
     for file in playbook_files(paths):
         try:
             with open(file, "rb") as fh:
-                data = yaml.safe_load(fh.read(2_000_001))
+                data = yamlpos.safe_load(fh.read(2_000_001))
         except (OSError, yaml.YAMLError):
             continue
         if not isinstance(data, dict) or not isinstance(data.get("id"), str) or data["id"] in out:
