@@ -29,7 +29,21 @@ def _safe(call, default=None):
 
 
 def _code(text: str) -> str:
-    return "```\n" + text.rstrip("\n") + "\n```\n"
+    # A fence the node's output cannot close (longer than any backtick run in it), control chars inert.
+    from .runbook import _fence
+    return _fence(text) + "\n"
+
+
+def _esc(value: Any) -> str:
+    """Cloud or node text as Markdown prose: escaped, so no link, HTML or emphasis comes out of it."""
+    from .runbook import _md_escape
+    return _md_escape(str(value))
+
+
+def _span(value: Any) -> str:
+    """Cloud or node text as an inline code span it cannot break out of."""
+    from .runbook import _code as code_span
+    return code_span(str(value))
 
 
 def _l3_hosts(ctx: ProbeContext) -> list[str]:
@@ -74,7 +88,7 @@ def fip_nat_page(ctx: ProbeContext, facts: Mapping[str, Any]) -> str:
     ext = facts.get("floating_network") or {}
     out.append(
         "An instance on a tenant network only has a private address (here "
-        f"`{port.get('fixed_ip') or '10.x'}` on `{(facts.get('network') or {}).get('name') or 'the tenant network'}`). "
+        f"{_span(port.get('fixed_ip') or '10.x')} on {_span((facts.get('network') or {}).get('name') or 'the tenant network')}). "
         "A floating IP is an address of the outside LAN that Neutron's **L3 agent** translates 1:1 to that private "
         "address inside a **router namespace** on the network node. The instance never sees its floating IP: "
         "`ip addr` inside the VM shows only the private address, because the translation happens before the "
@@ -92,31 +106,31 @@ def fip_nat_page(ctx: ProbeContext, facts: Mapping[str, Any]) -> str:
     gw = router.get("external_gateway_info") or {}
     gw_ips = [ip.get("ip_address") for ip in gw.get("external_fixed_ips") or []]
     out.append("## In your cloud\n")
-    out.append(f"- Router **{router.get('name') or rid}** (`{rid}`): namespace `{ns}`.")
+    out.append(f"- Router **{_esc(router.get('name') or rid)}** ({_span(rid)}): namespace {_span(ns)}.")
     out.append(f"- Gateway (the `qg-` device, on the outside LAN): "
-               + (f"network `{gw.get('network_id')}` with address {', '.join(gw_ips) or '?'}; SNAT is "
+               + (f"network {_span(gw.get('network_id'))} with address {_esc(', '.join(map(str, gw_ips)) or '?')}; SNAT is "
                   f"{'on' if gw.get('enable_snat', True) else 'off'}." if gw else
                   "**none**: without it the router has no leg outside, and no floating IP can use it."))
     if fip.get("address"):
-        out.append(f"- Floating IP **{fip['address']}** maps to `{fip.get('fixed_ip') or port.get('fixed_ip')}` "
-                   f"(instance {server.get('name') or ''}).")
+        out.append(f"- Floating IP **{_esc(fip['address'])}** maps to {_span(fip.get('fixed_ip') or port.get('fixed_ip'))} "
+                   f"(instance {_esc(server.get('name') or '')}).")
     hosts = _l3_hosts(ctx)
     if not hosts:
         out.append("\nThe L3 agent's host is not visible to these credentials (the agents API is admin-only). Find it "
-                   f"with `openstack network agent list --router {shlex.quote(rid)} --long`.\n")
+                   f"with {_span(f'openstack network agent list --router {shlex.quote(rid)} --long')}.\n")
         return "\n".join(out)
     host = hosts[0]
-    out.append(f"- The L3 agent runs on **{host}**; Kolla mounts `/run/netns` shared, so the namespace is visible "
+    out.append(f"- The L3 agent runs on **{_esc(host)}**; Kolla mounts `/run/netns` shared, so the namespace is visible "
                "on the host.\n")
     addrs, how = _run(ctx, host, ["ip", "netns", "exec", ns, "ip", "-br", "addr"])
     if addrs is not None:
-        out.append(f"### Devices in `{ns}` (`{how}` on {host})\n")
+        out.append(f"### Devices in {_span(ns)} ({_span(how)} on {_esc(host)})\n")
         out.append(_code(addrs))
         out.append("`qr-…` is the router's interface on your tenant subnet (the subnet's gateway IP); `qg-…` is its "
                    "gateway on the outside LAN, and every floating IP is added to it as a /32 so the router answers "
                    "ARP for it.\n")
     else:
-        out.append(f"(Could not list the devices: {how}.)\n")
+        out.append(f"(Could not list the devices: {_esc(how)}.)\n")
     nat, how = _run(ctx, host, ["ip", "netns", "exec", ns, "iptables-save", "-t", "nat"])
     if nat is None or "neutron-l3-agent" not in nat:
         from .readings.nodes import container_engine
@@ -127,7 +141,7 @@ def fip_nat_page(ctx: ProbeContext, facts: Mapping[str, Any]) -> str:
             nat, how = nat2, how2
     if nat and "neutron-l3-agent" in nat:
         keep = [l for l in nat.splitlines() if re.search(r"DNAT|SNAT|REDIRECT", l)]
-        out.append(f"### NAT rules the L3 agent wrote (`{how}` on {host})\n")
+        out.append(f"### NAT rules the L3 agent wrote ({_span(how)} on {_esc(host)})\n")
         out.append(_code("\n".join(keep) or "(no NAT rules yet)"))
         out.append("- `neutron-l3-agent-PREROUTING -d <floating>/32 -j DNAT --to-destination <fixed>`: packets "
                    "arriving for the floating IP are rewritten to the instance's private address (inbound).")
@@ -138,10 +152,10 @@ def fip_nat_page(ctx: ProbeContext, facts: Mapping[str, Any]) -> str:
         out.append("- `-d 169.254.169.254/32 -i qr-+ … REDIRECT --to-ports 9697`: metadata requests go to the "
                    "haproxy in this namespace (see the metadata page).\n")
         if fip.get("address") and fip["address"] not in nat:
-            out.append(f"**Note:** no rule mentions {fip['address']}: the L3 agent has not (yet) wired this floating "
-                       "IP; check that `neutron_l3_agent` is running on " + host + ".\n")
+            out.append(f"**Note:** no rule mentions {_esc(fip['address'])}: the L3 agent has not (yet) wired this floating "
+                       "IP; check that `neutron_l3_agent` is running on " + _esc(host) + ".\n")
     else:
-        out.append(f"(Could not read the NAT rules: {how}.)\n")
+        out.append(f"(Could not read the NAT rules: {_esc(how)}.)\n")
     out.append("The path of an SSH packet from your LAN: your machine → home router LAN → `br-ex` on the network "
                "node → `qg-` (DNAT to the private address) → `qr-` → `br-int` → VXLAN over `br-tun` to the compute → "
                "the instance's tap device, where its **security group** decides whether port 22 is let in.\n")
@@ -176,7 +190,7 @@ def metadata_page(ctx: ProbeContext, facts: Mapping[str, Any]) -> str:
     subnet = facts.get("subnet") or {}
     if subnet.get("id"):
         dhcp = subnet.get("enable_dhcp")
-        out.append(f"- Subnet `{subnet.get('name')}`: DHCP is **{'on' if dhcp else 'off' if dhcp is False else 'unknown'}**"
+        out.append(f"- Subnet {_span(subnet.get('name'))}: DHCP is **{'on' if dhcp else 'off' if dhcp is False else 'unknown'}**"
                    + (" so metadata is served from the qdhcp namespace." if dhcp else
                       "; metadata then depends on a router interface on this subnet." if dhcp is False else "."))
     agents = _safe(ctx.cloud.agents, None)
@@ -184,7 +198,7 @@ def metadata_page(ctx: ProbeContext, facts: Mapping[str, Any]) -> str:
         for a in agents:
             if a.get("agent_type") in ("Metadata agent", "DHCP agent", "L3 agent"):
                 alive = a.get("is_alive", a.get("alive"))
-                out.append(f"- {a.get('agent_type')} on {a.get('host')}: {'alive' if alive else '**dead**'}.")
+                out.append(f"- {_esc(a.get('agent_type'))} on {_esc(a.get('host'))}: {'alive' if alive else '**dead**'}.")
     elif agents is None:
         out.append("- The agents API is admin-only here; check `openstack network agent list` as admin.")
     if server.get("id"):
@@ -193,12 +207,12 @@ def metadata_page(ctx: ProbeContext, facts: Mapping[str, Any]) -> str:
                  if re.search(r"169\.254\.169\.254|metadata source|Giving up on|authorized SSH keys|Authorized keys|"
                               r"Datasource", l)]
         parsed = parse_console(text)
-        out.append(f"\n### What cloud-init logged on {server.get('name')} "
-                   f"(`openstack console log show {shlex.quote(server['id'])}`)\n")
+        console_cmd = f"openstack console log show {shlex.quote(server['id'])}"
+        out.append(f"\n### What cloud-init logged on {_esc(server.get('name'))} ({_span(console_cmd)})\n")
         out.append(_code("\n".join(lines[-12:]) or "(no cloud-init metadata lines in the console log)"))
         if parsed["source"]:
-            out.append(f"cloud-init reached the metadata service ({parsed['source']})"
-                       + (f" and installed the key for user **{parsed['login_user']}**." if parsed["keys_installed"]
+            out.append(f"cloud-init reached the metadata service ({_esc(parsed['source'])})"
+                       + (f" and installed the key for user **{_esc(parsed['login_user'])}**." if parsed["keys_installed"]
                           else "."))
         elif parsed["failures"] or parsed["gave_up"]:
             out.append(f"cloud-init failed {parsed['failures']} time(s) to reach the metadata service and gave up: "

@@ -129,3 +129,25 @@ def test_login_line_from_the_console_is_quoted(hostile_cloud, case, monkeypatch)
     case.record("hostile", "guest console names the login user x$(touch${IFS}/tmp/pwn)`id`;<OSC 52>",
                 f"'Log in as' line splits to 2 words (ssh, one quoted user@address), no control character; "
                 f"{len(commands)} remedy commands", run.code)
+
+
+@pytest.mark.parametrize("concept", ["metadata"])   # the seed has no router: fip-nat shows no names
+def test_network_learn_pages_keep_hostile_names_inert(hostile_cloud, case, concept):
+    # The learn pages are Markdown the TUI renders with live links: the router, subnet, server and
+    # agent names in them come from the cloud and must stay text.
+    from tests.trees.network_support import context
+    from wizard import learn_network
+    from wizard.diagnose import run_diagnosis
+    ctx = context(hostile_cloud)
+    try:
+        run_diagnosis(ctx, ["fip-404", "ssh-refused"])
+        page = learn_network.page(ctx, concept, ctx.facts)
+    finally:
+        ctx.close()
+    assert not has_control(page), [line for line in page.splitlines() if has_control(line)][:3]
+    bad = [t.type for t in _markdown_tokens(page) if t.type in LINK_TOKENS]
+    assert bad == [], bad
+    planted = ("x1b", "x9b")
+    assert any(mark in page for mark in planted), page[:2000]
+    case.record("hostile", f"hostile router/subnet/server names on the {concept} learn page",
+                "0 control characters; GFM parse: 0 links, images or HTML", 0)
