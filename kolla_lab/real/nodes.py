@@ -710,7 +710,9 @@ class RealNodeFleet:
         script = bindir / "kolla-lab-standin"
         shutil.copyfile(STANDIN, script)
         os.chmod(script, 0o755)
-        names = [node.engine, "ip", "nc", "ping", "hostname", "systemctl"] + (["kolla-ansible"] if node.deploy else [])
+        # ssh-keyscan too: a real one would dial the scenario's 192.168.35.x guest addresses.
+        names = [node.engine, "ip", "nc", "ping", "ssh-keyscan", "hostname", "systemctl"] + \
+            (["kolla-ansible"] if node.deploy else [])
         for command in names:
             (bindir / command).symlink_to("kolla-lab-standin")
 

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """The stand-in for the commands a real lab node has no real program for (docker/podman, systemctl,
-kolla-ansible, ip, nc, ping, hostname -I).
+kolla-ansible, ip, nc, ping, ssh-keyscan, hostname -I).
 
 It is copied into each node's /usr/local/bin (bind-mounted inside the node's mount namespace) under
 each of those names. It sends its name, its arguments and its uid to the lab over the unix socket

@@ -66,6 +66,16 @@ def test_each_node_is_a_real_sshd_with_its_own_hostname_and_kolla_files(lab):
     assert not Path("/etc/kolla/neutron-openvswitch-agent").exists()
 
 
+def test_guest_probes_are_the_labs_answers_never_a_real_dial(lab):
+    """nc, ping and ssh-keyscan toward the scenario's guest addresses (192.168.35.x: data, never
+    dialled) are stand-ins answered by the lab's model of the packet's path."""
+    for command in ("nc", "ping", "ssh-keyscan"):
+        where = ssh(lab, "deploy", f"command -v {command}")
+        assert where.stdout.strip() == f"/usr/local/bin/{command}", (command, where.stdout, where.stderr)
+    scan = ssh(lab, "deploy", "ssh-keyscan -T 5 -t ed25519 192.168.35.150")
+    assert scan.returncode == 1 and scan.stdout == ""      # the seed has no floating IP: nothing answers
+
+
 def test_docker_exec_ovs_vsctl_runs_the_real_ovsdb_and_a_wizard_write_lands_in_the_lab(lab):
     shown = ssh(lab, "controller", "docker exec openvswitch_vswitchd ovs-vsctl show")
     assert shown.returncode == 0, shown.stderr

@@ -46,7 +46,7 @@ def test_each_cause_is_its_own_finding_on_its_host_and_the_runbook_says_where_it
 
 
 @pytest.mark.parametrize("scenario", ["l3-agent-down", "dhcp-agent-down", "br-ex-no-uplink",
-                                      "external-nic-address", "fip-pool-overlaps-lan"])
+                                      "external-nic-address", "fip-pool-overlaps-lan", "mtu-too-big"])
 def test_ssh_refused_hands_the_dead_port_on_and_is_settled_by_the_cause(scenario):
     with Lab(scenario) as lab:
         lab.start()

@@ -184,6 +184,24 @@ def ssh_reachability(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Eviden
     obs = [f"nc -z -w 3 {address} 22 from {host}: " + ("port 22 answered" if nc.rc == 0 else
                                                       f"failed ({facts['reach']['ssh_detail']})"),
            f"ping {address} from {host}: " + ("replies" if ping.rc == 0 else "no reply")]
+    if nc.rc == 0:
+        # The handshake is small; an MTU too big for the path lets it and the banner through and
+        # drops the key exchange: SSH "connects then hangs". ssh-keyscan shows it without logging in.
+        scan_argv = ["ssh-keyscan", "-T", "5", "-t", "ed25519", str(address)]
+        try:
+            scan = deploy.run(scan_argv, timeout=15)
+        except WizardError:
+            scan = None
+        banner = scan is not None and any(l.startswith("# ") for l in (scan.stderr or "").splitlines())
+        keys = scan is not None and any(l and not l.startswith("#") for l in (scan.stdout or "").splitlines())
+        if scan is not None and scan.rc != 127:
+            sources.append(f"{host}: {' '.join(scan_argv)}")
+        if banner and not keys:
+            facts["reach"]["ssh"] = False
+            facts["reach"]["ssh_detail"] = "connected and got the banner, then the key exchange hung"
+            obs.append(f"ssh-keyscan {address} from {host}: the banner came, the host key never did: SSH connects "
+                       "then hangs (small packets pass, full-size ones are lost).")
+            return Evidence("closed", facts, obs, sources, host=None)
     return Evidence("open" if nc.rc == 0 else "closed", facts, obs, sources, host=None)
 
 
