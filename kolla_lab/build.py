@@ -26,6 +26,8 @@ class LabState:
         for name, spec in scenario["nodes"].items():
             if spec.get("nova_host"):   # nova-compute reports another name than the node's hostname
                 self.cloud.service_overrides[str(name)] = {"host": str(spec["nova_host"])}
+            if spec.get("cell_mapped") is False:      # discover_hosts never ran after it joined
+                self.cloud.unmapped_hosts.add(str(spec.get("nova_host") or spec.get("hostname") or name))
             service = spec.get("nova_service") or {}     # `openstack compute service set` done before
             if service:
                 over = self.cloud.service_overrides.setdefault(str(name), {})

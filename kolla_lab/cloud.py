@@ -82,6 +82,7 @@ class Cloud:
         self.vlan_ranges: list[str] = []     # ml2 [ml2_type_vlan] network_vlan_ranges (Kolla: empty)
         self.service_overrides: dict[str, dict] = {}   # nova-compute host -> {"host": name, ...}
         self.max_attempts = 3
+        self.unmapped_hosts: set[str] = set()   # computes `nova-manage cell_v2 discover_hosts` never mapped
 
     # --- helpers ---------------------------------------------------------------------------
     def new_id(self, kind: str) -> str:
@@ -785,6 +786,21 @@ class Cloud:
             self._log(conductor, nova_records.CONDUCTOR_LOG,
                       nova_records.conductor_failure_lines(sid, ctx, msg, "nova.exception.NoValidHost"))
             self._fail(server, action, {"code": 500, "created": iso(now()), "message": msg, "details": tb})
+            return
+        if hosts[0] in self.unmapped_hosts:
+            # nova/conductor/manager.py schedule_and_build_instances: the selected host has no host
+            # mapping -> LOG.error, _bury_in_cell0 with HostMappingNotFound (code 400: no details).
+            exc = f"Host '{hosts[0]}' is not mapped to any cell"
+            summary = f"nova.exception.HostMappingNotFound: {exc}"
+            self._log(conductor, nova_records.CONDUCTOR_LOG, nova_records.log_record(
+                "ERROR", "nova.conductor.manager", ctx, f"No host-to-cell mapping found for selected host "
+                f"{hosts[0]}. Setup is incomplete.", pid=nova_records.CONDUCTOR_PID, summary=summary))
+            nova_records.event_start(action, "conductor_schedule_and_build_instances", conductor.hostname)
+            nova_records.event_finish(action, "conductor_schedule_and_build_instances", error=exc,
+                                      traceback=f"Traceback (most recent call last):\n{summary}\n")
+            self._log(conductor, nova_records.CONDUCTOR_LOG,
+                      nova_records.conductor_failure_lines(sid, ctx, exc, "nova.exception.HostMappingNotFound"))
+            self._fail(server, action, {"code": 400, "created": iso(now()), "message": exc, "details": ""})
             return
         # The scheduler returns the chosen host and up to max_attempts - 1 alternates; each failure
         # is rescheduled by the conductor (build_instances) onto the next one.

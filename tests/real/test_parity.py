@@ -57,6 +57,7 @@ DURABLE_FIXES: dict[str, list[str]] = {
     "compute-down": ["start-nova-compute"],
     "compute-disabled": [],          # compute-service-enable is a command the operator runs
     "compute-forced-down": [],       # compute-service-up likewise
+    "compute-not-in-cell": [],       # discover-hosts likewise
 }
 # Scenarios the real backend cannot express yet, and why (docs/real-tier.md).
 EMBEDDED_ONLY: dict[str, str] = {
@@ -66,6 +67,7 @@ EMBEDDED_ONLY: dict[str, str] = {
     "compute-down": "nova-compute service states: the parity walk's compute stand-in has none",
     "compute-disabled": "nova-compute service states: the parity walk's compute stand-in has none",
     "compute-forced-down": "nova-compute service states: the parity walk's compute stand-in has none",
+    "compute-not-in-cell": "host-to-cell mappings: the parity walk's compute stand-in has no cells",
     # The data path (NAT in qrouter-, dnsmasq leases, br-ex's uplink, MTU, the LAN) is the embedded
     # lab's model only: the real backend runs no real L3/DHCP agents nor a data path yet (issue 13).
     **{name: f"{name}: the real backend has no real L3/DHCP agents or data path yet (issue 13)"

@@ -29,7 +29,7 @@ def steps(report, tree=TREE):
 
 def test_scenarios_cover_each_cause():
     expected = dict(scenarios_expecting(TREE))
-    assert {"compute-down", "compute-disabled", "compute-forced-down"} <= set(expected)
+    assert {"compute-down", "compute-disabled", "compute-forced-down", "compute-not-in-cell"} <= set(expected)
 
 
 @pytest.mark.parametrize("scenario,expected", [s for s in scenarios_expecting(TREE) if s[1]])
@@ -113,3 +113,19 @@ def test_usable_services_end_unexplained_with_placement_commands():
     assert tree.result == "unexplained"
     for cmd in tree.unexplained["commands"]:
         parse_openstack(cmd)
+
+
+def test_unmapped_compute_is_not_in_cell_and_max_retries_hands_it_on():
+    with Lab("compute-not-in-cell") as lab:
+        conductor_log = lab.state.nodes["controller"].read("/var/log/kolla/nova/nova-conductor.log")
+        report = run(lab, ("max-retries",))
+    assert "ERROR nova.conductor.manager" in conductor_log
+    assert ("No host-to-cell mapping found for selected host compute01. Setup is incomplete.: "
+            "nova.exception.HostMappingNotFound: Host 'compute01' is not mapped to any cell") in conductor_log
+    assert steps(report, "max-retries") == [("server-fault", "no-valid-host")]
+    assert steps(report) == [("fault", "not-in-cell")]
+    [finding] = report.findings
+    assert (finding.id, finding.host) == ("compute-not-in-cell", "compute01")
+    assert finding.remedies[0].command.splitlines() == [
+        "docker exec nova_conductor nova-manage cell_v2 discover_hosts --by-service",
+        "docker exec nova_conductor nova-manage cell_v2 list_hosts"]

@@ -34,7 +34,7 @@ def _fault(server: dict[str, Any]) -> dict[str, Any]:
 def _classify(message: str) -> str:
     if MAX_RETRIES in message or BINDING_FAILED_RE.search(message):
         return "build-failed"
-    if NO_VALID_HOST in message:
+    if NO_VALID_HOST in message or "is not mapped to any cell" in message:   # HostMappingNotFound: scheduling too
         return "no-valid-host"
     return "other-fault"
 

@@ -23,12 +23,15 @@ REMOVED_ALL = "Filtering removed all hosts for the request with instance ID"
 
 def _is_no_valid_host(server: dict[str, Any]) -> bool:
     message = str(_fault(server).get("message") or "")
-    return NO_VALID_HOST in message and MAX_RETRIES not in message
+    return (NO_VALID_HOST in message and MAX_RETRIES not in message) or bool(NOT_MAPPED_RE.search(message))
 
 
-@probe("no_valid_host_fault", outcomes=("no-valid-host", "other-fault", "no-error-server"),
+NOT_MAPPED_RE = re.compile(r"Host '([^']+)' is not mapped to any cell")
+
+
+@probe("no_valid_host_fault", outcomes=("no-valid-host", "not-in-cell", "other-fault", "no-error-server"),
        summary="Find the server whose build ended in No valid host and read its fault", requires="cloud",
-       provides=("server", "flavor"))
+       provides=("server", "flavor", "compute"))
 def no_valid_host_fault(ctx: ProbeContext, args, emit) -> Evidence:
     target = (getattr(ctx, "target", None) or {}).get("server")
     command = "openstack server list --status ERROR --long"
@@ -53,6 +56,14 @@ def no_valid_host_fault(ctx: ProbeContext, args, emit) -> Evidence:
     obs = [f"Server {s['name']} ({s['id']}) is {s['status']}; fault: {s.get('fault_message') or '(none shown)'}"]
     if server.get("status") != "ERROR" or not _is_no_valid_host(server):
         return Evidence("other-fault", facts=facts, observations=obs, sources=sources)
+    unmapped = NOT_MAPPED_RE.search(str(s.get("fault_message") or ""))
+    if unmapped:
+        # nova/conductor/manager.py schedule_and_build_instances: the scheduler chose a compute that
+        # has no host mapping in the API database (HostMappingNotFound, buried in cell0).
+        facts["compute"] = {"host": unmapped.group(1)}
+        obs.append(f"The scheduler chose {unmapped.group(1)}, but no cell maps it: nova-manage cell_v2 "
+                   f"discover_hosts has not run since it joined.")
+        return Evidence("not-in-cell", facts=facts, observations=obs, sources=sources, host=unmapped.group(1))
     try:
         flavor = next((f for f in ctx.cloud.flavors() if s.get("flavor") in (f.get("name"), f.get("id"))), None)
     except CloudError:

@@ -71,3 +71,22 @@ def compute_service_up(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
         explain=(f"Forced down is for a host that is really dead (it lets evacuate start at once). If {host} is "
                  f"back and nova-compute runs there, unset it; Nova then trusts its heartbeat again."),
         command=join(argv), actions=[], verify=None)]
+
+
+@remedy("discover-hosts", summary="Map new computes to their cell (nova-manage cell_v2 discover_hosts)")
+def discover_hosts(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
+    host = _host(finding)
+    controllers = _nodeio.hosts_in_group(ctx, "nova-conductor") or _nodeio.hosts_in_group(ctx, "control")
+    where = controllers[0] if controllers else None
+    engine = engine_for(ctx, where) if where else "docker"
+    # What Kolla's nova-cell role runs itself (ansible/roles/nova-cell/tasks/discover_computes.yml).
+    argv = [engine, "exec", "nova_conductor", "nova-manage", "cell_v2", "discover_hosts", "--by-service"]
+    check = [engine, "exec", "nova_conductor", "nova-manage", "cell_v2", "list_hosts"]
+    return [Remedy(
+        id="discover-hosts", kind="command", durable=True,
+        title=f"Map {host} to its cell with nova-manage cell_v2 discover_hosts",
+        explain=(f"Run on {where or 'a controller'}: discover_hosts maps every registered nova-compute that has "
+                 f"no host mapping yet (--by-service, as Kolla's nova-cell role runs it); `list_hosts` then shows "
+                 f"{host} with its cell. A later `kolla-ansible deploy -t nova` would do the same. The server "
+                 f"already in ERROR stays there: delete it and create it again."),
+        command="\n".join(join(c) for c in (argv, check)), host=where, actions=[], verify=None)]
