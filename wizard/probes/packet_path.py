@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
+from ..probe_context import ProbeContext
 from ..cloud import CloudError
 from ..errors import WizardError
 from ..evidence import Evidence, ProbeUnavailable
@@ -25,7 +26,7 @@ NEUTRON_MAC = "fa:16:3e"
 LLADDR_RE = re.compile(r"lladdr\s+([0-9a-f:]{17})", re.I)
 
 
-def _run(ctx: Any, host: str, argv: list[str], timeout: float = 20.0):
+def _run(ctx: ProbeContext, host: str, argv: list[str], timeout: float = 20.0):
     node = _nodeio.transport(ctx, host)
     try:
         return node.run(argv, sudo=bool(getattr(node, "become", False)), timeout=timeout), node
@@ -33,7 +34,7 @@ def _run(ctx: Any, host: str, argv: list[str], timeout: float = 20.0):
         raise ProbeUnavailable(exc.one_line()) from None
 
 
-def _router_host(ctx: Any) -> tuple[str, str]:
+def _router_host(ctx: ProbeContext) -> tuple[str, str]:
     l3 = ctx.facts.get("l3") or {}
     router = (ctx.facts.get("router") or {}).get("id")
     if not l3.get("host") or not router:
@@ -46,7 +47,7 @@ def _router_host(ctx: Any) -> tuple[str, str]:
 @probe("connection_kind", outcomes=("answers", "refused", "timeout", "hangs-after-banner"),
        summary="From the deploy host: TCP 22 refused (RST), timed out, or connected then hung after the banner",
        requires="deploy")
-def connection_kind(ctx: Any, args: Mapping[str, Any], emit) -> Evidence:
+def connection_kind(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence:
     address = ctx.facts.get("address")
     if not address:
         raise ProbeUnavailable("no address to test")
@@ -93,7 +94,7 @@ def connection_kind(ctx: Any, args: Mapping[str, Any], emit) -> Evidence:
 @probe("router_l3_agent", outcomes=("alive", "dead", "not-hosted", "no-router"),
        summary="The floating IP's router: the L3 agent hosting it, alive or not (network agent list --router)",
        requires="cloud")
-def router_l3_agent(ctx: Any, args: Mapping[str, Any], emit) -> Evidence:
+def router_l3_agent(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence:
     fip = ctx.facts.get("fip") or {}
     if not fip.get("id"):
         return Evidence("no-router", {}, ["The instance is reached on the external network itself: no router is on the path."],
@@ -129,7 +130,7 @@ def router_l3_agent(ctx: Any, args: Mapping[str, Any], emit) -> Evidence:
 @probe("router_namespace", outcomes=("nat-ok", "gateway-unreachable", "no-namespace", "no-nat"),
        summary="On the L3 host: the qrouter- namespace, the qg- port holding the FIP, its DNAT/SNAT rules, the gateway",
        requires="node")
-def router_namespace(ctx: Any, args: Mapping[str, Any], emit) -> Evidence:
+def router_namespace(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence:
     host, router = _router_host(ctx)
     ns = f"qrouter-{router}"
     fip = (ctx.facts.get("fip") or {}).get("address") or ctx.facts.get("address")
@@ -181,7 +182,7 @@ def router_namespace(ctx: Any, args: Mapping[str, Any], emit) -> Evidence:
 @probe("br_ex_uplink", outcomes=("ok", "no-uplink", "nic-has-address"),
        summary="neutron_external_interface on the L3 host: present, a port of br-ex, up, without an address",
        requires="node")
-def br_ex_uplink(ctx: Any, args: Mapping[str, Any], emit) -> Evidence:
+def br_ex_uplink(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence:
     from .node_ovs import ovs_show
     host, _router = _router_host(ctx)
     model = _nodeio.kolla_or_none(ctx)
@@ -230,7 +231,7 @@ def br_ex_uplink(ctx: Any, args: Mapping[str, Any], emit) -> Evidence:
 
 @probe("fip_arp_owner", outcomes=("router", "other-machine", "no-answer"),
        summary="Which MAC answers ARP for the floating IP on the deploy host's LAN (ip neigh)", requires="deploy")
-def fip_arp_owner(ctx: Any, args: Mapping[str, Any], emit) -> Evidence:
+def fip_arp_owner(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence:
     address = ctx.facts.get("address")
     if not address:
         raise ProbeUnavailable("no address to test")
@@ -276,7 +277,7 @@ def fip_arp_owner(ctx: Any, args: Mapping[str, Any], emit) -> Evidence:
 
 @probe("instance_port_state", outcomes=("active", "down"),
        summary="The instance's port: ACTIVE and bound to a host by the OVS agent", requires="cloud")
-def instance_port_state(ctx: Any, args: Mapping[str, Any], emit) -> Evidence:
+def instance_port_state(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence:
     port_id = (ctx.facts.get("port") or {}).get("id")
     port = next((p for p in ctx.cloud.ports() if p.get("id") == port_id), None)
     if port is None:
@@ -294,7 +295,7 @@ def instance_port_state(ctx: Any, args: Mapping[str, Any], emit) -> Evidence:
 @probe("dhcp_serving", outcomes=("serving", "agent-down", "not-serving", "dhcp-off"),
        summary="The network's DHCP agent: alive, its qdhcp- namespace, a DHCPACK for the port's MAC in dnsmasq.log",
        requires="cloud")
-def dhcp_serving(ctx: Any, args: Mapping[str, Any], emit) -> Evidence:
+def dhcp_serving(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence:
     port_id = (ctx.facts.get("port") or {}).get("id")
     port = next((p for p in ctx.cloud.ports() if p.get("id") == port_id), None)
     if port is None:
@@ -342,7 +343,7 @@ def dhcp_serving(ctx: Any, args: Mapping[str, Any], emit) -> Evidence:
 
 @probe("path_mtu", outcomes=("fits", "too-big", "no-reply"),
        summary="A don't-fragment ping of the network's MTU from the router namespace to the instance", requires="node")
-def path_mtu(ctx: Any, args: Mapping[str, Any], emit) -> Evidence:
+def path_mtu(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence:
     host, router = _router_host(ctx)
     ns = f"qrouter-{router}"
     fixed = (ctx.facts.get("port") or {}).get("fixed_ip")

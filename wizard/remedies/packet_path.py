@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..probe_context import ProbeContext
 from ..findings import Finding, Remedy
 from ..kolla.release import Release
 from .provider_networks import engine_for, model_or_none, reconfigure_command
@@ -16,12 +17,12 @@ from .registry import remedy
 SYSTEMD_SINCE = Release.parse("2023.1")    # kolla-ansible 16.0.0
 
 
-def _uses_systemd(ctx: Any) -> bool:
+def _uses_systemd(ctx: ProbeContext) -> bool:
     release = getattr(model_or_none(ctx), "release", None)
     return release is None or not SYSTEMD_SINCE or release >= SYSTEMD_SINCE
 
 
-def _restart_lines(ctx: Any, host: str, container: str) -> list[str]:
+def _restart_lines(ctx: ProbeContext, host: str, container: str) -> list[str]:
     engine = engine_for(ctx, host)
     if _uses_systemd(ctx):
         unit = f"kolla-{container}-container.service"
@@ -32,7 +33,7 @@ def _restart_lines(ctx: Any, host: str, container: str) -> list[str]:
 
 @remedy("restart-neutron-agent", also=("restart-neutron-agent-now",),
         summary="Bring a stopped or crash-looping Neutron agent back (Kolla deploy of neutron; systemd unit now)")
-def restart_neutron_agent(ctx: Any, finding: Finding) -> list[Remedy]:
+def restart_neutron_agent(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     facts = finding.facts
     agent = facts.get("agent") or {}
     container = agent.get("container") or ("neutron_dhcp_agent" if "dhcp" in finding.id else "neutron_l3_agent")
@@ -63,7 +64,7 @@ def restart_neutron_agent(ctx: Any, finding: Finding) -> list[Remedy]:
 
 
 @remedy("router-add-to-agent", summary="Schedule the router to an alive L3 agent")
-def router_add_to_agent(ctx: Any, finding: Finding) -> list[Remedy]:
+def router_add_to_agent(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     router = (finding.facts.get("router") or {}).get("id")
     if not router:
         return []
@@ -76,7 +77,7 @@ def router_add_to_agent(ctx: Any, finding: Finding) -> list[Remedy]:
 
 @remedy("plug-external-interface", also=("plug-external-interface-now",),
         summary="Give br-ex its uplink: a NIC that exists, through Kolla's neutron_external_interface")
-def plug_external_interface(ctx: Any, finding: Finding) -> list[Remedy]:
+def plug_external_interface(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     up = finding.facts.get("uplink") or {}
     host, nic = up.get("host") or finding.host, up.get("nic")
     if not host or not nic:
@@ -102,7 +103,7 @@ def plug_external_interface(ctx: Any, finding: Finding) -> list[Remedy]:
 
 
 @remedy("external-nic-address", summary="Move the host's address off Kolla's external NIC (veth pair + Linux bridge)")
-def external_nic_address(ctx: Any, finding: Finding) -> list[Remedy]:
+def external_nic_address(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     up = finding.facts.get("uplink") or {}
     host, nic, address = up.get("host") or finding.host, up.get("nic"), up.get("address")
     if not host or not nic:
@@ -121,7 +122,7 @@ def external_nic_address(ctx: Any, finding: Finding) -> list[Remedy]:
 
 
 @remedy("fip-pool-outside-dhcp", summary="Keep the floating IP pool out of the home router's DHCP range")
-def fip_pool_outside_dhcp(ctx: Any, finding: Finding) -> list[Remedy]:
+def fip_pool_outside_dhcp(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     facts = finding.facts
     address = facts.get("address")
     fip = (facts.get("fip") or {}).get("id")
@@ -144,7 +145,7 @@ def fip_pool_outside_dhcp(ctx: Any, finding: Finding) -> list[Remedy]:
 
 
 @remedy("instance-port-check", summary="Look at the port's binding and the compute's OVS agent")
-def instance_port_check(ctx: Any, finding: Finding) -> list[Remedy]:
+def instance_port_check(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     port = (finding.facts.get("port") or {}).get("id")
     return [Remedy(id="instance-port-check", kind="command", durable=True,
                    title="Read the port's binding and the OVS agent on its host",
@@ -156,7 +157,7 @@ def instance_port_check(ctx: Any, finding: Finding) -> list[Remedy]:
 
 @remedy("mtu-match-path", also=("mtu-match-path-network",),
         summary="Make Neutron's MTU match the path: Kolla overrides + reconfigure, and the network's MTU now")
-def mtu_match_path(ctx: Any, finding: Finding) -> list[Remedy]:
+def mtu_match_path(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     mtu = finding.facts.get("mtu") or {}
     underlay, path, name = mtu.get("underlay"), mtu.get("path"), mtu.get("network_name")
     if not underlay or not path:
