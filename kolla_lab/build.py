@@ -106,6 +106,8 @@ class LabState:
                     c.status, c.exit_code = "exited", int(cspec.get("exit_code", 137))
                 elif status == "restarting":
                     c.status, c.exit_code = "restarting", 1
+            from .control_plane import build as build_control_plane
+            build_control_plane(self, node, spec)
 
     def _deploy_node_config(self, node: Node, spec: dict, kolla: KollaConfig) -> None:
         """What the last `kolla-ansible deploy` left on the node: rendered with the deploy node's

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .nodes import NOVA_COMPUTE, NOVA_COMPUTE_CONF, OVS_AGENT, OVS_INI
 
-ACTIONS = {"reconfigure", "deploy", "genconfig"}
+ACTIONS = {"reconfigure", "deploy", "genconfig", "mariadb-recovery", "mariadb_recovery", "rabbitmq-reset-state"}
 
 
 class RenderFailed(Exception):
@@ -80,6 +80,9 @@ def kolla_ansible(state, node, argv):
     if node.read(inventory) is None:
         return "", f"ERROR: Kolla Ansible inventory {inventory} not found\n", 1
     kc = state.kolla(extra_vars=extra, inventory=inventory)
+    if action in ("mariadb-recovery", "mariadb_recovery", "rabbitmq-reset-state"):
+        from .control_plane import kolla_ansible_action
+        return kolla_ansible_action(state, kc, action, extra)
     targets = sorted(kc.inventory.members("openvswitch") | kc.inventory.members("compute") |
                      kc.inventory.members("network"))
     if limit:

@@ -15,7 +15,8 @@ TOP_KEYS = {"name", "description", "base", "release", "operator_address", "regio
 CLOUD_KEYS = {"admin", "flavors", "images", "keypairs", "networks", "routers", "security_group_rules", "servers",
               "flat_physnets", "floating_ips", "security_groups", "lan_hosts", "vlan_ranges"}
 NODE_KEYS = {"hostname", "address", "groups", "deploy", "files", "containers", "ovs", "render_vars", "interfaces",
-             "interface_addresses", "mtu", "nova_host", "kvm", "nova_service", "cell_mapped", "_delete"}
+             "interface_addresses", "mtu", "nova_host", "kvm", "nova_service", "cell_mapped", "_delete", "galera",
+             "rabbitmq", "keepalived"}
 
 
 def list_scenarios() -> list[str]:

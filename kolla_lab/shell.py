@@ -383,6 +383,9 @@ def cmd_engine(state, node, argv):
             return "", f"Error response from daemon: No such container: {names[0] if names else ''}\n", 1
         if names[0] == OVS_AGENT:
             return "", node.read("/var/log/kolla/neutron/neutron-openvswitch-agent.log") or "", 0
+        if names[0] == "keepalived":
+            from .control_plane import keepalived_log
+            return keepalived_log(state, node), "", 0
         return "", "", 0
     if sub in ("version", "info"):
         return f"Client: Docker Engine - Community\n Version:           26.1.3\n", "", 0
@@ -413,6 +416,10 @@ def _inspect_format(fmt, doc):
 def exec_in_container(state, node, cname, argv):
     if not argv:
         return "", "", 0
+    from .control_plane import exec_in
+    answered = exec_in(state, node, cname, argv)
+    if answered is not None:
+        return answered
     if argv[0] == "ovs-vsctl":
         if cname not in ("openvswitch_vswitchd", "openvswitch_db", OVS_AGENT):
             return "", 'OCI runtime exec failed: exec failed: unable to start container process: exec: "ovs-vsctl": executable file not found in $PATH: unknown\n', 126
@@ -604,10 +611,11 @@ def cmd_ip(state, node, argv):
                        "       valid_lft forever preferred_lft forever\n" for n, a in enumerate(addrs)), "", 0
     if not args or args[0] != "netns":
         if "-o" in args and words[:1] in (["a"], ["addr"], ["address"]):
+            from .control_plane import ip_addr_lines
             dev = node.interfaces[0] if node.interfaces else "eth0"
             return "".join(f"{n + 2}: {dev}    inet {ip}/24 brd {ip.rsplit('.', 1)[0]}.255 scope global {dev}\\"
                            "       valid_lft forever preferred_lft forever\n"
-                           for n, ip in enumerate(node_addresses(state, node))), "", 0
+                           for n, ip in enumerate(node_addresses(state, node))) + ip_addr_lines(state, node), "", 0
         if args and args[0] in ("-br", "a", "addr", "link"):
             return "".join(f"{i:<16} UP\n" for i in node.interfaces), "", 0
         return "", "", 0
@@ -820,6 +828,20 @@ def cmd_uname(state, node, argv):
             f"Linux {node.hostname} 5.14.0-503.14.1.el9_5.x86_64 #1 SMP PREEMPT_DYNAMIC x86_64 x86_64 x86_64 GNU/Linux\n"), "", 0
 
 
+def cmd_cp(state, node, argv):
+    from .control_plane import copy_tree
+    paths = [a for a in argv[1:] if not a.startswith("-")]
+    if len(paths) != 2:
+        return "", "cp: missing destination file operand\n", 1
+    if copy_tree(node, paths[0], paths[1]):
+        return "", "", 0
+    text, e = _read(node, paths[0])
+    if e:
+        return "", f"cp: cannot stat '{paths[0]}': No such file or directory\n", 1
+    node.write(paths[1], text)
+    return "", "", 0
+
+
 def cmd_kolla_ansible(state, node, argv):
     from .reconfigure import kolla_ansible
     return kolla_ansible(state, node, argv)
@@ -870,5 +892,5 @@ COMMANDS = {
     "cat": cmd_cat, "ls": cmd_ls, "test": cmd_test, "[": cmd_test, "stat": cmd_stat, "hostname": cmd_hostname,
     "tail": cmd_tail, "grep": cmd_grep, "ip": cmd_ip, "nc": cmd_nc, "ping": cmd_ping,
     "echo": cmd_echo, "true": cmd_true, "false": cmd_false, "id": cmd_id, "whoami": cmd_whoami, "uname": cmd_uname,
-    "kolla-ansible": cmd_kolla_ansible, "systemctl": cmd_systemctl, "ssh-keyscan": cmd_ssh_keyscan,
+    "kolla-ansible": cmd_kolla_ansible, "systemctl": cmd_systemctl, "ssh-keyscan": cmd_ssh_keyscan, "cp": cmd_cp,
 }

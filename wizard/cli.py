@@ -78,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--apply", metavar="REMEDY_ID", help="apply one remedy from the findings (needs --yes)")
     d.add_argument("--yes", action="store_true", help="confirm --apply")
     d.add_argument("--dry-run", action="store_true", help="with --apply: show what would change, change nothing")
+    d.add_argument("--confirm", metavar="TEXT", help="with --apply: the text a remedy asks you to type (e.g. the "
+                                                     "host a Galera recovery bootstraps from)")
 
     lab = sub.add_parser("lab", help="run the embedded lab in the foreground", add_help=False)
     lab.add_argument("lab_args", nargs=argparse.REMAINDER)
@@ -150,7 +152,8 @@ def cmd_diagnose(args: argparse.Namespace, out: Callable[[str], None], settings:
         from .remedies.apply import apply_by_id
         if not (args.yes or args.dry_run):
             raise UsageError(f"--apply {args.apply}: nothing changes without an explicit --yes (or use --dry-run)")
-        result = apply_by_id(ctx, engine, report, args.apply, dry_run=args.dry_run, emit=lambda l: print(l, file=sys.stderr))
+        result = apply_by_id(ctx, engine, report, args.apply, dry_run=args.dry_run,
+                             emit=lambda l: print(l, file=sys.stderr), typed=args.confirm)
         applied.append(result.to_dict())
         print(f"apply {args.apply}: {result.status}: {result.message}", file=sys.stderr)
         if result.status == ApplyStatus.VERIFIED:

@@ -25,11 +25,14 @@ class Remedy:
     verify: str | None = None        # step id whose probe proves the fix (the walk goes on from it)
     # Set when no probe can prove the fix yet: what has to happen first (said instead of a verdict).
     verify_after: str | None = None
+    # Text the operator must type to apply (e.g. the host a Galera recovery bootstraps from); a
+    # yes alone is not enough where a wrong choice loses data.
+    confirm: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "kind": self.kind, "durable": self.durable,
                                "title": self.title, "explain": self.explain}
-        for key in ("command", "host", "path", "diff", "warning"):
+        for key in ("command", "host", "path", "diff", "warning", "confirm"):
             value = getattr(self, key)
             if value is not None:
                 out[key] = value

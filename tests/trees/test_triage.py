@@ -20,7 +20,7 @@ def fresh():
 
 def test_seed_routes_to_all_three_trees_and_they_find_the_report_s_faults(fresh):
     report = diagnose(fresh, ["triage"])
-    assert steps(report, "triage") == [("overview", "build-and-network")]
+    assert steps(report, "triage") == [("keystone", "answers"), ("overview", "build-and-network")]
     assert routed(report) == ["triage", "max-retries", "fip-404", "ssh-refused"]
     ids = {f.id for f in report.findings}
     assert {"no-router", "fip-not-associated", "sg-blocks-ssh", "sg-blocks-icmp"} <= ids
@@ -32,7 +32,7 @@ def test_build_failures_only(fresh):
     c = conn(fresh)
     c.compute.delete_server(c.compute.find_server("rocky-vm2", ignore_missing=False))
     report = diagnose(fresh, ["triage"])
-    assert steps(report, "triage") == [("overview", "build-failures")]
+    assert steps(report, "triage") == [("keystone", "answers"), ("overview", "build-failures")]
     assert routed(report) == ["triage", "max-retries"]
 
 
@@ -42,7 +42,7 @@ def test_build_and_access(fresh):
         "network_id": c.network.find_network("public1", ignore_missing=False).id})
     c.network.add_interface_to_router(router, subnet=c.network.find_subnet("demo-subnet", ignore_missing=False).id)
     report = diagnose(fresh, ["triage"])
-    assert steps(report, "triage") == [("overview", "build-and-access")]
+    assert steps(report, "triage") == [("keystone", "answers"), ("overview", "build-and-access")]
     assert routed(report) == ["triage", "max-retries", "ssh-refused"]
 
 
@@ -54,7 +54,7 @@ def test_scenarios_route(scenario, outcome, trees):
     with Lab(scenario) as lab:
         lab.start()
         report = diagnose(lab, ["triage"])
-    assert steps(report, "triage") == [("overview", outcome)]
+    assert steps(report, "triage") == [("keystone", "answers"), ("overview", outcome)]
     assert routed(report) == trees
     if scenario == "healthy":
         assert report.findings == []
@@ -65,6 +65,6 @@ def test_quiet_cloud_is_ok(fresh):
     for s in list(c.compute.servers()):
         c.compute.delete_server(s)
     report = diagnose(fresh, ["triage"])
-    assert steps(report, "triage") == [("overview", "nothing")]
+    assert steps(report, "triage") == [("keystone", "answers"), ("overview", "nothing")]
     assert routed(report) == ["triage"]
     assert report.trees[0].result == "ok" and report.findings == []

@@ -88,9 +88,9 @@ def find_remedy(report: Any, remedy_id: str) -> tuple[Finding, Remedy]:
 
 
 def apply_by_id(ctx: ProbeContext, engine: Any, report: Any, remedy_id: str, *, dry_run: bool = False,
-                emit: Callable[[str], None] = print) -> ApplyResult:
+                emit: Callable[[str], None] = print, typed: str | None = None) -> ApplyResult:
     finding, remedy = find_remedy(report, remedy_id)
-    return apply_remedy(ctx, engine, finding, remedy, dry_run=dry_run, emit=emit)
+    return apply_remedy(ctx, engine, finding, remedy, dry_run=dry_run, emit=emit, typed=typed)
 
 
 # -- transports ------------------------------------------------------------------------------------
@@ -182,12 +182,16 @@ class _Lock:
 
 # -- the apply itself ------------------------------------------------------------------------------
 def apply_remedy(ctx: ProbeContext, engine: Any, finding: Finding, remedy: Remedy, *, dry_run: bool = False,
-                 emit: Callable[[str], None] = print) -> ApplyResult:
+                 emit: Callable[[str], None] = print, typed: str | None = None) -> ApplyResult:
     result = ApplyResult(ApplyStatus.REFUSED, "", remedy=remedy.id, finding=finding.id)
     kind = "durable" if remedy.durable else "quick"
     if not remedy.actions:
         result.message = (f"{remedy.id} is advice (commands for you to run and read), not something the wizard "
                           f"applies; run its commands yourself")
+        return result
+    if remedy.confirm and not dry_run and (typed or "").strip() != remedy.confirm:
+        result.message = (f"{remedy.id} changes nothing until you type {remedy.confirm!r} (--confirm "
+                          f"{remedy.confirm}); you typed {(typed or '').strip()[:80]!r}")
         return result
     # 1. preview and checks
     edits = [a for a in remedy.actions if isinstance(a, FileEdit)]
