@@ -214,3 +214,23 @@ def test_triage_routes_to_cloud_down_when_keystone_does_not_answer():
     assert steps(report, "triage") == [("keystone", "down")]
     assert [t.tree for t in report.trees] == ["triage", TREE]
     assert finding_ids(report) == ["galera-position-unknown"]
+
+
+def test_keystone_down_with_everything_else_in_order_is_unexplained():
+    with Lab("ha-healthy") as lab:
+        lab.faults.set("identity", status=503)
+        report, path = walk(lab)
+    assert path == [("galera", "healthy"), ("rabbitmq", "healthy"), ("vip", "held"), ("haproxy", "all-up"),
+                    ("keystone", "down")]
+    assert report.findings == []
+    assert report.trees[0].result == "unexplained"
+    assert report.exit_code() != 0
+
+
+def test_a_partial_cluster_does_not_explain_a_dead_keystone():
+    with Lab("ha-healthy") as lab:
+        lab.state.nodes["controller3"].stop_container("mariadb")
+        lab.faults.set("identity", status=503)
+        report, _ = walk(lab)
+    assert finding_ids(report) == ["galera-node-down"]
+    assert report.trees[0].result == "unexplained"

@@ -106,4 +106,5 @@ async def test_the_tui_lists_the_new_symptom_in_the_playbooks_order(new_tree, tm
         await to_symptoms(app, pilot)
         symptoms = app.screen.query_one("#symptom-list")
         ids = [symptoms.get_option_at_index(i).id for i in range(symptoms.option_count)]
-        assert ids == ["max-retries", "no-valid-host", "fip-404", "ssh-refused", "unreachable", "disk-full", "triage"]
+        assert ids == ["max-retries", "no-valid-host", "fip-404", "ssh-refused", "unreachable", "cloud-down", "disk-full",
+                       "triage"]
