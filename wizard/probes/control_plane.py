@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from ..errors import WizardError
+from ..probe_context import ProbeContext
 from ..evidence import Evidence, ProbeUnavailable
 from ..readings import galera as gx
 from ..readings import nodes as _nodeio
@@ -49,7 +50,7 @@ def _sudo(node: Any) -> bool:
 # -- Keystone ---------------------------------------------------------------------------------------
 @probe("keystone_answers", outcomes=("answers", "down"),
        summary="Ask Keystone for a token (the first call every client makes)", requires="cloud")
-def keystone_answers(ctx: Any, args: Any, emit) -> Evidence:
+def keystone_answers(ctx: ProbeContext, args: Any, emit) -> Evidence:
     from ..cloud import _translate
     try:
         conn = ctx.cloud.conn
@@ -129,7 +130,7 @@ def read_node_galera(ctx: Any, node: Any, host: str) -> tuple[gx.NodeGalera, lis
                  "diverged"),
        summary="On every mariadb host: container, grastate.dat, gvwstate.dat, recovered positions, wsrep status",
        requires="node")
-def galera_cluster(ctx: Any, args: Any, emit) -> Evidence:
+def galera_cluster(ctx: ProbeContext, args: Any, emit) -> Evidence:
     hosts = _controllers(ctx, "mariadb")
     emit(f"reading Galera state on {', '.join(hosts)}")
     results = _nodeio.fan_out(ctx, hosts, lambda node: read_node_galera(ctx, node, node.name))
@@ -167,7 +168,7 @@ def galera_cluster(ctx: Any, args: Any, emit) -> Evidence:
 # -- RabbitMQ ---------------------------------------------------------------------------------------
 @probe("rabbitmq_cluster", outcomes=("healthy", "partitioned", "nodes-down"),
        summary="rabbitmqctl cluster_status in each rabbitmq container: running nodes and partitions", requires="node")
-def rabbitmq_cluster(ctx: Any, args: Any, emit) -> Evidence:
+def rabbitmq_cluster(ctx: ProbeContext, args: Any, emit) -> Evidence:
     hosts = _controllers(ctx, "rabbitmq")
     emit(f"reading RabbitMQ cluster status on {', '.join(hosts)}")
 
@@ -223,7 +224,7 @@ STATE_RE = re.compile(r"\((\S+)\) Entering (MASTER|BACKUP|FAULT) STATE")
 @probe("vip_holder", outcomes=("held", "held-by-none", "vrid-clash", "held-by-several", "no-vip"),
        summary="Which loadbalancer holds kolla_internal_vip_address (ip addr) and what keepalived logs",
        requires="node")
-def vip_holder(ctx: Any, args: Any, emit) -> Evidence:
+def vip_holder(ctx: ProbeContext, args: Any, emit) -> Evidence:
     hosts = _controllers(ctx, "loadbalancer")
     enable = (_global(ctx, "enable_haproxy", hosts[0], "yes") or "yes").lower()
     vip = _global(ctx, "kolla_internal_vip_address", hosts[0])
@@ -276,7 +277,7 @@ def vip_holder(ctx: Any, args: Any, emit) -> Evidence:
 # -- HAProxy backends -----------------------------------------------------------------------------------
 @probe("haproxy_backends", outcomes=("all-up", "backends-down", "explained"),
        summary="HAProxy's stats socket on the VIP holder: which backends are DOWN", requires="node")
-def haproxy_backends(ctx: Any, args: Any, emit) -> Evidence:
+def haproxy_backends(ctx: ProbeContext, args: Any, emit) -> Evidence:
     holders = (ctx.facts.get("vip") or {}).get("holders") or []
     hosts = holders or _controllers(ctx, "loadbalancer")
     host = hosts[0]

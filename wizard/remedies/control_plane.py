@@ -12,6 +12,7 @@ import posixpath
 from datetime import datetime, timezone
 from typing import Any
 
+from ..probe_context import ProbeContext
 from ..findings import Finding, Remedy
 from ..kolla.release import LATEST_KNOWN, Release
 from ..readings import galera as gx
@@ -46,7 +47,7 @@ def kolla_ansible_argv(action: str, inventory: str, release: Release, *extra: st
 
 
 @remedy("mariadb-recovery", summary="kolla-ansible mariadb-recovery from the host with the last commit")
-def mariadb_recovery(ctx: Any, finding: Finding) -> list[Remedy]:
+def mariadb_recovery(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     galera = finding.facts.get("galera") or {}
     host = galera.get("bootstrap_host")
     hosts = list(galera.get("hosts") or [])
@@ -76,7 +77,7 @@ def mariadb_recovery(ctx: Any, finding: Finding) -> list[Remedy]:
 
 
 @remedy("mariadb-wsrep-recover", summary="Recover the committed position of crashed Galera nodes")
-def mariadb_wsrep_recover(ctx: Any, finding: Finding) -> list[Remedy]:
+def mariadb_wsrep_recover(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     galera = finding.facts.get("galera") or {}
     unknown = list(galera.get("unknown") or [])
     if not unknown:
@@ -102,7 +103,7 @@ def mariadb_wsrep_recover(ctx: Any, finding: Finding) -> list[Remedy]:
 
 
 @remedy("mariadb-start-node", summary="Start the mariadb container on the nodes that are down")
-def mariadb_start_node(ctx: Any, finding: Finding) -> list[Remedy]:
+def mariadb_start_node(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     galera = finding.facts.get("galera") or {}
     down = list(galera.get("down") or [])
     if not down:
@@ -118,7 +119,7 @@ def mariadb_start_node(ctx: Any, finding: Finding) -> list[Remedy]:
 
 
 @remedy("rabbitmq-reset-state", summary="kolla-ansible rabbitmq-reset-state (drops queues and messages)")
-def rabbitmq_reset_state(ctx: Any, finding: Finding) -> list[Remedy]:
+def rabbitmq_reset_state(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     argv = kolla_ansible_argv("rabbitmq-reset-state", _inventory(ctx), _release(ctx))
     return [Remedy(
         id="rabbitmq-reset-state", kind="command", durable=True,
@@ -131,7 +132,7 @@ def rabbitmq_reset_state(ctx: Any, finding: Finding) -> list[Remedy]:
 
 
 @remedy("rabbitmq-start-node", summary="Start the rabbitmq container where it is down")
-def rabbitmq_start_node(ctx: Any, finding: Finding) -> list[Remedy]:
+def rabbitmq_start_node(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     down = list((finding.facts.get("rabbitmq") or {}).get("down") or [])
     if not down:
         return []
@@ -145,7 +146,7 @@ def rabbitmq_start_node(ctx: Any, finding: Finding) -> list[Remedy]:
 
 
 @remedy("keepalived-restart", summary="Restart keepalived on the loadbalancer hosts")
-def keepalived_restart(ctx: Any, finding: Finding) -> list[Remedy]:
+def keepalived_restart(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     hosts = list((finding.facts.get("vip") or {}).get("hosts") or [])
     if not hosts:
         return []
@@ -161,7 +162,7 @@ def keepalived_restart(ctx: Any, finding: Finding) -> list[Remedy]:
 
 
 @remedy("vrid-change", summary="Give this cloud's keepalived a virtual router id nobody else uses")
-def vrid_change(ctx: Any, finding: Finding) -> list[Remedy]:
+def vrid_change(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     vip = finding.facts.get("vip") or {}
     try:
         new = (int(vip.get("vrid") or 51) % 255) + 1
@@ -179,7 +180,7 @@ def vrid_change(ctx: Any, finding: Finding) -> list[Remedy]:
 
 
 @remedy("vip-split-brain", summary="Let the keepalived instances hear each other")
-def vip_split_brain(ctx: Any, finding: Finding) -> list[Remedy]:
+def vip_split_brain(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     return [Remedy(
         id="vip-split-brain", kind="command", durable=True,
         title="Let VRRP adverts through between the controllers, or switch keepalived to unicast",
@@ -189,7 +190,7 @@ def vip_split_brain(ctx: Any, finding: Finding) -> list[Remedy]:
 
 
 @remedy("haproxy-backends", summary="Read why HAProxy's backends fail their checks")
-def haproxy_backends(ctx: Any, finding: Finding) -> list[Remedy]:
+def haproxy_backends(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     down = list((finding.facts.get("haproxy") or {}).get("down") or [])
     services = sorted({d.split("/", 1)[0] for d in down})
     return [Remedy(
