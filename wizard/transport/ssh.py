@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, TypeVar
 
-import paramiko
+from .paramiko_loader import paramiko
 
 from ..errors import ConfigError
 from ..redact import learn_file
