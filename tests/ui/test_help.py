@@ -102,3 +102,15 @@ def test_no_keymap_file_is_fine_unless_one_was_named(tmp_path):
     assert load_keymap(environ={"XDG_CONFIG_HOME": str(tmp_path)}) == {}
     with pytest.raises(ConfigError):
         load_keymap(environ={"KOLLA_WIZARD_KEYMAP": str(tmp_path / "missing.yaml")})
+
+
+def test_the_readme_keymap_example_loads(tmp_path):
+    import re
+    from pathlib import Path
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = re.search(r"keymap\.yaml`.*?```yaml\n(.*?)```", readme, re.S)
+    assert block, "README documents the keymap file with a yaml example"
+    path = tmp_path / "keymap.yaml"
+    path.write_text(block.group(1))
+    keymap = load_keymap(environ={"KOLLA_WIZARD_KEYMAP": str(path)})
+    assert keymap and all("." in k for k in keymap)
