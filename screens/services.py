@@ -86,6 +86,13 @@ def _redact(text: str) -> str:
     return shown(text)
 
 
+def default_runbook_dir(environ: Mapping[str, str] = os.environ) -> Path:
+    """Runbooks (and palette screenshots) go to one known place, not wherever the wizard was started:
+    $KOLLA_WIZARD_RUNBOOK_DIR, else ~/kolla-wizard-runbooks (created on the first save)."""
+    named = environ.get("KOLLA_WIZARD_RUNBOOK_DIR")
+    return Path(named).expanduser() if named else Path.home() / "kolla-wizard-runbooks"
+
+
 def pick_theme(environ: Mapping[str, str] = os.environ) -> str:
     """Follow the terminal: COLORFGBG (set by many terminals) says if the background is light."""
     from textual.theme import BUILTIN_THEMES
@@ -115,7 +122,7 @@ class Services:
     to_markdown: Callable[[Any, list], str] = _to_markdown
     write_text: Callable[[str, str], None] = _write_text
     redact: Callable[[str], str] = _redact
-    runbook_dir: Path = field(default_factory=Path.cwd)
+    runbook_dir: Path = field(default_factory=default_runbook_dir)
     now: Callable[[], datetime] = datetime.now
     theme: str = field(default_factory=pick_theme)
     # (settings, lab, scenario) -> screens.environment.Environment; called in a worker.

@@ -106,6 +106,7 @@ class StartScreen(Screen):
         button = self.query_one("#start-continue", Button)
         button.disabled = False
         button.focus()
+        self.refresh_bindings()
 
     @on(Select.Changed, "#start-cloud")
     def _cloud_changed(self, event: Select.Changed) -> None:
@@ -123,6 +124,11 @@ class StartScreen(Screen):
             panel.display = True
             self.query_one("#start-env", Static).update("")
             self.app.notify(message, title="Setup failed", severity="error")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "continue":
+            return True if self.app.session.ready else None   # shown greyed until the settings are read
+        return True
 
     @on(Button.Pressed, "#start-continue")
     def _continue_pressed(self) -> None:

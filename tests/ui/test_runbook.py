@@ -88,3 +88,14 @@ async def test_before_any_diagnosis_the_runbook_says_so(tmp_path):
         assert "No diagnosis has run yet" in app.screen.markdown
         assert app.screen.query_one("#runbook-save").disabled
         assert not list(Path(tmp_path).glob("*.md"))
+
+
+def test_the_runbook_is_not_saved_into_the_current_directory_by_default(tmp_path, monkeypatch):
+    """Issue 20, defect 25: a known place, overridable, never the cwd by accident."""
+    from screens.services import Services
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("KOLLA_WIZARD_RUNBOOK_DIR", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert Services(make_settings=lambda: (None, None)).runbook_dir == tmp_path / "home" / "kolla-wizard-runbooks"
+    monkeypatch.setenv("KOLLA_WIZARD_RUNBOOK_DIR", str(tmp_path / "books"))
+    assert Services(make_settings=lambda: (None, None)).runbook_dir == tmp_path / "books"
