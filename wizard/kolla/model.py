@@ -163,7 +163,7 @@ class _Loader:
             return self.reader.read_file(path)
         except FileMissing:
             if required:
-                self.problems.append(ConfigError(path, "not found", "check the path (--config-dir / --inventory)"))
+                self.problems.append(ConfigError(path, "not found", "check the path (--kolla-config-dir / --inventory)"))
             return None
         except TransportError as exc:
             self.problems.append(ConfigError(path, f"cannot read: {exc.message}", exc.hint))

@@ -163,7 +163,7 @@ def render_openvswitch_agent_ini(config_dir: str | os.PathLike[str], inventory_p
     ``extra_vars`` are passed last (e.g. ``node_custom_config`` of a staged copy)."""
     config = Path(config_dir)
     if not (config / "globals.yml").is_file():
-        raise OracleFailed(f"{config / 'globals.yml'}: not found (check --config-dir)")
+        raise OracleFailed(f"{config / 'globals.yml'}: not found (check --kolla-config-dir)")
     if not hosts:
         return {}
     with tempfile.TemporaryDirectory(prefix="kolla-wizard-oracle-") as tmp:
