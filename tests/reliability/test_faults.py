@@ -267,9 +267,12 @@ def test_connection_dropped_mid_command_quick_fix_stays_safe(monkeypatch, lab, c
     case.record("ssh", "compute01 drops the connection in the middle of `ovs-vsctl show`",
                 "quick fix: " + quick["command"].replace("\n", "; "), run.code)
     assert any("drop on docker exec openvswitch_vswitchd ovs-vsctl show" in f for f in lab.faults.fired)
-    # It could not see the bridges, so it must not assume br-ex exists (that would kill the agent).
-    assert "ovs-vsctl --may-exist add-br br-ex" in quick["command"]
-    assert "could not be checked" in quick["explain"] and run.code == 1
+    # It could not see the bridges, so it must neither assume br-ex exists (that would kill the agent)
+    # nor create one with no known uplink (ports would bind with no L2 path): the quick fix is held
+    # back, applies nothing, and names the commands that find the uplink.
+    assert "held back" in quick["title"] and quick["warning"].startswith("Not applied")
+    assert "ovs-vsctl list-ports br-ex" in quick["command"] and "add-br" not in quick["command"]
+    assert run.code == 1
 
 
 @pytest.fixture(scope="module")

@@ -196,3 +196,18 @@ def test_kvm_on_a_nested_compute_is_virt_type_unsupported_and_qemu_fixes_it():
     # The walk after the fix ends ok at virt-support (virt_type qemu now), and a new server builds.
     assert steps(run.after)[-1] == ("virt-support", "not-kvm") and run.after.findings == []
     assert server.status == "ACTIVE"
+
+
+@pytest.mark.parametrize("remedy_id", ["reconfigure-openvswitch"])
+def test_a_healed_agent_proves_the_mapped_bridge_fix(remedy_id):
+    # The fix restarts the agent, and node-agent reads a running container as "agent down": the
+    # proof must start where Neutron says whether the agent lives (agent-state), or a healed agent
+    # looks like a new fault and a working fix ends not-fixed.
+    from tests.trees.fix_support import apply_in_order
+
+    with Lab("mapped-bridge-missing") as lab:
+        run = apply_in_order(lab, ["max-retries"], [remedy_id])
+    [applied] = run.applied
+    assert str(applied.status) == "verified", applied.message
+    assert "agent-state now says alive" in applied.message
+    assert "mapped-bridge-missing" not in [f.id for f in run.after.findings]

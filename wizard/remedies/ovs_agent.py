@@ -57,7 +57,9 @@ def create_mapped_bridge(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
                      f"into it; it runs only with the openvswitch tag (the last deploy probably ran with "
                      f"-t neutron only). {note}"),
             command=join(argv), host=None, warning=warning,
-            actions=[NodeCommand(None, argv, timeout=3600.0)], verify=finding.step))
+            # Proven at agent-state, like start-ovs-agent: node-agent reads a running container as
+            # "agent down" (its ovs-agent-down branch), so a healed agent would look like a new fault.
+            actions=[NodeCommand(None, argv, timeout=3600.0)], verify="agent-state"))
     engine = engine_for(ctx, host)
     # The bridge is missing, so the quick fix creates it: only with a known, safe uplink to plug in
     # (a bridge with no physical port binds ports that have no L2 path).
@@ -84,7 +86,7 @@ def create_mapped_bridge(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
                  + (f", plug {iface} into it" if iface else "")
                  + f", then restart {_nodeio.OVS_AGENT_CONTAINER}; it stops exiting at start."),
         command="\n".join(join(c) for c in commands), host=host, warning=warning,
-        actions=[NodeCommand(host, argv, sudo=sudo, timeout=120.0) for argv in commands], verify=finding.step))
+        actions=[NodeCommand(host, argv, sudo=sudo, timeout=120.0) for argv in commands], verify="agent-state"))
     return out
 
 
