@@ -249,8 +249,14 @@ def to_markdown(report: Report, *, applied: list[dict[str, Any]] | None = None) 
         add("")
         for change in applied:
             message = f" ({change['message']})" if change.get("message") else ""
-            add(f"- {_code(change.get('remedy'))}: {_prose(str(change.get('result')) + message)}"
-                + (f" (backup: {_code(change['backup'])})" if change.get("backup") else ""))
+            backups = change.get("backup") or []
+            if isinstance(backups, str):
+                backups = [backups]
+            # Each backup once, as a path: the apply message may already name them.
+            listed = "" if not backups or "backup" in str(change.get("message") or "") else (
+                " (backup: " + ", ".join(_code(b) for b in backups) + ")")
+            add(f"- {_code(change.get('remedy'))}: {_prose(str(change.get('result') or change.get('status')) + message)}"
+                + listed)
         add("")
     return shown("\n".join(out).rstrip() + "\n")
 

@@ -104,3 +104,18 @@ def test_secret_with_markdown_characters_is_masked_before_escaping():
     report.steps[0].observations.append("leaked pa_ss*word|1 here")
     assert "pa" + "\\_ss" not in runbook.to_markdown(report)
     assert "pa_ss*word|1" not in runbook.to_markdown(report)
+
+
+def test_changes_applied_name_each_backup_once_as_a_path():
+    backup = "compute01:/etc/kolla/neutron-openvswitch-agent/openvswitch_agent.ini.kolla-wizard-20261129T101500Z.bak"
+    text = runbook.to_markdown(sample_report(), applied=[
+        {"remedy": "hand-edit-bridge-mapping", "status": "verified", "result": "verified",
+         "message": "quick fix applied; max-retries/agent-state now says alive", "backup": [backup]},
+        {"remedy": "enable-provider-networks", "status": "verified", "result": "verified",
+         "message": f"durable fix applied; backups: {backup}", "backup": [backup]},
+    ])
+    section = text.split("## Changes applied")[1]
+    assert "['" not in section and "[\\'" not in section     # no Python list
+    first, second = [line for line in section.splitlines() if line.startswith("- ")]
+    assert first.count("kolla-wizard-20261129T101500Z.bak") == 1
+    assert second.count("kolla-wizard-20261129T101500Z.bak") == 1   # the message names it already
