@@ -271,6 +271,13 @@ class RealLab(Lab):
             if code is not None and container.status == "running":
                 container.status, container.exit_code = "exited", code
 
+    def server_name(self, server_id: str) -> str | None:
+        """The name of the server real Neutron's port belongs to (its device_id), on either compute."""
+        if server_id in self._nova_servers:
+            return self._nova_servers[server_id]
+        server = self.compute.servers.get(server_id) if self.compute else None
+        return str(server["name"]) if server and server.get("name") is not None else None
+
     def _compute_hosts(self) -> list[str]:
         overrides = self.state.cloud.service_overrides
         return [overrides.get(n.name, {}).get("host", n.hostname) for n in self.state.nodes.values()

@@ -393,6 +393,9 @@ def answer(state, node: DiskNode, argv: list[str]) -> dict:
     name = argv[0]
     if name == "hostname" and not any(a in HOST_IP_FLAGS for a in argv[1:]):
         return {"exec": ["/usr/bin/hostname", *argv[1:]]}
+    before = getattr(state, "before_standin", None)
+    if before is not None:          # the real lab mirrors real Neutron into the model first (hooks.py)
+        before(node, list(argv))
     with state.cloud.lock:
         if name == node.engine and len(argv) > 2 and argv[1] == "exec":
             real = _exec_in_container(node, argv[2:])

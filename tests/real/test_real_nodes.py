@@ -135,6 +135,42 @@ def test_sudo_is_real_sudo_for_a_non_root_login_user(lab):
     assert ssh(lab, "controller", "sudo -n true").returncode == 0
 
 
+def test_a_router_created_through_real_neutron_has_its_namespace_and_nat_on_the_l3_host(lab, monkeypatch):
+    """A router made through real Neutron (as the router-create fix does) gets, on the node whose
+    L3 agent real Neutron scheduled it to, qrouter-<its real id> with the qg- device holding the
+    floating IP and its DNAT/SNAT rules; no other node has it, and it goes when the router goes."""
+    import openstack
+    monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(lab.config_dir / "clouds.yaml"))
+    conn = openstack.connect(cloud=lab.cloud_name)
+    public = conn.network.find_network("public1")
+    subnet = conn.network.find_subnet("demo-subnet")
+    server = next(s for s in conn.compute.servers() if s.name == "rocky-vm2")
+    port = next(conn.network.ports(device_id=server.id))
+    router = conn.network.create_router(name="router-netns", external_gateway_info={"network_id": public.id})
+    fip = None
+    try:
+        conn.network.add_interface_to_router(router, subnet_id=subnet.id)
+        fip = conn.network.create_ip(floating_network_id=public.id, port_id=port.id)
+        hosts = {a.host for a in conn.network.routers_hosting_l3_agents(router)}
+        assert hosts == {"controller"}
+        ns = f"qrouter-{router.id}"
+        assert ns in ssh(lab, "controller", "ip netns list").stdout.split()
+        assert ns not in ssh(lab, "compute01", "ip netns list").stdout.split()
+        addrs = ssh(lab, "controller", f"sudo ip netns exec {ns} ip -br addr").stdout
+        qg = [line for line in addrs.splitlines() if line.startswith("qg-")]
+        assert len(qg) == 1 and f"{fip.floating_ip_address}/32" in qg[0], addrs
+        assert any(line.startswith("qr-") and "10.0.0.1/24" in line for line in addrs.splitlines()), addrs
+        nat = ssh(lab, "controller", f"docker exec neutron_l3_agent ip netns exec {ns} iptables -t nat -S").stdout
+        assert f"-d {fip.floating_ip_address}/32 -j DNAT --to-destination {fip.fixed_ip_address}" in nat, nat
+        assert f"-s {fip.fixed_ip_address}/32 -j SNAT --to-source {fip.floating_ip_address}" in nat, nat
+    finally:
+        if fip is not None:
+            conn.network.delete_ip(fip)
+        conn.network.remove_interface_from_router(router, subnet_id=subnet.id)
+        conn.network.delete_router(router)
+    assert f"qrouter-{router.id}" not in ssh(lab, "controller", "ip netns list").stdout.split()
+
+
 def test_stop_kills_every_node_process_and_removes_the_node_dirs():
     _needs_real_nodes()
     from kolla_lab.build import LabState
