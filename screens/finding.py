@@ -47,7 +47,7 @@ def split_cause(text: str) -> tuple[str, str]:
 
 def safe_remedy(remedy: Any, redact: Callable[[str], str]) -> Any:
     """The remedy as shown: every text through the redaction pass (apply uses the original)."""
-    return replace(remedy, **{k: redact(getattr(remedy, k)) for k in ("title", "explain", "command", "diff", "warning")
+    return replace(remedy, **{k: redact(getattr(remedy, k)) for k in ("title", "explain", "command", "diff", "warning", "lasts")
                               if getattr(remedy, k)})
 
 
@@ -67,8 +67,8 @@ class RemedyCard(Vertical):
             yield Label(plain_title(r), classes="remedy-title", markup=False)
         yield Static(r.explain, classes="explain", markup=False)
         if not r.durable:
-            yield Static("Lost on the next kolla-ansible deploy/reconfigure: make the durable fix too.",
-                         classes="quick-note")
+            yield Static(r.lasts or "Lost on the next kolla-ansible deploy/reconfigure: make the durable fix too.",
+                         classes="quick-note", markup=False)
         if r.warning:
             yield Static(f"Warning: {r.warning}", classes="warning", markup=False)
         if r.diff:

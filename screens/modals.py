@@ -159,8 +159,9 @@ class ConfirmApply(ScrollingDialog):
             with VerticalScroll(id="dialog-body", can_focus=False):
                 yield Static(plain_title(r), classes="remedy-title", markup=False)
                 if not r.durable:
-                    yield Static("Quick: lost on the next kolla-ansible deploy/reconfigure of this host.",
-                                 classes="quick")
+                    yield Static(f"Quick: {r.lasts}" if r.lasts else
+                                 "Quick: lost on the next kolla-ansible deploy/reconfigure of this host.",
+                                 classes="quick", markup=False)
                 if r.warning:
                     yield Static(f"Warning: {r.warning}", classes="warning", markup=False)
                 if actions:

@@ -28,6 +28,9 @@ class Remedy:
     # Text the operator must type to apply (e.g. the host a Galera recovery bootstraps from); a
     # yes alone is not enough where a wrong choice loses data.
     confirm: str | None = None
+    # For a quick fix: how long it lasts and what undoes it, where the screens' default ("lost on
+    # the next kolla-ansible deploy/reconfigure", true of hand edits on a node) is not true.
+    lasts: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "kind": self.kind, "durable": self.durable,

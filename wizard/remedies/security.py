@@ -188,6 +188,9 @@ def _sg_remedies(ctx: ProbeContext, finding: Finding, protocol: str) -> list[Rem
             command=_osc("security", "group", "rule", "create", "--ingress", "--ethertype", "IPv4", "--protocol",
                          protocol, *port_args, "--remote-ip", host_prefix, group["id"]),
             actions=quick_actions, verify=finding.step,
+            lasts=("Kolla never touches tenant security groups: the rule stays in Neutron's database until someone "
+                   "deletes it. It is in no file Kolla or your own automation knows, so a rebuilt cloud will not "
+                   "have it: make the durable fix too."),
             warning=None if known else "Your address is unknown: replace <your-ip> (or pass --operator-ip)."))
     return out
 
