@@ -316,12 +316,13 @@ def to_text(report: Report) -> str:
         for r in f.remedies:
             kind = "durable" if r.durable else "quick"
             out.append(f"  - [{kind}] {r.title}")
-            if r.command:
-                for line in r.command.splitlines():
-                    out.append(f"      $ {line}")
+            # The file edit first: the commands (a restart, a reconfigure) depend on it.
             if r.diff:
                 for line in r.diff.splitlines():
                     out.append(f"      {line}")
+            if r.command:
+                for line in r.command.splitlines():
+                    out.append(f"      $ {line}")
     for t in report.unexplained:
         info = t.unexplained or {}
         out.append("")

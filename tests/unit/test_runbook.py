@@ -119,3 +119,19 @@ def test_changes_applied_name_each_backup_once_as_a_path():
     first, second = [line for line in section.splitlines() if line.startswith("- ")]
     assert first.count("kolla-wizard-20261129T101500Z.bak") == 1
     assert second.count("kolla-wizard-20261129T101500Z.bak") == 1   # the message names it already
+
+
+def test_text_prints_the_file_edit_before_the_commands_that_depend_on_it():
+    """Issue 20, defect 15: `--format text` printed the restart above the ini diff it needs."""
+    report = sample_report()
+    report.findings[0].remedies.append(Remedy(
+        "hand-edit-ini", "file_edit", False, "Add the mapping by hand and restart the agent", "Hot fix.",
+        host="compute01", path="/etc/kolla/neutron-openvswitch-agent/openvswitch_agent.ini",
+        diff="--- a/x.ini\n+++ b/x.ini\n@@ -1,1 +1,2 @@\n [ovs]\n+bridge_mappings = physnet1:br-ex\n",
+        command="docker restart neutron_openvswitch_agent"))
+    lines = runbook.to_text(report).splitlines()
+    start = next(i for i, line in enumerate(lines) if "Add the mapping by hand" in line)
+    block = lines[start:start + 8]
+    edit = next(i for i, line in enumerate(block) if "+bridge_mappings = physnet1:br-ex" in line)
+    restart = next(i for i, line in enumerate(block) if "$ docker restart neutron_openvswitch_agent" in line)
+    assert edit < restart
