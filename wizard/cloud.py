@@ -7,6 +7,7 @@ CloudError subclasses that the engine turns into ask steps."""
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from typing import Any, Callable
 
@@ -361,13 +362,39 @@ def check_cloud_entry(cloud: str | None) -> None:
 
     try:
         openstack.config.OpenStackConfig().get_one(cloud=cloud)
-    except sdk.ConfigException as exc:
+    except Exception as exc:
+        if not cloud and not os.environ.get("OS_AUTH_URL"):
+            # No cloud named anywhere: say where one is looked for, not openstacksdk's auth_url complaint.
+            raise CloudError(f"no cloud chosen: {no_cloud_hint()}") from None
+        if not isinstance(exc, sdk.ConfigException):
+            raise CloudError(f"{', '.join(clouds_files()) or 'clouds.yaml'}: cloud {cloud!r} cannot be used "
+                             f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})") from None
+
         files = ", ".join(clouds_files()) or "no clouds.yaml found"
         raise CloudError(f"{files}: {str(exc).splitlines()[0] if str(exc) else 'no usable cloud'} "
                          f"(check --os-cloud / OS_CLOUD, OS_CLIENT_CONFIG_FILE, or the OS_* variables)") from None
-    except Exception as exc:  # wrong types inside an entry openstacksdk could not digest
-        raise CloudError(f"{', '.join(clouds_files()) or 'clouds.yaml'}: cloud {cloud!r} cannot be used "
-                         f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})") from None
+
+
+def cloud_names() -> list[str]:
+    """The clouds.yaml entries openstacksdk would offer, read as the diagnosis reads them
+    (OS_CLIENT_CONFIG_FILE included); the CLI and the Start screen both use this."""
+    from openstack.config import loader
+    return sorted(set(loader.OpenStackConfig().get_cloud_names()) - {"envvars", "defaults"})
+
+
+def no_cloud_hint() -> str:
+    """What to do when no cloud is chosen: one text for the CLI and the Start screen."""
+    names = []
+    try:
+        names = cloud_names()
+    except Exception:  # a broken clouds.yaml is reported by check_clouds_files, with its line
+        pass
+    if names:
+        return (f"clouds.yaml ({', '.join(clouds_files())}) has {', '.join(names)}: pass --os-cloud NAME or set "
+                "OS_CLOUD, or run with --demo to try the embedded lab")
+    return ("no clouds.yaml found (looked in $OS_CLIENT_CONFIG_FILE, ./clouds.yaml, ~/.config/openstack/ and "
+            "/etc/openstack/): put one there and pass --os-cloud NAME or set OS_CLOUD, "
+            "or run with --demo to try the embedded lab")
 
 
 def clouds_files() -> list[str]:

@@ -25,16 +25,13 @@ class Environment:
 
 def _clouds_yaml() -> tuple[list[str], str]:
     """(entry names, problem). openstacksdk reads clouds.yaml exactly as the diagnosis will."""
-    from .cloud import CloudError, check_clouds_files
+    from .cloud import CloudError, check_clouds_files, cloud_names
     try:
         check_clouds_files()  # file:line for a broken clouds.yaml (openstacksdk would skip it silently)
     except CloudError as exc:
         return [], exc.one_line()
     try:
-        from openstack.config import loader
-        config = loader.OpenStackConfig(load_envvars=False)
-        names = sorted(set(config.get_cloud_names()) - {"envvars", "defaults"})
-        return names, ""
+        return cloud_names(), ""
     except Exception as exc:  # a broken clouds.yaml: one line, never a traceback
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return [], f"clouds.yaml cannot be read: {first}"
@@ -67,9 +64,8 @@ def describe(settings: Any, lab: Any = None, scenario: str | None = None) -> Env
         env.items.append(EnvItem("Cloud", f"{names[0]} (first clouds.yaml entry)", "info",
                                  "set OS_CLOUD or pick another entry below"))
     else:
-        env.items.append(EnvItem("Cloud", "(none)", "missing",
-                                 problem or "no clouds.yaml found: put one in ~/.config/openstack/ or set OS_CLOUD, "
-                                 "or run with --demo to try the embedded lab"))
+        from .cloud import no_cloud_hint
+        env.items.append(EnvItem("Cloud", "(none)", "missing", problem or no_cloud_hint()))
     if names and lab is None:
         env.items.append(EnvItem("clouds.yaml", ", ".join(names), "found"))
     inventory = settings.inventory or f"{settings.kolla_config_dir.rstrip('/')}/multinode"

@@ -137,3 +137,20 @@ def test_an_absent_optional_ssh_config_is_not_marked_missing(tmp_path, monkeypat
     env = describe(Settings(os_cloud=None, deploy_host="deploy"))
     item = next(i for i in env.items if i.label == "ssh_config")
     assert item.state != "missing", item
+
+
+def test_start_screen_reads_os_client_config_file_like_the_diagnosis(tmp_path, monkeypatch):
+    """Issue 20, defect 6: the Start screen listed no cloud from OS_CLIENT_CONFIG_FILE while the next
+    screen used it. Both now read clouds.yaml through wizard.cloud.cloud_names."""
+    from openstack.config import loader
+
+    from wizard.context import Settings
+    from wizard.environment import describe
+    clouds = tmp_path / "elsewhere.yaml"
+    clouds.write_text("clouds:\n  homelab:\n    auth:\n      auth_url: http://127.0.0.1:5000/v3\n", encoding="utf-8")
+    monkeypatch.setattr(loader, "CONFIG_FILES", [str(tmp_path / "absent" / "clouds.yaml")])
+    monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(clouds))
+    for var in ("OS_CLOUD", "OS_AUTH_URL"):
+        monkeypatch.delenv(var, raising=False)
+    env = describe(Settings(os_cloud=None))
+    assert env.clouds == ["homelab"] and env.cloud == "homelab"

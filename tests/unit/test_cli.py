@@ -95,6 +95,21 @@ def test_clouds_yaml_of_wrong_type(tmp_path):
     assert f"{clouds}:1: 'clouds' must be a mapping" in result.stderr
 
 
+def test_no_cloud_at_all_gets_the_start_screens_hint(tmp_path):
+    """Issue 20, defect 5: not "cloud None cannot be used (MissingRequiredOptions ...)"."""
+    import os
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
+    env["HOME"] = str(tmp_path)
+    result = subprocess.run([sys.executable, "-m", "kolla_wizard", "diagnose", "--symptom", "fip-404"],
+                            capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env)
+    assert result.returncode == 2
+    lines = [l for l in result.stderr.splitlines() if l.strip()]
+    assert len(lines) == 1, result.stderr
+    assert "cloud None" not in lines[0] and "MissingRequiredOptions" not in lines[0]
+    for word in ("~/.config/openstack/", "--os-cloud NAME", "OS_CLOUD", "--demo"):
+        assert word in lines[0], lines[0]
+
+
 def test_answer_needs_step_equals_outcome():
     result = run("diagnose", "--answer", "nonsense", "--symptom", "fip-404")
     assert result.returncode == 2
