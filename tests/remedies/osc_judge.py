@@ -59,5 +59,28 @@ def openstack_commands(text: str) -> list[str]:
     for line in (text or "").splitlines():
         line = line.strip().lstrip("$ ").strip()
         if line.startswith("openstack ") and "`" not in line:
-            found.append(line)
+            found.extend(_guarded(line) if ("||" in line or "&&" in line) else [line])
     return found
+
+
+def _guarded(line: str) -> list[str]:
+    """Each openstack command of a guarded line (`openstack X show N >/dev/null 2>&1 || openstack X
+    create N`), redirections dropped; quoted words stay whole (shlex)."""
+    lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
+    tokens = list(lexer)
+    commands, argv, skip = [], [], False
+    for i, tok in enumerate(tokens):
+        if skip:
+            skip = False
+        elif tok in ("||", "&&", ";", "|"):
+            commands.append(argv)
+            argv = []
+        elif tok in (">", ">>", ">&", "<"):
+            if argv and argv[-1].isdigit() and i > 0 and tokens[i - 1] == argv[-1]:
+                argv.pop()
+            skip = True
+        else:
+            argv.append(tok)
+    commands.append(argv)
+    return [shlex.join(a) for a in commands if a and a[0] == "openstack"]

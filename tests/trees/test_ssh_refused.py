@@ -64,6 +64,12 @@ def test_seed_reports_all_three_independent_problems(seed):
     assert quick.command == ("openstack security group rule create --ingress --ethertype IPv4 --protocol tcp "
                              f"--dst-port 22 --remote-ip 192.168.35.5/32 {group_id}")
     assert "--remote-ip 192.168.35.0/24 operator-access" in ssh.command
+    # Followable top to bottom (issue 20, defect 17): both group fixes create the group only if missing.
+    for durable in (ssh, remedy(report, "sg-allow-icmp")):
+        first = durable.command.splitlines()[0]
+        assert first.startswith("openstack security group show operator-access >/dev/null 2>&1 || "
+                                "openstack security group create "), first
+        assert durable.actions[0].op == "ensure_security_group"
     icmp = remedy(report, "sg-allow-icmp-quick")
     assert "--protocol icmp --remote-ip 192.168.35.5/32" in icmp.command and "--dst-port" not in icmp.command
     fip = remedy(report, "fip-associate")

@@ -144,7 +144,10 @@ def _sg_remedies(ctx: ProbeContext, finding: Finding, protocol: str) -> list[Rem
             verify=finding.step))
     if port.get("id"):
         durable_cmds = [
-            _osc("security", "group", "create", "--description", "SSH and ping from the operator LAN", DEDICATED_GROUP),
+            # Guarded, as apply's ensure_security_group is: Neutron allows duplicate names, and a second
+            # group of this name would make the name-based commands below fail.
+            _osc("security", "group", "show", DEDICATED_GROUP) + " >/dev/null 2>&1 || "
+            + _osc("security", "group", "create", "--description", "SSH and ping from the operator LAN", DEDICATED_GROUP),
             _osc("security", "group", "rule", "create", "--ingress", "--ethertype", "IPv4", "--protocol", protocol,
                  *port_args, "--remote-ip", lan, DEDICATED_GROUP),
             _osc("port", "set", "--security-group", DEDICATED_GROUP, port["id"]),
@@ -166,7 +169,8 @@ def _sg_remedies(ctx: ProbeContext, finding: Finding, protocol: str) -> list[Rem
             title=f"Durable: a dedicated security group admitting {what} from your LAN {lan}",
             explain=(f"Durable: group {DEDICATED_GROUP} says what it is for, is added only to the instances you reach "
                      f"from outside (here port {port['id']}), and admits {what} from your LAN {lan} only. "
-                     "The command creates the group once; if it already exists, skip the first line. "
+                     "The first line creates the group only if it does not exist yet, so the SSH and the ping "
+                     "fixes can both be run. "
                      f"`openstack server add security group {quote(server.get('id') or '<server-id>')} {DEDICATED_GROUP}` "
                      "does the same for every port of an instance; new instances join it at creation with "
                      f"`openstack server create --image IMAGE --flavor FLAVOR --network NETWORK "
