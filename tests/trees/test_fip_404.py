@@ -47,9 +47,13 @@ def test_seed_no_router_with_neutron_404_text_and_real_ids(seed):
     fix = remedy(report, "router-create")
     assert fix.durable
     lines = fix.command.splitlines()
-    assert lines[0] == "openstack router create router-demo-net"
+    # Guarded (issue 20, defect 17): fip-not-associated prints the same path; a runbook followed top
+    # to bottom makes one router, attached once.
+    assert lines[0] == ("openstack router show router-demo-net >/dev/null 2>&1 || "
+                        "openstack router create router-demo-net")
     assert lines[1] == f"openstack router set --external-gateway {facts['floating_network']['id']} router-demo-net"
-    assert lines[2] == f"openstack router add subnet router-demo-net {facts['subnet']['id']}"
+    assert lines[2] == (f"openstack port list --router router-demo-net --fixed-ip subnet={facts['subnet']['id']} "
+                        f"-f value -c ID | grep -q . || openstack router add subnet router-demo-net {facts['subnet']['id']}")
     assert lines[3] == (f"openstack floating ip create --port {facts['port']['id']} "
                         f"{facts['floating_network']['id']}")
     assert [c.op for c in fix.actions] == ["create_router", "set_router_gateway", "add_router_interface",
@@ -79,6 +83,23 @@ def test_applying_router_create_fixes_it_and_undo_reverts(fresh):
     for result in reversed(results):
         CLOUD_OPS[result["undo"]["op"]](c, **result["undo"]["params"])
     assert finding_ids(diagnose(fresh, ["fip-404"])) == ["no-router"]
+
+
+def test_the_router_path_run_twice_makes_one_router_attached_once(fresh):
+    """Issue 20, defect 17: no-router and fip-not-associated both build this path; apply, like the
+    printed guards, reuses the router of that name and skips an interface already there."""
+    report = diagnose(fresh, ["fip-404"])
+    path = [a for a in remedy(report, "router-create").actions if a.op != "create_floating_ip"]
+    first = run_calls(fresh, path)
+    second = run_calls(fresh, path)
+    c = conn(fresh)
+    routers = [r for r in c.network.routers() if r.name == "router-demo-net"]
+    assert len(routers) == 1 and second[0]["router_id"] == first[0]["router_id"]
+    assert "undo" not in second[0] and "undo" not in second[2]       # nothing made, nothing to undo
+    subnet_id = path[2].params["subnet_id"]
+    attached = [p for p in c.network.ports(device_id=routers[0].id)
+                if any(ip.get("subnet_id") == subnet_id for ip in p.fixed_ips or [])]
+    assert len(attached) == 1
 
 
 def test_router_without_gateway_then_subnet_not_on_router(fresh):

@@ -45,6 +45,11 @@ def _find_router(conn: Any, router_id: str | None, name: str | None) -> Any:
 
 @cloud_op("create_router")
 def op_create_router(conn: Any, name: str) -> dict[str, Any]:
+    """The router of this name, created if missing (the printed `router show || router create`):
+    two findings (no-router, fip-not-associated) both build the same path; never a second router."""
+    existing = conn.network.find_router(name, ignore_missing=True)
+    if existing is not None:
+        return {"router_id": existing.id}
     router = conn.network.create_router(name=name)
     return {"router_id": router.id, "undo": {"op": "delete_router", "params": {"router_id": router.id}}}
 
@@ -78,6 +83,9 @@ def op_clear_router_gateway(conn: Any, router_id: str) -> dict[str, Any]:
 def op_add_router_interface(conn: Any, subnet_id: str, router_id: str | None = None,
                             router_name: str | None = None) -> dict[str, Any]:
     router = _find_router(conn, router_id, router_name)
+    if any(ip.get("subnet_id") == subnet_id for p in conn.network.ports(device_id=router.id)
+           for ip in (p.fixed_ips or [])):
+        return {"router_id": router.id}  # already attached (the printed guard skips it too)
     conn.network.add_interface_to_router(router, subnet=subnet_id)
     return {"router_id": router.id, "undo": {"op": "remove_router_interface",
                                              "params": {"router_id": router.id, "subnet_id": subnet_id}}}
@@ -179,9 +187,12 @@ def router_sequence(ctx: ProbeContext, state: dict[str, Any], with_fip: bool) ->
     what = ""
     if outcome == "no-router":
         name = new_router_name(ctx, state["network"].get("name"))
-        commands += [_osc("router", "create", name),
+        # Guarded: the no-router and fip-not-associated fixes both print this path, and a runbook is
+        # followed top to bottom; apply's create_router / add_router_interface do the same checks.
+        commands += [_osc("router", "show", name) + " >/dev/null 2>&1 || " + _osc("router", "create", name),
                      _osc("router", "set", "--external-gateway", ext["id"], name),
-                     _osc("router", "add", "subnet", name, subnet["id"])]
+                     _osc("port", "list", "--router", name, "--fixed-ip", f"subnet={subnet['id']}", "-f", "value",
+                          "-c", "ID") + " | grep -q . || " + _osc("router", "add", "subnet", name, subnet["id"])]
         calls += [ReversibleCall("create_router", {"name": name}, f"create router {name}"),
                   ReversibleCall("set_router_gateway", {"router_name": name, "network_id": ext["id"]},
                             f"set {name}'s gateway on {ext.get('name')}"),
