@@ -288,13 +288,16 @@ def _mask_json_secret(match: re.Match[str]) -> str:
 def redact(text: str) -> str:
     if not text:
         return text
+    # Whole PEM keys first: a known secret that happens to be part of a BEGIN/END marker (any
+    # 4+ characters, e.g. "KEY-----") would otherwise break the markers, and the key body would
+    # then pass through unmasked.
+    if "PRIVATE KEY-----" in text:
+        text = _PEM.sub("-----BEGIN PRIVATE KEY----- " + MASK + " -----END PRIVATE KEY-----", text)
     with _lock:
         known = _known_sorted
     for secret in known:
         if secret in text:
             text = text.replace(secret, MASK)
-    if "PRIVATE KEY-----" in text:
-        text = _PEM.sub("-----BEGIN PRIVATE KEY----- " + MASK + " -----END PRIVATE KEY-----", text)
     if "://" in text:
         text = _mask_urls(text)
     if '"' in text:
