@@ -356,3 +356,22 @@ def test_create_exclusive_lets_exactly_one_of_two_racers_win(ssh_setup, tmp_path
         with pytest.raises(TransportError) as missing_dir:
             racers[0].create_exclusive(str(tmp_path / "no-dir" / "x.lock"), "held\n")
         assert "does not exist" in missing_dir.value.one_line()
+
+
+def test_a_pooled_connection_closed_while_idle_is_reopened_once(ssh_setup, sshd: SSHServer, monkeypatch):
+    # Seen in a full run under load: open_session on a pooled connection the node had just closed
+    # answered "Channel closed." and a read-only probe failed. Nothing ran yet, so one fresh
+    # connection is safe; the fault is injected on the real transport (the server is a real sshd).
+    import paramiko
+    config, _ = ssh_setup
+    with pool_for(config) as pool:
+        node = pool.transport("node1")
+        assert node.run(["true"]).rc == 0
+        stale = pool.client(node.endpoint).get_transport()
+
+        def closed(*_args, **_kwargs):
+            raise paramiko.SSHException("Channel closed.")
+        monkeypatch.setattr(stale, "open_session", closed)
+        assert node.run(["echo", "again"]).stdout == "again\n"
+        assert pool.client(node.endpoint).get_transport() is not stale
+        assert sshd.log.read_text().count("Accepted publickey") == 2

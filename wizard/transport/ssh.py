@@ -619,7 +619,14 @@ class SSHTransport:
         client = self.pool.client(self.endpoint)
         transport = client.get_transport()
         try:
-            channel = transport.open_session(timeout=self.pool.connect_timeout)
+            try:
+                channel = transport.open_session(timeout=self.pool.connect_timeout)
+            except (paramiko.SSHException, EOFError, OSError):
+                # A pooled connection the node closed while idle ("Channel closed"): nothing ran
+                # yet, so one fresh connection is safe; a second failure is reported below.
+                self.pool.forget(self.endpoint)
+                transport = self.pool.client(self.endpoint).get_transport()
+                channel = transport.open_session(timeout=self.pool.connect_timeout)
             channel.exec_command(text)
             if stdin is not None:
                 channel.sendall(stdin)
