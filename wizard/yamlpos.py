@@ -42,12 +42,8 @@ def compose(text: str) -> Any:
 
 
 def safe_load(data: str | bytes) -> Any:
-    """``yaml.safe_load`` with libyaml's parser where installed (same values, same errors)."""
-    if _FAST_LOADER is not yaml.SafeLoader:
-        try:
-            return yaml.load(data, Loader=_FAST_LOADER)
-        except yaml.YAMLError:
-            pass
+    """``yaml.safe_load``, nothing else: the house loads data with it alone (the libyaml fast path
+    stays on ``compose``, which builds nodes and constructs nothing)."""
     return yaml.safe_load(data)
 
 
