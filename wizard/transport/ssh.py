@@ -728,25 +728,7 @@ class SSHTransport:
                                      "retry") from None
 
     def read_file(self, path: str) -> str:
-        def read(sftp: paramiko.SFTPClient) -> bytes:
-            with sftp.open(path, "rb") as handle:
-                return handle.read(MAX_OUTPUT_BYTES + 1)
-        try:
-            data = self._sftp_call("read", path, read)
-        except PermissionError:
-            if not self.become:
-                raise TransportError(self.name, f"permission denied reading {path}",
-                                     "set ansible_become=true for this host or read as a privileged user") from None
-            result = self.run(["cat", "--", path], sudo=True)
-            if result.rc != 0:
-                if "No such file" in result.stderr:
-                    raise FileMissing(self.name, path) from None
-                raise TransportError(self.name, f"cannot read {path}: {result.stderr.strip()}") from None
-            learn_file(path, result.stdout)
-            return result.stdout
-        if len(data) > MAX_OUTPUT_BYTES:
-            raise OutputTooLarge(self.name, f"{path} is larger than {MAX_OUTPUT_BYTES} bytes")
-        text = data.decode("utf-8", "replace")
+        text = self.read_bytes(path).decode("utf-8", "replace")
         learn_file(path, text)    # its secrets are masked on every output from now on
         return text
 
@@ -773,7 +755,8 @@ class SSHTransport:
             return sorted(line for line in result.stdout.splitlines() if line)
 
     def read_bytes(self, path: str) -> bytes:
-        """The file's exact bytes (a backup, a rewrite that must keep what it does not change)."""
+        """The file's exact bytes (a backup, a rewrite that must keep what it does not change); the
+        one reader: read_file decodes these."""
         def read(sftp: paramiko.SFTPClient) -> bytes:
             with sftp.open(path, "rb") as handle:
                 return handle.read(MAX_OUTPUT_BYTES + 1)
@@ -781,9 +764,12 @@ class SSHTransport:
             data = self._sftp_call("read", path, read)
         except PermissionError:
             if not self.become:
-                raise TransportError(self.name, f"permission denied reading {path}") from None
-            result = self._exec(sudo_wrap(["cat", "--", path]), self.pool.command_timeout)
+                raise TransportError(self.name, f"permission denied reading {path}",
+                                     "set ansible_become=true for this host or read as a privileged user") from None
+            result = self.run(["cat", "--", path], sudo=True)
             if result.rc != 0:
+                if "No such file" in result.stderr:
+                    raise FileMissing(self.name, path) from None
                 raise TransportError(self.name, f"cannot read {path}: {result.stderr.strip()}") from None
             data = result.stdout.encode("utf-8", "surrogateescape")
         if len(data) > MAX_OUTPUT_BYTES:
