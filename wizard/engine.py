@@ -353,7 +353,10 @@ class Engine:
         spec = tree.findings[finding_id]
         facts = dict(getattr(self.ctx, "facts", {}) or {})
         host = (evidence.host if evidence else None) or facts.get("host")
-        evidence_lines = [line for rec in self.report.steps if rec.tree == tree.id for line in rec.observations]
+        # Each line once, first seen first: two steps on the path may report the same reading, and
+        # every face (text, Markdown, JSON, TUI) shows the finding's evidence as it is here.
+        evidence_lines = list(dict.fromkeys(line for rec in self.report.steps if rec.tree == tree.id
+                                            for line in rec.observations))
         finding = Finding(
             id=spec.id,
             tree=tree.id,

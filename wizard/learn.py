@@ -184,11 +184,14 @@ def precedence_page(ctx: ProbeContext, facts: Mapping[str, Any]) -> str:
         setting = f"{attempt.get('var')}={attempt.get('value')}"
         lines += ["", f"Your setting {_span(setting)} at {_esc(attempt.get('where'))} "
                       f"({_esc(attempt.get('label'))}) lost to {_esc(attempt.get('lost_to'))}."]
+    # The default as the chain above shows it (one form on the page: the value this release writes).
+    default = next((src for src in var.get("chain") or [] if "group_vars/all" in str(src.get("level"))), None)
+    kolla_default = (f", e.g. {_esc(var.get('name'))} {_span(repr(default.get('value')))}" if default else "")
     lines += ["", "## Ansible's order as Kolla uses it (lowest first)", "",
               "1. role defaults (`ansible/roles/*/defaults/main.yml`)",
               "2. inventory file group vars (`[compute:vars]` in the INI inventory)",
               "3. inventory `group_vars/all`",
-              "4. **Kolla's playbook `group_vars/all`** (its defaults: `enable_neutron_provider_networks: \"no\"`, ...)",
+              "4. **Kolla's playbook `group_vars/all`** (Kolla's own defaults" + kolla_default + ")",
               "5. inventory `group_vars/<group>` (e.g. `group_vars/compute` beside the inventory)",
               "6. playbook `group_vars/<group>`",
               "7. inventory file host vars (`compute01 neutron_external_interface=veth1` on the host line)",

@@ -158,6 +158,9 @@ def test_learn_pages_teach_from_the_seed_cloud():
     assert "| expected (Kolla now) | no bridge_mappings |" in bridges
     assert "/etc/kolla/multinode:17" in precedence and "| **yes** |" in precedence
     assert "enable_neutron_provider_networks" in precedence
+    # Issue 20, defect 19c: one form for Kolla's default (2024.2 writes "no"), never 'false' beside "no".
+    assert "'false'" not in precedence and '"no"' not in precedence, precedence
+    assert "| `'no'` | **yes** |" in precedence and "enable\\_neutron\\_provider\\_networks `'no'`" in precedence
     assert "| compute01 | up | enabled |" in scheduling
     assert "the pages are: bridges, precedence" in unknown
 

@@ -79,6 +79,25 @@ def test_seed_reports_all_three_independent_problems(seed):
     assert "192.168.35.5" in report.findings[1].title
 
 
+def test_sg_blocks_icmp_evidence_says_each_line_once_in_every_format(seed):
+    """Issue 20: the engine raises a finding's evidence once per line (sg-ssh and sg-icmp both read
+    the server's groups), so text, Markdown, JSON and the TUI all show each line once."""
+    import json
+    from wizard import runbook
+    report = diagnose(seed, ["ssh-refused"], *OPERATOR)
+    icmp = next(f for f in report.findings if f.id == "sg-blocks-icmp")
+    assert len(icmp.evidence) == len(set(icmp.evidence)) and len(icmp.evidence) > 1, icmp.evidence
+    shared = [line for line in icmp.evidence
+              if line in next(s for s in report.steps if s.step == "sg-ssh").observations
+              and line in next(s for s in report.steps if s.step == "sg-icmp").observations]
+    assert shared, "the two steps share a reading (else this test proves nothing)"
+    as_json = next(f for f in json.loads(runbook.to_json(report))["findings"] if f["id"] == "sg-blocks-icmp")
+    assert as_json["evidence"] == icmp.evidence
+    section = runbook.to_markdown(report).split("## Finding `sg-blocks-icmp`")[1].split("### Remedies")[0]
+    bullets = [line for line in section.splitlines() if line.startswith("- ")]
+    assert len(bullets) == len(set(bullets)), section
+
+
 def test_seed_durable_fixes_applied_in_order_then_port_22_answers(seed):
     from wizard.remedies.apply import apply_by_id
     ctx = context(seed, *OPERATOR)

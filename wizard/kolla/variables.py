@@ -132,7 +132,7 @@ class VariableResolver:
             add(ROLE_DEFAULT, layers.role_defaults.get(var), "role default")
         elif builtin is not None and builtin.role and var not in layers.kolla_defaults:
             # A role default (e.g. neutron_agents_wrappers): below every inventory setting.
-            value = builtin.value if builtin.evaluate is None else builtin.expression
+            value = _builtin_shown(builtin, layers.release)
             found.append(Source(ROLE_DEFAULT, builtin.place(layers.release), value, label="role default"))
         groups = self._ordered_groups(host)
         for group in groups:
@@ -143,7 +143,7 @@ class VariableResolver:
             add(KOLLA_DEFAULT, kolla, "Kolla's group_vars/all")
         else:
             if builtin is not None and not builtin.role:
-                value = builtin.value if builtin.evaluate is None else builtin.expression
+                value = _builtin_shown(builtin, layers.release)
                 found.append(Source(KOLLA_DEFAULT, builtin.place(layers.release), value,
                                     label="Kolla's group_vars/all"))
         for group in groups:
@@ -211,6 +211,20 @@ class VariableResolver:
             elif _is_template(value):
                 resolution.evaluated = False
         return resolution
+
+
+def _builtin_shown(builtin: Any, release: Any) -> Any:
+    """What the built-in table says Kolla's file holds at this release: a literal that changed form
+    between releases ("no" up to 2025.2, false after) is shown as that release writes it, so the
+    chain never says 'false' where the resolved value says 'no'; an expression is shown as written."""
+    if builtin.evaluate is None:
+        return builtin.value
+    if _is_template(builtin.expression):
+        return builtin.expression
+    try:
+        return builtin.evaluate(lambda _name: None, release)
+    except Exception:
+        return builtin.expression
 
 
 def _is_template(value: Any) -> bool:
