@@ -21,7 +21,11 @@ from ..probe_context import ProbeContext
 MD_FAILED = re.compile(r"Calling '(http://(?:169\.254\.169\.254|\[fe80::a9fe:a9fe[^\]]*\])[^']*)' failed "
                        r"\[(\d+)/([^\]]+)\]: (.*)")
 MD_GAVE_UP = re.compile(r"Giving up on (?:OpenStack )?md from")
-MD_SOURCE = re.compile(r"Using metadata source: '([^']*)'")
+# The console shows cloud-init's WARNING and worse only (05_logging.cfg's consoleHandler), so a
+# working metadata fetch is seen in the final message cc_final_message writes to the console:
+# "Cloud-init v. X finished at T. Datasource DataSourceOpenStackLocal [net,ver=2].  Up N seconds"
+# (sources/DataSourceOpenStack.py __str__). The datasource name is the "source" read here.
+MD_SOURCE = re.compile(r"finished at .*?\. Datasource (DataSource(?!None\b)\S+(?: \[[^\]]*\])?)\.")
 KEYS_FOR_USER = re.compile(r"Authorized keys from \S+ for user (\S+?)\+*$")
 NO_KEYS_FOR_USER = re.compile(r"no authorized SSH keys fingerprints found for user (\S+?)\.?$")
 DATASOURCE_NONE = re.compile(r"Datasource DataSourceNone")
@@ -375,7 +379,7 @@ def cloud_init_metadata(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evi
         obs.append("Without metadata there is no SSH key, no user-data and no hostname for the instance.")
         return Evidence("failed", facts, obs, sources)
     if parsed["source"]:
-        obs = [f"cloud-init used metadata source {parsed['source']}."]
+        obs = [f"cloud-init finished with datasource {parsed['source']}: it read the metadata service."]
         if parsed["keys_installed"]:
             obs.append(f"It installed the key pair's public key for user {parsed['login_user']}.")
         elif parsed["login_user"]:
