@@ -287,6 +287,28 @@ class DiagnosisScreen(Screen):
             box.focus()
         self.refresh_bindings()
 
+    def on_screen_resume(self) -> None:
+        # Back from a finding whose fix was applied and verified (Report.record_fix): say so here
+        # too; the trees, the status line and the findings box must not still say 'fault'.
+        fixed = dict(getattr(self.report, "fixed", None) or {}) if self.finished else {}
+        if not fixed:
+            return
+        steps = self.query_one("#diagnosis-steps", OptionList)
+        for tree in self.report.trees:
+            if tree.tree in self.tree_titles and tree.result == "fixed":
+                steps.replace_option_prompt(f"tree:{tree.tree}", Content.assemble(
+                    ("✔ ", "$text-success"), (self.tree_titles[tree.tree], "bold")))
+        box = self.query_one("#diagnosis-findings", OptionList)
+        for i, f in enumerate(self.report.findings):
+            if f.id in fixed:
+                box.replace_option_prompt(str(i), Content.assemble(
+                    ("✔ ", "$text-success"), (f.id, "bold"), ": ", self.app.services.redact(f.title),
+                    (" (fixed, verified)", "$text-success")))
+        standing = len(self.report.open_findings)
+        self._status(f"Done: {standing} finding(s) still stand, {len(fixed)} fixed and verified. f opens, e exports."
+                     if standing else
+                     f"Done: each finding fixed and verified in this session ({len(fixed)}). e exports.")
+
     @staticmethod
     def _no_longer_found(before: Any, after: Any, applied: list[dict[str, Any]]) -> list[str]:
         """Findings of the previous run that this run does not raise, and why, from the two reports:

@@ -268,6 +268,8 @@ class FindingScreen(Screen):
         if backup and "backup" not in entry:
             entry["backup"] = backup
         self.app.session.applied.append(entry)
+        if status == "verified" and self.app.session.report is not None:
+            self.app.session.report.record_fix(self.finding.id, detail or status)
         severity = "information" if status in ("verified", "dry-run") else "warning"
         self.app.notify(f"{remedy.title}: {text}", severity=severity, markup=False)
 

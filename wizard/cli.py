@@ -157,7 +157,9 @@ def cmd_diagnose(args: argparse.Namespace, out: Callable[[str], None], settings:
         applied.append(result.to_dict())
         print(f"apply {args.apply}: {result.status}: {result.message}", file=sys.stderr)
         if result.status == ApplyStatus.VERIFIED:
-            code = 0
+            # One result: the report printed below is the verified state, and the exit code is its.
+            report.record_fix(result.finding, result.message)
+            code = report.exit_code()
         elif result.status == ApplyStatus.DRY_RUN:
             pass
         else:

@@ -63,6 +63,8 @@ class Report:
     cloud: str = ""
     started: str = ""
     cancelled: bool = False
+    # finding id -> what proved its fix (an apply whose verification walk passed, this session)
+    fixed: dict[str, str] = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:
@@ -79,8 +81,26 @@ class Report:
     def unexplained(self) -> list[TreeResult]:
         return [t for t in self.trees if t.result == TreeStatus.UNEXPLAINED]
 
+    @property
+    def open_findings(self) -> list[Finding]:
+        """The findings that still stand: not fixed and verified in this session."""
+        return [f for f in self.findings if f.id not in self.fixed]
+
+    def record_fix(self, finding_id: str, how: str) -> None:
+        """A fix of ``finding_id`` was applied and its verification walk passed: the report now says
+        so everywhere it is shown (a tree whose every finding is fixed reads 'fixed', not 'fault').
+        The finding stays in the report: the runbook says what was found and what fixed it."""
+        if finding_id not in {f.id for f in self.findings}:
+            return
+        self.fixed[finding_id] = how
+        for tree in self.trees:
+            mine = [f.id for f in self.findings if f.tree == tree.tree]
+            if tree.result == TreeStatus.FAULT and mine and all(i in self.fixed for i in mine):
+                tree.result = TreeStatus.FIXED
+                tree.message = "fixed and verified in this session: " + ", ".join(mine)
+
     def exit_code(self) -> int:
-        if self.findings or self.unexplained:  # a symptom that stands is never "no fault" (exit 0)
+        if self.open_findings or self.unexplained:  # a symptom that stands is never "no fault" (exit 0)
             return 1
         if not self.useful:
             return 3
@@ -98,4 +118,4 @@ class Report:
             "problems": list(self.problems),
             "assumptions": list(self.assumptions),
             "api_requests": self.api_requests,
-        }
+        } | ({"fixed": dict(self.fixed)} if self.fixed else {})

@@ -12,6 +12,7 @@ from .safetext import one_line, shown, shown_data
 from .report import Report
 
 _STATUS = {"ok": "ok", "fault": "FAULT", "unknown": "not checked", "skipped": "skipped", "waiting": "waiting"}
+_FIXED = "fixed and verified in this session"
 
 
 def _fence(body: str, lang: str = "") -> str:
@@ -134,7 +135,8 @@ def to_markdown(report: Report, *, applied: list[dict[str, Any]] | None = None) 
         add("- **Target:** " + ", ".join(f"{_md_escape(str(k))} {_code(v)}" for k, v in report.target.items()))
     if report.started:
         add(f"- **Started:** {_md_escape(report.started)}")
-    add(f"- **Findings:** {len(report.findings)}" + (" (" + ", ".join(_code(f.id) for f in report.findings) + ")" if report.findings else ""))
+    add(f"- **Findings:** {len(report.findings)}" + (" (" + ", ".join(_code(f.id) for f in report.findings) + ")" if report.findings else "")
+        + (f"; {_FIXED}: " + ", ".join(_code(i) for i in report.fixed) if report.fixed else ""))
     add(f"- **API requests:** {report.api_requests}")
     add("")
     add("## Summary")
@@ -150,6 +152,8 @@ def to_markdown(report: Report, *, applied: list[dict[str, Any]] | None = None) 
         add(f"- **Severity:** {_md_escape(finding.severity)}")
         if finding.host:
             add(f"- **Host:** {_code(finding.host)}")
+        if finding.id in report.fixed:
+            add(f"- **Status:** {_FIXED} ({_prose(report.fixed[finding.id])})")
         add("")
         add("### Root cause")
         add("")
@@ -311,6 +315,10 @@ def to_text(report: Report) -> str:
         out.append(f"[{t.result.upper():>7}] {t.title}" + (f" - {t.message}" if t.message else ""))
     for f in report.findings:
         out.append("")
+        if f.id in report.fixed:    # the verified state, not the remedies of a fault that is gone
+            out.append(f"FIXED {f.id}" + (f" on {f.host}" if f.host else "") + f": {f.title}")
+            out.append(f"  {_FIXED[:1].upper() + _FIXED[1:]}: {report.fixed[f.id]}")
+            continue
         out.append(f"FINDING {f.id} ({f.severity})" + (f" on {f.host}" if f.host else "") + f": {f.title}")
         out.append(f"  Root cause: {f.root_cause}")
         for r in f.remedies:
@@ -341,6 +349,7 @@ def to_text(report: Report) -> str:
         out.extend(f"  - {p}" for p in report.problems)
     out.append("")
     out.append(f"{len(report.findings)} finding(s)"
+               + (f", {len(report.fixed)} of them {_FIXED}" if report.fixed else "")
                + (f"; {len(report.unexplained)} symptom(s) unexplained" if report.unexplained else "")
                + f"; {report.api_requests} API requests.")
     return shown("\n".join(out) + "\n")

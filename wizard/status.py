@@ -31,6 +31,7 @@ class TreeStatus(_StrEnum):
     UNKNOWN = "unknown"     # stopped before a conclusion (never reported as "no fault")
     UNEXPLAINED = "unexplained"  # the symptom stands and no branch explains it (wizard/unexplained.py)
     CANCELLED = "cancelled"
+    FIXED = "fixed"         # had findings; each was fixed and the fix verified in this session (Report.record_fix)
 
 
 class ApplyStatus(_StrEnum):

@@ -241,6 +241,29 @@ def test_cli_apply_quick_fix_verified_exit_0(capsys):
     assert [f["id"] for f in json.loads(out)["findings"]] == ["bridge-mapping-missing"]
 
 
+def test_cli_apply_verified_prints_the_verified_state_not_the_pre_fix_report(capsys, tmp_path):
+    """Issue 20, defects 16 and 25: after 'verified' the report is the verified state (the tree
+    reads fixed, the finding is marked fixed with what proved it, no remedies to apply again) and
+    the exit code is that report's, in text and in the Markdown runbook."""
+    code = main(["diagnose", "--lab-scenario", "seed-homelab", "--symptom", "max-retries",
+                 "--apply", "hand-edit-bridge-mapping", "--yes", "--format", "text"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "apply hand-edit-bridge-mapping: verified" in err
+    assert "FAULT" not in out and "FINDING " not in out, out
+    assert "[  FIXED]" in out and "FIXED bridge-mapping-missing on compute01" in out, out
+    assert "fixed and verified in this session" in out
+    runbook = tmp_path / "runbook.md"
+    code = main(["diagnose", "--lab-scenario", "seed-homelab", "--symptom", "max-retries",
+                 "--apply", "hand-edit-bridge-mapping", "--yes", "--format", "markdown", "--output", str(runbook)])
+    text = runbook.read_text()
+    summary = text.split("## Summary")[1].split("## Finding")[0]
+    assert code == 0 and "FAULT" not in summary and "| fixed |" in summary, summary
+    assert "- **Status:** fixed and verified in this session" in text
+    changes = text.split("## Changes applied")[1]
+    assert "['" not in changes and changes.count(".bak") == changes.count("\n- ") >= 1, changes
+
+
 def test_cli_apply_without_yes_changes_nothing(capsys):
     code = main(["diagnose", "--lab-scenario", "seed-homelab", "--symptom", "max-retries",
                  "--apply", "hand-edit-bridge-mapping"])

@@ -65,6 +65,44 @@ async def test_a_verified_fix_is_why_a_finding_is_gone(tmp_path):
         assert app.session.applied, "the changes made earlier in the session are kept for the runbook"
 
 
+async def test_after_a_verified_fix_the_summary_says_fixed_and_the_runbook_keeps_it(tmp_path):
+    """Issue 20, defect 16: back on the diagnosis after a verified fix, the tree, the status line and
+    the findings box say fixed, not fault; so does the runbook's summary; and a runbook exported after
+    a re-diagnosis still lists the change made earlier in the session (each backup once)."""
+    from screens.runbook import RunbookScreen
+    app = make_app(tmp_path, answers={"agent-alive": "alive"})
+    async with app.run_test(size=(100, 30)) as pilot:
+        await to_finished_diagnosis(app, pilot)
+        await pilot.press("f")
+        await settle(app, pilot)
+        app.screen.query_one("#apply-1").focus()
+        await pilot.press("a")
+        await settle(app, pilot)
+        await pilot.press("y")
+        await settle(app, pilot, rounds=5)
+        assert app.session.applied[-1]["status"] == "verified"
+        await pilot.press("escape")
+        await settle(app, pilot)
+        screen = diagnosis_screen(app)
+        assert app.screen is screen
+        status = str(screen.query_one("#diagnosis-status").render())
+        assert "fixed and verified" in status and "fault" not in status, status
+        tree = screen.query_one("#diagnosis-steps").get_option_at_index(0).prompt
+        assert str(tree).startswith("✔"), tree
+        listed = str(screen.query_one("#diagnosis-findings").get_option_at_index(0).prompt)
+        assert listed.startswith("✔") and "fixed, verified" in listed, listed
+        markdown = app.services.to_markdown(app.session.report, list(app.session.applied))
+        summary = markdown.split("## Summary")[1].split("## Finding")[0]
+        assert "FAULT" not in summary and "| fixed |" in summary, summary
+        await _rediagnose(app, pilot)
+        await pilot.press("e")
+        await settle(app, pilot)
+        assert isinstance(app.screen, RunbookScreen)
+        changes = app.screen.markdown.split("## Changes applied")[1]
+        assert "`bridge-mapping-agent-ini`: verified" in changes, changes
+        assert "['" not in changes and changes.count("openvswitch_agent.ini.bak") == 1, changes
+
+
 async def test_palette_screenshot_says_where_it_went(tmp_path):
     messages: list = []
     shots = tmp_path / "not-yet" / "there"

@@ -16,7 +16,8 @@ def test_a_status_is_its_string_everywhere_it_is_written():
 
 def test_the_closed_sets():
     assert [s.value for s in StepStatus] == ["waiting", "ok", "fault", "unknown"]
-    assert [s.value for s in TreeStatus] == ["running", "ok", "fault", "unknown", "unexplained", "cancelled"]
+    assert [s.value for s in TreeStatus] == ["running", "ok", "fault", "unknown", "unexplained", "cancelled",
+                                             "fixed"]
     assert [s.value for s in ApplyStatus] == ["verified", "rolled-back", "not-fixed", "unverified", "refused",
                                               "failed", "dry-run"]
 
