@@ -566,38 +566,23 @@ class TreeInfo:
     path: str
 
 
-_CATALOG_MEMO: dict[tuple, list[TreeInfo]] = {}
-
-
 def catalog(paths: Iterable[str | os.PathLike[str]] | None = None) -> list[TreeInfo]:
     """The symptoms, in list order. A file that does not read is left out here; loading the trees
-    (``load_all``, ``playbooks check``) says what is wrong with it. Read once per process while
-    the files stay as they are (argv parsing and ``--symptom all`` both ask): only the top-level
-    ``id``, ``order`` and ``in_all`` of each file are built."""
+    (``load_all``, ``playbooks check``) says what is wrong with it."""
     import yaml
-    files = playbook_files(paths)
-    try:
-        memo_key = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
-    except OSError:
-        memo_key = None
-    if memo_key is not None and memo_key in _CATALOG_MEMO:
-        return list(_CATALOG_MEMO[memo_key])
     out: dict[str, TreeInfo] = {}
-    for file in files:
+    for file in playbook_files(paths):
         try:
             with open(file, "rb") as fh:
-                data = yamlpos.top_level(fh.read(2_000_001).decode("utf-8"), ("id", "order", "in_all"))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+                data = yamlpos.safe_load(fh.read(2_000_001))
+        except (OSError, yaml.YAMLError):
             continue
-        if not isinstance(data.get("id"), str) or data["id"] in out:
+        if not isinstance(data, dict) or not isinstance(data.get("id"), str) or data["id"] in out:
             continue
         order, in_all = data.get("order", DEFAULT_ORDER), data.get("in_all", True)
         out[data["id"]] = TreeInfo(data["id"], order if isinstance(order, int) else DEFAULT_ORDER,
                                    in_all is not False, str(file))
-    listed = sorted(out.values(), key=lambda t: (t.order, t.id))
-    if memo_key is not None:
-        _CATALOG_MEMO[memo_key] = listed
-    return list(listed)
+    return sorted(out.values(), key=lambda t: (t.order, t.id))
 
 
 def in_order(trees: Iterable[Tree]) -> list[Tree]:

@@ -17,6 +17,7 @@ from ..evidence import Evidence, ProbeUnavailable
 from ..readings import nodes as _nodeio
 from .registry import probe
 from ..probe_context import ProbeContext
+from ..i18n import t
 
 OVS_AGENT_TYPE = "Open vSwitch agent"
 OVS_BINARY = "neutron-openvswitch-agent"
@@ -54,8 +55,8 @@ def network_facts(net: dict[str, Any] | None, segment: dict[str, Any] | None = N
 
 def segment_text(network: dict[str, Any]) -> str:
     if network.get("type") in PROVIDER_TYPES:
-        return f"{network.get('type')} on physical network {network.get('physnet')}"
-    return f"{network.get('type') or 'unknown type'} (tunnelled)"
+        return t("{type} on physical network {physnet}", type=network.get('type'), physnet=network.get('physnet'))
+    return t("{type} (tunnelled)", type=network.get('type') or t("unknown type"))
 
 
 def _controllers(ctx: ProbeContext) -> list[str]:
@@ -77,7 +78,8 @@ def failed_port_segment(ctx: ProbeContext, args, emit) -> Evidence:
         networks = {n.get("id"): n for n in ctx.cloud.networks()}
         sources.append("GET /v2.0/networks")
     except CloudError as exc:
-        raise ProbeUnavailable(exc.one_line() + "; run `openstack network list --long` and answer") from None
+        raise ProbeUnavailable(t("{error}; run `{command}` and answer", error=exc.one_line(),
+                                 command="openstack network list --long")) from None
     # 1. The port, if Nova has not deleted it yet.
     if port_id:
         try:
@@ -88,18 +90,18 @@ def failed_port_segment(ctx: ProbeContext, args, emit) -> Evidence:
         if port:
             network_id = port.get("network_id")
             host = host or port.get("binding_host_id") or port.get("binding:host_id")
-            obs.append(f"Port {port_id} still exists on network {network_id}, "
-                       f"vif_type {port.get('binding_vif_type') or port.get('binding:vif_type')}.")
+            obs.append(t("Port {port} still exists on network {network}, vif_type {vif_type}.", port=port_id,
+                         network=network_id, vif_type=port.get('binding_vif_type') or port.get('binding:vif_type')))
     # 2. neutron-server.log on the controllers: the ERROR line names host and segments.
     unsearched: list[str] = []   # why a controller's log could not be searched (for the reason line)
     if network_id is None and port_id:
         controllers = _controllers(ctx)
         if not controllers:
             if _nodeio.kolla_or_none(ctx) is None:
-                why = "the Kolla inventory could not be read, so no controller was searched"
+                why = t("the Kolla inventory could not be read, so no controller was searched")
             else:
-                why = "the Kolla inventory lists no host in [neutron-server] or [control]"
-            obs.append(f"The controllers' neutron-server.log was not searched: {why}.")
+                why = t("the Kolla inventory lists no host in [neutron-server] or [control]")
+            obs.append(t("The controllers' neutron-server.log was not searched: {why}.", why=why))
             unsearched.append(why)
         pattern = f"Failed to bind port {port_id}"
         results = _nodeio.fan_out(ctx, controllers,
@@ -107,7 +109,8 @@ def failed_port_segment(ctx: ProbeContext, args, emit) -> Evidence:
         for ctl, lines in results.items():
             sources.append(f"{ctl}: grep -F {pattern!r} {_nodeio.NEUTRON_SERVER_LOG}")
             if isinstance(lines, Exception):
-                obs.append(f"Could not search neutron-server.log on {ctl}: {_nodeio.error_line(lines)}")
+                obs.append(t("Could not search neutron-server.log on {host}: {error}", host=ctl,
+                             error=_nodeio.error_line(lines)))
                 unsearched.append(_nodeio.error_line(lines))
                 continue
             # neutron retries a binding up to 10 times, one ERROR line each: the last one speaks for all.
@@ -120,18 +123,19 @@ def failed_port_segment(ctx: ProbeContext, args, emit) -> Evidence:
                 obs.append(f"{ctl} {_nodeio.NEUTRON_SERVER_LOG}: Failed to bind port {port_id} on host "
                            f"{parsed['host']} using segment {segment.get('network_type')}/{segment.get('physical_network')}.")
                 if not network_id and parsed["segments"] == []:
-                    obs.append("The log line names no segment: the network has no segment this host can use.")
+                    obs.append(t("The log line names no segment: the network has no segment this host can use."))
     if network_id is None and unsearched:
         # Not "no line found": the logs were not read at all; say why, so the operator fixes access.
         raise ProbeUnavailable(
-            f"the failed port {port_id or '(unknown)'} is gone and neutron-server.log could not be searched: "
-            + "; ".join(unsearched)
-            + "; check which network the server was booted on with `openstack network list --long`",
+            t("the failed port {port} is gone and neutron-server.log could not be searched: {why}; check which "
+              "network the server was booted on with `openstack network list --long`",
+              port=port_id or t("(unknown)"), why="; ".join(unsearched)),
             sources=sources)
     if network_id is None:
         raise ProbeUnavailable(
-            f"the failed port {port_id or '(unknown)'} is gone and no 'Failed to bind port' line was found on the "
-            f"controllers; check which network the server was booted on with `openstack network list --long`",
+            t("the failed port {port} is gone and no 'Failed to bind port' line was found on the "
+              "controllers; check which network the server was booted on with `openstack network list --long`",
+              port=port_id or t("(unknown)")),
             sources=sources)
     net = networks.get(network_id)
     facts_net = network_facts(net, segment)
@@ -140,8 +144,12 @@ def failed_port_segment(ctx: ProbeContext, args, emit) -> Evidence:
                                       "host_id": host, "vif_type": "binding_failed"}}
     if host:
         facts["host"] = host
-    obs.append(f"Network {facts_net['name']} ({network_id}) is {segment_text(facts_net)}"
-               + (", external" if facts_net["external"] else "") + ".")
+    if facts_net["external"]:
+        obs.append(t("Network {network} ({id}) is {segment}, external.", network=facts_net['name'], id=network_id,
+                     segment=segment_text(facts_net)))
+    else:
+        obs.append(t("Network {network} ({id}) is {segment}.", network=facts_net['name'], id=network_id,
+                     segment=segment_text(facts_net)))
     outcome = "provider" if facts_net.get("type") in PROVIDER_TYPES else "tunnel"
     return Evidence(outcome, facts=facts, observations=obs, sources=sources, host=host)
 
@@ -150,7 +158,8 @@ def _ovs_agents(ctx: ProbeContext) -> list[dict[str, Any]]:
     try:
         agents = ctx.cloud.agents()
     except CloudError as exc:
-        raise ProbeUnavailable(f"{exc.one_line()}; run `{AGENT_LIST}` as admin and answer") from None
+        raise ProbeUnavailable(t("{error}; run `{command}` as admin and answer", error=exc.one_line(),
+                                 command=AGENT_LIST)) from None
     return [a for a in agents if a.get("agent_type") == OVS_AGENT_TYPE or a.get("binary") == OVS_BINARY]
 
 
@@ -170,20 +179,21 @@ def agent_facts(agent: dict[str, Any]) -> dict[str, Any]:
 def ovs_agent_state(ctx: ProbeContext, args, emit) -> Evidence:
     host = ctx.facts.get("host")
     if not host:
-        raise ProbeUnavailable("the failing host is not known from the earlier steps")
+        raise ProbeUnavailable(t("the failing host is not known from the earlier steps"))
     agents = _ovs_agents(ctx)
     mine = [a for a in agents if a.get("host") == host]
     sources = ["GET /v2.0/agents"]
     if not mine:
-        names = ", ".join(sorted(str(a.get("host")) for a in agents)) or "none"
+        names = ", ".join(sorted(str(a.get("host")) for a in agents)) or t("none")
         return Evidence("missing", facts={"agent": {"host": host, "alive": False, "bridge_mappings": {}}},
-                        observations=[f"No Open vSwitch agent is registered under host {host!r} "
-                                      f"(OVS agents are registered on: {names})."],
+                        observations=[t("No Open vSwitch agent is registered under host {host!r} "
+                                        "(OVS agents are registered on: {names}).", host=host, names=names)],
                         sources=sources, host=host)
     agent = agent_facts(mine[0])
-    mappings = ", ".join(f"{k}:{v}" for k, v in agent["bridge_mappings"].items()) or "{} (none)"
-    obs = [f"OVS agent on {host}: {'alive' if agent['alive'] else 'DEAD (no heartbeat)'}, "
-           f"bridge_mappings {mappings}, tunnel_types {', '.join(agent['tunnel_types']) or 'none'}."]
+    mappings = ", ".join(f"{k}:{v}" for k, v in agent["bridge_mappings"].items()) or t("{{}} (none)")
+    obs = [t("OVS agent on {host}: {state}, bridge_mappings {mappings}, tunnel_types {tunnel_types}.", host=host,
+             state=t("alive") if agent['alive'] else t("DEAD (no heartbeat)"), mappings=mappings,
+             tunnel_types=', '.join(agent['tunnel_types']) or t("none"))]
     return Evidence("alive" if agent["alive"] else "dead", facts={"agent": agent}, observations=obs,
                     sources=sources, host=host)
 
@@ -195,25 +205,26 @@ def ovs_agent_state(ctx: ProbeContext, args, emit) -> Evidence:
 def agent_host_names(ctx: ProbeContext, args, emit) -> Evidence:
     host = ctx.facts.get("host")
     if not host:
-        raise ProbeUnavailable("the failing host is not known from the earlier steps")
+        raise ProbeUnavailable(t("the failing host is not known from the earlier steps"))
     agents = _ovs_agents(ctx)
     try:
         services = [s for s in ctx.cloud.compute_services() if s.get("binary") == "nova-compute"]
     except CloudError as exc:
-        raise ProbeUnavailable(f"{exc.one_line()}; run `openstack compute service list --service nova-compute` "
-                               f"and `{AGENT_LIST}` and compare the Host columns") from None
+        raise ProbeUnavailable(t("{error}; run `{command}` and `{agents}` and compare the Host columns",
+                                 error=exc.one_line(), command="openstack compute service list --service nova-compute",
+                                 agents=AGENT_LIST)) from None
     sources = ["GET /v2.0/agents", "GET /os-services"]
     twins = [a for a in agents if _nodeio.short(a.get("host")) == _nodeio.short(host) and a.get("host") != host]
     if twins:
         agent = agent_facts(twins[0])
         facts = {"host_names": {"nova": host, "neutron": agent["host"]}, "agent": agent}
         return Evidence("mismatch", facts=facts, sources=sources, host=host, observations=[
-            f"nova-compute reports host {host!r} but the OVS agent on that node registered as {agent['host']!r}. "
-            f"Nova asks Neutron to bind ports to {host!r}, where no agent exists."])
+            t("nova-compute reports host {host!r} but the OVS agent on that node registered as {agent!r}. "
+              "Nova asks Neutron to bind ports to {host!r}, where no agent exists.", host=host, agent=agent['host'])])
     nova_hosts = [s.get("host") for s in services]
     return Evidence("no-agent", facts={"host_names": {"nova": host, "neutron": None}}, sources=sources, host=host,
-                    observations=[f"No OVS agent under any spelling of {host!r}; nova-compute hosts: "
-                                  f"{', '.join(map(str, nova_hosts)) or 'none'}."])
+                    observations=[t("No OVS agent under any spelling of {host!r}; nova-compute hosts: {hosts}.",
+                                    host=host, hosts=', '.join(map(str, nova_hosts)) or t("none"))])
 
 
 @probe("agent_physnet_mapping",
@@ -226,7 +237,8 @@ def agent_physnet_mapping(ctx: ProbeContext, args, emit) -> Evidence:
     # Read the agent fresh from the (cached) collection so a re-run after a fix sees the new state.
     agents = [a for a in _ovs_agents(ctx) if a.get("host") == host]
     if not agents:
-        raise ProbeUnavailable(f"no OVS agent registered for host {host!r}; run `{AGENT_LIST}`")
+        raise ProbeUnavailable(t("no OVS agent registered for host {host!r}; run `{command}`", host=host,
+                                 command=AGENT_LIST))
     agent = agent_facts(agents[0])
     facts: dict[str, Any] = {"agent": agent}
     sources = ["GET /v2.0/agents"]
@@ -235,32 +247,38 @@ def agent_physnet_mapping(ctx: ProbeContext, args, emit) -> Evidence:
     if ntype in PROVIDER_TYPES:
         if physnet in mappings:
             return Evidence("serves", facts=facts, sources=sources, host=host, observations=[
-                f"The live agent on {host} now maps {physnet} to {mappings[physnet]}."])
+                t("The live agent on {host} now maps {physnet} to {bridge}.", host=host, physnet=physnet,
+                  bridge=mappings[physnet])])
         if mappings:
             facts["physnet_mismatch"] = {"network": physnet, "agent": ", ".join(mappings)}
             others = [a.get("host") for a in _ovs_agents(ctx)
                       if physnet in ((a.get("configuration") or a.get("configurations") or {}).get("bridge_mappings") or {})]
-            facts["physnet_mismatch"]["hosts_with_it"] = ", ".join(map(str, others)) or "no host"
+            facts["physnet_mismatch"]["hosts_with_it"] = ", ".join(map(str, others)) or t("no host")
             if others:
                 facts["physnet_mismatch"]["side"] = "host"
-                facts["physnet_mismatch"]["explain"] = (
-                    f"Other hosts ({', '.join(map(str, others))}) map {physnet}, so the network is right and "
-                    f"{host}'s mapping is the odd one out (a hand edit or a per-host override)")
+                facts["physnet_mismatch"]["explain"] = t(
+                    "Other hosts ({hosts}) map {physnet}, so the network is right and "
+                    "{host}'s mapping is the odd one out (a hand edit or a per-host override)",
+                    hosts=', '.join(map(str, others)), physnet=physnet, host=host)
             else:
                 facts["physnet_mismatch"]["side"] = "network"
-                facts["physnet_mismatch"]["explain"] = (
-                    f"No agent maps {physnet}, so the network names a physical network this deployment does not "
-                    f"have: Kolla names them from neutron_physical_networks (physnet1, physnet2, ... by default)")
+                facts["physnet_mismatch"]["explain"] = t(
+                    "No agent maps {physnet}, so the network names a physical network this deployment does not "
+                    "have: Kolla names them from neutron_physical_networks (physnet1, physnet2, ... by default)",
+                    physnet=physnet)
             return Evidence("other-physnet", facts=facts, sources=sources, host=host, observations=[
-                f"Network {network.get('name')} is on physical network {physnet!r}, but the agent on {host} maps "
-                f"only {', '.join(f'{k}:{v}' for k, v in mappings.items())}; hosts mapping {physnet!r}: "
-                f"{facts['physnet_mismatch']['hosts_with_it']}."])
+                t("Network {network} is on physical network {physnet!r}, but the agent on {host} maps "
+                  "only {mappings}; hosts mapping {physnet!r}: {hosts}.", network=network.get('name'), physnet=physnet,
+                  host=host, mappings=', '.join(f'{k}:{v}' for k, v in mappings.items()),
+                  hosts=facts['physnet_mismatch']['hosts_with_it'])])
         return Evidence("no-mapping", facts=facts, sources=sources, host=host, observations=[
-            f"The live agent on {host} has no bridge_mappings at all, so it cannot bind any port on "
-            f"physical network {physnet!r}: only tunnelled (VXLAN) ports can bind there."])
+            t("The live agent on {host} has no bridge_mappings at all, so it cannot bind any port on "
+              "physical network {physnet!r}: only tunnelled (VXLAN) ports can bind there.", host=host,
+              physnet=physnet)])
     if ntype in agent["tunnel_types"] or ntype == "local":
         return Evidence("serves", facts=facts, sources=sources, host=host, observations=[
-            f"The live agent on {host} serves {ntype} networks."])
+            t("The live agent on {host} serves {type} networks.", host=host, type=ntype)])
     return Evidence("tunnel-type-missing", facts=facts, sources=sources, host=host, observations=[
-        f"Network {network.get('name')} is {ntype}, but the agent on {host} reports tunnel_types "
-        f"{', '.join(agent['tunnel_types']) or 'none'}."])
+        t("Network {network} is {type}, but the agent on {host} reports tunnel_types {tunnel_types}.",
+          network=network.get('name'), type=ntype, host=host,
+          tunnel_types=', '.join(agent['tunnel_types']) or t("none"))])

@@ -9,6 +9,7 @@ from ..evidence import Evidence, ProbeUnavailable
 from ..readings import neutron as nx
 from .registry import probe
 from ..probe_context import ProbeContext
+from ..i18n import t
 
 NEUTRON_404 = ("External network {ext} is not reachable from subnet {subnet}.  Therefore, cannot associate "
                "Port {port} with a Floating IP.")
@@ -20,8 +21,8 @@ def _target_server(ctx: ProbeContext) -> dict[str, Any] | None:
         return None
     server = ctx.cloud.find_server(str(wanted))
     if server is None:
-        raise ProbeUnavailable(f"--server {wanted}: no such server in this project "
-                               f"(check the name with 'openstack server list')",
+        raise ProbeUnavailable(t("--server {server}: no such server in this project "
+                                 "(check the name with 'openstack server list')", server=wanted),
                                sources=["GET /servers/detail"])
     return server
 
@@ -81,11 +82,11 @@ def fip_target(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence:
     chosen = _target_server(ctx)
     if chosen is not None:
         candidates = [chosen]
-        how = "named with --server"
+        how = t("named with --server")
     else:
         candidates = sorted((s for s in ctx.cloud.servers() if s.get("status") == "ACTIVE"),
                             key=lambda s: (s.get("name") or "", s.get("id") or ""))
-        how = "chosen automatically (pass --server to pick another)"
+        how = t("chosen automatically (pass --server to pick another)")
     views = [(s, server_port_view(ctx, s)) for s in candidates]
     views = [(s, v) for s, v in views if v["port"] is not None]
 
@@ -107,24 +108,28 @@ def fip_target(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence:
     else:
         if chosen is not None:
             return Evidence("no-server", {"server": nx.server_fact(chosen)},
-                            [f"Server {chosen.get('name')} has no port; there is nothing to give a floating IP to."],
+                            [t("Server {name} has no port; there is nothing to give a floating IP to.",
+                               name=chosen.get('name'))],
                             sources)
-        return Evidence("no-server", {}, ["No ACTIVE instance with a port was found in this project."], sources)
+        return Evidence("no-server", {}, [t("No ACTIVE instance with a port was found in this project.")], sources)
     facts = _view_facts(server, view)
-    obs = [f"Instance {facts['server']['name']} ({server['id']}), {how}; status {server.get('status')}."]
+    obs = [t("Instance {name} ({id}), {how}; status {status}.", name=facts['server']['name'], id=server['id'], how=how,
+             status=server.get('status'))]
     port = facts["port"]
-    obs.append(f"Its port {port['id']} has {port['fixed_ip']} on network {facts['network']['name']} "
-               f"(subnet {facts['subnet']['name']} {facts['subnet'].get('cidr') or ''}).")
+    obs.append(t("Its port {port} has {ip} on network {network} (subnet {subnet} {cidr}).", port=port['id'],
+                 ip=port['fixed_ip'], network=facts['network']['name'], subnet=facts['subnet']['name'],
+                 cidr=facts['subnet'].get('cidr') or ''))
     if outcome == "has-fip":
-        obs.append(f"It already has floating IP {facts['fip']['address']}: Neutron found a router path for it.")
+        obs.append(t("It already has floating IP {address}: Neutron found a router path for it.",
+                     address=facts['fip']['address']))
     elif outcome == "on-external":
-        obs.append(f"Network {facts['network']['name']} is itself the external network "
-                   f"(router:external, {facts['network'].get('type')} on {facts['network'].get('physnet')}): "
-                   "the instance sits directly on the outside LAN.")
+        obs.append(t("Network {network} is itself the external network (router:external, {type} on {physnet}): "
+                     "the instance sits directly on the outside LAN.", network=facts['network']['name'],
+                     type=facts['network'].get('type'), physnet=facts['network'].get('physnet')))
     else:
-        obs.append("The port has no floating IP yet.")
+        obs.append(t("The port has no floating IP yet."))
     if server.get("status") != "ACTIVE":
-        obs.append(f"Note: the instance is {server.get('status')}, not ACTIVE.")
+        obs.append(t("Note: the instance is {status}, not ACTIVE.", status=server.get('status')))
     return Evidence(outcome, facts, obs, sources)
 
 
@@ -161,9 +166,9 @@ def choose_reachable_external_network(ctx: ProbeContext, subnet_id: str | None
     lan, where = _operator_lan_network(ctx, external)
     if lan is None or lan["id"] == chosen["id"]:
         return chosen, external, ""
-    note = (f"The router's gateway network {chosen.get('name') or chosen['id']} is not your LAN: your address "
-            f"{where} is on {lan.get('name') or lan['id']}, so a floating IP from {chosen.get('name') or chosen['id']} "
-            f"would not be reachable from your machine; floating IPs should come from {lan.get('name') or lan['id']}.")
+    note = t("The router's gateway network {gateway} is not your LAN: your address {address} is on {lan}, so a "
+             "floating IP from {gateway} would not be reachable from your machine; floating IPs should come from {lan}.",
+             gateway=chosen.get('name') or chosen['id'], address=where, lan=lan.get('name') or lan['id'])
     return lan, external, note
 
 
@@ -198,8 +203,9 @@ def fip_external_network(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Ev
     sources = ["GET /v2.0/networks", "GET /v2.0/routers"]
     if chosen is not None:
         facts = {"floating_network": nx.network_fact(chosen), "external_network_note": note}
-        obs = [f"External network(s): {', '.join(n.get('name') or n['id'] for n in external)}; "
-               f"floating IPs would come from {facts['floating_network']['name']} ({chosen['id']})."]
+        obs = [t("External network(s): {networks}; floating IPs would come from {network} ({id}).",
+                 networks=', '.join(n.get('name') or n['id'] for n in external),
+                 network=facts['floating_network']['name'], id=chosen['id'])]
         if note:
             obs.append(note)
         return Evidence("found", facts, obs, sources)
@@ -209,12 +215,13 @@ def fip_external_network(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Ev
                        if n.get("provider_network_type") in ("flat", "vlan") and n["id"] != own_net),
                       key=lambda n: (n.get("name") or "", n["id"]))
     facts: dict[str, Any] = {}
-    obs = ["No network has router:external set, so Neutron has nowhere to allocate a floating IP from "
-           "(floating ip create answers 'Network ... is not a valid external network', 400)."]
+    obs = [t("No network has router:external set, so Neutron has nowhere to allocate a floating IP from "
+             "(floating ip create answers 'Network ... is not a valid external network', 400).")]
     if provider:
         facts["floating_network"] = nx.network_fact(provider[0])
-        obs.append(f"Provider network {facts['floating_network']['name']} ({provider[0].get('provider_network_type')} on "
-                   f"{provider[0].get('provider_physical_network')}) looks like the outside LAN but is not external.")
+        obs.append(t("Provider network {network} ({type} on {physnet}) looks like the outside LAN but is not external.",
+                     network=facts['floating_network']['name'], type=provider[0].get('provider_network_type'),
+                     physnet=provider[0].get('provider_physical_network')))
     else:
         facts["floating_network"] = {"id": None, "name": None}
     return Evidence("none", facts, obs, sources)
@@ -246,8 +253,8 @@ def fip_router_path(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidenc
     ext = ctx.facts.get("floating_network") or {}
     port = ctx.facts.get("port") or {}
     if not subnet.get("id") or not ext.get("id"):
-        raise ProbeUnavailable("the port's subnet or the external network is not known yet; "
-                               "run the earlier steps first")
+        raise ProbeUnavailable(t("the port's subnet or the external network is not known yet; "
+                                 "run the earlier steps first"))
     found = router_path(ctx, subnet["id"], ext["id"])
     sources = ["GET /v2.0/routers", "GET /v2.0/ports"]
     facts: dict[str, Any] = {
@@ -258,26 +265,30 @@ def fip_router_path(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidenc
         facts["router"] = nx.router_fact(found["router"])
     obs: list[str] = []
     if not found["all"]:
-        obs.append("This project has no router at all.")
+        obs.append(t("This project has no router at all."))
     else:
         for r in found["all"]:
             gw = nx.router_gateway_network(r)
             ifs = nx.router_interface_subnets(r["id"], ctx.cloud.ports())
-            obs.append(f"Router {r.get('name') or r['id']}: gateway "
-                       f"{'on ' + gw if gw else 'none (external_gateway_info is null)'}; "
-                       f"interfaces on {len(ifs)} subnet(s){' including ' + subnet['name'] if subnet['id'] in ifs else ''}.")
+            gateway = t("on {network}", network=gw) if gw else t("none (external_gateway_info is null)")
+            if subnet['id'] in ifs:
+                obs.append(t("Router {router}: gateway {gateway}; interfaces on {count} subnet(s) including {subnet}.",
+                             router=r.get('name') or r['id'], gateway=gateway, count=len(ifs), subnet=subnet['name']))
+            else:
+                obs.append(t("Router {router}: gateway {gateway}; interfaces on {count} subnet(s).",
+                             router=r.get('name') or r['id'], gateway=gateway, count=len(ifs)))
     outcome = found["outcome"]
     if outcome == "path-ok":
-        obs.append(f"Router {facts['router']['name']} joins subnet {subnet['name']} to {ext['name']}: "
-                   "a floating IP for this port can be created.")
+        obs.append(t("Router {router} joins subnet {subnet} to {network}: a floating IP for this port can be created.",
+                     router=facts['router']['name'], subnet=subnet['name'], network=ext['name']))
     else:
-        obs.append("Neutron therefore answers floating ip create with 404 ExternalGatewayForFloatingIPNotFound: "
-                   f"\"{facts['neutron_error']}\"")
+        obs.append(t("Neutron therefore answers floating ip create with 404 ExternalGatewayForFloatingIPNotFound: "
+                     "\"{error}\"", error=facts['neutron_error']))
         other_gw = nx.router_gateway_network(found["router"]) if found["router"] else None
         if outcome == "router-no-gateway" and other_gw and other_gw != ext["id"]:
-            obs.append(f"Router {facts['router']['name']} has its gateway on another network ({other_gw}), "
-                       f"not on {ext['name']}.")
+            obs.append(t("Router {router} has its gateway on another network ({other}), not on {network}.",
+                         router=facts['router']['name'], other=other_gw, network=ext['name']))
         if outcome == "subnet-not-on-router" and not subnet.get("gateway_ip"):
-            obs.append(f"Subnet {subnet['name']} has no gateway IP; a router interface needs one "
-                       "('Subnet for router interface must have a gateway IP').")
+            obs.append(t("Subnet {subnet} has no gateway IP; a router interface needs one "
+                         "('Subnet for router interface must have a gateway IP').", subnet=subnet['name']))
     return Evidence(outcome, facts, obs, sources)

@@ -19,6 +19,7 @@ from ..readings import nodes as _nodeio
 from ..readings import nova_logs
 from .registry import probe
 from ..probe_context import ProbeContext
+from ..i18n import t
 
 MAX_RETRIES = "Exceeded maximum number of retries"
 BINDING_FAILED_RE = nova_logs.BINDING_FAILED_RE
@@ -57,7 +58,8 @@ def server_facts(server: dict[str, Any]) -> dict[str, Any]:
 
 
 def _unavailable(exc: CloudError, command: str) -> ProbeUnavailable:
-    return ProbeUnavailable(f"{exc.one_line()}; run `{command}` and answer the question", sources=[command])
+    return ProbeUnavailable(t("{error}; run `{command}` and answer the question", error=exc.one_line(), command=command),
+                            sources=[command])
 
 
 @probe("server_build_fault",
@@ -69,8 +71,8 @@ def server_build_fault(ctx: ProbeContext, args, emit) -> Evidence:
         if target:
             server = ctx.cloud.find_server(target)
             if server is None:
-                raise ProbeUnavailable(f"no server named or with ID {target!r} in this project; check --server "
-                                       f"(`openstack server list --all-projects`)")
+                raise ProbeUnavailable(t("no server named or with ID {target!r} in this project; check --server "
+                                         "(`openstack server list --all-projects`)", target=target))
             candidates = [server]
         else:
             candidates = [s for s in ctx.cloud.servers() if s.get("status") == "ERROR"]
@@ -79,7 +81,7 @@ def server_build_fault(ctx: ProbeContext, args, emit) -> Evidence:
     sources = ["GET /servers/detail"]
     if not candidates:
         return Evidence("no-error-server", facts={}, sources=sources,
-                        observations=["No server is in ERROR, so no build has failed."])
+                        observations=[t("No server is in ERROR, so no build has failed.")])
     # Prefer servers whose fault is the max-retries/binding one, then the newest.
     candidates.sort(key=lambda s: (_classify(str(_fault(s).get("message") or "")) == "build-failed",
                                    str(s.get("updated_at") or s.get("updated") or "")), reverse=True)
@@ -88,16 +90,18 @@ def server_build_fault(ctx: ProbeContext, args, emit) -> Evidence:
     s = facts["server"]
     if server.get("status") != "ERROR":
         return Evidence("not-in-error", facts=facts, sources=sources,
-                        observations=[f"Server {s['name']} ({s['id']}) is {s['status']}, not ERROR."])
+                        observations=[t("Server {name} ({id}) is {status}, not ERROR.", name=s['name'], id=s['id'],
+                                          status=s['status'])])
     message = str(s.get("fault_message") or "")
     outcome = _classify(message)
-    obs = [f"Server {s['name']} ({s['id']}) is ERROR; fault (code {s.get('fault_code')}): {message or '(none shown)'}"]
+    obs = [t("Server {name} ({id}) is ERROR; fault (code {code}): {message}", name=s['name'], id=s['id'],
+             code=s.get('fault_code'), message=message or t("(none shown)"))]
     others = [c for c in candidates[1:] if c.get("status") == "ERROR"]
     if others:
-        obs.append(f"{len(others)} other server(s) in ERROR; pass --server to look at another one "
-                   f"(e.g. {others[0].get('name') or others[0].get('id')}).")
+        obs.append(t("{count} other server(s) in ERROR; pass --server to look at another one (e.g. {example}).",
+                     count=len(others), example=others[0].get('name') or others[0].get('id')))
     if not message:
-        obs.append("The API shows no fault text for it (faults are shown for ERROR servers only).")
+        obs.append(t("The API shows no fault text for it (faults are shown for ERROR servers only)."))
     return Evidence(outcome, facts=facts, observations=obs, sources=sources)
 
 
@@ -138,11 +142,12 @@ def _compute_log_failures(ctx: ProbeContext, sid: str, hosts: list[str], since, 
             unread.append(why if why.startswith(f"{inv}:") else f"{inv}: {why}")
             continue
         if lines is None:
-            unread.append(f"{inv}: {_nodeio.NOVA_COMPUTE_LOG} does not exist")
+            unread.append(t("{host}: {path} does not exist", host=inv, path=_nodeio.NOVA_COMPUTE_LOG))
             continue
         recent = [ln for ln in lines if since is None or (nova_logs.line_time(ln) or since) >= since] or lines
         if not recent:
-            obs.append(f"{inv} {_nodeio.NOVA_COMPUTE_LOG}: no '{nova_logs.BUILD_FAILED}' line for {sid}.")
+            obs.append(t("{host} {path}: no '{pattern}' line for {instance}.", host=inv, path=_nodeio.NOVA_COMPUTE_LOG,
+                         pattern=nova_logs.BUILD_FAILED, instance=sid))
             continue
         line = recent[-1]
         text = nova_logs.exception_text(line, nova_logs.BUILD_FAILED)
@@ -191,7 +196,7 @@ def instance_build_events(ctx: ProbeContext, args, emit) -> Evidence:
     server = (ctx.facts.get("server") or {})
     sid = server.get("id")
     if not sid:
-        raise ProbeUnavailable("no failed server was identified in an earlier step")
+        raise ProbeUnavailable(t("no failed server was identified in an earlier step"))
     command = f"openstack server event list --long {sid}"
     try:
         actions = ctx.cloud.instance_actions(sid)
@@ -200,32 +205,37 @@ def instance_build_events(ctx: ProbeContext, args, emit) -> Evidence:
     sources = [f"GET /servers/{sid}/os-instance-actions", f"GET /servers/{sid}/os-instance-actions/<request-id>"]
     builds = [a for a in actions if a.get("action") in ("create", "rebuild", "evacuate", "unshelve")]
     if not builds:
-        raise ProbeUnavailable(f"server {sid} has no create/rebuild action recorded; run `{command}`", sources=sources)
+        raise ProbeUnavailable(t("server {server} has no create/rebuild action recorded; run `{command}`",
+                                 server=sid, command=command), sources=sources)
     builds.sort(key=lambda a: str(a.get("start_time") or ""))
     action = builds[-1]
     # Nova lists an action's events newest first; attempts are read oldest first.
     events = sorted(_events(action), key=lambda e: str(e.get("start_time") or ""))
     facts: dict[str, Any] = {"action": {"request_id": action.get("request_id"), "action": action.get("action")}}
-    obs = [f"Action {action.get('action')} ({action.get('request_id')}): "
-           + (", ".join(f"{e.get('event')} on {e.get('host') or '?'}: {e.get('result') or 'no result'}" for e in events)
-              or "no events")]
+    obs = [t("Action {action} ({request_id}): {events}", action=action.get('action'),
+             request_id=action.get('request_id'),
+             events=", ".join(t("{event} on {host}: {result}", event=e.get('event'), host=e.get('host') or '?',
+                                result=e.get('result') or t("no result")) for e in events)
+             or t("no events"))]
     fault = str(server.get("fault_message") or "")
     # The scheduler chose no host: the conductor buries the instance in cell0 with an Error event
     # (nova/conductor/manager.py _create_instance_action_for_cell0).
     if any(NO_VALID_HOST in str(e.get("traceback") or e.get("details") or "") for e in events
            if str(e.get("result") or "").lower() == "error") and MAX_RETRIES not in fault:
-        obs.append("The scheduler raised NoValidHost: no compute host was chosen at all.")
+        obs.append(t("The scheduler raised NoValidHost: no compute host was chosen at all."))
         return Evidence("no-valid-host", facts=facts, observations=obs, sources=sources)
     hosts = _attempt_hosts(events)
     builds_seen = [e for e in events if e.get("event") == BUILD_EVENT]
     if builds_seen and not hosts:
         # Nova shows the event's host to admins only (microversion 2.62+).
         raise ProbeUnavailable(
-            f"the build events of server {sid} show no host (event hosts are admin-only); run "
-            f"`openstack server event show {sid} {action.get('request_id')}` as admin and answer", sources=sources)
+            t("the build events of server {server} show no host (event hosts are admin-only); run "
+              "`{command}` as admin and answer", server=sid,
+              command=f"openstack server event show {sid} {action.get('request_id')}"), sources=sources)
     if hosts:
-        obs.append(f"Nova tried the build on {len(hosts)} host(s): {', '.join(hosts)} "
-                   f"(one {BUILD_EVENT} event per attempt; a rescheduled attempt's event ends Success).")
+        obs.append(t("Nova tried the build on {count} host(s): {hosts} "
+                     "(one {event} event per attempt; a rescheduled attempt's event ends Success).",
+                     count=len(hosts), hosts=', '.join(hosts), event=BUILD_EVENT))
     facts["failed_hosts"] = hosts
     # The fault names the port itself when reschedules stopped on max_attempts ('Last exception:
     # Binding failed for port ...') or were off (the reason is the fault).
@@ -237,16 +247,18 @@ def instance_build_events(ctx: ProbeContext, args, emit) -> Evidence:
     for failure in failures:
         obs.append(f"{failure['source']}: {failure['line'][:400]}")
     if unread:
-        obs.append("Not read: " + "; ".join(unread) + ".")
+        obs.append(t("Not read: {items}.", items="; ".join(unread)))
     if not failures and fault_port:
         failures = [{"host": hosts[-1] if hosts else None, "kind": "port-binding", "port": fault_port.group(1),
-                     "source": "the server fault", "line": fault, "exception": fault}]
+                     "source": t("the server fault"), "line": fault, "exception": fault}]
     if not failures:
-        where = "; ".join(unread) if unread else "no 'Failed to build and run instance' line was found"
+        where = "; ".join(unread) if unread else t("no '{pattern}' line was found", pattern=nova_logs.BUILD_FAILED)
         raise ProbeUnavailable(
-            f"why the build failed on {', '.join(hosts) or 'its hosts'} is in nova-compute.log there, and it could "
-            f"not be read ({where}); run `grep -F {nova_logs.instance_pattern(sid, nova_logs.BUILD_FAILED)!r} "
-            f"{_nodeio.NOVA_COMPUTE_LOG}` on those hosts and answer", sources=sources)
+            t("why the build failed on {hosts} is in nova-compute.log there, and it could "
+              "not be read ({where}); run `{command}` on those hosts and answer",
+              hosts=', '.join(hosts) or t("its hosts"), where=where,
+              command=f"grep -F {nova_logs.instance_pattern(sid, nova_logs.BUILD_FAILED)!r} {_nodeio.NOVA_COMPUTE_LOG}"),
+            sources=sources)
     facts["attempts"] = [{k: f.get(k) for k in ("host", "kind", "port", "exception", "source", "time")}
                          for f in failures]
     kinds = [f["kind"] for f in failures]
@@ -255,23 +267,29 @@ def instance_build_events(ctx: ProbeContext, args, emit) -> Evidence:
     host = chosen.get("host")
     if host:
         facts["host"] = host
-    facts["build_failure"] = {"kind": chosen["kind"], "words": KIND_WORDS[chosen["kind"]],
+    facts["build_failure"] = {"kind": chosen["kind"], "words": t(KIND_WORDS[chosen["kind"]]),
                               "line": chosen["line"][:400], "source": chosen["source"],
                               "exception": chosen["exception"][:300]}
     if chosen["kind"] == "port-binding":
         ports = [f["port"] for f in failures if f.get("port")]
         facts["port"] = {"id": chosen["port"], "ids": list(dict.fromkeys(ports))}
-        obs.append(f"PortBindingFailed for port {chosen['port']}" + (f" on host {host}" if host else "")
-                   + ". Nova deletes the ports it created after a failed attempt (a port passed with --port is "
-                   "kept and unbound), so the port itself is usually gone now.")
+        if host:
+            obs.append(t("PortBindingFailed for port {port} on host {host}. Nova deletes the ports it created after a "
+                         "failed attempt (a port passed with --port is kept and unbound), so the port itself is usually "
+                         "gone now.", port=chosen['port'], host=host))
+        else:
+            obs.append(t("PortBindingFailed for port {port}. Nova deletes the ports it created after a failed attempt "
+                         "(a port passed with --port is kept and unbound), so the port itself is usually gone now.",
+                         port=chosen['port']))
     elif chosen["kind"] == "kvm":
-        obs.append(f"On {host} libvirt refused the KVM guest: {chosen['exception'][:200]}")
+        obs.append(t("On {host} libvirt refused the KVM guest: {exception}", host=host,
+                     exception=chosen['exception'][:200]))
     else:
-        obs.append(f"The build failed on {host or 'its host'} because {KIND_WORDS[chosen['kind']]}: "
-                   f"{chosen['exception'][:200]}")
+        obs.append(t("The build failed on {host} because {words}: {exception}", host=host or t("its host"),
+                     words=t(KIND_WORDS[chosen['kind']]), exception=chosen['exception'][:200]))
     if len(set(kinds)) > 1:
-        obs.append("The attempts failed for different reasons: " + "; ".join(
-            f"{f.get('host')}: {KIND_WORDS[f['kind']]}" for f in failures) + ".")
+        obs.append(t("The attempts failed for different reasons: {items}.", items="; ".join(
+            f"{f.get('host')}: {t(KIND_WORDS[f['kind']])}" for f in failures)))
     return Evidence(KIND_OUTCOME.get(chosen["kind"], "other-failure"), facts=facts, observations=obs,
                     sources=sources, host=host)
 
@@ -288,10 +306,11 @@ def nova_compute_services(ctx: ProbeContext, args, emit) -> Evidence:
     computes = [s for s in services if s.get("binary") == "nova-compute"]
     usable = [s for s in computes if s.get("state") == "up" and s.get("status") == "enabled"]
     unusable = [s for s in computes if s not in usable]
-    summary = (f"{len(usable)} of {len(computes)} nova-compute service(s) up and enabled"
+    summary = (t("{up} of {total} nova-compute service(s) up and enabled", up=len(usable), total=len(computes))
                + (": " + ", ".join(s.get("host") or "?" for s in usable) if usable else ""))
     if unusable:
-        summary += "; not usable: " + ", ".join(f"{s.get('host')} ({s.get('state')}/{s.get('status')})" for s in unusable)
+        summary += t("; not usable: {items}", items=", ".join(f"{s.get('host')} ({s.get('state')}/{s.get('status')})"
+                                                             for s in unusable))
     facts = {"computes": {"up": [s.get("host") for s in usable], "down": [s.get("host") for s in unusable],
                           "summary": summary}}
     return Evidence("some-up" if usable else "none-up", facts=facts, observations=[summary],

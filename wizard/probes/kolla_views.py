@@ -22,6 +22,7 @@ from .agents import _ovs_agents, agent_facts
 from .node_ovs import deployed_mappings
 from .registry import probe
 from ..probe_context import ProbeContext
+from ..i18n import t
 
 # Variables that, when true, make Kolla render bridge_mappings on computes (kolla-facts §1.2).
 SWITCHES = ("enable_neutron_provider_networks", "computes_need_external_bridge", "enable_neutron_dvr")
@@ -29,8 +30,8 @@ SWITCHES = ("enable_neutron_provider_networks", "computes_need_external_bridge",
 
 def _text(mappings: dict[str, str] | None) -> str:
     if mappings is None:
-        return "no bridge_mappings"
-    return ",".join(f"{k}:{v}" for k, v in mappings.items()) or "{} (empty)"
+        return t("no bridge_mappings")
+    return ",".join(f"{k}:{v}" for k, v in mappings.items()) or t("{{}} (empty)")
 
 
 def expected_from_kolla(ctx: ProbeContext, model: Any, host: str) -> Any:
@@ -100,7 +101,7 @@ def kolla_three_views(ctx: ProbeContext, args, emit) -> Evidence:
     network = ctx.facts.get("network") or {}
     physnet = network.get("physnet")
     if not host or not physnet:
-        raise ProbeUnavailable("the failing host and the network's physical network are not known from earlier steps")
+        raise ProbeUnavailable(t("the failing host and the network's physical network are not known from earlier steps"))
     inv = _nodeio.inventory_name(ctx, host)
     sources: list[str] = []
     # live
@@ -109,12 +110,12 @@ def kolla_three_views(ctx: ProbeContext, args, emit) -> Evidence:
     sources.append("GET /v2.0/agents")
     # deployed
     node = _nodeio.transport(ctx, inv)
-    deployed, deployed_where = deployed_mappings(node, ctx)
+    deployed, deployed_where = deployed_mappings(node)
     sources.append(f"{inv}: read {_nodeio.OVS_AGENT_INI}")
     # expected
     model = _nodeio.kolla_or_none(ctx)
     expected = None
-    expected_reason = "the Kolla configuration could not be read"
+    expected_reason = t("the Kolla configuration could not be read")
     expected_mappings: dict[str, str] | None = None
     creates_bridge = False
     expected_source = "unknown"
@@ -126,19 +127,20 @@ def kolla_three_views(ctx: ProbeContext, args, emit) -> Evidence:
         expected_reason = expected.reason
         creates_bridge = bool(expected.bridges_created)
         sources.append(f"Kolla model of {model.config_dir} ({model.defaults_source})")
-        expected_source = f"built-in model of Kolla {model.release}"
+        expected_source = t("built-in model of Kolla {release}", release=model.release)
         kolla = expected_from_kolla(ctx, model, inv)
         if kolla is not None and kolla.rendered:
             sources.append(kolla.detail)
             expected_source = kolla.source
             if kolla.mappings != expected_mappings:
                 # Kolla itself is the authority; the disagreement is a defect of the built-in model.
-                source_obs.append(f"Expected comes from {kolla.source}: {_text(kolla.mappings)}. The wizard's "
-                                  f"built-in model reads {_text(expected_mappings)}; Kolla's templates win "
-                                  "(please report the difference).")
+                source_obs.append(t("Expected comes from {source}: {kolla}. The wizard's built-in model reads "
+                                    "{model}; Kolla's templates win (please report the difference).",
+                                    source=kolla.source, kolla=_text(kolla.mappings), model=_text(expected_mappings)))
                 expected_mappings = kolla.mappings
             else:
-                source_obs.append(f"Expected comes from {kolla.source} (the wizard's built-in model agrees).")
+                source_obs.append(t("Expected comes from {source} (the wizard's built-in model agrees).",
+                                    source=kolla.source))
         else:
             if kolla is not None:
                 expected_note = kolla.note
@@ -147,52 +149,60 @@ def kolla_three_views(ctx: ProbeContext, args, emit) -> Evidence:
                     line = f"expected view from the built-in model, not Kolla's templates: {kolla.note}"
                     if line not in problems:
                         problems.append(line)
-            source_obs.append(f"Expected comes from the {expected_source}"
-                              + (f": {expected_note}" if expected_note else "") + ".")
+            if expected_note:
+                source_obs.append(t("Expected comes from the {source}: {note}.", source=expected_source,
+                                    note=expected_note))
+            else:
+                source_obs.append(t("Expected comes from the {source}.", source=expected_source))
     views = {
         "host": inv, "physnet": physnet,
-        "expected": _text(expected_mappings) if model is not None else "unknown",
+        "expected": _text(expected_mappings) if model is not None else t("unknown"),
         "expected_reason": expected_reason,
         "expected_source": expected_source,
         "expected_note": expected_note,
         "expected_from": " ".join(source_obs),
-        "deployed": ("file missing" if deployed is None else
-                     "no bridge_mappings line" if not deployed and not deployed_where else _text(deployed)),
+        "deployed": (t("file missing") if deployed is None else
+                     t("no bridge_mappings line") if not deployed and not deployed_where else _text(deployed)),
         "deployed_path": _nodeio.OVS_AGENT_INI, "deployed_where": deployed_where or f"{inv}:{_nodeio.OVS_AGENT_INI}",
         "live": _text(live),
         "kolla_creates_bridge": creates_bridge,
         "warnings": list(getattr(expected, "warnings", []) or []),
     }
-    views["table"] = (f"| view | {inv} bridge_mappings |\n|---|---|\n"
-                      f"| expected (Kolla now) | {views['expected']} |\n"
-                      f"| deployed ({_nodeio.OVS_AGENT_INI}) | {views['deployed']} |\n"
-                      f"| live (agent API) | {views['live']} |")
+    views["table"] = (t("| view | {host} bridge_mappings |", host=inv) + "\n|---|---|\n"
+                      + t("| expected (Kolla now) | {value} |", value=views['expected']) + "\n"
+                      + t("| deployed ({path}) | {value} |", path=_nodeio.OVS_AGENT_INI, value=views['deployed'])
+                      + "\n" + t("| live (agent API) | {value} |", value=views['live']))
     facts: dict[str, Any] = {"views": views}
-    obs = [f"Three views of bridge_mappings on {inv} for {physnet}: expected {views['expected']}; "
-           f"deployed {views['deployed']}; live {views['live']}.", *source_obs]
+    obs = [t("Three views of bridge_mappings on {host} for {physnet}: expected {expected}; deployed {deployed}; "
+             "live {live}.", host=inv, physnet=physnet, expected=views['expected'], deployed=views['deployed'],
+             live=views['live']), *source_obs]
     if model is not None:
-        obs.append(f"Why Kolla renders that: {expected_reason}.")
+        obs.append(t("Why Kolla renders that: {reason}.", reason=expected_reason))
     has = {"expected": bool(expected_mappings and physnet in expected_mappings),
            "deployed": bool(deployed and physnet in deployed), "live": physnet in live}
     if has["live"]:
         return Evidence("live-has-mapping", facts=facts, observations=obs, sources=sources, host=host)
     if has["deployed"]:
-        obs.append(f"The deployed file has {physnet} but the running agent does not: it was not restarted since.")
+        obs.append(t("The deployed file has {physnet} but the running agent does not: it was not restarted since.",
+                     physnet=physnet))
         return Evidence("not-restarted", facts=facts, observations=obs, sources=sources, host=host)
     if model is None:
-        raise ProbeUnavailable(f"{inv}: the deployed file has no {physnet} mapping, and the Kolla configuration on "
-                               "the deploy host could not be read to say why", sources=sources)
+        raise ProbeUnavailable(t("{host}: the deployed file has no {physnet} mapping, and the Kolla configuration on "
+                                 "the deploy host could not be read to say why", host=inv, physnet=physnet),
+                               sources=sources)
     if has["expected"]:
-        obs.append(f"Kolla would render {physnet} for {inv} now, but the deployed file lacks it: the change was "
-                   f"not deployed to this host (no reconfigure since, or it was --limit'ed elsewhere).")
+        obs.append(t("Kolla would render {physnet} for {host} now, but the deployed file lacks it: the change was "
+                     "not deployed to this host (no reconfigure since, or it was --limit'ed elsewhere).",
+                     physnet=physnet, host=inv))
         return Evidence("not-deployed", facts=facts, observations=obs, sources=sources, host=host)
     attempt, resolution = find_attempt(model, inv)
     if resolution is not None:
         facts["kolla_var"] = precedence_facts(resolution)
     if attempt:
         facts["attempt"] = attempt
-        obs.append(f"An attempt to turn it on did not take effect: {attempt['var']}={attempt['value']} at "
-                   f"{attempt['where']} ({attempt['label']}) loses to {attempt['lost_to']}.")
+        obs.append(t("An attempt to turn it on did not take effect: {var}={value} at {where} ({label}) loses to "
+                     "{lost_to}.", var=attempt['var'], value=attempt['value'], where=attempt['where'],
+                     label=attempt['label'], lost_to=attempt['lost_to']))
         return Evidence("excluded-despite-attempt", facts=facts, observations=obs, sources=sources, host=host)
-    obs.append("Nothing in the configuration asks Kolla to give computes an external bridge (plain defaults).")
+    obs.append(t("Nothing in the configuration asks Kolla to give computes an external bridge (plain defaults)."))
     return Evidence("excluded-by-default", facts=facts, observations=obs, sources=sources, host=host)

@@ -7,7 +7,10 @@ plain data and the probes stay short."""
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Any, Iterable
+
+from ..i18n import t
 
 # Device owners Neutron accepts as "the router has an interface on this subnet"
 # (neutron_lib.constants.ROUTER_INTERFACE_OWNERS).
@@ -156,10 +159,11 @@ def describe_rule(rule: dict[str, Any]) -> str:
         low, high = rule.get("port_range_min"), rule.get("port_range_max")
         ports = f" port {low}" if low == high or high is None else f" ports {low}-{high}"
     if rule.get("remote_group_id"):
-        remote = f"members of group {rule['remote_group_id']}"
+        remote = t("members of group {group}", group=rule['remote_group_id'])
     else:
         remote = rule.get("remote_ip_prefix") or ("0.0.0.0/0" if (rule.get("ethertype") or "IPv4") == "IPv4" else "::/0")
-    return f"{rule.get('direction')} {rule.get('ethertype') or 'IPv4'} {proto}{ports} from {remote}"
+    return t("{rule} from {remote}", rule=f"{rule.get('direction')} {rule.get('ethertype') or 'IPv4'} {proto}{ports}",
+             remote=remote)
 
 
 def evaluate_security_groups(port: dict[str, Any], groups: list[dict[str, Any]], protocol: str,
@@ -168,16 +172,18 @@ def evaluate_security_groups(port: dict[str, Any], groups: list[dict[str, Any]],
     ``admitting`` (rule descriptions that let it in), ``near_misses`` (ingress rules for this
     protocol that do not match, with the reason) and ``groups`` (id, name)."""
     if port.get("is_port_security_enabled") is False:
-        return {"allowed": True, "admitting": ["port security is disabled on this port"], "near_misses": [],
-                "groups": []}
+        return {"allowed": True, "admitting": [t("port security is disabled on this port")], "near_misses": [],
+                "near_misses_shown": [], "groups": []}
     groups_by_id = by_id(groups)
     admitting: list[str] = []
     near: list[str] = []
+    shown: list[str] = []    # near, in the operator's language (near itself is matched on by the probes)
     seen: list[dict[str, Any]] = []
     for sg_id in port.get("security_group_ids") or []:
         sg = groups_by_id.get(sg_id)
         if sg is None:
             near.append(f"security group {sg_id} is not visible to these credentials")
+            shown.append(t("security group {group} is not visible to these credentials", group=sg_id))
             continue
         seen.append({"id": sg_id, "name": sg.get("name") or sg_id})
         for rule in sg.get("security_group_rules") or []:
@@ -189,4 +195,27 @@ def evaluate_security_groups(port: dict[str, Any], groups: list[dict[str, Any]],
                 admitting.append(text)
             elif _proto_matches(rule.get("protocol"), protocol):
                 near.append(f"{text} (does not match: {why})")
-    return {"allowed": bool(admitting), "admitting": admitting, "near_misses": near, "groups": seen}
+                shown.append(t("{rule} (does not match: {why})", rule=text, why=_why_shown(why)))
+    return {"allowed": bool(admitting), "admitting": admitting, "near_misses": near, "near_misses_shown": shown,
+            "groups": seen}
+
+
+_WHY_FORMS = [   # rule_admits' reasons (English, matched on) -> the key of their translation
+    (re.compile(r"^egress rule$"), "egress rule"),
+    (re.compile(r"^(?P<ethertype>\S+) only$"), "{ethertype} only"),
+    (re.compile(r"^protocol (?P<protocol>.*)$"), "protocol {protocol}"),
+    (re.compile(r"^ports (?P<ports>\S+)$"), "ports {ports}"),
+    (re.compile(r"^port (?P<port>\S+)$"), "port {port}"),
+    (re.compile(r"^only members of security group (?P<group>\S+)$"), "only members of security group {group}"),
+    (re.compile(r"^only address group (?P<group>\S+)$"), "only address group {group}"),
+    (re.compile(r"^only (?P<prefix>\S+) \(your address is unknown\)$"), "only {prefix} (your address is unknown)"),
+    (re.compile(r"^only from (?P<prefix>\S+)$"), "only from {prefix}"),
+]
+
+
+def _why_shown(why: str) -> str:
+    for pattern, key in _WHY_FORMS:
+        match = pattern.match(why)
+        if match:
+            return t(key, **match.groupdict())
+    return why

@@ -259,10 +259,8 @@ def _override_fix(ctx: ProbeContext, finding: Finding, expected: Any, inv: str, 
     if not path or not physnet:
         return None
     try:
-        old = _nodeio.deploy_file(ctx, path)   # the override the Kolla model read
+        old = ctx.deploy.read_file(path)
     except Exception:
-        return None
-    if old is None:
         return None
     wrong = dict(expected.bridge_mappings or {})
     template = dict(expected.template_mappings or {})
@@ -303,7 +301,7 @@ def host_name_align(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     from ..transport.base import FileMissing
     from ..errors import WizardError
     try:
-        old = _nodeio.deploy_file(ctx, override)
+        old = ctx.deploy.read_file(override)
     except FileMissing:
         old = None
     except WizardError:
