@@ -13,11 +13,12 @@ import logging
 import os
 import sys
 import traceback
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from wizard import cli
 from wizard.context import Settings
 from wizard.errors import ConfigError, WizardError
+from wizard.i18n import current_language, language_from, set_language, t
 
 DEMO_SCENARIO = cli.DEMO_SCENARIO
 
@@ -31,10 +32,10 @@ def start_lab(scenario: str, backend: str = "embedded") -> Any:
             try:
                 return start_real_lab(scenario)
             except RealTierUnavailable as exc:
-                raise cli.UsageError(f"--lab-backend real: {exc}") from None
+                raise cli.UsageError(t("--lab-backend real: {reason}", reason=exc)) from None
         lab = Lab(scenario)
     except ScenarioError as exc:   # a broken scenario file is a configuration error (exit 2)
-        raise ConfigError(exc.where, exc.message, "fix the scenario file or pick a shipped one") from None
+        raise ConfigError(exc.where, exc.message, t("fix the scenario file or pick a shipped one")) from None
     lab.start()
     return lab
 
@@ -102,15 +103,39 @@ def run_lab(rest: list[str]) -> int:
     return lab_main(rest)
 
 
+def lang_in_argv(argv: Sequence[str]) -> str | None:
+    """The value of ``--lang`` wherever it stands (the language must be chosen before the parser
+    is built: its help and its errors are in that language). A bad value is left to the parser."""
+    value = None
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            break
+        if arg == "--lang" and i + 1 < len(argv):
+            value = argv[i + 1]
+        elif arg.startswith("--lang="):
+            value = arg.split("=", 1)[1]
+    return value
+
+
+def choose_language(argv: Sequence[str], environ: Mapping[str, str]) -> str:
+    """``--lang ko|en``, else LC_ALL, LC_MESSAGES, LANG (a Korean locale -> ko), else English."""
+    try:
+        return language_from(lang_in_argv(argv), environ)
+    except ValueError:   # --lang fr: the parser says so, in the language of the locale
+        return language_from(None, environ)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["lab"]:
         return run_lab(argv[1:])
+    set_language(choose_language(argv, os.environ))
     parser = cli.build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0) if exc.code in (0, None) else 2
+    args.lang = current_language()   # the faces read the chosen language here or from wizard.i18n
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, stream=sys.stderr,
                         format="%(levelname)s %(name)s: %(message)s")
     from wizard.logsafe import install as install_safe_logging
@@ -150,13 +175,13 @@ def _run(args: argparse.Namespace, out: Callable[[str], None]) -> int:
         print(f"kolla-wizard: {redact(exc.one_line())}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("kolla-wizard: interrupted", file=sys.stderr)
+        print(t("kolla-wizard: interrupted"), file=sys.stderr)
         return 3
     except Exception as exc:  # the last line of defence: one line, not a traceback
         if args.debug:
             traceback.print_exc()
-        print(f"kolla-wizard: internal error: {type(exc).__name__}: {redact(str(exc))} (run with --debug for details)",
-              file=sys.stderr)
+        print(t("kolla-wizard: internal error: {kind}: {error} (run with --debug for details)",
+                kind=type(exc).__name__, error=redact(str(exc))), file=sys.stderr)
         return 3
 
 

@@ -16,6 +16,11 @@ os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
 # suite's golden files and scenario expectations must not depend on the machine that runs them.
 # Tests of the oracle pass its prefix explicitly (or set this variable themselves).
 os.environ.setdefault("KOLLA_WIZARD_KOLLA_ANSIBLE_PREFIX", "off")
+# The suite expects English unless a test asks for Korean itself (--lang ko, LANG=ko_KR.UTF-8): a
+# developer's Korean locale must not change what the other tests read.
+for _name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+    if os.environ.get(_name, "").lower().startswith("ko"):
+        os.environ[_name] = "C.UTF-8"
 
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex
@@ -44,6 +49,15 @@ def _guarded_connect_ex(self, address):
     if self.family in (socket.AF_INET, socket.AF_INET6):
         _check(address)
     return _real_connect_ex(self, address)
+
+
+@pytest.fixture(autouse=True)
+def english_after_each_test():
+    """A test that switched the language (main(["--lang", "ko", ...]), the TUI's switch) leaves
+    the process in English for the next one."""
+    yield
+    from wizard import i18n
+    i18n.set_language(i18n.DEFAULT_LANGUAGE)
 
 
 @pytest.fixture(autouse=True, scope="session")

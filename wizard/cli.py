@@ -14,7 +14,10 @@ import sys
 from typing import Any, Callable, Sequence
 
 from .errors import WizardError
+from .i18n import LANGUAGES, t
+from .localized_argparse import ArgumentParser
 from .status import ApplyStatus
+from .status_labels import apply_label
 
 DEMO_SCENARIO = "seed-homelab"
 
@@ -24,29 +27,39 @@ class UsageError(WizardError):
 
 
 def _add_connection_options(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("where the cloud is")
+    g = p.add_argument_group(t("where the cloud is"))
     g.add_argument("--demo", action="store_true",
-                   help=f"run against the embedded lab's {DEMO_SCENARIO!r} scenario (nothing real is touched)")
-    g.add_argument("--lab-scenario", metavar="NAME|FILE", help="run against the embedded lab with this scenario")
+                   help=t("run against the embedded lab's {scenario} scenario (nothing real is touched)",
+                          scenario=repr(DEMO_SCENARIO)))
+    g.add_argument("--lab-scenario", metavar="NAME|FILE", help=t("run against the embedded lab with this scenario"))
     g.add_argument("--lab-backend", choices=("embedded", "real"), default="embedded",
-                   help="embedded: the simulated lab (default); real: real Keystone + Neutron and Kolla's own "
-                        "templates (needs tools/real-tier/build-venvs.sh)")
+                   help=t("embedded: the simulated lab (default); real: real Keystone + Neutron and Kolla's own "
+                          "templates (needs tools/real-tier/build-venvs.sh)"))
     g.add_argument("--os-cloud", metavar="NAME", default=os.environ.get("OS_CLOUD"),
-                   help="cloud entry in clouds.yaml (default: $OS_CLOUD; OS_* variables work as in openstacksdk)")
-    g.add_argument("--inventory", metavar="PATH", help="Kolla inventory on the deploy host (default: <kolla-config-dir>/multinode)")
-    g.add_argument("--kolla-config-dir", metavar="DIR", default="/etc/kolla", help="Kolla config directory (default: /etc/kolla)")
+                   help=t("cloud entry in clouds.yaml (default: $OS_CLOUD; OS_* variables work as in openstacksdk)"))
+    g.add_argument("--inventory", metavar="PATH",
+                   help=t("Kolla inventory on the deploy host (default: <kolla-config-dir>/multinode)"))
+    g.add_argument("--kolla-config-dir", metavar="DIR", default="/etc/kolla",
+                   help=t("Kolla config directory (default: /etc/kolla)"))
     g.add_argument("--deploy-host", metavar="HOST",
-                   help="ssh_config alias of the deploy host, if the wizard is not running on it")
-    g.add_argument("--ssh-config", metavar="PATH", help="ssh client config (default: ~/.ssh/config)")
-    g.add_argument("--known-hosts", metavar="PATH", action="append", default=[], help="extra known_hosts file")
+                   help=t("ssh_config alias of the deploy host, if the wizard is not running on it"))
+    g.add_argument("--ssh-config", metavar="PATH", help=t("ssh client config (default: ~/.ssh/config)"))
+    g.add_argument("--known-hosts", metavar="PATH", action="append", default=[], help=t("extra known_hosts file"))
     g.add_argument("--kolla-ansible", metavar="PREFIX|off", default=None,
-                   help="venv or prefix of kolla-ansible, whose own templates then give the expected "
-                        "bridge_mappings (default: found via $KOLLA_WIZARD_KOLLA_ANSIBLE_PREFIX or kolla-ansible "
-                        "on PATH; 'off': the built-in model only)")
-    g.add_argument("--operator-ip", metavar="IP", help="the address you SSH to instances from (default: the deploy host's)")
-    g.add_argument("--api-timeout", type=float, default=20.0, metavar="S", help="per API request timeout (default 20)")
-    g.add_argument("--ssh-timeout", type=float, default=10.0, metavar="S", help="per node connect/command timeout (default 10)")
-    g.add_argument("--debug", action="store_true", help="show tracebacks and debug logs on stderr")
+                   help=t("venv or prefix of kolla-ansible, whose own templates then give the expected "
+                          "bridge_mappings (default: found via $KOLLA_WIZARD_KOLLA_ANSIBLE_PREFIX or kolla-ansible "
+                          "on PATH; 'off': the built-in model only)"))
+    g.add_argument("--operator-ip", metavar="IP",
+                   help=t("the address you SSH to instances from (default: the deploy host's)"))
+    g.add_argument("--api-timeout", type=float, default=20.0, metavar="S", help=t("per API request timeout (default 20)"))
+    g.add_argument("--ssh-timeout", type=float, default=10.0, metavar="S",
+                   help=t("per node connect/command timeout (default 10)"))
+    g.add_argument("--debug", action="store_true", help=t("show tracebacks and debug logs on stderr"))
+    # kolla_wizard.main reads --lang from argv before this parser is built (so the help itself is
+    # in that language); here it is documented and checked.
+    g.add_argument("--lang", choices=LANGUAGES, default=None,
+                   help=t("language of the output (default: from LC_ALL, LC_MESSAGES, LANG; ko_KR.UTF-8 -> ko, "
+                          "else en)"))
 
 
 def symptom_choices() -> list[str]:
@@ -56,39 +69,40 @@ def symptom_choices() -> list[str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="kolla-wizard",
-        description="Troubleshooting wizard for Kolla-Ansible OpenStack clouds (ML2/OVS). "
-                    "Without a command it opens the terminal UI.",
+        description=t("Troubleshooting wizard for Kolla-Ansible OpenStack clouds (ML2/OVS). "
+                      "Without a command it opens the terminal UI."),
     )
     _add_connection_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    d = sub.add_parser("diagnose", help="run the diagnosis headless and print the result")
+    d = sub.add_parser("diagnose", help=t("run the diagnosis headless and print the result"))
     _add_connection_options(d)
     d.add_argument("--symptom", choices=symptom_choices(), default="all",
-                   help="which symptom tree to walk (default: all)")
-    d.add_argument("--server", metavar="NAME|ID", help="the instance the symptom is about (default: chosen from the cloud)")
-    d.add_argument("--format", choices=("text", "json", "markdown"), default="text")
-    d.add_argument("--output", metavar="FILE", help="write the result to FILE instead of stdout")
+                   help=t("which symptom tree to walk (default: all)"))
+    d.add_argument("--server", metavar="NAME|ID", help=t("the instance the symptom is about (default: chosen from the cloud)"))
+    d.add_argument("--format", choices=("text", "json", "markdown"), default="text",
+                   help=t("output format (default: text)"))
+    d.add_argument("--output", metavar="FILE", help=t("write the result to FILE instead of stdout"))
     d.add_argument("--answer", metavar="STEP=OUTCOME", action="append", default=[],
-                   help="answer an ask step in advance (when a probe cannot run here)")
+                   help=t("answer an ask step in advance (when a probe cannot run here)"))
     d.add_argument("--no-input", action="store_true",
-                   help="never ask (default on a terminal: when a probe cannot run, ask its question on stderr)")
-    d.add_argument("--apply", metavar="REMEDY_ID", help="apply one remedy from the findings (needs --yes)")
-    d.add_argument("--yes", action="store_true", help="confirm --apply")
-    d.add_argument("--dry-run", action="store_true", help="with --apply: show what would change, change nothing")
-    d.add_argument("--confirm", metavar="TEXT", help="with --apply: the text a remedy asks you to type (e.g. the "
-                                                     "host a Galera recovery bootstraps from)")
+                   help=t("never ask (default on a terminal: when a probe cannot run, ask its question on stderr)"))
+    d.add_argument("--apply", metavar="REMEDY_ID", help=t("apply one remedy from the findings (needs --yes)"))
+    d.add_argument("--yes", action="store_true", help=t("confirm --apply"))
+    d.add_argument("--dry-run", action="store_true", help=t("with --apply: show what would change, change nothing"))
+    d.add_argument("--confirm", metavar="TEXT", help=t("with --apply: the text a remedy asks you to type (e.g. the "
+                                                       "host a Galera recovery bootstraps from)"))
 
-    lab = sub.add_parser("lab", help="run the embedded lab in the foreground", add_help=False)
+    lab = sub.add_parser("lab", help=t("run the embedded lab in the foreground"), add_help=False)
     lab.add_argument("lab_args", nargs=argparse.REMAINDER)
 
-    pb = sub.add_parser("playbooks", help="validate or list the decision trees")
+    pb = sub.add_parser("playbooks", help=t("validate or list the decision trees"))
     pbsub = pb.add_subparsers(dest="playbooks_command", metavar="ACTION")
-    check = pbsub.add_parser("check", help="validate playbooks (default: the shipped ones)")
+    check = pbsub.add_parser("check", help=t("validate playbooks (default: the shipped ones)"))
     check.add_argument("paths", nargs="*", metavar="PATH")
-    pbsub.add_parser("list", help="list trees, probes and remedies")
+    pbsub.add_parser("list", help=t("list trees, probes and remedies"))
     return parser
 
 
@@ -115,7 +129,7 @@ def parse_answers(items: Sequence[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for item in items:
         if "=" not in item:
-            raise UsageError(f"--answer {item!r}: expected STEP=OUTCOME (e.g. agent-state=dead)")
+            raise UsageError(t("--answer {item}: expected STEP=OUTCOME (e.g. agent-state=dead)", item=repr(item)))
         key, value = item.split("=", 1)
         out[key.strip()] = value.strip()
     return out
@@ -151,11 +165,13 @@ def cmd_diagnose(args: argparse.Namespace, out: Callable[[str], None], settings:
     if args.apply:
         from .remedies.apply import apply_by_id
         if not (args.yes or args.dry_run):
-            raise UsageError(f"--apply {args.apply}: nothing changes without an explicit --yes (or use --dry-run)")
+            raise UsageError(t("--apply {remedy}: nothing changes without an explicit --yes (or use --dry-run)",
+                               remedy=args.apply))
         result = apply_by_id(ctx, engine, report, args.apply, dry_run=args.dry_run,
                              emit=lambda l: print(l, file=sys.stderr), typed=args.confirm)
         applied.append(result.to_dict())
-        print(f"apply {args.apply}: {result.status}: {result.message}", file=sys.stderr)
+        print(t("apply {remedy}: {status}: {message}", remedy=args.apply, status=apply_label(result.status),
+                message=result.message), file=sys.stderr)
         if result.status == ApplyStatus.VERIFIED:
             # One result: the report printed below is the verified state, and the exit code is its.
             report.record_fix(result.finding, result.message)
@@ -173,11 +189,11 @@ def cmd_diagnose(args: argparse.Namespace, out: Callable[[str], None], settings:
     if args.output:
         from .remedies.apply import write_text_atomic
         write_text_atomic(args.output, text)
-        print(f"wrote {args.output}", file=sys.stderr)
+        print(t("wrote {path}", path=args.output), file=sys.stderr)
     else:
         out(text)
     for problem in report.problems:
-        print(f"warning: {problem}", file=sys.stderr)
+        print(t("warning: {problem}", problem=problem), file=sys.stderr)
     ctx.close()
     return code
 
@@ -190,27 +206,30 @@ def cmd_playbooks(args: argparse.Namespace, out: Callable[[str], None]) -> int:
     if args.playbooks_command == "list":
         trees = playbook.load_all()
         for tree in trees.values():
-            out(f"tree {tree.id}: {len(tree.steps)} steps, findings: {', '.join(tree.findings)}")
+            out(t("tree {tree}: {steps} steps, findings: {findings}", tree=tree.id, steps=len(tree.steps),
+                  findings=", ".join(tree.findings)))
         for name, spec in sorted(probes().items()):
             out(f"probe {name} [{spec.requires}] -> {', '.join(spec.outcomes)}: {spec.summary}")
         for name, spec in sorted(remedies().items()):
             out(f"remedy {name}: {spec.summary}")
             for other in spec.also:
                 if other not in remedies():
-                    out(f"remedy {other}: offered with {name}")
+                    out(t("remedy {other}: offered with {name}", other=other, name=name))
         return 0
     if args.playbooks_command != "check":
-        raise UsageError("playbooks: say 'check [PATH...]' or 'list'")
+        raise UsageError(t("playbooks: say 'check [PATH...]' or 'list'"))
     files = playbook.playbook_files(args.paths or None)
     if not files:
-        raise UsageError("playbooks check: no *.yaml files found at " + (", ".join(args.paths) or str(playbook.builtin_dir())))
+        raise UsageError(t("playbooks check: no *.yaml files found at {where}",
+                           where=", ".join(args.paths) or str(playbook.builtin_dir())))
     errors = 0
     trees = {}
     for file in files:
         try:
             tree = playbook.load_tree(file, known_remedies=remedies())
             trees[tree.id] = tree
-            out(f"ok  {file}: tree {tree.id}, {len(tree.steps)} steps, {len(tree.findings)} findings")
+            out(t("ok  {file}: tree {tree}, {steps} steps, {findings} findings", file=file, tree=tree.id,
+                  steps=len(tree.steps), findings=len(tree.findings)))
         except WizardError as exc:
             errors += 1
             out(f"ERR {exc.one_line()}")

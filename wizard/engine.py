@@ -20,7 +20,7 @@ from .events import (Asked, Done, Event, EvidenceSeen, FindingRaised, Output, Pr
                      StepOutcome, StepStarted, TreeDone, TreeStarted)
 from .evidence import Evidence, ProbeUnavailable
 from .findings import Finding
-from .i18n import tr
+from .i18n import t, tr
 from .playbook import Branch, Step, Tree
 from .probes.registry import ProbeSpec, registry
 from .report import Report, StepRecord, TreeResult
@@ -201,9 +201,10 @@ class Engine:
                 record.status = StepStatus.UNKNOWN
                 record.outcome = "unknown"
                 record.via = via
-                note = "the probe could not run and no answer was given; nothing is concluded from this step"
+                note = t("the probe could not run and no answer was given; nothing is concluded from this step")
                 record.note = note
-                self.report.assumptions.append(f"{tree.id}/{step.id}: {record.title}: not checked ({note}).")
+                self.report.assumptions.append(f"{tree.id}/{step.id}: " + t("{title}: not checked ({note}).",
+                                                                            title=record.title, note=note))
                 yield StepOutcome(tree.id, step.id, "unknown", StepStatus.UNKNOWN, via, None, note)
             return outcome, evidence
 
@@ -227,7 +228,7 @@ class Engine:
             if branch.run:
                 run_next = list(branch.run)
                 result.result = TreeStatus.FAULT if raised_any else TreeStatus.OK
-                result.message = "continues in: " + ", ".join(branch.run)
+                result.message = t("continues in: {trees}", trees=", ".join(branch.run))
             elif branch.ok is not None:
                 result.result = TreeStatus.FAULT if raised_any else TreeStatus.OK
                 result.message = self._text(branch.ok)
@@ -242,7 +243,7 @@ class Engine:
             ending = yield from self._follow(tree, tree.start, decide, on_branch)
             if ending == "undecided":
                 result.result = TreeStatus.FAULT if raised_any else TreeStatus.UNKNOWN
-                result.message = "stopped: a step could not be checked"
+                result.message = t("stopped: a step could not be checked")
             elif ending == "too-long":
                 result.result = TreeStatus.UNKNOWN
             if explained:
@@ -306,9 +307,10 @@ class Engine:
         if answer is None or answer not in step.branches:
             return None, "none", None
         record.asked["answer"] = answer
-        record.observations.append(f"Operator ran `{asked.command}` and reported: {asked.choices.get(answer, answer)}")
-        self.report.assumptions.append(
-            f"{tree.id}/{step.id}: taken from the operator's answer, not probed: {asked.choices.get(answer, answer)}")
+        record.observations.append(t("Operator ran `{command}` and reported: {answer}", command=asked.command,
+                                     answer=asked.choices.get(answer, answer)))
+        self.report.assumptions.append(f"{tree.id}/{step.id}: " + t(
+            "taken from the operator's answer, not probed: {answer}", answer=asked.choices.get(answer, answer)))
         return answer, "answer", None
 
     def _answer(self, asked: Asked) -> str | None:
@@ -375,8 +377,9 @@ class Engine:
         except Exception as exc:  # a remedy builder must never hide the finding itself
             text = exc.one_line() if isinstance(exc, WizardError) else f"{type(exc).__name__}: {exc}"
             log.debug("remedy builders for %s failed", finding.id, exc_info=True)
-            self.report.problems.append(f"{tree.id}/{finding.id}: could not build the remedies: {text}")
-            yield Problem(f"{tree.id}/{finding.id}", f"could not build the remedies: {text}")
+            said = t("could not build the remedies: {error}", error=text)
+            self.report.problems.append(f"{tree.id}/{finding.id}: {said}")
+            yield Problem(f"{tree.id}/{finding.id}", said)
         self.report.findings.append(finding)
         yield FindingRaised(tree.id, finding)
         for remedy in finding.remedies:

@@ -7,12 +7,16 @@ import json
 import re
 from typing import Any
 
+from . import textwidth
+from .i18n import t
 from .redact import redact
 from .safetext import one_line, shown, shown_data
 from .report import Report
+from .status_labels import severity_label, step_label, tree_label
 
-_STATUS = {"ok": "ok", "fault": "FAULT", "unknown": "not checked", "skipped": "skipped", "waiting": "waiting"}
-_FIXED = "fixed and verified in this session"
+
+def _fixed() -> str:
+    return t("fixed and verified in this session")
 
 
 def _fence(body: str, lang: str = "") -> str:
@@ -125,131 +129,138 @@ def to_json(report: Report) -> str:
 def to_markdown(report: Report, *, applied: list[dict[str, Any]] | None = None) -> str:
     out: list[str] = []
     add = out.append
-    add("# kolla-wizard runbook")
+    add("# " + t("kolla-wizard runbook"))
     add("")
-    symptoms = ", ".join(report.symptoms) or "(none)"
-    add(f"- **Symptoms checked:** {_md_escape(symptoms)}")
+    symptoms = ", ".join(report.symptoms) or t("(none)")
+    add(f"- **{t('Symptoms checked:')}** {_md_escape(symptoms)}")
     if report.cloud:
-        add(f"- **Cloud:** {_md_escape(report.cloud)}")
+        add(f"- **{t('Cloud:')}** {_md_escape(report.cloud)}")
     if report.target:
-        add("- **Target:** " + ", ".join(f"{_md_escape(str(k))} {_code(v)}" for k, v in report.target.items()))
+        add(f"- **{t('Target:')}** " + ", ".join(f"{_md_escape(str(k))} {_code(v)}" for k, v in report.target.items()))
     if report.started:
-        add(f"- **Started:** {_md_escape(report.started)}")
-    add(f"- **Findings:** {len(report.findings)}" + (" (" + ", ".join(_code(f.id) for f in report.findings) + ")" if report.findings else "")
-        + (f"; {_FIXED}: " + ", ".join(_code(i) for i in report.fixed) if report.fixed else ""))
-    add(f"- **API requests:** {report.api_requests}")
+        add(f"- **{t('Started:')}** {_md_escape(report.started)}")
+    add(f"- **{t('Findings:')}** {len(report.findings)}" + (" (" + ", ".join(_code(f.id) for f in report.findings) + ")" if report.findings else "")
+        + (f"; {_fixed()}: " + ", ".join(_code(i) for i in report.fixed) if report.fixed else ""))
+    add(f"- **{t('API requests:')}** {report.api_requests}")
     add("")
-    add("## Summary")
+    add("## " + t("Summary"))
     add("")
-    add("| Tree | Result | Note |")
+    add(f"| {t('Tree')} | {t('Result')} | {t('Note')} |")
     add("|---|---|---|")
-    for t in report.trees:
-        add(f"| {_md_escape(t.title, table=True)} | {_md_escape(t.result, table=True)} | {_prose(t.message, table=True)} |")
+    for tree in report.trees:
+        add(f"| {_md_escape(tree.title, table=True)} | {_md_escape(tree_label(tree.result), table=True)} "
+            f"| {_prose(tree.message, table=True)} |")
     add("")
     for finding in report.findings:
-        add(f"## Finding {_code(finding.id)}: {_prose(finding.title)}")
+        add("## " + t("Finding {id}: {title}", id=_code(finding.id), title=_prose(finding.title)))
         add("")
-        add(f"- **Severity:** {_md_escape(finding.severity)}")
+        add(f"- **{t('Severity:')}** {_md_escape(severity_label(finding.severity))}")
         if finding.host:
-            add(f"- **Host:** {_code(finding.host)}")
+            add(f"- **{t('Host:')}** {_code(finding.host)}")
         if finding.id in report.fixed:
-            add(f"- **Status:** {_FIXED} ({_prose(report.fixed[finding.id])})")
+            add(f"- **{t('Status:')}** {_fixed()} ({_prose(report.fixed[finding.id])})")
         add("")
-        add("### Root cause")
+        add("### " + t("Root cause"))
         add("")
         add(_line_start(_prose(finding.root_cause)))
         add("")
         if finding.evidence:
-            add("### Evidence")
+            add("### " + t("Evidence"))
             add("")
             for line in finding.evidence:
                 add(f"- {_prose(line)}")
             add("")
         if finding.remedies:
-            add("### Remedies")
+            add("### " + t("Remedies"))
             add("")
             for i, remedy in enumerate(finding.remedies, 1):
-                kind = "durable fix" if remedy.durable else "quick fix"
+                kind = t("durable fix") if remedy.durable else t("quick fix")
                 add(f"{i}. **{_prose(remedy.title)}** ({kind})")
                 add("")
                 add(f"   {_line_start(_prose(remedy.explain))}")
                 add("")
                 if remedy.warning:
-                    add(f"   > Warning: {_prose(remedy.warning)}")
+                    add("   > " + t("Warning: {warning}", warning=_prose(remedy.warning)))
                     add("")
                 if remedy.diff:
-                    where = f" on {_code(remedy.host)}" if remedy.host else ""
                     files = [line[4:].strip() for line in remedy.diff.splitlines() if line.startswith("+++ ")]
                     if len(files) > 1:
                         listed = ", ".join(_code("/" + (f[2:] if f.startswith("b/") else f)) for f in files)
-                        add(f"   Edit {listed}{where}:")
                     else:
-                        add(f"   Edit {_code(remedy.path)}{where}:")
+                        listed = _code(remedy.path)
+                    if remedy.host:
+                        add("   " + t("Edit {files} on {host}:", files=listed, host=_code(remedy.host)))
+                    else:
+                        add("   " + t("Edit {files}:", files=listed))
                     add("")
                     add(_indent(_fence(remedy.diff, "diff")))
                     add("")
                 if remedy.command:
-                    where = f" (on {_code(remedy.host)})" if remedy.host else ""
-                    add(f"   Run{where}:")
+                    if remedy.host:
+                        add("   " + t("Run (on {host}):", host=_code(remedy.host)))
+                    else:
+                        add("   " + t("Run:"))
                     add("")
                     add(_indent(_fence(remedy.command, "bash")))
                     add("")
-        add("### How to verify")
+        add("### " + t("How to verify"))
         add("")
-        add(f"Re-run the check {_code(f'{finding.tree}/{finding.step}')}: "
-            f"{_code(f'kolla-wizard diagnose --symptom {finding.tree}')} should no longer report this finding.")
+        add(t("Re-run the check {check}: {command} should no longer report this finding.",
+              check=_code(f"{finding.tree}/{finding.step}"),
+              command=_code(f"kolla-wizard diagnose --symptom {finding.tree}")))
         add("")
     for tree in report.trees:
         if tree.hops:
             _hops_markdown(add, tree, [s for s in report.steps if s.tree == tree.tree])
     for tree in report.unexplained:
         _unexplained_markdown(add, tree)
-    add("## Steps")
+    add("## " + t("Steps"))
     add("")
     for i, step in enumerate(report.steps, 1):
-        add(f"### {i}. {_prose(step.title)} ({_md_escape(_STATUS.get(step.status, step.status))})")
+        add(f"### {i}. {_prose(step.title)} ({_md_escape(step_label(step.status))})")
         add("")
-        add(f"*Why:* {_prose(step.why)}")
+        add(t("*Why:* {why}", why=_prose(step.why)))
         add("")
-        add(f"- Tree {_code(step.tree)}, step {_code(step.step)}, probe {_code(step.probe)}, outcome {_code(step.outcome or '-')}"
-            + (f" (from the operator's answer)" if step.via == "answer" else ""))
+        add("- " + t("Tree {tree}, step {step}, probe {probe}, outcome {outcome}", tree=_code(step.tree),
+                     step=_code(step.step), probe=_code(step.probe), outcome=_code(step.outcome or '-'))
+            + (" " + t("(from the operator's answer)") if step.via == "answer" else ""))
         if step.sources:
             add("")
-            add("What was asked of the cloud and the nodes:")
+            add(t("What was asked of the cloud and the nodes:"))
             add("")
             add(_fence("\n".join(step.sources), "text"))
         if step.observations:
             add("")
-            add("What was seen:")
+            add(t("What was seen:"))
             add("")
             for line in step.observations:
                 add(f"- {_prose(line)}")
         if step.asked:
             add("")
-            add(f"Asked the operator: {_prose(step.asked.get('question', ''))}")
+            add(t("Asked the operator: {question}", question=_prose(step.asked.get('question', ''))))
             add("")
             add(_fence(step.asked.get("command", ""), "bash"))
             if step.asked.get("reason"):
                 add("")
-                add(f"(The probe could not run: {_prose(step.asked['reason'])})")
+                add(t("(The probe could not run: {reason})", reason=_prose(step.asked['reason'])))
         if step.note:
             add("")
-            add(f"Note: {_prose(step.note)}")
+            add(t("Note: {note}", note=_prose(step.note)))
         add("")
     if report.assumptions:
-        add("## Assumptions and gaps")
+        add("## " + t("Assumptions and gaps"))
         add("")
         for line in report.assumptions:
             add(f"- {_prose(line)}")
         add("")
     if report.problems:
-        add("## Problems met")
+        add("## " + t("Problems met"))
         add("")
         for line in report.problems:
             add(f"- {_prose(line)}")
         add("")
     if applied:
-        add("## Changes applied")
+        add("## " + t("Changes applied"))
         add("")
         for change in applied:
             message = f" ({change['message']})" if change.get("message") else ""
@@ -257,8 +268,9 @@ def to_markdown(report: Report, *, applied: list[dict[str, Any]] | None = None) 
             if isinstance(backups, str):
                 backups = [backups]
             # Each backup once, as a path: the apply message may already name them.
-            listed = "" if not backups or "backup" in str(change.get("message") or "") else (
-                " (backup: " + ", ".join(_code(b) for b in backups) + ")")
+            said = str(change.get("message") or "")
+            listed = "" if not backups or "backup" in said or t("backup") in said else (
+                " (" + t("backup: {paths}", paths=", ".join(_code(b) for b in backups)) + ")")
             add(f"- {_code(change.get('remedy'))}: {_prose(str(change.get('result') or change.get('status')) + message)}"
                 + listed)
         add("")
@@ -266,39 +278,40 @@ def to_markdown(report: Report, *, applied: list[dict[str, Any]] | None = None) 
 
 
 def _hops_markdown(add, tree, steps) -> None:
-    add(f"## The packet's path: {_prose(tree.title)}")
+    add("## " + t("The packet's path: {title}", title=_prose(tree.title)))
     add("")
     stopped = next((s for s in steps if s.status == "fault"), None)
     for i, step in enumerate(steps, 1):
-        mark = _STATUS.get(step.status, step.status)
-        where = " **the packet stops here**" if step is stopped else ""
+        mark = step_label(step.status)
+        where = " **" + t("the packet stops here") + "**" if step is stopped else ""
         add(f"{i}. {_md_escape(step.title)}: {_code(step.outcome or '-')} ({mark}){where}")
     add("")
     if stopped is None:
-        add("Every hop checked answered." if tree.result == "ok" else
-            "No hop checked stops the packet (see below for what to check next).")
+        add(t("Every hop checked answered.") if tree.result == "ok" else
+            t("No hop checked stops the packet (see below for what to check next)."))
         add("")
 
 
 def _unexplained_markdown(add, tree) -> None:
     info = tree.unexplained or {}
-    add(f"## Unexplained: {_prose(tree.title)}")
+    add("## " + t("Unexplained: {title}", title=_prose(tree.title)))
     add("")
-    add("The symptom stands and no check explains it. This is not \"no fault\": the cause lies where "
-        "the wizard could not look yet.")
+    add(t("The symptom stands and no check explains it. This is not \"no fault\": the cause lies where "
+          "the wizard could not look yet."))
     add("")
-    sections = (("Symptom confirmed by", info.get("confirmed")), ("Checked and ruled out", info.get("ruled_out")),
-                ("Could not be checked", info.get("not_checked")))
+    sections = ((t("Symptom confirmed by"), info.get("confirmed")),
+                (t("Checked and ruled out"), info.get("ruled_out")),
+                (t("Could not be checked"), info.get("not_checked")))
     for heading, lines in sections:
         add(f"### {heading}")
         add("")
-        for line in lines or ["(nothing)"]:
+        for line in lines or [t("(nothing)")]:
             add(f"- {_md_escape(line)}")
         add("")
     if info.get("continues_in"):
-        add("Followed further in: " + ", ".join(_code(t) for t in info["continues_in"]))
+        add(t("Followed further in: {trees}", trees=", ".join(_code(name) for name in info["continues_in"])))
         add("")
-    add("### Run next by hand")
+    add("### " + t("Run next by hand"))
     add("")
     add(_fence("\n".join(info.get("commands") or []), "bash"))
     add("")
@@ -311,18 +324,25 @@ def _indent(block: str, pad: str = "   ") -> str:
 def to_text(report: Report) -> str:
     """Plain text for the terminal (``diagnose --format text``)."""
     out: list[str] = []
-    for t in report.trees:
-        out.append(f"[{t.result.upper():>7}] {t.title}" + (f" - {t.message}" if t.message else ""))
+    # The result column is as wide as its widest label, in display columns (a Hangul label takes
+    # two per syllable), and at least as wide as the English "UNKNOWN".
+    results = [tree_label(tree.result).upper() for tree in report.trees]
+    column = max([7] + [textwidth.width(label) for label in results])
+    for tree, label in zip(report.trees, results):
+        out.append(f"[{textwidth.pad(label, column, '>')}] {tree.title}" + (f" - {tree.message}" if tree.message else ""))
     for f in report.findings:
         out.append("")
         if f.id in report.fixed:    # the verified state, not the remedies of a fault that is gone
-            out.append(f"FIXED {f.id}" + (f" on {f.host}" if f.host else "") + f": {f.title}")
-            out.append(f"  {_FIXED[:1].upper() + _FIXED[1:]}: {report.fixed[f.id]}")
+            out.append(t("FIXED {id} on {host}: {title}", id=f.id, host=f.host, title=f.title) if f.host
+                       else t("FIXED {id}: {title}", id=f.id, title=f.title))
+            out.append("  " + t("Fixed and verified in this session: {proof}", proof=report.fixed[f.id]))
             continue
-        out.append(f"FINDING {f.id} ({f.severity})" + (f" on {f.host}" if f.host else "") + f": {f.title}")
-        out.append(f"  Root cause: {f.root_cause}")
+        heading = {"id": f.id, "severity": severity_label(f.severity), "title": f.title}
+        out.append(t("FINDING {id} ({severity}) on {host}: {title}", host=f.host, **heading) if f.host
+                   else t("FINDING {id} ({severity}): {title}", **heading))
+        out.append("  " + t("Root cause: {cause}", cause=f.root_cause))
         for r in f.remedies:
-            kind = "durable" if r.durable else "quick"
+            kind = t("durable") if r.durable else t("quick")
             out.append(f"  - [{kind}] {r.title}")
             # The file edit first: the commands (a restart, a reconfigure) depend on it.
             if r.diff:
@@ -331,25 +351,29 @@ def to_text(report: Report) -> str:
             if r.command:
                 for line in r.command.splitlines():
                     out.append(f"      $ {line}")
-    for t in report.unexplained:
-        info = t.unexplained or {}
+    for tree in report.unexplained:
+        info = tree.unexplained or {}
         out.append("")
-        out.append(f"UNEXPLAINED {t.tree}: the symptom stands and no check explains it (not \"no fault\").")
-        for heading, key in (("Symptom confirmed by", "confirmed"), ("Checked and ruled out", "ruled_out"),
-                             ("Could not be checked", "not_checked")):
+        out.append(t("UNEXPLAINED {tree}: the symptom stands and no check explains it (not \"no fault\").",
+                     tree=tree.tree))
+        for heading, key in ((t("Symptom confirmed by"), "confirmed"), (t("Checked and ruled out"), "ruled_out"),
+                             (t("Could not be checked"), "not_checked")):
             out.append(f"  {heading}:")
-            out.extend(f"    - {line}" for line in info.get(key) or ["(nothing)"])
+            out.extend(f"    - {line}" for line in info.get(key) or [t("(nothing)")])
         if info.get("continues_in"):
-            out.append(f"  Followed further in: {', '.join(info['continues_in'])}")
-        out.append("  Run next by hand:")
+            out.append("  " + t("Followed further in: {trees}", trees=", ".join(info["continues_in"])))
+        out.append("  " + t("Run next by hand:"))
         out.extend(f"      $ {c}" for c in info.get("commands") or [])
     if report.problems:
         out.append("")
-        out.append("Problems:")
+        out.append(t("Problems:"))
         out.extend(f"  - {p}" for p in report.problems)
     out.append("")
-    out.append(f"{len(report.findings)} finding(s)"
-               + (f", {len(report.fixed)} of them {_FIXED}" if report.fixed else "")
-               + (f"; {len(report.unexplained)} symptom(s) unexplained" if report.unexplained else "")
-               + f"; {report.api_requests} API requests.")
+    counts = {"findings": len(report.findings), "fixed": len(report.fixed),
+              "unexplained": len(report.unexplained), "requests": report.api_requests}
+    line = (t("{findings} finding(s), {fixed} of them fixed and verified in this session", **counts) if report.fixed
+            else t("{findings} finding(s)", **counts))
+    if report.unexplained:
+        line += t("; {unexplained} symptom(s) unexplained", **counts)
+    out.append(line + t("; {requests} API requests.", **counts))
     return shown("\n".join(out) + "\n")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from .i18n import tr
+from .i18n import t, tr
 from .playbook import Tree
 from .report import Report, TreeResult
 from .status import StepStatus, TreeStatus
@@ -24,14 +24,14 @@ def conclude(tree: Tree, report: Report, result: TreeResult, confirmed: list[str
             for r in records if r.step in confirmed]
     ruled_out = [f"{r.title}: {r.outcome}" for r in records
                  if r.step not in confirmed and r.status == StepStatus.OK]
-    faults = [f"{r.title}: {r.outcome} (a fault, but not why the symptom stands)" for r in records
-              if r.step not in confirmed and r.status == StepStatus.FAULT]
-    not_checked = [f"{r.title}: {r.note or 'not checked'}" for r in records if r.status == StepStatus.UNKNOWN]
+    faults = [t("{title}: {outcome} (a fault, but not why the symptom stands)", title=r.title, outcome=r.outcome)
+              for r in records if r.step not in confirmed and r.status == StepStatus.FAULT]
+    not_checked = [f"{r.title}: {r.note or t('not checked')}" for r in records if r.status == StepStatus.UNKNOWN]
     not_checked += [p.split(": ", 1)[-1] for p in report.problems if p.startswith(f"{tree.id}/")]
     last_word = result.message
     result.result = UNEXPLAINED
-    result.message = "the symptom stands and no check explains it" + (
-        f"; continues in: {', '.join(spec.run)}" if spec.run else "")
+    result.message = (t("the symptom stands and no check explains it; continues in: {trees}", trees=", ".join(spec.run))
+                      if spec.run else t("the symptom stands and no check explains it"))
     result.unexplained = {
         "confirmed": seen,
         "ruled_out": ruled_out + faults,
@@ -53,5 +53,6 @@ def settle_hand_offs(report: Report, explained_trees: set[str]) -> None:
         if by:
             ids = [f.id for f in report.findings if f.tree in by]
             result.result = TreeStatus.FAULT
-            result.message = f"explained in {', '.join(by)}" + (f": {', '.join(ids)}" if ids else "")
+            result.message = (t("explained in {trees}: {findings}", trees=", ".join(by), findings=", ".join(ids))
+                              if ids else t("explained in {trees}", trees=", ".join(by)))
             result.unexplained = None
