@@ -1016,10 +1016,8 @@ def _console_log(server: dict, port: dict | None, md_ok: bool, keypair: dict | N
         "[    7.933204] cloud-init[712]: ci-info: +--------+------+-----------------------------+---------------+--------+-------------------+",
     ]
     if md_ok:
-        lines += [
-            "[    8.104512] cloud-init[712]: 2025-01-01 00:00:08,104 - DataSourceOpenStack.py[DEBUG]: "
-            "Using metadata source: 'http://169.254.169.254'",
-        ]
+        # A working fetch logs only at DEBUG, which the console never shows (cloud-init's
+        # 05_logging.cfg: consoleHandler level WARNING); the final message names the datasource.
         if keypair:
             lines += [
                 f"[   10.301122] cloud-init[890]: ci-info: +++++++++++++++++++++Authorized keys from /home/{login}/.ssh/authorized_keys for user {login}++++++++++++++++++++++",

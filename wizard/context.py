@@ -47,6 +47,10 @@ class Context:
         self.answers: dict[str, str] = dict(settings.answers)
         self.target: dict[str, Any] = {"server": settings.server} if settings.server else {}
         self._problems: list[str] = []
+        # What this diagnosis read from the nodes (wizard/readings/memo.py): remedy builders take
+        # the walk's readings instead of reading again; refresh() forgets them.
+        from .readings.memo import Readings
+        self.readings = Readings()
 
     @property
     def problems(self) -> list[str]:
@@ -115,7 +119,9 @@ class Context:
             if self._kolla is None and self._kolla_error is None:
                 from .kolla.model import KollaModel
                 try:
-                    self._kolla = KollaModel.load(self.deploy, config_dir=self.settings.kolla_config_dir,
+                    from .readings.memo import RememberingReader
+                    self._kolla = KollaModel.load(RememberingReader(self.deploy, self.readings),
+                                                  config_dir=self.settings.kolla_config_dir,
                                                   inventory_path=self.settings.inventory,
                                                   kolla_ansible_prefix=self._local_kolla_ansible_prefix())
                     for problem in getattr(self._kolla, "problems", []):
@@ -157,6 +163,7 @@ class Context:
         with self._lock:
             if self._cloud is not None:
                 self._cloud.refresh()
+            self.readings.clear()
             self._kolla = None
             self._kolla_error = None
             self._oracle = None   # a fix changed the configuration: render again if asked

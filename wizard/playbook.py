@@ -566,23 +566,38 @@ class TreeInfo:
     path: str
 
 
+_CATALOG_MEMO: dict[tuple, list[TreeInfo]] = {}
+
+
 def catalog(paths: Iterable[str | os.PathLike[str]] | None = None) -> list[TreeInfo]:
     """The symptoms, in list order. A file that does not read is left out here; loading the trees
-    (``load_all``, ``playbooks check``) says what is wrong with it."""
+    (``load_all``, ``playbooks check``) says what is wrong with it. Read once per process while
+    the files stay as they are (argv parsing and ``--symptom all`` both ask): only the top-level
+    ``id``, ``order`` and ``in_all`` of each file are built."""
     import yaml
+    files = playbook_files(paths)
+    try:
+        memo_key = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
+    except OSError:
+        memo_key = None
+    if memo_key is not None and memo_key in _CATALOG_MEMO:
+        return list(_CATALOG_MEMO[memo_key])
     out: dict[str, TreeInfo] = {}
-    for file in playbook_files(paths):
+    for file in files:
         try:
             with open(file, "rb") as fh:
-                data = yamlpos.safe_load(fh.read(2_000_001))
-        except (OSError, yaml.YAMLError):
+                data = yamlpos.top_level(fh.read(2_000_001).decode("utf-8"), ("id", "order", "in_all"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
             continue
-        if not isinstance(data, dict) or not isinstance(data.get("id"), str) or data["id"] in out:
+        if not isinstance(data.get("id"), str) or data["id"] in out:
             continue
         order, in_all = data.get("order", DEFAULT_ORDER), data.get("in_all", True)
         out[data["id"]] = TreeInfo(data["id"], order if isinstance(order, int) else DEFAULT_ORDER,
                                    in_all is not False, str(file))
-    return sorted(out.values(), key=lambda t: (t.order, t.id))
+    listed = sorted(out.values(), key=lambda t: (t.order, t.id))
+    if memo_key is not None:
+        _CATALOG_MEMO[memo_key] = listed
+    return list(listed)
 
 
 def in_order(trees: Iterable[Tree]) -> list[Tree]:

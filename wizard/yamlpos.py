@@ -47,6 +47,21 @@ def safe_load(data: str | bytes) -> Any:
     return yaml.safe_load(data)
 
 
+def top_level(text: str, keys: tuple[str, ...]) -> dict[str, Any]:
+    """Only the named top-level keys of a mapping document, as ``safe_load`` would give them (the
+    last of a repeated key wins, like safe_load); the rest is composed but never constructed. What
+    the symptom lists read of every playbook at start-up, without building whole trees in Python."""
+    node = compose(text)
+    if not isinstance(node, yaml.MappingNode):
+        return {}
+    constructor = yaml.constructor.SafeConstructor()
+    out: dict[str, Any] = {}
+    for key_node, value_node in node.value:
+        if isinstance(key_node, yaml.ScalarNode) and key_node.value in keys:
+            out[key_node.value] = constructor.construct_object(value_node, deep=True)
+    return out
+
+
 _PLAIN_TAGS = {f"tag:yaml.org,2002:{t}" for t in
                ("map", "seq", "str", "int", "float", "bool", "null", "timestamp", "binary", "merge", "omap", "set", "value")}
 

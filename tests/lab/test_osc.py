@@ -102,5 +102,5 @@ def test_floating_ip_flow(seed_lab):
 
 def test_console_log(seed_lab):
     out = osc(seed_lab, "console", "log", "show", "rocky-vm2").stdout
-    assert "Using metadata source: 'http://169.254.169.254'" in out
+    assert "Datasource DataSourceOpenStackLocal [net,ver=2]." in out and "[DEBUG]" not in out
     assert "homelab-key" in out

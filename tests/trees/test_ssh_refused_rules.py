@@ -41,9 +41,10 @@ def test_console_failure_and_success_lines():
         "ci-info: no authorized SSH keys fingerprints found for user rocky.\n")
     assert failed["failures"] == 1 and failed["gave_up"] and failed["login_user"] == "rocky"
     assert failed["keys_installed"] is False
-    ok = parse_console("DataSourceOpenStack.py[DEBUG]: Using metadata source: 'http://169.254.169.254'\n"
+    ok = parse_console("cloud-init[905]: Cloud-init v. 23.4-19.el9 finished at Wed, 01 Jan 2025 00:00:12 +0000. "
+                       "Datasource DataSourceOpenStackLocal [net,ver=2].  Up 12.49 seconds\n"
                        "ci-info: +++++Authorized keys from /home/cloud-user/.ssh/authorized_keys for user cloud-user+++++\n")
-    assert ok["source"] == "http://169.254.169.254" and ok["login_user"] == "cloud-user" and ok["keys_installed"]
+    assert ok["source"] == "DataSourceOpenStackLocal [net,ver=2]" and ok["login_user"] == "cloud-user" and ok["keys_installed"]
 
 
 class _Console:

@@ -204,3 +204,21 @@ def test_shipped_probes_declare_the_facts_the_max_retries_order_relies_on():
     probes = registry()
     assert "host" in probes["ovs_agent_state"].needs and "host" in probes["instance_build_events"].provides
     assert "server" in probes["instance_build_events"].needs and "server" in probes["server_build_fault"].provides
+
+
+def test_catalog_reads_order_and_in_all_as_yaml_does_and_sees_a_changed_file(tmp_path):
+    # The symptom lists read only id/order/in_all of each file (and once per process); YAML 1.1's
+    # 'no' is still false, and an edited file is read again.
+    import os
+
+    from wizard.playbook import catalog
+
+    (tmp_path / "b.yaml").write_text("id: beta\norder: 5\nin_all: no\nsteps: {x: [1, 2]}\n")
+    (tmp_path / "a.yaml").write_text("id: alpha\norder: 7\n")
+    (tmp_path / "broken.yaml").write_text("id: [unclosed\n")
+    listed = catalog([tmp_path])
+    assert [(t.id, t.order, t.in_all) for t in listed] == [("beta", 5, False), ("alpha", 7, True)]
+    (tmp_path / "b.yaml").write_text("id: beta\norder: 9\nin_all: yes\n")
+    stat = (tmp_path / "b.yaml").stat()
+    os.utime(tmp_path / "b.yaml", ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    assert [(t.id, t.order, t.in_all) for t in catalog([tmp_path])] == [("alpha", 7, True), ("beta", 9, True)]

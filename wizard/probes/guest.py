@@ -22,7 +22,11 @@ from ..i18n import t
 MD_FAILED = re.compile(r"Calling '(http://(?:169\.254\.169\.254|\[fe80::a9fe:a9fe[^\]]*\])[^']*)' failed "
                        r"\[(\d+)/([^\]]+)\]: (.*)")
 MD_GAVE_UP = re.compile(r"Giving up on (?:OpenStack )?md from")
-MD_SOURCE = re.compile(r"Using metadata source: '([^']*)'")
+# The console shows cloud-init's WARNING and worse only (05_logging.cfg's consoleHandler), so a
+# working metadata fetch is seen in the final message cc_final_message writes to the console:
+# "Cloud-init v. X finished at T. Datasource DataSourceOpenStackLocal [net,ver=2].  Up N seconds"
+# (sources/DataSourceOpenStack.py __str__). The datasource name is the "source" read here.
+MD_SOURCE = re.compile(r"finished at .*?\. Datasource (DataSource(?!None\b)\S+(?: \[[^\]]*\])?)\.")
 KEYS_FOR_USER = re.compile(r"Authorized keys from \S+ for user (\S+?)\+*$")
 NO_KEYS_FOR_USER = re.compile(r"no authorized SSH keys fingerprints found for user (\S+?)\.?$")
 DATASOURCE_NONE = re.compile(r"Datasource DataSourceNone")
@@ -390,7 +394,7 @@ def cloud_init_metadata(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evi
         obs.append(t("Without metadata there is no SSH key, no user-data and no hostname for the instance."))
         return Evidence("failed", facts, obs, sources)
     if parsed["source"]:
-        obs = [t("cloud-init used metadata source {source}.", source=parsed['source'])]
+        obs = [t("cloud-init finished with datasource {source}: it read the metadata service.", source=parsed['source'])]
         if parsed["keys_installed"]:
             obs.append(t("It installed the key pair's public key for user {user}.", user=parsed['login_user']))
         elif parsed["login_user"]:

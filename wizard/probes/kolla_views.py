@@ -110,7 +110,7 @@ def kolla_three_views(ctx: ProbeContext, args, emit) -> Evidence:
     sources.append("GET /v2.0/agents")
     # deployed
     node = _nodeio.transport(ctx, inv)
-    deployed, deployed_where = deployed_mappings(node)
+    deployed, deployed_where = deployed_mappings(node, ctx)
     sources.append(f"{inv}: read {_nodeio.OVS_AGENT_INI}")
     # expected
     model = _nodeio.kolla_or_none(ctx)

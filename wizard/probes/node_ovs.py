@@ -57,7 +57,7 @@ def ovs_show(ctx: ProbeContext, node: Any, host: str) -> tuple[dict[str, dict[st
     """(bridges, raw text, command) from the host's openvswitch_vswitchd container."""
     engine = _nodeio.container_engine(ctx, host)
     argv = [engine, "exec", _nodeio.OVS_VSWITCHD_CONTAINER, "ovs-vsctl", "show"]
-    result = node.run(argv, sudo=bool(getattr(node, "become", False)))
+    result = _nodeio.node_command(ctx, node, argv, sudo=bool(getattr(node, "become", False)))
     command = " ".join(argv)
     if result.rc != 0:
         raise ProbeUnavailable(f"{host}: `{command}` failed (rc {result.rc}): "
@@ -88,12 +88,14 @@ def container_state(ctx: ProbeContext, node: Any, host: str, name: str) -> dict[
     return state
 
 
-def deployed_mappings(node: Any) -> tuple[dict[str, str] | None, str | None]:
-    """The deployed openvswitch_agent.ini's [ovs] bridge_mappings (None: no file) and its file:line."""
+def deployed_mappings(node: Any, ctx: ProbeContext | None = None) -> tuple[dict[str, str] | None, str | None]:
+    """The deployed openvswitch_agent.ini's [ovs] bridge_mappings (None: no file) and its file:line
+    (read once per diagnosis when ``ctx`` is given: the hand-edit remedy diffs the same text)."""
     from ..errors import ConfigError
     from ..kolla.ini import parse_bridge_mappings, parse_ini
 
-    text = _nodeio.read_text(node, _nodeio.OVS_AGENT_INI)
+    text = _nodeio.node_text(ctx, node, _nodeio.OVS_AGENT_INI) if ctx is not None else \
+        _nodeio.read_text(node, _nodeio.OVS_AGENT_INI)
     if text is None:
         return None, None
     where = f"{node.name}:{_nodeio.OVS_AGENT_INI}"
@@ -128,7 +130,7 @@ def ovs_agent_node_state(ctx: ProbeContext, args, emit) -> Evidence:
         obs.append(f"{inv}: OVS bridges: {', '.join(sorted(bridges)) or 'none'}.")
     except ProbeUnavailable as exc:
         obs.append(exc.reason)
-    mappings, where = deployed_mappings(node)
+    mappings, where = deployed_mappings(node, ctx)
     sources.append(f"{inv}: read {_nodeio.OVS_AGENT_INI}")
     log_lines = _nodeio.grep_file(node, "Agent terminated!", _nodeio.OVS_AGENT_LOG, max_lines=5) or []
     sources.append(f"{inv}: grep -F 'Agent terminated!' {_nodeio.OVS_AGENT_LOG}")

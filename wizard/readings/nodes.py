@@ -133,6 +133,45 @@ def read_text(node: Any, path: str) -> str | None:
     return result.stdout
 
 
+def node_text(ctx: ProbeContext, node: Any, path: str) -> str | None:
+    """``read_text`` once per diagnosis: a probe and the remedy builders of its finding share the read."""
+    from . import memo
+
+    readings = memo.of(ctx)
+    if readings is None:
+        return read_text(node, path)
+    return readings.get((node.name, "text", path), lambda: read_text(node, path))
+
+
+def deploy_file(ctx: ProbeContext, path: str) -> str | None:
+    """A deploy-host file's text (None: missing), once per diagnosis: what the Kolla model read
+    (globals.yml, the inventory, overrides) is not read again for a remedy's diff."""
+    from ..transport.base import FileMissing
+    from . import memo
+
+    deploy = ctx.deploy
+    readings = memo.of(ctx)
+    try:
+        if readings is None:
+            return deploy.read_file(path)
+        return readings.get((getattr(deploy, "name", "deploy"), "file", path), lambda: deploy.read_file(path))
+    except FileMissing:
+        return None
+
+
+def node_command(ctx: ProbeContext, node: Any, argv: list[str], *, sudo: bool = False,
+                 timeout: float | None = None) -> Any:
+    """A read-only command's result (``ip -br link``, ``ovs-vsctl show``), run once per diagnosis."""
+    from . import memo
+
+    def run() -> Any:
+        return node.run(argv, sudo=sudo, **({"timeout": timeout} if timeout is not None else {}))
+    readings = memo.of(ctx)
+    if readings is None:
+        return run()
+    return readings.get((node.name, "run", tuple(argv), sudo), run)
+
+
 def grep_file(node: Any, pattern: str, path: str, *, max_lines: int = 200) -> list[str] | None:
     """Lines of ``path`` containing ``pattern`` (fixed string), last ``max_lines``; None if the file
     is missing. Uses grep on the node (an argv, no shell) so a big log never crosses the wire;

@@ -259,8 +259,10 @@ def _override_fix(ctx: ProbeContext, finding: Finding, expected: Any, inv: str, 
     if not path or not physnet:
         return None
     try:
-        old = ctx.deploy.read_file(path)
+        old = _nodeio.deploy_file(ctx, path)   # the override the Kolla model read
     except Exception:
+        return None
+    if old is None:
         return None
     wrong = dict(expected.bridge_mappings or {})
     template = dict(expected.template_mappings or {})
@@ -301,7 +303,7 @@ def host_name_align(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     from ..transport.base import FileMissing
     from ..errors import WizardError
     try:
-        old = ctx.deploy.read_file(override)
+        old = _nodeio.deploy_file(ctx, override)
     except FileMissing:
         old = None
     except WizardError:

@@ -49,12 +49,9 @@ def reconfigure_command(ctx: ProbeContext, host: str | None, tags: str) -> list[
 
 
 def read_deploy_file(ctx: ProbeContext, path: str) -> str | None:
-    from ..transport.base import FileMissing
-
-    try:
-        return ctx.deploy.read_file(path)
-    except FileMissing:
-        return None
+    """The deploy-host file as the diagnosis read it (the Kolla model read globals.yml and the
+    inventory already); None when missing."""
+    return _nodeio.deploy_file(ctx, path)
 
 
 def physnet_bridge(ctx: ProbeContext, finding: Finding) -> tuple[str, str]:
@@ -154,7 +151,7 @@ def _fan_links(ctx: ProbeContext, hosts: list[str]) -> dict[str, set[str]]:
         return {}
 
     def links(node: Any) -> set[str] | None:
-        result = node.run(["ip", "-br", "link"], timeout=20.0)
+        result = _nodeio.node_command(ctx, node, ["ip", "-br", "link"], timeout=20.0)
         if result.rc != 0:
             return None
         return {line.split()[0].split("@")[0] for line in result.stdout.splitlines()[:512] if line.split()}
@@ -294,7 +291,7 @@ def bridge_mapping_quick(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
         return []
     try:
         node = ctx.node(host)
-        old = _nodeio.read_text(node, _nodeio.OVS_AGENT_INI)
+        old = _nodeio.node_text(ctx, node, _nodeio.OVS_AGENT_INI)   # as three-views read it
     except (WizardError, ProbeUnavailable):
         return []
     if old is None:
