@@ -222,3 +222,26 @@ def test_catalog_reads_order_and_in_all_as_yaml_does_and_sees_a_changed_file(tmp
     stat = (tmp_path / "b.yaml").stat()
     os.utime(tmp_path / "b.yaml", ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
     assert [(t.id, t.order, t.in_all) for t in catalog([tmp_path])] == [("alpha", 7, True), ("beta", 9, True)]
+
+
+@pytest.mark.parametrize("tree,start,fact", [
+    ("fip-404", "router-path", "subnet"),            # the router path needs the port's subnet (target)
+    ("ssh-refused", "sg-ssh", "port"),               # the security groups are the port's (address)
+    ("ssh-refused", "keypair", "server"),            # the key pair is the server's (server)
+    ("max-retries", "three-views", "host"),          # the three views are of the failing host (build-events)
+    ("max-retries", "port-segment", "port"),         # the segment is the failed port's (build-events)
+])
+def test_a_shipped_tree_started_where_its_facts_are_not_yet_known_is_rejected(tmp_path, tree, start, fact):
+    # More shipped probes declare what they need and provide (issue 14): a tree whose order cannot
+    # supply a fact fails `playbooks check` at the step, with file:line.
+    import re
+
+    from wizard.playbook import builtin_dir
+
+    text = (builtin_dir() / f"{tree}.yaml").read_text()
+    assert load_tree(write(tmp_path, text)).id == tree          # the shipped order supplies every fact
+    moved = re.sub(r"(?m)^start: .*$", f"start: {start}", text)
+    with pytest.raises(PlaybookError) as info:
+        load_tree(write(tmp_path, moved))
+    assert f"step {start}: probe " in info.value.one_line() and f"needs fact {fact!r}" in info.value.one_line()
+    assert re.match(re.escape(str(tmp_path / "tree.yaml")) + r":\d+: ", info.value.one_line())

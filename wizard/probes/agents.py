@@ -66,7 +66,7 @@ def _controllers(ctx: ProbeContext) -> list[str]:
 
 @probe("failed_port_segment",
        outcomes=("provider", "tunnel"),
-       summary="Find the failed port's network segment (the port itself is usually deleted)", requires="cloud")
+       summary="Find the failed port's network segment (the port itself is usually deleted)", requires="cloud", needs=("port",), provides=("network", "port"))
 def failed_port_segment(ctx: ProbeContext, args, emit) -> Evidence:
     port_id = (ctx.facts.get("port") or {}).get("id")
     host = ctx.facts.get("host")
@@ -230,7 +230,7 @@ def agent_host_names(ctx: ProbeContext, args, emit) -> Evidence:
 @probe("agent_physnet_mapping",
        outcomes=("serves", "no-mapping", "other-physnet", "tunnel-type-missing"),
        summary="Does the live agent map the network's physical network (or serve its tunnel type)?",
-       requires="cloud")
+       requires="cloud", needs=("host", "network"), provides=("agent",))
 def agent_physnet_mapping(ctx: ProbeContext, args, emit) -> Evidence:
     network = ctx.facts.get("network") or {}
     host = ctx.facts.get("host")

@@ -75,7 +75,7 @@ def _view_facts(server: dict[str, Any], view: dict[str, Any]) -> dict[str, Any]:
 
 @probe("fip_target", outcomes=("tenant-port", "has-fip", "on-external", "no-server"),
        summary="Pick the instance that needs a floating IP and read its port, network and subnet",
-       requires="cloud")
+       requires="cloud", provides=("server", "port", "network", "subnet"))
 def fip_target(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence:
     sources = ["GET /servers/detail", "GET /v2.0/ports", "GET /v2.0/networks", "GET /v2.0/subnets",
                "GET /v2.0/floatingips"]
@@ -196,7 +196,7 @@ def _operator_lan_network(ctx: ProbeContext, external: list[dict[str, Any]]) -> 
 
 @probe("fip_external_network", outcomes=("found", "none"),
        summary="Find the external (floating) network: a network with router:external",
-       requires="cloud")
+       requires="cloud", provides=("floating_network",))
 def fip_external_network(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence:
     subnet_id = (ctx.facts.get("subnet") or {}).get("id")
     chosen, external, note = choose_reachable_external_network(ctx, subnet_id)
@@ -247,7 +247,7 @@ def router_path(ctx: ProbeContext, subnet_id: str, ext_net_id: str) -> dict[str,
 
 @probe("fip_router_path", outcomes=("path-ok", "no-router", "router-no-gateway", "subnet-not-on-router"),
        summary="Is there a router with an interface on the port's subnet and a gateway on the external network?",
-       requires="cloud")
+       requires="cloud", needs=("subnet", "floating_network"))
 def fip_router_path(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence:
     subnet = ctx.facts.get("subnet") or {}
     ext = ctx.facts.get("floating_network") or {}

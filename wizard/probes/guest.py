@@ -72,7 +72,7 @@ def operator_address(ctx: ProbeContext) -> tuple[str | None, str]:
 
 
 @probe("ssh_target", outcomes=("active", "not-active", "no-server"),
-       summary="Pick the instance you SSH to and read its status", requires="cloud")
+       summary="Pick the instance you SSH to and read its status", requires="cloud", provides=("server",))
 def ssh_target(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence:
     sources = ["GET /servers/detail"]
     chosen = _target_server(ctx)
@@ -113,7 +113,7 @@ def ssh_target(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence:
 
 @probe("server_address", outcomes=("floating-ip", "external-address", "no-floating-ip"),
        summary="Which address reaches the instance from outside: a floating IP, or a port on the external network",
-       requires="cloud")
+       requires="cloud", needs=("server",), provides=("port", "network", "address"))
 def server_address(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence:
     server_id = (ctx.facts.get("server") or {}).get("id")
     server = ctx.cloud.find_server(server_id) if server_id else None
@@ -170,7 +170,7 @@ def _fips_elsewhere(ctx: ProbeContext, server: dict[str, Any]) -> str:
 
 
 @probe("ssh_reachability", outcomes=("open", "closed"),
-       summary="From the deploy host: nc -z -w 3 <address> 22 and ping", requires="deploy")
+       summary="From the deploy host: nc -z -w 3 <address> 22 and ping", requires="deploy", needs=("address",), provides=("reach",))
 def ssh_reachability(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence:
     address = ctx.facts.get("address")
     if not address:
@@ -219,7 +219,7 @@ def ssh_reachability(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Eviden
 
 @probe("sg_admits", outcomes=("allowed", "blocked"), args=("protocol", "port"),
        summary="Evaluate the port's security groups for one protocol/port from the operator's address",
-       requires="cloud")
+       requires="cloud", needs=("port",))
 def sg_admits(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence:
     protocol = str(args.get("protocol", "tcp")).lower()
     dport = int(args["port"]) if args.get("port") is not None else None
@@ -311,7 +311,7 @@ def ssh_path_blocked(facts: Mapping[str, Any]) -> str | None:
 
 
 @probe("server_keypair", outcomes=("present", "missing"),
-       summary="Was the instance booted with a key pair?", requires="cloud")
+       summary="Was the instance booted with a key pair?", requires="cloud", needs=("server",), provides=("keypair",))
 def server_keypair(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence:
     server = ctx.facts.get("server") or {}
     if not server.get("id"):
@@ -371,7 +371,7 @@ def parse_console(text: str) -> dict[str, Any]:
 
 @probe("cloud_init_metadata", outcomes=("fetched", "failed", "no-log"),
        summary="Read the console log: did cloud-init reach 169.254.169.254 and install the key?",
-       requires="cloud")
+       requires="cloud", needs=("server",), provides=("cloud_init",))
 def cloud_init_metadata(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence:
     server = ctx.facts.get("server") or {}
     if not server.get("id"):
@@ -415,7 +415,7 @@ def _user_data_text(server: dict[str, Any]) -> str | None:
 
 
 @probe("password_auth", outcomes=("not-password", "disabled", "enabled"),
-       summary="If you log in with a password: did user-data turn password SSH on?", requires="cloud")
+       summary="If you log in with a password: did user-data turn password SSH on?", requires="cloud", needs=("server",))
 def password_auth(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence:
     told = (ctx.answers.get("ssh-auth") or "").lower()
     if told not in ("password", "passwd"):
@@ -457,7 +457,7 @@ def image_login_user(image: dict[str, Any] | None) -> tuple[str | None, str]:
 
 
 @probe("login_user", outcomes=("matches", "wrong-user", "not-told"),
-       summary="Which user the image expects, and whether that is the one you log in as", requires="cloud")
+       summary="Which user the image expects, and whether that is the one you log in as", requires="cloud", needs=("server",))
 def login_user(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence:
     server = ctx.facts.get("server") or {}
     login = dict(ctx.facts.get("login") or {})

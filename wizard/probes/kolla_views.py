@@ -95,7 +95,7 @@ def find_attempt(model: Any, host: str) -> tuple[dict[str, Any] | None, Any]:
        outcomes=("excluded-despite-attempt", "excluded-by-default", "not-deployed", "not-restarted",
                  "live-has-mapping", "file-lacks-mapping"),
        summary="Expected (Kolla now) vs deployed (file on the node) vs live (agent API) bridge_mappings",
-       requires="node")
+       requires="node", needs=("host", "network"), provides=("views",))
 def kolla_three_views(ctx: ProbeContext, args, emit) -> Evidence:
     host = ctx.facts.get("host")
     network = ctx.facts.get("network") or {}

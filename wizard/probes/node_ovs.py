@@ -111,7 +111,7 @@ def deployed_mappings(node: Any, ctx: ProbeContext | None = None) -> tuple[dict[
 
 @probe("ovs_agent_node_state",
        outcomes=("bridge-missing", "container-down", "container-running"),
-       summary="On the failing host: the OVS agent container, its log, and the bridges OVS has", requires="node")
+       summary="On the failing host: the OVS agent container, its log, and the bridges OVS has", requires="node", needs=("host",), provides=("ovs",))
 def ovs_agent_node_state(ctx: ProbeContext, args, emit) -> Evidence:
     host = ctx.facts.get("host")
     if not host:
