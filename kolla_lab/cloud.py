@@ -66,6 +66,8 @@ class Cloud:
         self.users: dict[str, dict] = {}
         self.tokens: dict[str, dict] = {}
         self.networks: dict[str, dict] = {}
+        # model network id -> the id the real backend's Neutron gave it (empty on the embedded lab)
+        self.real_network_ids: dict[str, str] = {}
         self.subnets: dict[str, dict] = {}
         self.ports: dict[str, dict] = {}
         self.routers: dict[str, dict] = {}

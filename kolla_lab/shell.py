@@ -557,7 +557,7 @@ def namespaces(state, node) -> list[str]:
         return out
     if node.agent_alive("neutron_l3_agent") or True:   # namespaces survive an agent stop
         out += [f"qrouter-{r['id']}" for r in c.routers.values() if r["_l3_host"] == node.hostname]
-    out += [f"qdhcp-{n['id']}" for n in c.networks.values()
+    out += [f"qdhcp-{c.real_network_ids.get(n['id'], n['id'])}" for n in c.networks.values()
             if any(c.subnets[s]["enable_dhcp"] for s in n["subnets"])]
     return out
 

@@ -17,7 +17,8 @@ routers, ports and floating IPs, so it gets real Neutron's, with their real IDs 
 - the floating IPs, and the security-group rules those ports are judged by.
 
 Networks and subnets keep the model's IDs (a mirrored object's network_id/subnet_id is translated by
-name), so the model's own readers (DHCP, MTU, the uplink) keep working. Only the real lab reads real
+name), so the model's own readers (DHCP, MTU, the uplink) keep working; where a stand-in prints a
+network's id (the qdhcp- namespace) it prints real Neutron's (``cloud.real_network_ids``). Only the real lab reads real
 Neutron here, through its own admin token: the lab never imports the wizard."""
 from __future__ import annotations
 
@@ -70,6 +71,9 @@ def apply(cloud, real: dict, server_name: Callable[[str], str | None]) -> None:
 
     model_nets = {n["name"]: n["id"] for n in cloud.networks.values()}
     net_ids = {n["id"]: model_nets.get(n["name"]) for n in real["networks"]}
+    # The DHCP agent names its namespace after real Neutron's network id (qdhcp-<id>); the model
+    # keeps its own ids, so the stand-ins that print the id look the real one up here.
+    cloud.real_network_ids = {model: real_id for real_id, model in net_ids.items() if model}
     model_subs = {(s["network_id"], s["name"]): s["id"] for s in cloud.subnets.values()}
     sub_ids = {s["id"]: model_subs.get((net_ids.get(s["network_id"]), s["name"])) for s in real["subnets"]}
     servers = {s["name"]: s["id"] for s in cloud.servers.values()}

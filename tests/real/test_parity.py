@@ -72,8 +72,11 @@ EMBEDDED_ONLY: dict[str, str] = {
     "compute-forced-down": "nova-compute service states: the parity walk's compute stand-in has none",
     "compute-not-in-cell": "host-to-cell mappings: the parity walk's compute stand-in has no cells",
     # The data path (NAT in qrouter-, dnsmasq leases, br-ex's uplink, MTU, the LAN) is the embedded
-    # lab's model only: the real backend runs no real L3/DHCP agents nor a data path yet (issue 13).
-    **{name: f"{name}: the real backend has no real L3/DHCP agents or data path yet (issue 13)"
+    # lab's model only. Tried on the real backend (2026-11-29): real Neutron leaves the instance's
+    # port DOWN, since no real OVS agent plugs it and reports it up (update_device_up), so the
+    # unreachable tree stops at port-not-active before any of these hops (issue 13).
+    **{name: f"{name}: real Neutron keeps the instance port DOWN (no real OVS agent reports it up), "
+             "so the real backend ends port-not-active first (issue 13)"
        for name in ("l3-agent-down", "dhcp-agent-down", "br-ex-no-uplink", "external-nic-address",
                     "mtu-too-big", "fip-pool-overlaps-lan")},
 }
