@@ -12,7 +12,7 @@ from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from . import nova_records
+from . import nova_records, placement_api
 from .cloud import Cloud, CloudError, iso, not_found
 
 NOVA_MAX = (2, 96)
@@ -60,7 +60,7 @@ class API:
         self.routes.append((method, re.compile("^" + pattern + "$"), fn, service))
 
     def service_of(self, path: str) -> str:
-        for prefix in ("compute", "network", "image"):
+        for prefix in ("compute", "network", "image", "placement"):
             if path == "/" + prefix or path.startswith("/" + prefix + "/"):
                 return prefix
         return "identity"
@@ -104,7 +104,7 @@ class API:
                 if match and (m == method or (m == "GET" and method == "HEAD")):
                     if fn.__name__ not in ("discovery_root", "keystone_v3", "auth_tokens", "compute_versions",
                                            "compute_version", "network_versions", "image_versions",
-                                           "network_version", "image_version"):
+                                           "network_version", "image_version", "placement_root"):
                         info = self.cloud.token_info(headers.get("X-Auth-Token"))
                         if not info:
                             return self.error(service, CloudError(401, "Unauthorized",
@@ -121,6 +121,9 @@ class API:
                     resp = self.error(service, CloudError(404, "HTTPNotFound", "The resource could not be found."), req)
         except CloudError as exc:
             resp = self.error(service, exc, req)
+        if service == "placement" and "pmv" in req:
+            resp.headers.update({"openstack-api-version": "placement %d.%d" % req["pmv"],
+                                 "vary": "openstack-api-version"})
         if service == "compute" and "mv" in req:
             v = "%d.%d" % req["mv"]
             resp.headers.update({"OpenStack-API-Version": f"compute {v}", "X-OpenStack-Nova-API-Version": v,
@@ -242,6 +245,20 @@ class API:
         r("GET", "/network/v2.0/agents/([^/]+)/l3-routers", self.agent_routers, "network")
         r("GET", "/network/v2.0/routers/([^/]+)/l3-agents", self.router_agents, "network")
         r("GET", "/network/v2.0/networks/([^/]+)/dhcp-agents", self.network_dhcp_agents, "network")
+        # placement
+        r("GET", "/placement", self.placement_root, "placement")
+        r("GET", "/placement/resource_providers", self._placement(
+            lambda req: placement_api.list_providers(self.cloud, req["query"], req["pmv"])), "placement")
+        r("GET", "/placement/resource_providers/([^/]+)", self._placement(
+            lambda req, rp: placement_api.get_provider(self.cloud, rp, req["pmv"])), "placement")
+        r("GET", "/placement/resource_providers/([^/]+)/inventories", self._placement(
+            lambda req, rp: placement_api.inventories(self.cloud, rp)), "placement")
+        r("GET", "/placement/resource_providers/([^/]+)/usages", self._placement(
+            lambda req, rp: placement_api.usages(self.cloud, rp)), "placement")
+        r("GET", "/placement/resource_providers/([^/]+)/traits", self._placement(
+            lambda req, rp: placement_api.provider_traits(self.cloud, rp)), "placement")
+        r("GET", "/placement/allocation_candidates", self._placement(
+            lambda req: placement_api.allocation_candidates(self.cloud, req["query"], req["pmv"])), "placement")
         # image
         r("GET", "/image", self.image_versions, "image")
         r("GET", "/image/versions", self.image_versions, "image")
@@ -265,7 +282,8 @@ class API:
         c = self.cloud
         out = []
         for stype, name, url in (("identity", "keystone", self.base), ("compute", "nova", f"{self.base}/compute/v2.1"),
-                                 ("network", "neutron", f"{self.base}/network"), ("image", "glance", f"{self.base}/image")):
+                                 ("network", "neutron", f"{self.base}/network"), ("image", "glance", f"{self.base}/image"),
+                                 ("placement", "placement", f"{self.base}/placement")):
             sid = uuid.uuid5(c._ns, "svc-" + stype).hex
             if self.faults is not None and self.faults.service_down(stype):
                 # Endpoint down: the catalog sends clients to a port nothing listens on.
@@ -923,6 +941,23 @@ class API:
         hosts = {n.hostname for n in self.cloud.nodes_in("network")}
         agents = [a for a in self.cloud.agents() if served and a["binary"] == "neutron-dhcp-agent" and a["host"] in hosts]
         return Response(200, {"agents": agents})
+
+    # --- placement --------------------------------------------------------------------------
+    def _placement(self, fn):
+        def handler(req, *groups):
+            try:
+                req["pmv"] = placement_api.version(req["headers"])
+                return Response(200, fn(req, *groups))
+            except placement_api.PlacementError as exc:
+                return Response(exc.status, placement_api.error_body(exc, req.get("pmv"), "req-" + str(uuid.uuid4())))
+        return handler
+
+    def placement_root(self, req):
+        try:
+            req["pmv"] = placement_api.version(req["headers"])
+        except placement_api.PlacementError as exc:
+            return Response(exc.status, placement_api.error_body(exc, None, "req-" + str(uuid.uuid4())))
+        return Response(200, placement_api.root())
 
     # --- image ------------------------------------------------------------------------------
     def image_versions(self, req):

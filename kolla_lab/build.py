@@ -149,6 +149,8 @@ class LabState:
         """nova-compute's nova.conf, and the host's CPU as libvirt sees it: ``kvm: false`` is a
         nested homelab VM without vmx/svm, so no /dev/kvm."""
         node.kvm = bool(spec.get("kvm", True))
+        keys = {"vcpus": "VCPU", "memory_mb": "MEMORY_MB", "disk_gb": "DISK_GB"}
+        node.resources = {keys[k]: int(v) for k, v in (spec.get("resources") or {}).items()}
         if node.read(NOVA_COMPUTE_CONF) is None:
             node.write(NOVA_COMPUTE_CONF, rk.render_nova_compute_conf(rk.host_vars(node.name), node.address))
         if node.read("/proc/cpuinfo") is None:

@@ -9,7 +9,7 @@ import secrets
 import threading
 import uuid
 
-from . import nova_records
+from . import nova_records, placement
 from .nodes import NEUTRON_SERVER_LOG, OVS_AGENT, Node, log_stamp, now
 from .nova_records import NOVA_PY
 
@@ -657,7 +657,10 @@ class Cloud:
         forced down). Returns (hosts, NoValidHost reason) and writes the scheduler's INFO lines
         (nova/scheduler/manager.py, nova/filters.py)."""
         computes = [s for s in self.compute_services() if s["binary"] == "nova-compute"]
-        candidates = [s for s in computes if s["status"] == "enabled"]
+        # GET /allocation_candidates?resources=<the flavor's>&required=!COMPUTE_STATUS_DISABLED
+        fit = {p["host"] for p in placement.candidates(self, placement.flavor_resources(server["flavor"]),
+                                                        forbidden=(placement.DISABLED_TRAIT,))}
+        candidates = [s for s in computes if s["host"] in fit]
         sched = next((n for n in self.nodes.values() if "nova_scheduler" in n.containers), self.controller())
         ctx = nova_records.context_tag(action["request_id"], server["user_id"], server["project_id"])
         log = lambda lines: self._log(sched, nova_records.SCHEDULER_LOG, lines)   # noqa: E731

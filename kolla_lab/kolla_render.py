@@ -201,11 +201,23 @@ class KollaConfig:
 
     def render_nova_compute_conf(self, hv: HostVars, address: str) -> str:
         """The part of nova-compute's nova.conf the lab models (roles/nova-cell/templates/nova.conf.j2
-        and nova.conf.d/libvirt.conf.j2: virt_type = {{ nova_compute_virt_type }})."""
-        return ("[DEFAULT]\ndebug = False\nlog_dir = /var/log/kolla/nova\nstate_path = /var/lib/nova\n"
+        and nova.conf.d/libvirt.conf.j2: virt_type = {{ nova_compute_virt_type }}), merged with the
+        operator's overrides as roles/nova-cell/tasks/config.yml merge_configs does: node_custom_config
+        global.conf, nova.conf, nova/nova-compute.conf, nova/<inventory_hostname>/nova.conf."""
+        text = ("[DEFAULT]\ndebug = False\nlog_dir = /var/log/kolla/nova\nstate_path = /var/lib/nova\n"
                 "compute_driver = libvirt.LibvirtDriver\n\n[libvirt]\n"
                 f"connection_uri = \"qemu+tcp://{address}/system\"\nlive_migration_inbound_addr = \"{address}\"\n"
                 f"virt_type = {hv.get('nova_compute_virt_type', 'kvm')}\nnum_pcie_ports = 16\n")
+        custom = posixpath.join(self.config_dir, "config")
+        overrides = [self.read(posixpath.join(custom, *parts)) for parts in
+                     (("global.conf",), ("nova.conf",), ("nova", "nova-compute.conf"), ("nova", hv.host, "nova.conf"))]
+        if not any(o is not None for o in overrides):
+            return text
+        data = parse_ini(text)
+        for override in overrides:
+            if override is not None:
+                data = merge_ini(data, parse_ini(override))
+        return dump_ini(data)
 
     def render_neutron_conf(self, hv: HostVars, controller: str) -> str:
         secret = self.global_value("rabbitmq_password", "")

@@ -15,7 +15,7 @@ TOP_KEYS = {"name", "description", "base", "release", "operator_address", "regio
 CLOUD_KEYS = {"admin", "flavors", "images", "keypairs", "networks", "routers", "security_group_rules", "servers",
               "flat_physnets", "floating_ips", "security_groups", "lan_hosts", "vlan_ranges"}
 NODE_KEYS = {"hostname", "address", "groups", "deploy", "files", "containers", "ovs", "render_vars", "interfaces",
-             "interface_addresses", "mtu", "nova_host", "kvm", "nova_service", "cell_mapped", "_delete", "galera",
+             "interface_addresses", "mtu", "nova_host", "kvm", "nova_service", "resources", "cell_mapped", "_delete", "galera",
              "rabbitmq", "keepalived"}
 
 
@@ -186,6 +186,12 @@ def validate(data: LDict, path: str) -> None:
         if service is not None and (not isinstance(service, dict) or set(service) - {"disabled_reason", "forced_down"}):
             raise ScenarioError(_where(spec, "nova_service"), "nova_service takes disabled_reason (text: the "
                                 "service is disabled) and forced_down (true/false)")
+        resources = spec.get("resources")
+        if resources is not None and (not isinstance(resources, dict)
+                                      or set(resources) - {"vcpus", "memory_mb", "disk_gb"}
+                                      or not all(isinstance(v, int) and v > 0 for v in resources.values())):
+            raise ScenarioError(_where(spec, "resources"), "resources takes vcpus, memory_mb and disk_gb (positive "
+                                "whole numbers: the size the compute reports to Placement)")
         if "cell_mapped" in spec and not isinstance(spec["cell_mapped"], bool):
             raise ScenarioError(_where(spec, "cell_mapped"), "cell_mapped must be true or false")
         if "kvm" in spec and not isinstance(spec["kvm"], bool):

@@ -198,6 +198,28 @@ class CloudReader:
     def flavors(self) -> list[dict[str, Any]]:
         return self._cached("flavors", "GET /flavors/detail", lambda c: self._dicts(c.compute.flavors()))
 
+    # -- Placement (openstacksdk's placement proxy; admin) ---------------------------------
+    def resource_providers(self) -> list[dict[str, Any]]:
+        return self._cached("resource_providers", "GET /resource_providers (placement)",
+                            lambda c: self._dicts(c.placement.resource_providers()))
+
+    def provider_inventories(self, rp_uuid: str) -> dict[str, dict[str, Any]]:
+        """Resource class -> total, reserved, min_unit, max_unit, step_size, allocation_ratio."""
+        def fetch(c):
+            rows = self._dicts(c.placement.resource_provider_inventories(rp_uuid))
+            return {str(r.get("resource_class")): r for r in rows}
+        return self._cached(f"inventories:{rp_uuid}", f"GET /resource_providers/{rp_uuid}/inventories", fetch)
+
+    def provider_usages(self, rp_uuid: str) -> dict[str, int]:
+        def fetch(c):
+            return clean_data(dict(c.placement.fetch_resource_provider_usages(rp_uuid).usages or {}))
+        return self._cached(f"usages:{rp_uuid}", f"GET /resource_providers/{rp_uuid}/usages", fetch)
+
+    def allocation_candidates(self, resources: str, required: str = "") -> list[dict[str, Any]]:
+        query = {"resources": resources, **({"required": required} if required else {})}
+        return self._cached(f"candidates:{resources}:{required}", "GET /allocation_candidates",
+                            lambda c: self._dicts(c.placement.allocation_candidates(**query)))
+
     def instance_actions(self, server_id: str) -> list[dict[str, Any]]:
         """The server's actions with their events (event details are admin-only)."""
         def fetch(c):

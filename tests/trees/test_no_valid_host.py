@@ -29,7 +29,8 @@ def steps(report, tree=TREE):
 
 def test_scenarios_cover_each_cause():
     expected = dict(scenarios_expecting(TREE))
-    assert {"compute-down", "compute-disabled", "compute-forced-down", "compute-not-in-cell"} <= set(expected)
+    assert {"compute-down", "compute-disabled", "compute-forced-down", "compute-not-in-cell",
+            "placement-no-room"} <= set(expected)
 
 
 @pytest.mark.parametrize("scenario,expected", [s for s in scenarios_expecting(TREE) if s[1]])
@@ -67,8 +68,8 @@ def test_down_compute_quotes_the_filter_and_the_fix_is_proven():
     assert "['ComputeFilter: (start: 1, end: 0)']" in finding.root_cause
     [applied] = run_.applied
     assert applied.status == "verified", applied
-    # The server already in ERROR stays: the re-walk finds services usable and says what to ask Placement.
-    assert steps(run_.after)[-1] == ("compute-services", "usable")
+    # The server already in ERROR stays: the re-walk finds services usable and Placement with room.
+    assert steps(run_.after)[-2:] == [("compute-services", "usable"), ("placement", "room")]
 
 
 def test_forced_down_is_its_own_finding():
@@ -104,11 +105,11 @@ def test_scheduler_log_missing_is_not_logged_then_services():
     assert steps(report)[-1] == ("compute-services", "disabled")
 
 
-def test_usable_services_end_unexplained_with_placement_commands():
+def test_usable_services_and_room_end_unexplained_with_placement_commands():
     with Lab("compute-disabled") as lab:
         lab.state.cloud.service_overrides["compute01"].pop("disabled_reason")
         report = run(lab)
-    assert steps(report)[-1] == ("compute-services", "usable")
+    assert steps(report)[-2:] == [("compute-services", "usable"), ("placement", "room")]
     tree = next(t for t in report.trees if t.tree == TREE)
     assert tree.result == "unexplained"
     for cmd in tree.unexplained["commands"]:
@@ -129,3 +130,55 @@ def test_unmapped_compute_is_not_in_cell_and_max_retries_hands_it_on():
     assert finding.remedies[0].command.splitlines() == [
         "docker exec nova_conductor nova-manage cell_v2 discover_hosts --by-service",
         "docker exec nova_conductor nova-manage cell_v2 list_hosts"]
+
+
+def test_placement_without_room_names_the_provider_the_class_and_the_fix_is_proven():
+    """compute01's DISK_GB: (30 - 5 reserved) x 1.0 = 25, 20 allocated to rocky-vm2; m1.small asks 20.
+    The lab's Placement answers through openstacksdk's placement proxy; the durable fix edits Kolla's
+    nova.conf override, reconfigures nova, and the re-walk finds room."""
+    from tests.trees.fix_support import apply_in_order
+
+    with Lab("placement-no-room") as lab:
+        run_ = apply_in_order(lab, [TREE], ["nova-placement-override"])
+        rendered = lab.state.nodes["compute01"].read("/etc/kolla/nova-compute/nova.conf")
+    before = run_.before
+    assert steps(before) == [("fault", "no-valid-host"), ("scheduler-log", "no-candidates"),
+                             ("compute-services", "usable"), ("placement", "no-room")]
+    [finding] = before.findings
+    assert (finding.id, finding.host) == ("placement-no-room", "compute01")
+    assert "DISK_GB" in finding.title and "(30 total - 5 reserved) x 1.0 allocation ratio = 25" in finding.root_cause
+    assert "20 already allocated, 5 free" in finding.root_cause
+    durable, quick = finding.remedies
+    assert (durable.id, durable.durable, quick.id, quick.durable) == (
+        "nova-placement-override", True, "placement-flavor-that-fits", False)
+    assert "+disk_allocation_ratio = 1.6" in durable.diff and durable.path == "/etc/kolla/config/nova.conf"
+    assert quick.command == "openstack flavor create --vcpus 1 --ram 2048 --disk 5 m1.small-fit" and not quick.actions
+    parse_openstack(quick.command)
+    [applied] = run_.applied
+    assert applied.status == "verified", applied
+    assert "disk_allocation_ratio = 1.6" in rendered
+    assert steps(run_.after)[-1] == ("placement", "room")
+
+
+def test_placement_causes_reserved_above_novas_default_and_a_flavor_bigger_than_the_host():
+    """A reserve above Nova's default that alone leaves too little is lowered back to 512; a flavor
+    asking for more than the whole host (max_unit) gets no override, only a flavor that fits."""
+    with Lab("placement-no-room") as lab:
+        compute = lab.state.nodes["compute01"]
+        conf = "[DEFAULT]\nreserved_host_memory_mb = 14336\n"
+        lab.state.nodes["deploy"].write("/etc/kolla/config/nova.conf", conf)
+        compute.write("/etc/kolla/nova-compute/nova.conf", conf)
+        compute.resources = {"MEMORY_MB": 16384, "DISK_GB": 200}
+        reserved = run(lab)
+        compute.resources = {"MEMORY_MB": 1024, "DISK_GB": 200}
+        compute.write("/etc/kolla/nova-compute/nova.conf", "[DEFAULT]\n")
+        too_big = run(lab)
+    [finding] = reserved.findings
+    assert finding.facts["placement"]["resource_class"] == "MEMORY_MB"
+    assert finding.facts["placement"]["cause"] == "reserved"
+    assert "14336 MEMORY_MB reserved for the host leaves too little" in finding.root_cause
+    assert "+reserved_host_memory_mb = 512" in finding.remedies[0].diff
+    [finding] = too_big.findings
+    assert finding.facts["placement"]["cause"] == "max-unit"
+    assert [r.id for r in finding.remedies] == ["placement-flavor-that-fits"]
+    assert finding.remedies[0].command == "openstack flavor create --vcpus 1 --ram 1024 --disk 20 m1.small-fit"

@@ -165,3 +165,79 @@ def compute_service_states(ctx: ProbeContext, args, emit) -> Evidence:
     if down:
         return pick("down", down, f"no heartbeat since {down[0].get('updated_at') or 'unknown'}")
     return pick("disabled", [s for s in services if s.get("status") != "enabled"], "disabled")
+
+
+PLACEMENT_CLASSES = (("VCPU", "vcpus"), ("MEMORY_MB", "ram"), ("DISK_GB", "disk"))
+# What nova-compute reports when the operator sets nothing (nova/conf/compute.py): reserved_host_*
+# and initial_*_allocation_ratio.
+NOVA_DEFAULT_RESERVED = {"VCPU": 0, "MEMORY_MB": 512, "DISK_GB": 0}
+
+
+def _shortfall(rc: str, inv: dict[str, Any], used: int, need: int) -> dict[str, Any] | None:
+    """Placement's test (placement/objects/research_context.py): used + amount <= (total -
+    reserved) * allocation_ratio and amount <= max_unit. None when the class has room."""
+    total, reserved = int(inv.get("total") or 0), int(inv.get("reserved") or 0)
+    ratio = float(inv.get("allocation_ratio") or 1.0)
+    max_unit = int(inv.get("max_unit") or total)
+    capacity = int((total - reserved) * ratio)
+    if need <= max_unit and used + need <= (total - reserved) * ratio:
+        return None
+    if need > max_unit:
+        cause = "max-unit"
+    elif reserved > NOVA_DEFAULT_RESERVED[rc] and used + need <= (total - NOVA_DEFAULT_RESERVED[rc]) * ratio:
+        cause = "reserved"
+    else:
+        cause = "used"
+    return {"resource_class": rc, "needed": need, "total": total, "reserved": reserved, "allocation_ratio": ratio,
+            "max_unit": max_unit, "used": used, "capacity": capacity, "free": max(capacity - used, 0), "cause": cause}
+
+
+@probe("placement_room", outcomes=("no-room", "room"),
+       summary="Placement: each compute's inventory (total, reserved, allocation ratio) and usage against the flavor",
+       requires="cloud", needs=("server",), provides=("placement",))
+def placement_room(ctx: ProbeContext, args, emit) -> Evidence:
+    flavor = ctx.facts.get("flavor") or {}
+    need = {rc: int(flavor.get(key) or 0) for rc, key in PLACEMENT_CLASSES if int(flavor.get(key) or 0) > 0}
+    wanted = ",".join(f"{rc}:{n}" for rc, n in need.items())
+    command = f"openstack allocation candidate list --resource {' --resource '.join(f'{rc}={n}' for rc, n in need.items())}"
+    if not need:
+        raise ProbeUnavailable(f"the flavor of the failed server could not be read; run `{command}` and answer")
+    try:
+        providers = ctx.cloud.resource_providers()
+        rows = []
+        for rp in providers:
+            rid = str(rp.get("id") or rp.get("uuid"))
+            rows.append((rp, ctx.cloud.provider_inventories(rid), ctx.cloud.provider_usages(rid)))
+        candidates = ctx.cloud.allocation_candidates(wanted, "!COMPUTE_STATUS_DISABLED")
+    except CloudError as exc:
+        raise ProbeUnavailable(f"{exc.one_line()}; run `{command}` and answer", sources=[command]) from None
+    sources = ["GET /resource_providers", "GET /resource_providers/{uuid}/inventories and /usages",
+               f"GET /allocation_candidates?resources={wanted}&required=!COMPUTE_STATUS_DISABLED"]
+    obs = []
+    short: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    for rp, inv, used in rows:
+        parts = []
+        for rc, n in need.items():
+            if rc not in inv:
+                continue
+            i = inv[rc]
+            parts.append(f"{rc} {int(used.get(rc) or 0)} used of ({i.get('total')} - {i.get('reserved')} reserved) "
+                         f"x {float(i.get('allocation_ratio') or 1.0):g}")
+            gap = _shortfall(rc, i, int(used.get(rc) or 0), n)
+            if gap:
+                short.append((rp, gap))
+        obs.append(f"Provider {rp.get('name')}: " + "; ".join(parts) + ".")
+    obs.append(f"The flavor {flavor.get('name')} asks for {wanted}; Placement offers "
+               f"{len(candidates)} allocation candidate(s).")
+    facts: dict[str, Any] = {"placement": {"candidates": len(candidates), "wanted": wanted}}
+    if candidates or not short:
+        return Evidence("room", facts=facts, observations=obs, sources=sources)
+    rp, gap = short[0]
+    facts["placement"].update(gap, provider=rp.get("name"), provider_uuid=str(rp.get("id") or rp.get("uuid")),
+                              host=rp.get("name"), flavor=flavor.get("name"))
+    why = {"max-unit": f"the flavor asks for more {gap['resource_class']} than the host has (max_unit {gap['max_unit']})",
+           "reserved": f"{gap['reserved']} {gap['resource_class']} reserved for the host leaves too little",
+           "used": f"only {gap['free']} {gap['resource_class']} left"}[gap["cause"]]
+    facts["placement"]["why"] = why
+    obs.append(f"{rp.get('name')} cannot take {gap['needed']} {gap['resource_class']}: {why}.")
+    return Evidence("no-room", facts=facts, observations=obs, sources=sources, host=rp.get("name"))

@@ -3,12 +3,17 @@ unset forced-down, enable a disabled service. The `openstack compute service set
 python-openstackclient's (``--enable``, ``--up``: microversions 2.53 / 2.11, chosen by osc)."""
 from __future__ import annotations
 
+import math
+import posixpath
+
+from ..errors import WizardError
 from ..findings import Finding, Remedy
 from ..probe_context import ProbeContext
 from ..readings import nodes as _nodeio
+from . import _edits
 from .actions import NodeCommand
 from .ovs_agent import kolla_unit
-from .provider_networks import become_for, engine_for
+from .provider_networks import become_for, engine_for, reconfigure_command
 from .quoting import join
 from .registry import remedy
 
@@ -90,3 +95,94 @@ def discover_hosts(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
                  f"{host} with its cell. A later `kolla-ansible deploy -t nova` would do the same. The server "
                  f"already in ERROR stays there: delete it and create it again."),
         command="\n".join(join(c) for c in (argv, check)), host=where, actions=[], verify=None)]
+
+
+# nova/conf/compute.py: the options nova-compute reports into its provider's inventory.
+RATIO_OPTION = {"VCPU": "cpu_allocation_ratio", "MEMORY_MB": "ram_allocation_ratio", "DISK_GB": "disk_allocation_ratio"}
+RESERVED_OPTION = {"VCPU": ("reserved_host_cpus", 0), "MEMORY_MB": ("reserved_host_memory_mb", 512),
+                   "DISK_GB": ("reserved_host_disk_mb", 0)}
+
+
+def _override_target(ctx: ProbeContext, host: str) -> tuple[str, str | None]:
+    """Kolla's nova.conf override to edit (roles/nova-cell/tasks/config.yml merges
+    node_custom_config nova.conf, then nova/<inventory_hostname>/nova.conf): the per-host file
+    when it exists, else the global one when it exists, else the per-host file to create."""
+    from .provider_networks import model_or_none, read_deploy_file
+    model = model_or_none(ctx)
+    config_dir = getattr(model, "config_dir", None) or "/etc/kolla"
+    per_host = posixpath.join(config_dir, "config", "nova", _nodeio.inventory_name(ctx, host), "nova.conf")
+    for path in (per_host, posixpath.join(config_dir, "config", "nova.conf")):
+        try:
+            text = read_deploy_file(ctx, path)
+        except WizardError:
+            text = None
+        if text is not None:
+            return path, text
+    return per_host, None
+
+
+@remedy("nova-placement-override", summary="Raise the allocation ratio (or lower the reserve) nova-compute reports to Placement, in Kolla's nova.conf override")
+def nova_placement_override(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
+    p = finding.facts.get("placement") or {}
+    rc, host = p.get("resource_class"), p.get("host") or finding.host
+    if rc not in RATIO_OPTION or not host or p.get("cause") == "max-unit":
+        return []       # a flavor bigger than the whole host: no setting makes it fit
+    total, reserved, used, need = (int(p.get(k) or 0) for k in ("total", "reserved", "used", "needed"))
+    if p.get("cause") == "reserved":
+        option, value = RESERVED_OPTION[rc]
+        value_text = str(value)
+        what = (f"{option} = {value_text} (Nova's default): the {reserved} {rc} reserved now leave too little; "
+                f"Placement then counts ({total} - {value}) x {p.get('allocation_ratio')}")
+    else:
+        option = RATIO_OPTION[rc]
+        ratio = max(math.ceil((used + need) / max(total - reserved, 1) * 10) / 10,
+                    float(p.get("allocation_ratio") or 1.0) + 0.1)
+        value_text = f"{ratio:g}"
+        what = (f"{option} = {value_text}: Placement then counts ({total} - {reserved}) x {value_text} = "
+                f"{int((total - reserved) * ratio)} {rc}, room for {need} more beside the {used} allocated")
+        if rc == "MEMORY_MB":
+            what += (". Overcommitting memory lets guests together ask for more RAM than the host has: under "
+                     "pressure the kernel's OOM killer ends one; adding RAM or a compute is the safer fix")
+        elif rc == "DISK_GB":
+            what += (". Guests' qcow2 disks are thin, so they rarely fill what they were given, but if they do the "
+                     "host's disk fills; watch `df -h /var/lib/docker/volumes/nova_compute` on the host")
+    path, old = _override_target(ctx, host)
+    new = _edits.set_ini_option(old or "", "DEFAULT", option, value_text)
+    argv = reconfigure_command(ctx, None, "nova")
+    actions: list = []
+    if old is not None:
+        actions = [_edits.file_edit(None, path, old, new, "ini"), NodeCommand(None, argv, timeout=3600.0)]
+    return [Remedy(
+        id="nova-placement-override", kind="file_edit", durable=True,
+        title=f"Set {option} = {value_text} for nova-compute on {host} and reconfigure nova",
+        explain=(f"Set [DEFAULT] {what}. Kolla merges {path} into nova-compute's nova.conf "
+                 f"({'edit it' if old is not None else 'create it: the wizard only edits files that exist, so this one is print-only'}), "
+                 f"then `{join(argv)}` renders it and restarts nova_compute, which reports the new inventory to "
+                 f"Placement within a minute. A value set in nova.conf wins over one set through the Placement API "
+                 f"(nova/virt/driver.py _get_allocation_ratios). The server already in ERROR stays there: delete "
+                 f"it and create it again."),
+        path=path, host=None, diff=_edits.unified_diff(path, old or "", new), command=join(argv),
+        actions=actions, verify=finding.step)]
+
+
+@remedy("placement-flavor-that-fits", summary="Print a flavor that fits the room Placement has (print-only)")
+def placement_flavor_that_fits(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
+    p = finding.facts.get("placement") or {}
+    flavor = finding.facts.get("flavor") or {}
+    rc = p.get("resource_class")
+    room = int(p.get("max_unit") or 0) if p.get("cause") == "max-unit" else int(p.get("free") or 0)
+    sizes = {"VCPU": int(flavor.get("vcpus") or 1), "MEMORY_MB": int(flavor.get("ram") or 512),
+             "DISK_GB": int(flavor.get("disk") or 1)}
+    if rc not in sizes or room < 1:
+        return []
+    sizes[rc] = room
+    name = f"{flavor.get('name') or 'flavor'}-fit"
+    argv = ["openstack", "flavor", "create", "--vcpus", str(sizes["VCPU"]), "--ram", str(sizes["MEMORY_MB"]),
+            "--disk", str(sizes["DISK_GB"]), name]
+    return [Remedy(
+        id="placement-flavor-that-fits", kind="command", durable=False,
+        title=f"Build with a flavor that fits the {room} {rc} {p.get('host')} has left (print-only)",
+        explain=(f"A flavor with {rc} cut to {room} fits {p.get('provider')} now. Print-only: the wizard does not "
+                 f"create flavors (what the guest needs is yours to judge) and it does not rebuild the server; "
+                 f"create the server again with this flavor. It lasts only until that room is taken too."),
+        command=join(argv), actions=[], verify=None)]
