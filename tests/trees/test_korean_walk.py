@@ -44,3 +44,30 @@ def test_fip_404_walked_in_korean(korean):
     # The same walk in English is the English text (the language is read at each walk).
     assert [t.title for t in english.trees] == ["Floating IP create fails with 404"]
     assert english.findings[0].root_cause.startswith("Floating IPs work through NAT in a virtual router")
+
+
+def test_learn_pages_in_korean_keep_commands_and_names(korean):
+    from tests.trees.network_support import context
+    from wizard.diagnose import run_diagnosis
+    from wizard.learn import CONCEPTS, concept_title, learn_page
+
+    with Lab("seed-homelab") as lab:
+        ctx = context(lab)
+        try:
+            report, _engine = run_diagnosis(ctx, ["max-retries"])
+            facts = report.findings[0].facts
+            pages = {c: learn_page(ctx, c, facts) for c in CONCEPTS}
+        finally:
+            ctx.close()
+    for concept, page in pages.items():
+        title = page.splitlines()[0]
+        assert title == f"# {concept_title(concept)}" and title != f"# {CONCEPTS[concept]}", concept
+    assert "**compute01에는 br-ex가 없습니다.**" in pages["bridges"]
+    # commands and paths stay verbatim inside the Korean prose
+    assert "노드에서 직접 확인하세요: `docker exec openvswitch_vswitchd ovs-vsctl show`." in pages["bridges"]
+    assert "| # | 단계 | 위치 | 값 | 이김 |" in pages["precedence"] and "| `'no'` | **예** |" in pages["precedence"]
+    assert "10. **extra vars**: `globals.yml`, `globals.d/*.yml`, `passwords.yml`, `-e`: 항상 이깁니다." in pages["precedence"]
+    assert "| compute01 | up | enabled |" in pages["scheduling"]
+    assert "`openstack compute service list --service nova-compute`" in pages["scheduling"]
+    assert "`ExternalGatewayForFloatingIPNotFound`" in pages["fip-nat"] and "아직 라우터가 없어서" in pages["fip-nat"]
+    assert "`Permission denied (publickey)`" in pages["metadata"] and "메타데이터" in pages["metadata"]
