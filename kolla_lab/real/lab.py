@@ -393,9 +393,27 @@ class RealLab(Lab):
     def _neutron(self, method: str, path: str, body: dict | None = None) -> dict:
         status, _, payload = _http(method, f"{self.openstack.neutron.url}/v2.0{path}", body,
                                    token=self.openstack.admin_token)
+        if status >= 500:
+            # wsgiref answers a generic body for an exception that escaped Neutron; the reason is in
+            # the server's stderr/log, so the lab's error carries its last exception line.
+            raise RuntimeError(f"real lab: neutron {method} {path}: {status} {payload}; "
+                               f"neutron-server's last error: {self._neutron_last_error()}")
         if status >= 400:
             raise RuntimeError(f"real lab: neutron {method} {path}: {status} {payload}")
         return payload
+
+    def _neutron_last_error(self) -> str:
+        service = self.openstack.neutron
+        for path in (service.workdir / f"{service.name}.stderr", service.workdir / "neutron-server.log"):
+            try:
+                lines = path.read_text(errors="replace").splitlines()[-400:]
+            except OSError:
+                continue
+            errors = [l for l in lines if l and not l.startswith((" ", "\t", "Traceback")) and
+                      ("Error" in l or "Exception" in l or " ERROR " in l)]
+            if errors:
+                return f"{path.name}: {errors[-1][:400]}"
+        return "none logged"
 
     def _nova_api(self, method: str, path: str, body: dict | None = None, ok=(200, 201, 202, 204)) -> dict:
         status, _, payload = _http(method, f"{self.nova.api.url}/v2.1{path}", body, token=self.openstack.admin_token)
