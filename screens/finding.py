@@ -217,28 +217,30 @@ class FindingScreen(Screen):
             self.app.notify("The wizard cannot apply this one; copy and run it yourself.", severity="warning")
             return
 
-        def decided(yes: bool | None) -> None:
-            if yes:
-                self._start_apply(card)
+        def decided(yes: bool | str | None) -> None:
+            if yes:     # True, or the text typed where the remedy asks for one (Remedy.confirm)
+                self._start_apply(card, yes if isinstance(yes, str) else None)
 
         self.app.push_screen(ConfirmApply(card.remedy), callback=decided)
 
-    def _start_apply(self, card: RemedyCard) -> None:
+    def _start_apply(self, card: RemedyCard, typed: str | None = None) -> None:
         self.applying = True
         self.applying_index = card.index
         log = self.query_one("#finding-apply-log", WrapLog)
         log.display = True
         log.write_line(f"Applying {card.remedy.id}…")
         card.query_one(f"#result-{card.index}", Label).update("applying…")
-        self.apply(card.index)
+        self.apply(card.index, typed)
 
     @work(thread=True, exit_on_error=False, group="apply", exclusive=True)
-    def apply(self, index: int) -> None:
+    def apply(self, index: int, typed: str | None = None) -> None:
         app = self.app
         session = app.session
         remedy = self.finding.remedies[index]
+        more = {"typed": typed} if typed is not None else {}
         result = app.services.apply_remedy(session.ctx, session.engine, self.finding, remedy,
-                                           dry_run=False, emit=lambda line: self.post_message(ApplyOutput(line)))
+                                           dry_run=False, emit=lambda line: self.post_message(ApplyOutput(line)),
+                                           **more)
         self.post_message(ApplyFinished(str(index), result))
 
     @on(ApplyOutput)

@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.events import Resize
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Label, Markdown, OptionList, Static
+from textual.widgets import Button, Footer, Input, Label, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
 from .widgets.command import CommandBlock
@@ -137,8 +137,10 @@ class ConfirmApply(ScrollingDialog):
     HELP = ("**Confirm one fix.** Everything the wizard will do is listed in order: each file it "
             "writes (a backup is taken first), each command it runs, and where. Read it (↑↓ scroll), "
             "then press **y** or the Apply button to do exactly this, or **n**/**esc** to change "
-            "nothing. Afterwards the wizard walks the tree again from the step that found the fault; "
-            "if the fault is still there, the files are restored from their backups.")
+            "nothing. Where a wrong choice loses data (the host a Galera recovery bootstraps from), type "
+            "the name shown: Apply and enter work only once it matches. Afterwards the wizard walks the "
+            "tree again from the step that found the fault; if the fault is still there, the files are "
+            "restored from their backups.")
     BINDINGS = [
         Binding("y", "apply", "Apply", id="confirm.apply", tooltip="Apply exactly what is shown"),
         Binding("escape,n", "cancel", "Cancel", id="confirm.cancel", tooltip="Change nothing"),
@@ -148,6 +150,11 @@ class ConfirmApply(ScrollingDialog):
     def __init__(self, remedy: Any) -> None:
         super().__init__()
         self.remedy = remedy
+        # A remedy where a wrong choice loses data (Remedy.confirm: the Galera bootstrap host) is
+        # applied only once its name is typed; the field stays on screen outside the scrolling body.
+        self.needs_typed = bool(getattr(remedy, "confirm", None))
+        if self.needs_typed:
+            self.extra_rows = 4
 
     def compose(self) -> ComposeResult:
         from .finding import safe_remedy
@@ -182,22 +189,50 @@ class ConfirmApply(ScrollingDialog):
                                  classes="warning")
                 yield Static("Afterwards the wizard walks the tree again from the step that found the fault "
                              "to prove the fix.", classes="hint")
+            if self.needs_typed:
+                yield Label(f"Type {r.confirm} to apply (enter applies once it matches):", id="confirm-typed-label",
+                            classes="typed", markup=False)
+                yield Input(placeholder=r.confirm, id="confirm-typed", compact=False)
             with Horizontal(classes="buttons"):
-                yield Button("Apply", id="confirm-apply", variant="error", disabled=not actions)
+                yield Button("Apply", id="confirm-apply", variant="error", disabled=not actions or self.needs_typed)
                 yield Button("Cancel", id="confirm-cancel")
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.query_one("#confirm-cancel", Button).focus()
+        self.query_one("#confirm-typed" if self.needs_typed else "#confirm-cancel").focus()
+
+    @property
+    def typed(self) -> str:
+        return self.query_one("#confirm-typed", Input).value.strip() if self.needs_typed else ""
+
+    def _matches(self) -> bool:
+        return not self.needs_typed or self.typed == self.remedy.confirm
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.query_one("#confirm-apply", Button).disabled = not (self.remedy.actions and self._matches())
+        self.refresh_bindings()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_apply()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "apply" and self.needs_typed:
+            return False     # y is a letter of the typed name here: only enter or the button apply
+        return True
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
-        self.dismiss(event.button.id == "confirm-apply")
+        if event.button.id == "confirm-apply":
+            self.action_apply()
+        else:
+            self.dismiss(False)
 
     def action_apply(self) -> None:
-        if not self.query_one("#confirm-apply", Button).disabled:
-            self.dismiss(True)
+        """Dismissed with True, or with the typed text where the remedy asks for one."""
+        if not self.query_one("#confirm-apply", Button).disabled and self._matches():
+            self.dismiss(self.typed if self.needs_typed else True)
 
     def action_cancel(self) -> None:
         self.dismiss(False)

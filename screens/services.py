@@ -35,9 +35,9 @@ def _make_engine(trees: Mapping[str, Any], ctx: Any, answerer: Callable, cancel:
 
 
 def _apply_remedy(ctx: Any, engine: Any, finding: Any, remedy: Any, *, dry_run: bool = False,
-                  emit: Callable[[str], None] = lambda _l: None) -> Any:
+                  emit: Callable[[str], None] = lambda _l: None, typed: str | None = None) -> Any:
     from wizard.remedies.apply import apply_remedy
-    return apply_remedy(ctx, engine, finding, remedy, dry_run=dry_run, emit=emit)
+    return apply_remedy(ctx, engine, finding, remedy, dry_run=dry_run, emit=emit, typed=typed)
 
 
 def _learn_page(ctx: Any, concept: str, facts: Mapping[str, Any]) -> str:

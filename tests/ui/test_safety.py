@@ -138,3 +138,71 @@ async def test_apply_is_offered_only_on_remedies_the_wizard_can_apply(tmp_path):
         assert isinstance(app.screen, FindingScreen)
         # The title does not stutter "Quick: …" under a QUICK FIX badge.
         assert str(advice.query_one(".remedy-title").content).startswith("Rebuild web-1")
+
+
+async def test_a_remedy_that_asks_for_a_typed_name_applies_only_once_it_matches(tmp_path):
+    """Issue 20: cloud-down's Galera bootstrap (Remedy.confirm) is applied only with the host typed,
+    as the CLI's --confirm HOST: the dialog has a field, Apply (button and enter) works only when it
+    matches, y types a letter instead of applying, and the typed text reaches apply_remedy."""
+    from dataclasses import replace
+    from textual.widgets import Input
+    from .fakes import fake_apply
+    calls: list[dict] = []
+
+    def apply(ctx, engine, finding, remedy, **kwargs):
+        calls.append(dict(kwargs))
+        kwargs.pop("typed", None)
+        return fake_apply(ctx, engine, finding, remedy, **kwargs)
+
+    app = make_app(tmp_path, answers={"agent-alive": "alive"}, apply=apply)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await to_finished_diagnosis(app, pilot)
+        finding = app.session.report.findings[0]
+        finding.remedies[1] = replace(finding.remedies[1], confirm="compute1")
+        await pilot.press("f")
+        await settle(app, pilot)
+        app.screen.query_one("#apply-1").focus()
+        await pilot.press("a")
+        await settle(app, pilot)
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmApply)
+        field = dialog.query_one("#confirm-typed", Input)
+        button = dialog.query_one("#confirm-apply", Button)
+        assert dialog.focused is field and button.disabled
+        assert "y" not in footer_keys(dialog), footer_keys(dialog)   # y would be a letter of the name
+        await pilot.press("y", "enter")
+        await settle(app, pilot)
+        assert app.screen is dialog and field.value == "y" and button.disabled and not calls
+        field.value = ""
+        await pilot.press(*"compute2", "enter")
+        await settle(app, pilot)
+        assert app.screen is dialog and button.disabled and not calls
+        field.value = ""
+        await pilot.press(*"compute1")
+        await settle(app, pilot)
+        assert not button.disabled
+        await pilot.press("enter")
+        await settle(app, pilot, rounds=5)
+        assert isinstance(app.screen, FindingScreen)
+        assert calls and calls[0]["typed"] == "compute1", calls
+        assert app.session.applied[-1]["status"] == "verified"
+
+
+async def test_remedies_without_a_typed_name_pass_no_typed_argument(tmp_path):
+    calls: list[dict] = []
+    from .fakes import fake_apply
+
+    def apply(ctx, engine, finding, remedy, **kwargs):
+        calls.append(kwargs)
+        return fake_apply(ctx, engine, finding, remedy, **kwargs)
+
+    app = make_app(tmp_path, answers={"agent-alive": "alive"}, apply=apply)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _finding(app, pilot)
+        app.screen.query_one("#apply-1").focus()
+        await pilot.press("a")
+        await settle(app, pilot)
+        assert not app.screen.query("#confirm-typed")
+        await pilot.press("y")
+        await settle(app, pilot, rounds=5)
+        assert calls and "typed" not in calls[0]

@@ -133,6 +133,38 @@ def test_confirm_apply_dialog(snap_compare, tmp_path, size):
     assert snap_compare(_app(tmp_path), terminal_size=size, run_before=run_before)
 
 
+def _galera_recovery():
+    """cloud-down's mariadb-recovery as wizard.remedies.control_plane builds it (names fixed)."""
+    from wizard.findings import Remedy
+    from wizard.remedies.actions import NodeCommand
+    hosts, volume = ["control01", "control02", "control03"], "/var/lib/docker/volumes/mariadb/_data"
+    backups = [NodeCommand(h, argv, sudo=True, timeout=1800.0) for h in hosts
+               for argv in (["docker", "stop", "mariadb"], ["cp", "-a", volume, f"{volume}.kolla-wizard-20250314T120000Z"])]
+    argv = ["kolla-ansible", "mariadb-recovery", "-i", "/etc/kolla/multinode", "-e",
+            "mariadb_recover_inventory_name=control02"]
+    return Remedy(
+        id="mariadb-recovery", kind="command", durable=True,
+        title="Back up every node's data, then bootstrap Galera from control02",
+        explain="control02 has seqno 1234 (all: control01 1230, control02 1234, control03 1229).",
+        command="kolla-ansible mariadb-recovery -i /etc/kolla/multinode -e mariadb_recover_inventory_name=control02",
+        warning="kolla-ansible does not compare seqnos when mariadb_recover_inventory_name is given: it trusts "
+                "the name. Type control02 to apply.",
+        actions=[*backups, NodeCommand(None, argv, timeout=3600.0)], verify="galera", confirm="control02")
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_confirm_apply_typed_name_dialog(snap_compare, tmp_path, size):
+    async def run_before(pilot):
+        await _finding(pilot)
+        pilot.app.push_screen(ConfirmApply(_galera_recovery()))
+        await settle(pilot.app, pilot)
+        await pilot.press(*"control0")       # part typed: Apply still greyed
+        await settle(pilot.app, pilot)
+        await _quiet(pilot)
+
+    assert snap_compare(_app(tmp_path), terminal_size=size, run_before=run_before)
+
+
 @pytest.mark.parametrize("size", SIZES)
 def test_ask_dialog(snap_compare, tmp_path, size):
     # The dialog over a settled screen, as the error dialog below: over a live diagnosis the page
