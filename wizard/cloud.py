@@ -12,6 +12,7 @@ import threading
 from typing import Any, Callable
 
 from .errors import WizardError
+from .i18n import t
 from .safetext import clean, clean_data
 
 log = logging.getLogger(__name__)
@@ -45,30 +46,40 @@ def _translate(exc: Exception, what: str) -> CloudError:
     from openstack import exceptions as sdk
 
     if isinstance(exc, sdk.ForbiddenException) or getattr(exc, "status_code", None) == 403:
-        return CloudForbidden(f"{what}: 403 Forbidden (these credentials are not allowed; this call is usually admin-only; "
-                              f"use an admin cloud entry or answer the question yourself)")
+        return CloudForbidden(t("{what}: 403 Forbidden (these credentials are not allowed; this call is usually "
+                                "admin-only; use an admin cloud entry or answer the question yourself)", what=what))
     if isinstance(exc, (ks.Unauthorized,)) or getattr(exc, "status_code", None) == 401:
-        return CloudAuthFailed(f"{what}: authentication failed (401); check the password/token in clouds.yaml or OS_* variables")
+        return CloudAuthFailed(t("{what}: authentication failed (401); check the password/token in clouds.yaml "
+                                 "or OS_* variables", what=what))
     if isinstance(exc, sdk.NotFoundException) or getattr(exc, "status_code", None) == 404:
-        return CloudNotFound(f"{what}: not found (404)")
+        return CloudNotFound(t("{what}: not found (404)", what=what))
     # Which URL failed: the first call of a diagnosis also authenticates, so a dead Keystone
     # shows up under whatever was asked first; the URL says which endpoint is really down.
     import re
     url = re.search(r"https?://[^\s:/]+(?::\d+)?[^\s:]*", str(exc))
-    at = f" at {url.group(0)}" if url else ""
+    at = url.group(0) if url else ""
     # Timeouts first: keystoneauth's ConnectTimeout is also a ConnectFailure.
     if isinstance(exc, (ks.ConnectTimeout, ks.RequestTimeout)):
-        return CloudUnreachable(f"{what}: the API did not answer in time{at}; retry, or raise --api-timeout")
+        return CloudUnreachable(
+            t("{what}: the API did not answer in time at {url}; retry, or raise --api-timeout", what=what, url=at) if at
+            else t("{what}: the API did not answer in time; retry, or raise --api-timeout", what=what))
     if isinstance(exc, (ks.ConnectFailure, ks.DiscoveryFailure, ks.EndpointNotFound)):
-        return CloudUnreachable(f"{what}: cannot reach the API{at} ({type(exc).__name__}); is the endpoint up and reachable from here?")
+        kind = type(exc).__name__
+        return CloudUnreachable(
+            t("{what}: cannot reach the API at {url} ({kind}); is the endpoint up and reachable from here?",
+              what=what, url=at, kind=kind) if at
+            else t("{what}: cannot reach the API ({kind}); is the endpoint up and reachable from here?",
+                   what=what, kind=kind))
     if isinstance(exc, sdk.HttpException):
         code = getattr(exc, "status_code", "?")
-        return CloudError(f"{what}: the API answered HTTP {code}; the service may be failing (check its logs)")
+        return CloudError(t("{what}: the API answered HTTP {code}; the service may be failing (check its logs)",
+                            what=what, code=code))
     if isinstance(exc, (TypeError, AttributeError, KeyError)):  # JSON of the wrong shape
-        return CloudError(f"{what}: the API's answer has an unexpected shape ({type(exc).__name__}: {exc}); "
-                          f"a proxy or a failing service may be in the way (--debug shows the traceback)")
+        return CloudError(t("{what}: the API's answer has an unexpected shape ({kind}: {error}); a proxy or a "
+                            "failing service may be in the way (--debug shows the traceback)",
+                            what=what, kind=type(exc).__name__, error=exc))
     if isinstance(exc, ValueError):  # malformed JSON from a broken proxy
-        return CloudError(f"{what}: the API answered with something that is not valid JSON")
+        return CloudError(t("{what}: the API answered with something that is not valid JSON", what=what))
     return CloudError(f"{what}: {type(exc).__name__}: {exc}")
 
 
@@ -244,7 +255,8 @@ class CloudReader:
                 return s
         named = [s for s in servers if s.get("name") == name_or_id]
         if len(named) > 1:
-            raise CloudError(f"server name {name_or_id!r} is ambiguous ({len(named)} servers); pass the ID with --server")
+            raise CloudError(t("server name {name} is ambiguous ({count} servers); pass the ID with --server",
+                               name=repr(name_or_id), count=len(named)))
         return named[0] if named else None
 
     def _is_admin(self) -> bool:
@@ -268,9 +280,11 @@ def connect_from_config(cloud: str | None, *, api_timeout: float = 20.0) -> Clou
         try:
             region = config.get_one(cloud=cloud, api_timeout=api_timeout)
         except sdk.ConfigException as exc:
-            raise CloudError(f"clouds.yaml: {exc} (check OS_CLOUD / --os-cloud and OS_CLIENT_CONFIG_FILE)") from None
+            raise CloudError(t("clouds.yaml: {error} (check OS_CLOUD / --os-cloud and OS_CLIENT_CONFIG_FILE)",
+                               error=exc)) from None
         except Exception as exc:  # a broken clouds.yaml (YAML error, wrong types)
-            raise CloudError(f"clouds.yaml: cannot read it ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})") from None
+            raise CloudError(t("clouds.yaml: cannot read it ({kind}: {error})", kind=type(exc).__name__,
+                               error=str(exc).splitlines()[0] if str(exc) else "")) from None
         v3_type = versioned_auth_type(region.config)
         if v3_type:
             try:
@@ -311,9 +325,10 @@ def bound_session(conn: Any, api_timeout: float, *, max_bytes: int = MAX_BODY_BY
         if response.status_code in (301, 302, 303, 305, 307, 308):
             location = response.headers.get("Location", "?")
             response.close()
-            raise CloudRedirectRefused(
-                f"{where}: the API answered {response.status_code} redirecting to {location}; not followed "
-                "(the token would go along); check the endpoint URLs in the catalog and auth_url")
+            raise CloudRedirectRefused(t(
+                "{where}: the API answered {code} redirecting to {location}; not followed "
+                "(the token would go along); check the endpoint URLs in the catalog and auth_url",
+                where=where, code=response.status_code, location=location))
         if kwargs.get("stream") or response._content_consumed:
             return response
         end = time.monotonic() + max(0.5, api_timeout - response.elapsed.total_seconds())
@@ -321,22 +336,25 @@ def bound_session(conn: Any, api_timeout: float, *, max_bytes: int = MAX_BODY_BY
         try:
             while True:
                 if time.monotonic() > end:
-                    raise CloudUnreachable(f"{where}: the answer did not finish within {api_timeout:g}s "
-                                           "(it came too slowly); retry, or raise --api-timeout")
+                    raise CloudUnreachable(t("{where}: the answer did not finish within {seconds}s "
+                                             "(it came too slowly); retry, or raise --api-timeout",
+                                             where=where, seconds=f"{api_timeout:g}"))
                 chunk = response.raw.read1(65536, decode_content=True)
                 if not chunk:
                     break
                 total += len(chunk)
                 if total > max_bytes:
-                    raise CloudError(f"{where}: the answer is larger than {max_bytes // (1024 * 1024)} MB; "
-                                     "stopped reading (a proxy or a failing service may be in the way)")
+                    raise CloudError(t("{where}: the answer is larger than {mb} MB; "
+                                       "stopped reading (a proxy or a failing service may be in the way)",
+                                       where=where, mb=max_bytes // (1024 * 1024)))
                 chunks.append(chunk)
         except CloudError:
             response.close()
             raise
         except Exception as exc:   # the connection broke mid-body: what requests would have raised
             response.close()
-            raise CloudUnreachable(f"{where}: the connection broke while reading the answer ({type(exc).__name__})") from None
+            raise CloudUnreachable(t("{where}: the connection broke while reading the answer ({kind})",
+                                     where=where, kind=type(exc).__name__)) from None
         response._content = b"".join(chunks)
         response._content_consumed = True
         response.raw.release_conn()
@@ -387,14 +405,15 @@ def check_cloud_entry(cloud: str | None) -> None:
     except Exception as exc:
         if not cloud and not os.environ.get("OS_AUTH_URL"):
             # No cloud named anywhere: say where one is looked for, not openstacksdk's auth_url complaint.
-            raise CloudError(f"no cloud chosen: {no_cloud_hint()}") from None
+            raise CloudError(t("no cloud chosen: {hint}", hint=no_cloud_hint())) from None
         if not isinstance(exc, sdk.ConfigException):
-            raise CloudError(f"{', '.join(clouds_files()) or 'clouds.yaml'}: cloud {cloud!r} cannot be used "
-                             f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})") from None
+            raise CloudError(t("{files}: cloud {cloud} cannot be used ({kind}: {error})",
+                               files=", ".join(clouds_files()) or "clouds.yaml", cloud=repr(cloud),
+                               kind=type(exc).__name__, error=str(exc).splitlines()[0] if str(exc) else "")) from None
 
-        files = ", ".join(clouds_files()) or "no clouds.yaml found"
-        raise CloudError(f"{files}: {str(exc).splitlines()[0] if str(exc) else 'no usable cloud'} "
-                         f"(check --os-cloud / OS_CLOUD, OS_CLIENT_CONFIG_FILE, or the OS_* variables)") from None
+        files = ", ".join(clouds_files()) or t("no clouds.yaml found")
+        raise CloudError(t("{files}: {error} (check --os-cloud / OS_CLOUD, OS_CLIENT_CONFIG_FILE, or the OS_* variables)",
+                           files=files, error=str(exc).splitlines()[0] if str(exc) else t("no usable cloud"))) from None
 
 
 def cloud_names() -> list[str]:
@@ -412,11 +431,11 @@ def no_cloud_hint() -> str:
     except Exception:  # a broken clouds.yaml is reported by check_clouds_files, with its line
         pass
     if names:
-        return (f"clouds.yaml ({', '.join(clouds_files())}) has {', '.join(names)}: pass --os-cloud NAME or set "
-                "OS_CLOUD, or run with --demo to try the embedded lab")
-    return ("no clouds.yaml found (looked in $OS_CLIENT_CONFIG_FILE, ./clouds.yaml, ~/.config/openstack/ and "
-            "/etc/openstack/): put one there and pass --os-cloud NAME or set OS_CLOUD, "
-            "or run with --demo to try the embedded lab")
+        return t("clouds.yaml ({files}) has {names}: pass --os-cloud NAME or set OS_CLOUD, or run with --demo to "
+                 "try the embedded lab", files=", ".join(clouds_files()), names=", ".join(names))
+    return t("no clouds.yaml found (looked in $OS_CLIENT_CONFIG_FILE, ./clouds.yaml, ~/.config/openstack/ and "
+             "/etc/openstack/): put one there and pass --os-cloud NAME or set OS_CLOUD, "
+             "or run with --demo to try the embedded lab")
 
 
 def clouds_files() -> list[str]:
@@ -448,31 +467,33 @@ def check_clouds_files() -> None:
             with open(path, "rb") as fh:
                 raw = fh.read(5_000_001)
         except OSError as exc:
-            raise CloudError(f"{path}: cannot read it ({exc.strerror})") from None
+            raise CloudError(t("{path}: cannot read it ({error})", path=path, error=exc.strerror)) from None
         if len(raw) > 5_000_000:
-            raise CloudError(f"{path}: larger than 5 MB; this is not a clouds.yaml")
+            raise CloudError(t("{path}: larger than 5 MB; this is not a clouds.yaml", path=path))
         try:
             data = yamlpos.load(raw.decode("utf-8"), path)
         except UnicodeDecodeError:
-            raise CloudError(f"{path}: not UTF-8 text; is this really clouds.yaml?") from None
+            raise CloudError(t("{path}: not UTF-8 text; is this really clouds.yaml?", path=path)) from None
         except ConfigError as exc:
             raise CloudError(exc.one_line()) from None
         if data is None:
             continue
         if not isinstance(data, dict) or not isinstance(data.get("clouds", {}), dict):
             line = getattr(data, "line_of", lambda k: 1)("clouds") if isinstance(data, dict) else 1
-            raise CloudError(f"{path}:{line}: 'clouds' must be a mapping of cloud names to settings")
+            raise CloudError(t("{where}: 'clouds' must be a mapping of cloud names to settings", where=f"{path}:{line}"))
         for name, entry in (data.get("clouds") or {}).items():
             if not isinstance(entry, dict):
-                raise CloudError(f"{path}:{data['clouds'].line_of(str(name))}: cloud {name!r} must be a mapping")
+                raise CloudError(t("{where}: cloud {name} must be a mapping",
+                                   where=f"{path}:{data['clouds'].line_of(str(name))}", name=repr(name)))
             auth = entry.get("auth") or {}
             if not isinstance(auth, dict):
-                raise CloudError(f"{path}:{entry.line_of('auth')}: cloud {name!r}: auth must be a mapping "
-                                 "(auth_url, username, password, project_name, ...)")
+                raise CloudError(t("{where}: cloud {name}: auth must be a mapping "
+                                   "(auth_url, username, password, project_name, ...)",
+                                   where=f"{path}:{entry.line_of('auth')}", name=repr(name)))
             for key, value in auth.items():
                 if isinstance(value, (dict, list)):
-                    raise CloudError(f"{path}:{auth.line_of(str(key))}: cloud {name!r}: auth.{key} must be a "
-                                     "single value, not a list or mapping")
+                    raise CloudError(t("{where}: cloud {name}: auth.{key} must be a single value, not a list or mapping",
+                                       where=f"{path}:{auth.line_of(str(key))}", name=repr(name), key=key))
             if isinstance(auth, dict):
                 for key in ("password", "token", "application_credential_secret"):
                     redact.register_secret(auth.get(key))

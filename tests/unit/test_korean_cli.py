@@ -102,3 +102,31 @@ def test_markdown_runbook_labels_in_korean_values_verbatim():
     i18n.set_language("en")
     english = runbook.to_markdown(_report())
     assert english.startswith("# kolla-wizard runbook\n") and not HANGUL.search(english)
+
+
+def test_no_cloud_hint_in_korean_keeps_the_flags_and_paths(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OS_", "LC_", "LANG"))}
+    env.update(HOME=str(tmp_path), LANG="ko_KR.UTF-8")
+    result = subprocess.run([sys.executable, "-m", "kolla_wizard", "diagnose", "--symptom", "fip-404"],
+                            capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env)
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "선택된 클라우드가 없습니다" in lines[0], result.stderr
+    for word in ("~/.config/openstack/", "--os-cloud NAME", "OS_CLOUD", "--demo"):
+        assert word in lines[0], lines[0]
+
+
+def test_terminal_question_in_korean():
+    import io
+
+    from wizard.ask_prompt import terminal_answerer
+    from wizard.events import Asked
+
+    i18n.set_language("ko")
+    asked = Asked("fip-404", "router-gw", "라우터에 외부 게이트웨이가 있습니까?", "openstack router show r1",
+                  {"yes": "예", "no": "아니요"}, "no admin")
+    err = io.StringIO()
+    assert terminal_answerer(io.StringIO("7\n2\n"), err)(asked) == "no"
+    shown = err.getvalue()
+    assert "위저드가 직접 확인할 수 없었습니다 (no admin)" in shown
+    assert "실행: openstack router show r1" in shown and "'7'은(는) 1-2 중 하나가 아닙니다" in shown
