@@ -49,6 +49,8 @@ def test_build_and_access(fresh):
 @pytest.mark.parametrize("scenario,outcome,trees", [
     ("healthy", "access-only", ["triage", "ssh-refused"]),
     ("router-no-gateway", "network-gaps", ["triage", "fip-404", "ssh-refused"]),
+    ("compute-disabled", "no-host", ["triage", "no-valid-host"]),
+    ("placement-no-room", "no-host-and-access", ["triage", "no-valid-host", "ssh-refused"]),
 ])
 def test_scenarios_route(scenario, outcome, trees):
     with Lab(scenario) as lab:
@@ -58,6 +60,10 @@ def test_scenarios_route(scenario, outcome, trees):
     assert routed(report) == trees
     if scenario == "healthy":
         assert report.findings == []
+    if trees[1] == "no-valid-host":     # the direct route reaches the tree's own finding
+        no_host = [f.id for f in report.findings if f.tree == "no-valid-host"]
+        assert no_host == {"compute-disabled": ["compute-service-disabled"],
+                           "placement-no-room": ["placement-no-room"]}[scenario]
 
 
 def test_quiet_cloud_is_ok(fresh):

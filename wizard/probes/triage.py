@@ -1,6 +1,8 @@
 """Triage: one look at the cloud's state to say which symptom trees apply.
 
-- instances in ERROR with a fault: the build failed (max-retries tree);
+- instances in ERROR with a fault: the build failed (max-retries tree), or, when every one of them
+  says "No valid host was found" (or its host is in no cell), the scheduler placed none of them
+  (no-valid-host tree);
 - ACTIVE instances on a tenant network without a floating IP and without a router path to an
   external network: a floating IP cannot be created (fip-404 tree);
 - ACTIVE instances at all: SSH is the next thing that can go wrong (ssh-refused tree)."""
@@ -12,9 +14,11 @@ from ..evidence import Evidence
 from ..readings import neutron as nx
 from .cloud_network import choose_external_network, router_path
 from .registry import probe
+from .scheduling import _is_no_valid_host
 from ..probe_context import ProbeContext
 
-OUTCOMES = ("nothing", "build-failures", "access-only", "network-gaps", "build-and-access", "build-and-network")
+OUTCOMES = ("nothing", "build-failures", "access-only", "network-gaps", "build-and-access", "build-and-network",
+            "no-host", "no-host-and-access", "no-host-and-network")
 
 
 @probe("cloud_overview", outcomes=OUTCOMES,
@@ -44,6 +48,7 @@ def cloud_overview(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence
                     obs.append(f"  {s.get('name')} has no floating IP and no router joins its subnet to an external "
                                "network: floating ip create would fail with 404.")
                 break
+    no_host = bool(failed) and all(_is_no_valid_host(s) for s in failed)
     facts = {"triage": {"failed": [s.get("name") or s["id"] for s in failed],
                         "active": [s.get("name") or s["id"] for s in active], "network_gaps": gaps}}
     build, network, access = bool(failed), bool(gaps), bool(active)
@@ -59,5 +64,7 @@ def cloud_overview(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence
         outcome = "access-only"
     else:
         outcome = "nothing"
+    if no_host:
+        outcome = outcome.replace("build-failures", "no-host").replace("build-", "no-host-")
     return Evidence(outcome, facts, obs, ["GET /servers/detail", "GET /v2.0/ports", "GET /v2.0/floatingips",
                                           "GET /v2.0/networks", "GET /v2.0/routers"])
