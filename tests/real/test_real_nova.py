@@ -5,6 +5,7 @@ lines about its port binding are what real Nova and Neutron recorded. One lab fo
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import time
@@ -16,6 +17,7 @@ from .conftest import venv_or_skip
 
 pytestmark = [pytest.mark.real, pytest.mark.timeout(900)]
 DEADLINE = 60.0
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 @pytest.fixture(scope="module")
@@ -204,3 +206,95 @@ def test_no_valid_host_quotes_the_real_schedulers_words(lab, conn):
     assert any("nova-scheduler.log: INFO nova." in o for o in said.observations), said.observations
     assert [f.id for f in report.findings] == ["compute-service-disabled"]
     assert "kernel update" in report.findings[0].title
+
+
+def _shape(value):
+    """Keys and value types, recursively (a list by its first item, a provider UUID key as <uuid>):
+    what the wizard and openstacksdk rely on."""
+    if isinstance(value, dict):
+        return {("<uuid>" if UUID_RE.match(str(k)) else k): _shape(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shape(value[0])] if value else []
+    return type(value).__name__
+
+
+def _placement_json(conn, path: str, version: str):
+    response = conn.placement.get(path, microversion=version)
+    assert response.status_code == 200, (path, response.text)
+    assert response.headers.get("openstack-api-version") in (None, f"placement {version}"), response.headers
+    return response.json()
+
+
+def test_placement_answers_as_the_labs_and_a_flavor_no_provider_fits_is_placement_no_room(lab, conn):
+    """The lab's Placement (kolla_lab/placement_api.py) answers with real placement's JSON: version
+    document, providers, inventories (Nova's defaults: reserved 512 MEMORY_MB, ratios 4.0/1.0/1.0,
+    max_unit = total), usages, allocation candidates, at placement 1.39 and 1.10. Then a flavor whose
+    disk is bigger than compute01's: real Nova ends the build 'No valid host', the scheduler's words
+    are real nova-scheduler.log's, and the tree names compute01's provider and DISK_GB. Runs last:
+    it deletes what it made."""
+    from kolla_lab import Lab
+    from tests.trees.network_support import context
+    from wizard.diagnose import run_diagnosis
+
+    wanted = "VCPU:1,MEMORY_MB:512,DISK_GB:1"
+    with Lab("healthy") as embedded:
+        embedded.start()
+        from tests.trees.network_support import conn as lab_connection
+        lab_conn = lab_connection(embedded)
+        for version in ("1.39", "1.10"):
+            ours, real = {}, {}
+            for c, into in ((lab_conn, ours), (conn, real)):
+                rp = _placement_json(c, "/resource_providers", version)["resource_providers"][0]
+                into["root"] = _placement_json(c, "/", version)
+                into["providers"] = _placement_json(c, "/resource_providers", version)
+                into["inventories"] = _placement_json(c, f"/resource_providers/{rp['uuid']}/inventories", version)
+                into["usages"] = _placement_json(c, f"/resource_providers/{rp['uuid']}/usages", version)
+                into["candidates"] = _placement_json(c, f"/allocation_candidates?resources={wanted}", version)
+                into["rp"] = rp["uuid"]
+            assert ours["root"] == real["root"]
+            assert _shape(ours["providers"]) == _shape(real["providers"]), version
+            assert [link["rel"] for link in ours["providers"]["resource_providers"][0]["links"]] == \
+                [link["rel"] for link in real["providers"]["resource_providers"][0]["links"]]
+            assert _shape(ours["inventories"]) == _shape(real["inventories"]), version
+            for rc, reserved, ratio in (("VCPU", 0, 4.0), ("MEMORY_MB", 512, 1.0), ("DISK_GB", 0, 1.0)):
+                for got in (ours["inventories"]["inventories"][rc], real["inventories"]["inventories"][rc]):
+                    assert (got["reserved"], got["allocation_ratio"], got["max_unit"]) == (reserved, ratio, got["total"])
+            assert set(ours["usages"]) == set(real["usages"]) and set(ours["usages"]["usages"]) == \
+                set(real["usages"]["usages"])
+            assert set(ours["candidates"]) == set(real["candidates"]) == {"allocation_requests", "provider_summaries"}
+            assert _shape(ours["candidates"]["allocation_requests"]) == \
+                _shape(real["candidates"]["allocation_requests"]), version
+            ours_summary = ours["candidates"]["provider_summaries"][ours["rp"]]
+            real_summary = real["candidates"]["provider_summaries"][real["rp"]]
+            assert set(ours_summary) == set(real_summary), version
+            assert _shape(ours_summary["resources"]) == _shape(real_summary["resources"]), version
+
+    flavor = conn.compute.create_flavor(name="m1.huge-disk", ram=512, vcpus=1, disk=10_000_000)
+    server = None
+    try:
+        server = conn.compute.create_server(
+            name="vm-too-big", image_id=next(iter(conn.image.images())).id, flavor_id=flavor.id,
+            networks=[{"uuid": conn.network.find_network("demo-net").id}])
+        server = conn.compute.wait_for_server(server, status="ERROR", failures=["ACTIVE"], wait=DEADLINE)
+        assert server.fault["message"].startswith("No valid host was found."), server.fault
+        lab._sync_server_log()
+        ctx = context(lab, "--server", "vm-too-big")
+        try:
+            report, _engine = run_diagnosis(ctx, ["no-valid-host"])
+        finally:
+            ctx.close()
+    finally:
+        if server is not None:
+            conn.compute.delete_server(server)
+            conn.compute.wait_for_delete(server, wait=DEADLINE)
+        conn.compute.delete_flavor(flavor)
+    steps = [(s.step, s.outcome) for s in report.steps]
+    assert steps == [("fault", "no-valid-host"), ("scheduler-log", "no-candidates"),
+                     ("compute-services", "usable"), ("placement", "no-room")], (steps, report.problems)
+    said = next(s for s in report.steps if s.step == "scheduler-log")
+    assert any("Got no allocation candidates from the Placement API" in o for o in said.observations)
+    [finding] = report.findings
+    assert (finding.id, finding.host) == ("placement-no-room", "compute01")
+    assert finding.facts["placement"]["resource_class"] == "DISK_GB"
+    assert finding.facts["placement"]["cause"] == "max-unit"
+    assert [r.id for r in finding.remedies] == ["placement-flavor-that-fits"]
