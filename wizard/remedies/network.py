@@ -17,6 +17,7 @@ from .actions import CloudCall, cloud_op
 from .quoting import join, option, positional
 from .registry import remedy
 from ..probe_context import ProbeContext
+from ..i18n import t
 
 # --- openstacksdk operations -----------------------------------------------------------------
 
@@ -169,7 +170,7 @@ def _path_facts(ctx: ProbeContext, finding: Finding) -> dict[str, Any]:
 def fip_steps(port: dict[str, Any], ext: dict[str, Any], server: dict[str, Any]) -> tuple[list[str], list[CloudCall]]:
     commands = [_osc("floating", "ip", "create", "--port", port["id"], ext["id"])]
     calls = [ReversibleCall("create_floating_ip", {"network_id": ext["id"], "port_id": port["id"]},
-                       f"allocate a floating IP on {ext.get('name')} for port {port['id']}")]
+                       t("allocate a floating IP on {network} for port {port}", network=ext.get('name'), port=port['id']))]
     return commands, calls
 
 
@@ -193,36 +194,42 @@ def router_sequence(ctx: ProbeContext, state: dict[str, Any], with_fip: bool) ->
                      _osc("router", "set", "--external-gateway", ext["id"], name),
                      _osc("port", "list", "--router", name, "--fixed-ip", f"subnet={subnet['id']}", "-f", "value",
                           "-c", "ID") + " | grep -q . || " + _osc("router", "add", "subnet", name, subnet["id"])]
-        calls += [ReversibleCall("create_router", {"name": name}, f"create router {name}"),
+        calls += [ReversibleCall("create_router", {"name": name}, t("create router {router}", router=name)),
                   ReversibleCall("set_router_gateway", {"router_name": name, "network_id": ext["id"]},
-                            f"set {name}'s gateway on {ext.get('name')}"),
+                            t("set {router}'s gateway on {network}", router=name, network=ext.get('name'))),
                   ReversibleCall("add_router_interface", {"router_name": name, "subnet_id": subnet["id"]},
-                            f"attach subnet {subnet.get('name')} to {name}")]
-        what = (f"Create router {name}, put its gateway on {ext.get('name')} and its interface on "
-                f"{subnet.get('name')} (it takes the subnet's gateway IP {subnet.get('gateway_ip')}).")
+                            t("attach subnet {subnet} to {router}", subnet=subnet.get('name'), router=name))]
+        what = t("Create router {router}, put its gateway on {network} and its interface on "
+                 "{subnet} (it takes the subnet's gateway IP {gateway}).", router=name, network=ext.get('name'),
+                 subnet=subnet.get('name'), gateway=subnet.get('gateway_ip'))
     elif outcome == "router-no-gateway":
         router = path["router"]
         commands.append(_osc("router", "set", "--external-gateway", ext["id"], router["id"]))
         calls.append(ReversibleCall("set_router_gateway", {"router_id": router["id"], "network_id": ext["id"]},
-                               f"set router {router.get('name')}'s gateway on {ext.get('name')}"))
-        what = f"Give router {router.get('name')} its external gateway on {ext.get('name')}."
+                               t("set router {router}'s gateway on {network}", router=router.get('name'),
+                                 network=ext.get('name'))))
+        what = t("Give router {router} its external gateway on {network}.", router=router.get('name'),
+                 network=ext.get('name'))
         current = nx.router_gateway_network(router)
         if current and current != ext["id"]:
             names = {n["id"]: n.get("name") or n["id"] for n in ctx.cloud.networks()}
-            what = (f"Router {router.get('name')}'s gateway is on {names.get(current, current)}, an external network "
-                    f"your machine does not reach; move it to {ext.get('name')} (this replaces the old gateway and "
-                    f"its SNAT address; floating IPs on {names.get(current, current)} stop working).")
+            what = t("Router {router}'s gateway is on {current}, an external network "
+                     "your machine does not reach; move it to {network} (this replaces the old gateway and "
+                     "its SNAT address; floating IPs on {current} stop working).", router=router.get('name'),
+                     current=names.get(current, current), network=ext.get('name'))
     elif outcome == "subnet-not-on-router":
         router = path["router"]
         commands.append(_osc("router", "add", "subnet", router["id"], subnet["id"]))
         calls.append(ReversibleCall("add_router_interface", {"router_id": router["id"], "subnet_id": subnet["id"]},
-                               f"attach subnet {subnet.get('name')} to router {router.get('name')}"))
-        what = f"Attach subnet {subnet.get('name')} to router {router.get('name')}."
+                               t("attach subnet {subnet} to router {router}", subnet=subnet.get('name'),
+                                 router=router.get('name'))))
+        what = t("Attach subnet {subnet} to router {router}.", subnet=subnet.get('name'), router=router.get('name'))
     if with_fip and port.get("id"):
         c, k = fip_steps(port, ext, state["server"])
         commands += c
         calls += k
-        what += f" Then allocate a floating IP on {ext.get('name')} for port {port['id']}."
+        what += " " + t("Then allocate a floating IP on {network} for port {port}.", network=ext.get('name'),
+                        port=port['id'])
     return commands, calls, what.strip()
 
 
@@ -237,26 +244,26 @@ def _router_remedy(ctx: ProbeContext, finding: Finding, remedy_id: str, title: s
     server = state["server"]
     return [Remedy(
         id=remedy_id, kind="command", durable=True, title=title,
-        explain=(f"Durable: this is the floating-IP design the report settled on. {what} "
-                 "Neutron's L3 agent then builds namespace qrouter-<router-id> on the network node with a qg- "
-                 "device on the outside LAN and a qr- device on the subnet, and NATs the floating IP 1:1 to the "
-                 "instance. " + FIP_NOTE.format(port=state["port"].get("id"), server=server.get("id"))),
+        explain=(t("Durable: this is the floating-IP design the report settled on. {what} "
+                   "Neutron's L3 agent then builds namespace qrouter-<router-id> on the network node with a qg- "
+                   "device on the outside LAN and a qr- device on the subnet, and NATs the floating IP 1:1 to the "
+                   "instance.", what=what) + " " + t(FIP_NOTE, port=state["port"].get("id"), server=server.get("id"))),
         command="\n".join(commands), actions=calls, verify=finding.step)]
 
 
 @remedy("router-create", summary="Create a router, set its external gateway, attach the subnet, allocate a floating IP")
 def router_create(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
-    return _router_remedy(ctx, finding, "router-create", "Create a router to the external network and a floating IP")
+    return _router_remedy(ctx, finding, "router-create", t("Create a router to the external network and a floating IP"))
 
 
 @remedy("router-set-gateway", summary="Set the router's external gateway on the floating network")
 def router_set_gateway(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
-    return _router_remedy(ctx, finding, "router-set-gateway", "Set the router's external gateway")
+    return _router_remedy(ctx, finding, "router-set-gateway", t("Set the router's external gateway"))
 
 
 @remedy("router-add-subnet", summary="Attach the instance's subnet to the router")
 def router_add_subnet(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
-    return _router_remedy(ctx, finding, "router-add-subnet", "Attach the subnet to the router")
+    return _router_remedy(ctx, finding, "router-add-subnet", t("Attach the subnet to the router"))
 
 
 @remedy("fip-associate", summary="Give the instance a floating IP (and the router path it needs)")
@@ -266,18 +273,19 @@ def fip_associate(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
         return []
     if not state["ext"].get("id"):
         return [Remedy(id="fip-associate", kind="command", durable=True,
-                       title="Create an external network first",
-                       explain="There is no external network to take a floating IP from; walk the fip-404 tree "
-                               "(kolla-wizard diagnose --symptom fip-404).")]
+                       title=t("Create an external network first"),
+                       explain=t("There is no external network to take a floating IP from; walk the fip-404 tree "
+                                 "(kolla-wizard diagnose --symptom fip-404)."))]
     commands, calls, what = router_sequence(ctx, state, with_fip=True)
     path_ok = state["path"] and state["path"]["outcome"] == "path-ok"
-    explain = ("Durable: a floating IP is the intended way in from the LAN. "
-               + ("The router path already exists, so only the floating IP is missing. " if path_ok else
-                  "No router joins the subnet to the external network yet, so these commands build it first "
-                  "(otherwise floating ip create answers 404). ")
-               + what + " " + FIP_NOTE.format(port=state["port"]["id"], server=state["server"].get("id")))
+    explain = (t("Durable: a floating IP is the intended way in from the LAN.") + " "
+               + (t("The router path already exists, so only the floating IP is missing.") if path_ok else
+                  t("No router joins the subnet to the external network yet, so these commands build it first "
+                    "(otherwise floating ip create answers 404).")) + " "
+               + what + " " + t(FIP_NOTE, port=state["port"]["id"], server=state["server"].get("id")))
     return [Remedy(id="fip-associate", kind="command", durable=True,
-                   title=f"Allocate a floating IP on {state['ext'].get('name')} for {state['server'].get('name')}",
+                   title=t("Allocate a floating IP on {network} for {server}", network=state['ext'].get('name'),
+                           server=state['server'].get('name')),
                    explain=explain, command="\n".join(commands), actions=calls, verify=finding.step)]
 
 
@@ -287,12 +295,13 @@ def network_set_external(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     if cand.get("id"):
         return [Remedy(
             id="network-set-external", kind="command", durable=True,
-            title=f"Mark {cand.get('name')} as the external network",
-            explain=(f"Durable: {cand.get('name')} ({cand.get('type')} on {cand.get('physnet')}) is the outside LAN; "
-                     "router:external lets routers use it as gateway and floating IPs come from its allocation pool."),
+            title=t("Mark {network} as the external network", network=cand.get('name')),
+            explain=t("Durable: {network} ({type} on {physnet}) is the outside LAN; router:external lets routers use "
+                      "it as gateway and floating IPs come from its allocation pool.", network=cand.get('name'),
+                      type=cand.get('type'), physnet=cand.get('physnet')),
             command=_osc("network", "set", "--external", cand["id"]),
             actions=[ReversibleCall("set_network_external", {"network_id": cand["id"]},
-                               f"set router:external on {cand.get('name')}")],
+                               t("set router:external on {network}", network=cand.get('name')))],
             verify=finding.step)]
     commands = [
         _osc("network", "create", "--external", "--provider-physical-network", "physnet1",
@@ -301,9 +310,9 @@ def network_set_external(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
              "--network", "public1", "--subnet-range", "<LAN-CIDR>", "--gateway", "<LAN-router-IP>", "public1-subnet"),
     ]
     return [Remedy(
-        id="network-set-external", kind="command", durable=True, title="Create the external network public1",
-        explain=("Durable: an external flat network on Kolla's physnet1 (the physnet mapped to br-ex). Fill in "
-                 "your LAN's range and a pool of addresses your home router's DHCP does not hand out."),
+        id="network-set-external", kind="command", durable=True, title=t("Create the external network public1"),
+        explain=t("Durable: an external flat network on Kolla's physnet1 (the physnet mapped to br-ex). Fill in "
+                  "your LAN's range and a pool of addresses your home router's DHCP does not hand out."),
         command="\n".join(commands))]
 
 
@@ -348,10 +357,11 @@ def tenant_network_design(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     ]
     return [Remedy(
         id="tenant-network-design", kind="command", durable=True,
-        title="Use a tenant network behind a router, with a floating IP",
-        explain=(f"Durable: the design the report switched to. {server.get('name')} keeps working where it is only if "
-                 "every compute maps the external physnet (bridge_mappings) and you hand out LAN addresses by hand; "
-                 f"a tenant network ({cidr}) behind a router needs no mapping on the computes (VXLAN) and gets a "
-                 "floating IP through the router's NAT. Replace <flavor> with the one you use (openstack flavor list)."),
+        title=t("Use a tenant network behind a router, with a floating IP"),
+        explain=t("Durable: the design the report switched to. {server} keeps working where it is only if "
+                  "every compute maps the external physnet (bridge_mappings) and you hand out LAN addresses by hand; "
+                  "a tenant network ({cidr}) behind a router needs no mapping on the computes (VXLAN) and gets a "
+                  "floating IP through the router's NAT. Replace <flavor> with the one you use (openstack flavor list).",
+                  server=server.get('name'), cidr=cidr),
         command="\n".join(commands),
-        warning="This creates a new instance; move your data before deleting the old one.")]
+        warning=t("This creates a new instance; move your data before deleting the old one."))]

@@ -19,6 +19,7 @@ from .quoting import join, option, positional
 from .registry import remedy
 from . import _edits
 from ..probe_context import ProbeContext
+from ..i18n import t
 
 PROVIDER_VAR = "enable_neutron_provider_networks"
 OVS_TAGS = "openvswitch,neutron"
@@ -92,8 +93,8 @@ def interface_note(ctx: ProbeContext, host: str, hosts: list[str] | None = None)
     Kolla will plug it on (``hosts``; default: ``host`` alone)."""
     model = model_or_none(ctx)
     if model is None:
-        return ("Set neutron_external_interface for the compute group to a NIC (or veth end) that carries the "
-                "external network and has no IP address.", None, None)
+        return (t("Set neutron_external_interface for the compute group to a NIC (or veth end) that carries the "
+                  "external network and has no IP address."), None, None)
     targets = list(dict.fromkeys(hosts or [host]))
     values: dict[str, str] = {}
     described: list[str] = []
@@ -106,42 +107,49 @@ def interface_note(ctx: ProbeContext, host: str, hosts: list[str] | None = None)
             continue
         value = str(ext.value) if ext.value else ""
         values[name] = value
-        where = ext.winner.describe() if ext.winner else "Kolla's default"
+        where = ext.winner.describe() if ext.winner else t("Kolla's default")
         if ext.winner is not None and ext.winner.level == "extra vars":
             sources[name] = ext.winner.label
-        described.append(f"{value!r} on {name} ({where})" if len(targets) > 1 else f"there it is {value!r} ({where})")
+        described.append(t("{value!r} on {host} ({where})", value=value, host=name, where=where) if len(targets) > 1
+                         else t("there it is {value!r} ({where})", value=value, where=where))
         clash = addressed_interfaces(model, name).get(value)
         if clash:
-            warnings.append(f"neutron_external_interface on {name} is {value!r}, the NIC {clash} gives an address to: "
-                            f"Kolla would plug it into the OVS bridge and {name} loses that IP path. With a single "
-                            f"NIC, put the host IP on a Linux bridge, create a veth pair, add one end to that Linux "
-                            f"bridge and give the other end to Kolla as neutron_external_interface.")
+            warnings.append(t("neutron_external_interface on {host} is {value!r}, the NIC {clash} gives an address to: "
+                              "Kolla would plug it into the OVS bridge and {host} loses that IP path. With a single "
+                              "NIC, put the host IP on a Linux bridge, create a veth pair, add one end to that Linux "
+                              "bridge and give the other end to Kolla as neutron_external_interface.", host=name,
+                              value=value, clash=clash))
         elif ext.winner is not None and ext.winner.level.startswith("Kolla default") and value == "eth1":
-            warnings.append(f"neutron_external_interface on {name} is Kolla's default 'eth1' (set nowhere in your "
-                            f"configuration): check that {name} has an eth1 that carries the external network "
-                            f"(`ip -br link` on {name}) before the reconfigure plugs it into the bridge.")
+            warnings.append(t("neutron_external_interface on {host} is Kolla's default 'eth1' (set nowhere in your "
+                              "configuration): check that {host} has an eth1 that carries the external network "
+                              "(`ip -br link` on {host}) before the reconfigure plugs it into the bridge.", host=name))
     # Whether each host has that NIC at all: a missing one leaves the bridge without an uplink.
     links = _fan_links(ctx, [n for n in targets if values.get(n)])
     for name, names in links.items():
         if values.get(name) and values[name] not in names:
-            warnings.append(f"{name} has no interface {values[name]!r} (`ip -br link` lists {', '.join(sorted(names)) or 'none'}): "
-                            f"Kolla would add a port to the bridge that cannot open its device, so the physical network "
-                            f"has no uplink on {name}. "
-                            + (f"{sources.get(name)} sets it for every host and extra vars beat per-host settings: move "
-                               f"it out of there onto each host's inventory line (or host_vars) first."
+            warnings.append(t("{host} has no interface {value!r} (`ip -br link` lists {links}): "
+                              "Kolla would add a port to the bridge that cannot open its device, so the physical network "
+                              "has no uplink on {host}.", host=name, value=values[name],
+                              links=', '.join(sorted(names)) or t("none")) + " "
+                            + (t("{source} sets it for every host and extra vars beat per-host settings: move "
+                                 "it out of there onto each host's inventory line (or host_vars) first.",
+                                 source=sources.get(name))
                                if sources.get(name) else
-                               f"Set neutron_external_interface for {name} on its inventory line (or host_vars) first."))
+                               t("Set neutron_external_interface for {host} on its inventory line (or host_vars) first.",
+                                 host=name)))
     if not described:
-        return ("Set neutron_external_interface for the compute group to a NIC (or veth end) that carries the "
-                "external network and has no IP address.", None, None)
+        return (t("Set neutron_external_interface for the compute group to a NIC (or veth end) that carries the "
+                  "external network and has no IP address."), None, None)
     plural = len(described) > 1
-    text = (f"Kolla will plug neutron_external_interface into the bridge on {'every one of these hosts' if plural else host}"
-            f"{':' if plural else ';'} "
-            f"{'; '.join(described)}. Each must be a NIC or veth end that carries the external network and has "
-            f"no IP address. Per-host values belong on the host's line in the inventory "
-            f"(`{host} neutron_external_interface=...`) or in inventory host_vars/group_vars/compute; a value in "
-            f"globals.yml or globals.d is an extra var and beats every per-host setting, and [compute:vars] "
-            f"loses to Kolla's group_vars/all.")
+    text = ((t("Kolla will plug neutron_external_interface into the bridge on every one of these hosts: {values}.",
+               values='; '.join(described)) if plural else
+             t("Kolla will plug neutron_external_interface into the bridge on {host}; {values}.", host=host,
+               values='; '.join(described)))
+            + " " + t("Each must be a NIC or veth end that carries the external network and has "
+                      "no IP address. Per-host values belong on the host's line in the inventory "
+                      "(`{line}`) or in inventory host_vars/group_vars/compute; a value in "
+                      "globals.yml or globals.d is an extra var and beats every per-host setting, and [compute:vars] "
+                      "loses to Kolla's group_vars/all.", line=f"{host} neutron_external_interface=..."))
     return text, " ".join(warnings) or None, values.get(host) or None
 
 
@@ -204,15 +212,15 @@ def provider_networks_durable(ctx: ProbeContext, finding: Finding) -> list[Remed
     actions: list[Any] = [_edits.file_edit(None, target_path, old_globals, new_globals, "yaml")]
     diffs = [_edits.unified_diff(target_path, old_globals, new_globals)]
     if target_label == "globals.yml":
-        explain = [f"Set {PROVIDER_VAR}: \"yes\" in {target_path}: globals.yml is passed as extra vars, which beat "
-                   f"the inventory and Kolla's group_vars (only a globals.d file setting the same variable would beat "
-                   f"it, and none does), so computes_need_external_bridge becomes true for every compute and Kolla "
-                   f"renders bridge_mappings and creates the bridge on them."]
+        explain = [t("Set {var}: \"yes\" in {path}: globals.yml is passed as extra vars, which beat "
+                     "the inventory and Kolla's group_vars (only a globals.d file setting the same variable would beat "
+                     "it, and none does), so computes_need_external_bridge becomes true for every compute and Kolla "
+                     "renders bridge_mappings and creates the bridge on them.", var=PROVIDER_VAR, path=target_path)]
     else:
-        explain = [f"Set {PROVIDER_VAR}: \"yes\" in {target_path}: that {target_label} file sets it now, and kolla-ansible "
-                   f"passes globals.d files as extra vars after globals.yml, so the value there wins over globals.yml; "
-                   f"an edit of globals.yml would change nothing. computes_need_external_bridge then becomes true for "
-                   f"every compute."]
+        explain = [t("Set {var}: \"yes\" in {path}: that {label} file sets it now, and kolla-ansible "
+                     "passes globals.d files as extra vars after globals.yml, so the value there wins over globals.yml; "
+                     "an edit of globals.yml would change nothing. computes_need_external_bridge then becomes true for "
+                     "every compute.", var=PROVIDER_VAR, path=target_path, label=target_label)]
     attempt = finding.facts.get("attempt") or {}
     where = str(attempt.get("where") or "")
     path, _, line = where.rpartition(":")
@@ -224,9 +232,9 @@ def provider_networks_durable(ctx: ProbeContext, finding: Finding) -> list[Remed
         if new_inv:
             actions.append(_edits.file_edit(None, path, old_inv, new_inv, "inventory"))
             diffs.append(_edits.unified_diff(path, old_inv, new_inv))
-            explain.append(f"Comment out the {attempt.get('label')} line at {where}: it never worked, because in "
-                           f"Ansible's order Kolla's playbook group_vars/all beats inventory-file group vars; leaving "
-                           f"it there misleads the next reader.")
+            explain.append(t("Comment out the {label} line at {where}: it never worked, because in "
+                             "Ansible's order Kolla's playbook group_vars/all beats inventory-file group vars; leaving "
+                             "it there misleads the next reader.", label=attempt.get('label'), where=where))
     computes = _nodeio.hosts_in_group(ctx, "compute") or [host]
     note, warning, _iface = interface_note(ctx, host, computes)
     explain.append(note)
@@ -236,14 +244,15 @@ def provider_networks_durable(ctx: ProbeContext, finding: Finding) -> list[Remed
     run = NodeCommand(None, argv, timeout=3600.0)
     run.manual_undo = kolla_bridge_leftovers(ctx, computes)
     actions.append(run)
-    explain.append(f"Then reconfigure with both tags and no --limit: the change applies to every compute "
-                   f"({', '.join(computes)}), and until each one is reconfigured ports keep failing to bind there. The "
-                   f"openvswitch role creates the bridge and plugs the interface, the neutron role renders "
-                   f"bridge_mappings and restarts the agent; hosts whose files do not change are left running. With "
-                   f"the neutron tag alone the agent would get a mapping to a bridge that does not exist and exit.")
+    explain.append(t("Then reconfigure with both tags and no --limit: the change applies to every compute "
+                     "({computes}), and until each one is reconfigured ports keep failing to bind there. The "
+                     "openvswitch role creates the bridge and plugs the interface, the neutron role renders "
+                     "bridge_mappings and restarts the agent; hosts whose files do not change are left running. With "
+                     "the neutron tag alone the agent would get a mapping to a bridge that does not exist and exit.",
+                     computes=', '.join(computes)))
     return [Remedy(
         id="enable-provider-networks", kind="file_edit", durable=True,
-        title=f"Enable provider networks in {target_label} and reconfigure every compute",
+        title=t("Enable provider networks in {label} and reconfigure every compute", label=target_label),
         explain=" ".join(explain), path=target_path, host=None, diff="".join(diffs),
         command=join(argv), actions=actions, warning=warning, verify=finding.step)]
 
@@ -314,10 +323,10 @@ def bridge_mapping_quick(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     sudo = become_for(ctx, host)
     actions: list[Any] = [_edits.file_edit(host, _nodeio.OVS_AGENT_INI, old, new, "ini")]
     commands: list[list[str]] = []
-    explain = [f"Add bridge_mappings = {physnet}:{bridge} under [ovs] in {_nodeio.OVS_AGENT_INI} on {host} "
-               f"(the seed report's own fix)."]
-    warning = (f"This is a hand edit of a file Kolla owns: the next kolla-ansible deploy/reconfigure of {host} "
-               f"renders the file again and removes the mapping. Apply the durable fix too.")
+    explain = [t("Add {line} under [ovs] in {path} on {host} (the seed report's own fix).",
+                 line=f"bridge_mappings = {physnet}:{bridge}", path=_nodeio.OVS_AGENT_INI, host=host)]
+    warning = t("This is a hand edit of a file Kolla owns: the next kolla-ansible deploy/reconfigure of {host} "
+                "renders the file again and removes the mapping. Apply the durable fix too.", host=host)
     unread = ""
     try:
         bridges, _raw, _cmd = ovs_show(ctx, node, host)
@@ -333,16 +342,18 @@ def bridge_mapping_quick(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
         iface = str(_safe_resolve(model_or_none(ctx), "neutron_external_interface", host))
         commands.append([engine, "exec", _nodeio.OVS_VSWITCHD_CONTAINER, "ovs-vsctl", "add-br", bridge])
         commands.append([engine, "exec", _nodeio.OVS_VSWITCHD_CONTAINER, "ovs-vsctl", "add-port", bridge, iface])
-        explain.append(f"{bridge} does not exist on {host} yet: create it first, or the agent exits with "
-                       f"\"Bridge {bridge} for physical network {physnet} does not exist. Agent terminated!\". Plug "
-                       f"{iface} (neutron_external_interface) into {bridge} so the physical network has an uplink on "
-                       f"{host}.")
+        explain.append(t("{bridge} does not exist on {host} yet: create it first, or the agent exits with "
+                         "\"{log}\". Plug {iface} (neutron_external_interface) into {bridge} so the physical network "
+                         "has an uplink on {host}.", bridge=bridge, host=host, iface=iface,
+                         log=f"Bridge {bridge} for physical network {physnet} does not exist. Agent terminated!"))
     commands.append([engine, "restart", _nodeio.OVS_AGENT_CONTAINER])
-    explain.append(f"Restart {_nodeio.OVS_AGENT_CONTAINER}: Kolla copies the config into the container at start.")
+    explain.append(t("Restart {container}: Kolla copies the config into the container at start.",
+                     container=_nodeio.OVS_AGENT_CONTAINER))
     actions.extend(NodeCommand(host, argv, sudo=sudo, timeout=120.0) for argv in commands)
     return [Remedy(
         id="hand-edit-bridge-mapping", kind="file_edit", durable=False,
-        title=f"Quick: add {physnet}:{bridge} to the deployed agent config on {host} and restart the agent",
+        title=t("Quick: add {mapping} to the deployed agent config on {host} and restart the agent",
+                mapping=f"{physnet}:{bridge}", host=host),
         explain=" ".join(explain), path=_nodeio.OVS_AGENT_INI, host=host,
         diff=_edits.unified_diff(_nodeio.OVS_AGENT_INI, old, new),
         command="\n".join(join(c) for c in commands), actions=actions, warning=warning, verify=finding.step)]
@@ -351,28 +362,33 @@ def bridge_mapping_quick(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
 def uplink_problem(ctx: ProbeContext, host: str, bridge: str, bridges: dict[str, Any] | None, unread: str) -> str | None:
     """None when ``bridge`` on ``host`` has (or will get) a physical uplink; else why not."""
     if bridges is None:
-        return f"the bridges on {host} could not be read ({unread}), so whether {bridge} has an uplink is unknown"
+        return t("the bridges on {host} could not be read ({unread}), so whether {bridge} has an uplink is unknown",
+                 host=host, unread=unread, bridge=bridge)
     if bridge in bridges:
         ports = bridges[bridge].get("ports") or {}
         physical = [p for p, d in ports.items() if p != bridge and not (d or {}).get("type")
                     and not (d or {}).get("error")]
         if physical:
             return None
-        return (f"{bridge} exists on {host} but has no working physical port "
-                f"({', '.join(sorted(ports)) or 'no ports'})")
+        return t("{bridge} exists on {host} but has no working physical port ({ports})", bridge=bridge, host=host,
+                 ports=', '.join(sorted(ports)) or t("no ports"))
     model = model_or_none(ctx)
     iface = _safe_resolve(model, "neutron_external_interface", host) if model is not None else None
     if not iface or not isinstance(iface, str) or "," in iface or "{" in iface:
-        return f"neutron_external_interface for {host} is not known, so {bridge} would get no uplink"
+        return t("neutron_external_interface for {host} is not known, so {bridge} would get no uplink", host=host,
+                 bridge=bridge)
     clash = addressed_interfaces(model, host).get(iface)
     if clash:
-        return (f"neutron_external_interface on {host} is {iface!r}, the NIC {clash} gives an address to: plugging "
-                f"it into {bridge} cuts {host} off; use a veth pair from a Linux bridge instead")
+        return t("neutron_external_interface on {host} is {iface!r}, the NIC {clash} gives an address to: plugging "
+                 "it into {bridge} cuts {host} off; use a veth pair from a Linux bridge instead", host=host, iface=iface,
+                 clash=clash, bridge=bridge)
     links = _fan_links(ctx, [host]).get(host)
     if links is None:
-        return f"the interfaces of {host} could not be listed, so whether {iface!r} exists is unknown"
+        return t("the interfaces of {host} could not be listed, so whether {iface!r} exists is unknown", host=host,
+                 iface=iface)
     if iface not in links:
-        return f"{host} has no interface {iface!r} (`ip -br link` lists {', '.join(sorted(links)) or 'none'})"
+        return t("{host} has no interface {iface!r} (`ip -br link` lists {links})", host=host, iface=iface,
+                 links=', '.join(sorted(links)) or t("none"))
     return None
 
 
@@ -381,13 +397,14 @@ def held_back_quick_fix(ctx: ProbeContext, host: str, physnet: str, bridge: str,
     checks = [["ip", "-br", "link"], [engine, "exec", _nodeio.OVS_VSWITCHD_CONTAINER, "ovs-vsctl", "list-ports", bridge]]
     return Remedy(
         id="hand-edit-bridge-mapping", kind="command", durable=False,
-        title=f"Quick fix held back on {host}: no known uplink for {bridge}",
-        explain=(f"The quick fix would map {physnet} to {bridge} on {host}, but {why}. A mapping to a bridge with no "
-                 f"physical port lets ports bind with no L2 path: the VM goes ACTIVE and reaches nothing. Find the NIC "
-                 f"(or veth end) that carries the external network on {host} with the commands below, set it as "
-                 f"neutron_external_interface for {host}, and use the durable fix."),
+        title=t("Quick fix held back on {host}: no known uplink for {bridge}", host=host, bridge=bridge),
+        explain=t("The quick fix would map {physnet} to {bridge} on {host}, but {why}. A mapping to a bridge with no "
+                  "physical port lets ports bind with no L2 path: the VM goes ACTIVE and reaches nothing. Find the NIC "
+                  "(or veth end) that carries the external network on {host} with the commands below, set it as "
+                  "neutron_external_interface for {host}, and use the durable fix.", physnet=physnet, bridge=bridge,
+                  host=host, why=why),
         command="\n".join(join(c) for c in checks), host=host, actions=[],
-        warning=f"Not applied: {why}.", verify=None)
+        warning=t("Not applied: {why}.", why=why), verify=None)
 
 
 # -- the other design: tenant network + router + floating IP ----------------------------------------
@@ -426,12 +443,13 @@ def use_tenant_network(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
                            name]) + " FLOATING_IP_ADDRESS")
     return [Remedy(
         id="use-tenant-network", kind="command", durable=True,
-        title=f"Other design: boot on the tenant network {net.get('name')} and use a floating IP",
-        explain=(f"Instead of attaching VMs straight to the flat network, boot them on the VXLAN tenant network "
-                 f"{net.get('name')} (it binds on every compute without bridge mappings) and reach them through a "
-                 f"floating IP: the router on the network node does 1:1 NAT between {network.get('name') or 'the external network'} "
-                 f"and the tenant subnet. The router, its external gateway and the subnet interface must exist first: "
-                 f"run `kolla-wizard diagnose --symptom fip-404` for them."),
+        title=t("Other design: boot on the tenant network {network} and use a floating IP", network=net.get('name')),
+        explain=t("Instead of attaching VMs straight to the flat network, boot them on the VXLAN tenant network "
+                  "{network} (it binds on every compute without bridge mappings) and reach them through a "
+                  "floating IP: the router on the network node does 1:1 NAT between {external} "
+                  "and the tenant subnet. The router, its external gateway and the subnet interface must exist first: "
+                  "run `kolla-wizard diagnose --symptom fip-404` for them.", network=net.get('name'),
+                  external=network.get('name') or t("the external network")),
         command="\n".join(lines), actions=[], verify=None)]
 
 
@@ -444,7 +462,7 @@ def reconfigure_ovs(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     argv = reconfigure_command(ctx, host, OVS_TAGS)
     return [Remedy(
         id="reconfigure-host", kind="command", durable=True,
-        title=f"Reconfigure {host} with the openvswitch and neutron tags",
-        explain=(f"Kolla would render the mapping for {host} now; reconfigure writes the new openvswitch_agent.ini "
-                 f"there, creates and plugs the bridge (openvswitch tag) and restarts the agent (neutron tag)."),
+        title=t("Reconfigure {host} with the openvswitch and neutron tags", host=host),
+        explain=t("Kolla would render the mapping for {host} now; reconfigure writes the new openvswitch_agent.ini "
+                  "there, creates and plugs the bridge (openvswitch tag) and restarts the agent (neutron tag).", host=host),
         command=join(argv), host=None, actions=[NodeCommand(None, argv, timeout=3600.0)], verify=finding.step)]

@@ -16,6 +16,7 @@ from .network import ReversibleCall
 from .provider_networks import become_for, engine_for
 from .registry import remedy
 from ..probe_context import ProbeContext
+from ..i18n import t
 
 DEDICATED_GROUP = "operator-access"
 
@@ -119,7 +120,7 @@ def _sg_remedies(ctx: ProbeContext, finding: Finding, protocol: str) -> list[Rem
     port = facts.get("port") or {}
     server = facts.get("server") or {}
     port_args = ["--dst-port", "22"] if protocol == "tcp" else []
-    what = "SSH (TCP 22)" if protocol == "tcp" else "ping (ICMP)"
+    what = t("SSH (TCP 22)") if protocol == "tcp" else t("ping (ICMP)")
     rid = "sg-allow-ssh" if protocol == "tcp" else "sg-allow-icmp"
     known = bool(ip)
     host_prefix = f"{ip}/32" if known else "<your-ip>/32"
@@ -133,14 +134,16 @@ def _sg_remedies(ctx: ProbeContext, finding: Finding, protocol: str) -> list[Rem
         # The rule exists, in a group the port is not in: join the port to it.
         out.append(Remedy(
             id=rid + "-join", kind="command", durable=True,
-            title=f"Add port {port['id']} to group {elsewhere.get('name')}, which already admits {what} from you",
-            explain=(f"Group {elsewhere.get('name')} ({elsewhere['id']}) already has the rule that admits {what} from "
-                     f"{ip or 'your address'}, but the instance's port is not in it. Adding the port to that group "
-                     f"applies the rule; no new rule is needed."),
+            title=t("Add port {port} to group {group}, which already admits {what} from you", port=port['id'],
+                    group=elsewhere.get('name'), what=what),
+            explain=t("Group {group} ({id}) already has the rule that admits {what} from {address}, but the "
+                      "instance's port is not in it. Adding the port to that group applies the rule; no new rule is "
+                      "needed.", group=elsewhere.get('name'), id=elsewhere['id'], what=what,
+                      address=ip or t("your address")),
             command=_osc("port", "set", "--security-group", elsewhere["id"], port["id"]),
             actions=[ReversibleCall("add_port_security_group", {"port_id": port["id"],
                                                                 "security_group_id": elsewhere["id"]},
-                                    f"add {elsewhere.get('name')} to port {port['id']}")],
+                                    t("add {group} to port {port}", group=elsewhere.get('name'), port=port['id']))],
             verify=finding.step))
     if port.get("id"):
         durable_cmds = [
@@ -157,45 +160,50 @@ def _sg_remedies(ctx: ProbeContext, finding: Finding, protocol: str) -> list[Rem
             actions = [
                 ReversibleCall("ensure_security_group", {"name": DEDICATED_GROUP,
                                                     "description": "SSH and ping from the operator LAN"},
-                          f"create security group {DEDICATED_GROUP} (if missing)"),
+                          t("create security group {group} (if missing)", group=DEDICATED_GROUP)),
                 ReversibleCall("create_sg_rule", {**rule_params, "remote_ip_prefix": lan,
                                              "security_group_name": DEDICATED_GROUP},
-                          f"admit {what} from {lan} in {DEDICATED_GROUP}"),
+                          t("admit {what} from {source} in {group}", what=what, source=lan, group=DEDICATED_GROUP)),
                 ReversibleCall("add_port_security_group", {"port_id": port["id"], "security_group_name": DEDICATED_GROUP},
-                          f"add {DEDICATED_GROUP} to port {port['id']}"),
+                          t("add {group} to port {port}", group=DEDICATED_GROUP, port=port['id'])),
             ]
         out.append(Remedy(
             id=rid, kind="command", durable=True,
-            title=f"Durable: a dedicated security group admitting {what} from your LAN {lan}",
-            explain=(f"Durable: group {DEDICATED_GROUP} says what it is for, is added only to the instances you reach "
-                     f"from outside (here port {port['id']}), and admits {what} from your LAN {lan} only. "
-                     "The first line creates the group only if it does not exist yet, so the SSH and the ping "
-                     "fixes can both be run. "
-                     f"`openstack server add security group {quote(server.get('id') or '<server-id>')} {DEDICATED_GROUP}` "
-                     "does the same for every port of an instance; new instances join it at creation with "
-                     f"`openstack server create --image IMAGE --flavor FLAVOR --network NETWORK "
-                     f"--security-group {DEDICATED_GROUP} NAME`."),
+            title=t("Durable: a dedicated security group admitting {what} from your LAN {lan}", what=what, lan=lan),
+            explain=t("Durable: group {group} says what it is for, is added only to the instances you reach "
+                      "from outside (here port {port}), and admits {what} from your LAN {lan} only. "
+                      "The first line creates the group only if it does not exist yet, so the SSH and the ping "
+                      "fixes can both be run. `{add}` does the same for every port of an instance; new instances "
+                      "join it at creation with `{create}`.", group=DEDICATED_GROUP, port=port['id'], what=what,
+                      lan=lan,
+                      add=f"openstack server add security group {quote(server.get('id') or '<server-id>')} "
+                          f"{DEDICATED_GROUP}",
+                      create="openstack server create --image IMAGE --flavor FLAVOR --network NETWORK "
+                             f"--security-group {DEDICATED_GROUP} NAME"),
             command="\n".join(durable_cmds), actions=actions, verify=finding.step,
-            warning=None if known else "Your address is unknown: replace <your-lan-cidr> (or pass --operator-ip)."))
+            warning=None if known else t("Your address is unknown: replace <your-lan-cidr> (or pass --operator-ip).")))
     if group.get("id"):
         quick_actions = []
         if known:
             quick_actions = [ReversibleCall("create_sg_rule", {**rule_params, "remote_ip_prefix": host_prefix,
                                                           "security_group_id": group["id"]},
-                                       f"admit {what} from {host_prefix} in group {group.get('name')}")]
+                                       t("admit {what} from {source} in group {group}", what=what,
+                                         source=host_prefix, group=group.get('name')))]
         out.append(Remedy(
             id=rid + "-quick", kind="command", durable=False,
-            title=f"Quick: admit {what} from {host_prefix} in group {group.get('name')}",
-            explain=(f"Quick: one rule in the group the port already has ({group.get('name')}, {group['id']}). It applies "
-                     f"to every instance in that group. /32 means only your machine {ip or ''}; 0.0.0.0/0 (the "
-                     "default when --remote-ip is left out) would open it to anyone who can reach the floating IP."),
+            title=t("Quick: admit {what} from {source} in group {group}", what=what, source=host_prefix,
+                    group=group.get('name')),
+            explain=t("Quick: one rule in the group the port already has ({group}, {id}). It applies "
+                      "to every instance in that group. /32 means only your machine {ip}; 0.0.0.0/0 (the "
+                      "default when --remote-ip is left out) would open it to anyone who can reach the floating IP.",
+                      group=group.get('name'), id=group['id'], ip=ip or ''),
             command=_osc("security", "group", "rule", "create", "--ingress", "--ethertype", "IPv4", "--protocol",
                          protocol, *port_args, "--remote-ip", host_prefix, group["id"]),
             actions=quick_actions, verify=finding.step,
-            lasts=("Kolla never touches tenant security groups: the rule stays in Neutron's database until someone "
-                   "deletes it. It is in no file Kolla or your own automation knows, so a rebuilt cloud will not "
-                   "have it: make the durable fix too."),
-            warning=None if known else "Your address is unknown: replace <your-ip> (or pass --operator-ip)."))
+            lasts=t("Kolla never touches tenant security groups: the rule stays in Neutron's database until someone "
+                    "deletes it. It is in no file Kolla or your own automation knows, so a rebuilt cloud will not "
+                    "have it: make the durable fix too."),
+            warning=None if known else t("Your address is unknown: replace <your-ip> (or pass --operator-ip).")))
     return out
 
 
@@ -231,12 +239,13 @@ def keypair_rebuild(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     ]
     return [Remedy(
         id="keypair-rebuild", kind="command", durable=True,
-        title=f"Register your public key as {key_name} and rebuild {server.get('name')} with it",
-        explain=("Durable: key login is what cloud images expect. Create the key first if you have none "
-                 "(ssh-keygen -t ed25519). Rebuild re-runs cloud-init with the key (Nova API 2.54+); or create a new "
-                 f"instance with --key-name {key_name}."),
+        title=t("Register your public key as {key} and rebuild {server} with it", key=key_name,
+                server=server.get('name')),
+        explain=t("Durable: key login is what cloud images expect. Create the key first if you have none "
+                  "(ssh-keygen -t ed25519). Rebuild re-runs cloud-init with the key (Nova API 2.54+); or create a new "
+                  "instance with --key-name {key}.", key=key_name),
         command="\n".join(commands),
-        warning="Rebuild re-images the root disk: data on it is lost.")]
+        warning=t("Rebuild re-images the root disk: data on it is lost."))]
 
 
 @remedy("password-user-data", summary="Boot with cloud-init user-data that sets a password and enables password SSH")
@@ -249,13 +258,13 @@ def password_user_data(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
                    net.get("id") or "<network-id>", "--user-data", "./user-data.yaml", name)
     return [Remedy(
         id="password-user-data", kind="command", durable=False,
-        title="Quick: a password for the image's user through cloud-init user-data",
-        explain=("Quick, less safe: save this as ./user-data.yaml (the `password` sets the default user's "
-                 "password, e.g. rocky; `expire: false` skips the forced change; `ssh_pwauth: true` turns password "
-                 "SSH on), choose your own password, then create the instance with it:\n\n" + USER_DATA),
+        title=t("Quick: a password for the image's user through cloud-init user-data"),
+        explain=(t("Quick, less safe: save this as ./user-data.yaml (the `password` sets the default user's "
+                   "password, e.g. rocky; `expire: false` skips the forced change; `ssh_pwauth: true` turns password "
+                   "SSH on), choose your own password, then create the instance with it:") + "\n\n" + USER_DATA),
         command=command, path="./user-data.yaml", diff=_user_data_diff(),
-        warning="Password SSH invites brute force from anything that reaches port 22; prefer a key pair and keep the "
-                "security group to your own address.")]
+        warning=t("Password SSH invites brute force from anything that reaches port 22; prefer a key pair and keep "
+                  "the security group to your own address."))]
 
 
 def _metadata_hosts(ctx: ProbeContext) -> dict[str, list[str]]:
@@ -284,28 +293,29 @@ def metadata_repair(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
         container = binary.replace("-", "_")
         out.append(Remedy(
             id="metadata-repair" if not out else f"metadata-repair-{len(out) + 1}", kind="command", durable=True,
-            title=f"Start {container} on {host}",
-            explain=(f"Durable: Neutron reports {binary} on {host} as dead. Metadata reaches the instance through "
-                     "haproxy in qdhcp-<network> (Kolla forces it there) or in qrouter-<router>, then the metadata "
-                     "agent, then nova's metadata API. Start the container, read its log for why it stopped, then "
-                     f"reboot the instance (openstack server reboot {server.get('id')}) so cloud-init tries again."),
+            title=t("Start {container} on {host}", container=container, host=host),
+            explain=t("Durable: Neutron reports {binary} on {host} as dead. Metadata reaches the instance through "
+                      "haproxy in qdhcp-<network> (Kolla forces it there) or in qrouter-<router>, then the metadata "
+                      "agent, then nova's metadata API. Start the container, read its log for why it stopped, then "
+                      "reboot the instance ({command}) so cloud-init tries again.", binary=binary, host=host,
+                      command=f"openstack server reboot {server.get('id')}"),
             command=join([engine_for(ctx, host), "start", container]) + "\n"
             + join([engine_for(ctx, host), "logs", "--tail", "50", container]),
             host=host, actions=[NodeCommand(host, [engine_for(ctx, host), "start", container],
                                             sudo=become_for(ctx, host), timeout=60)],
-            verify_after=(f"cloud-init asks the metadata service only at boot, so the console still shows the "
-                          f"first boot's failure: reboot the instance (openstack server reboot "
-                          f"{server.get('id') or '<server>'}), then run the diagnosis again")))
+            verify_after=t("cloud-init asks the metadata service only at boot, so the console still shows the "
+                           "first boot's failure: reboot the instance ({command}), then run the diagnosis again",
+                           command=f"openstack server reboot {server.get('id') or '<server>'}")))
     if not out:
         hosts = found["hosts"] or ["<network-node>"]
         # kolla_container_engine of that host (podman or docker), never a hard-coded docker.
         engine = engine_for(ctx, hosts[0]) if found["hosts"] else _deploy_engine(ctx)
         out.append(Remedy(
             id="metadata-repair", kind="command", durable=True,
-            title="Check the metadata path on the network node",
-            explain=("Durable: find the broken link. The agents look alive, so check the containers and (2025.2+) the "
-                     "haproxy/dnsmasq wrapper containers per namespace, and that the subnet has DHCP enabled "
-                     "(Kolla serves metadata from qdhcp-<network>)."),
+            title=t("Check the metadata path on the network node"),
+            explain=t("Durable: find the broken link. The agents look alive, so check the containers and (2025.2+) the "
+                      "haproxy/dnsmasq wrapper containers per namespace, and that the subnet has DHCP enabled "
+                      "(Kolla serves metadata from qdhcp-<network>)."),
             command="\n".join([
                 join([engine, "ps", "-a", "--filter", "name=neutron_metadata_agent", "--filter",
                       "name=neutron_dhcp_agent", "--filter", "name=neutron_l3_agent"]),
@@ -316,9 +326,9 @@ def metadata_repair(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
             host=hosts[0]))
     out.append(Remedy(
         id="metadata-config-drive", kind="command", durable=False,
-        title="Workaround: boot with a config drive",
-        explain=("Quick: a config drive hands the key and user-data to cloud-init on a disk, bypassing "
-                 "169.254.169.254; it also tells a metadata-path fault from an image or credential fault."),
+        title=t("Workaround: boot with a config drive"),
+        explain=t("Quick: a config drive hands the key and user-data to cloud-init on a disk, bypassing "
+                  "169.254.169.254; it also tells a metadata-path fault from an image or credential fault."),
         command=_osc("server", "create", "--use-config-drive", "--image", server.get("image_id") or "<image-id>",
                      "--flavor", "<flavor>", "--network", net.get("id") or "<network-id>",
                      *(["--key-name", server["key_name"]] if server.get("key_name") else []),
@@ -339,9 +349,9 @@ def login_user(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     login = finding.facts.get("login") or {}
     address = finding.facts.get("address") or "<address>"
     return [Remedy(
-        id="login-user", kind="command", durable=True, title=f"Log in as {login.get('user')}",
-        explain=(f"cloud-init installed your key for {login.get('user')} ({login.get('from')}). Use sudo for root "
-                 "work; root login stays disabled on cloud images."),
+        id="login-user", kind="command", durable=True, title=t("Log in as {user}", user=login.get('user')),
+        explain=t("cloud-init installed your key for {user} ({source}). Use sudo for root "
+                  "work; root login stays disabled on cloud images.", user=login.get('user'), source=login.get('from')),
         command=f"ssh {quote(login.get('user') or 'USER')}@{quote(address)}")]
 
 
@@ -351,11 +361,12 @@ def instance_not_active(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     sid = server.get("id") or "<server-id>"
     status = server.get("status")
     if status == "SHUTOFF":
-        return [Remedy(id="instance-not-active", kind="command", durable=True, title=f"Start {server.get('name')}",
-                       explain="The instance is stopped; start it and wait for ACTIVE.",
+        return [Remedy(id="instance-not-active", kind="command", durable=True,
+                       title=t("Start {server}", server=server.get('name')),
+                       explain=t("The instance is stopped; start it and wait for ACTIVE."),
                        command=_osc("server", "start", sid))]
     return [Remedy(
-        id="instance-not-active", kind="command", durable=True, title=f"Read {server.get('name')}'s fault",
-        explain=("The instance never became ACTIVE. If the fault says 'Exceeded maximum number of retries', run "
-                 "kolla-wizard diagnose --symptom max-retries --server " + quote(sid) + "."),
+        id="instance-not-active", kind="command", durable=True, title=t("Read {server}'s fault", server=server.get('name')),
+        explain=t("The instance never became ACTIVE. If the fault says 'Exceeded maximum number of retries', run "
+                  "{command}.", command="kolla-wizard diagnose --symptom max-retries --server " + quote(sid)),
         command=_osc("server", "show", sid, "-f", "json", "-c", "status", "-c", "fault"))]
