@@ -54,7 +54,9 @@ def test_seed_no_router_with_neutron_404_text_and_real_ids(seed):
     assert lines[1] == f"openstack router set --external-gateway {facts['floating_network']['id']} router-demo-net"
     assert lines[2] == (f"openstack port list --router router-demo-net --fixed-ip subnet={facts['subnet']['id']} "
                         f"-f value -c ID | grep -q . || openstack router add subnet router-demo-net {facts['subnet']['id']}")
-    assert lines[3] == (f"openstack floating ip create --port {facts['port']['id']} "
+    assert lines[3] == (f"openstack floating ip list --port {facts['port']['id']} --network "
+                        f"{facts['floating_network']['id']} -f value -c ID | grep -q . || "
+                        f"openstack floating ip create --port {facts['port']['id']} "
                         f"{facts['floating_network']['id']}")
     assert [c.op for c in fix.actions] == ["create_router", "set_router_gateway", "add_router_interface",
                                            "create_floating_ip"]
@@ -100,6 +102,19 @@ def test_the_router_path_run_twice_makes_one_router_attached_once(fresh):
     attached = [p for p in c.network.ports(device_id=routers[0].id)
                 if any(ip.get("subnet_id") == subnet_id for ip in p.fixed_ips or [])]
     assert len(attached) == 1
+
+
+def test_the_whole_path_run_twice_allocates_one_floating_ip(fresh):
+    """Issue 20: no-router's router-create and fip-not-associated's fip-associate both end with the
+    floating IP; a runbook followed top to bottom (or apply run for both) allocates it once."""
+    report = diagnose(fresh, ["fip-404"])
+    calls = remedy(report, "router-create").actions
+    first = run_calls(fresh, calls)
+    second = run_calls(fresh, calls)
+    port_id = calls[-1].params["port_id"]
+    fips = list(conn(fresh).network.ips(port_id=port_id))
+    assert len(fips) == 1 and first[-1]["fip_id"] == second[-1]["fip_id"] == fips[0].id
+    assert "undo" not in second[-1] and "address" not in second[-1]   # nothing made: nothing to undo or announce
 
 
 def test_router_without_gateway_then_subnet_not_on_router(fresh):

@@ -100,6 +100,12 @@ def op_remove_router_interface(conn: Any, router_id: str, subnet_id: str) -> dic
 
 @cloud_op("create_floating_ip")
 def op_create_floating_ip(conn: Any, network_id: str, port_id: str) -> dict[str, Any]:
+    """A floating IP on this network for this port, allocated if it has none (the printed `floating
+    ip list --port --network | grep -q . ||` guard): no-router's and fip-not-associated's fixes both
+    end with it, and a runbook followed top to bottom must not allocate a second address."""
+    existing = next(iter(conn.network.ips(port_id=port_id, floating_network_id=network_id)), None)
+    if existing is not None:
+        return {"fip_id": existing.id}   # nothing made, nothing to undo
     fip = conn.network.create_ip(floating_network_id=network_id, port_id=port_id)
     return {"fip_id": fip.id, "address": fip.floating_ip_address,
             "undo": {"op": "delete_floating_ip", "params": {"fip_id": fip.id}}}
@@ -168,7 +174,9 @@ def _path_facts(ctx: ProbeContext, finding: Finding) -> dict[str, Any]:
 
 
 def fip_steps(port: dict[str, Any], ext: dict[str, Any], server: dict[str, Any]) -> tuple[list[str], list[CloudCall]]:
-    commands = [_osc("floating", "ip", "create", "--port", port["id"], ext["id"])]
+    # Guarded, as the router path above it: the no-router and fip-not-associated fixes both print it.
+    commands = [_osc("floating", "ip", "list", "--port", port["id"], "--network", ext["id"], "-f", "value", "-c", "ID")
+                + " | grep -q . || " + _osc("floating", "ip", "create", "--port", port["id"], ext["id"])]
     calls = [ReversibleCall("create_floating_ip", {"network_id": ext["id"], "port_id": port["id"]},
                        t("allocate a floating IP on {network} for port {port}", network=ext.get('name'), port=port['id']))]
     return commands, calls
