@@ -86,7 +86,7 @@ class StartScreen(Screen):
         lines = []
         for item in env.items:
             mark, style = _MARK.get(item.state, ("•", "$text"))
-            line = Content.assemble((mark, style), " ", (f"{item.label}: ", "bold"), item.value)
+            line = Content.assemble((mark, style), " ", (f"{item.shown_label}: ", "bold"), item.value)
             if item.hint:
                 line = line + Content.assemble((f"  ({item.hint})", "$text-muted"))
             lines.append(line)

@@ -11,6 +11,7 @@ from typing import Any
 
 from .errors import WizardError
 from .evidence import ProbeUnavailable
+from .i18n import t
 
 
 @dataclass
@@ -132,7 +133,7 @@ class Context:
                     self._kolla_error = exc
                     # Probes that can do without the model swallow this; the operator must still
                     # learn why (e.g. the deploy host is unreachable), once.
-                    text = f"Kolla configuration not read: {exc.one_line()}"
+                    text = t("Kolla configuration not read: {error}", error=exc.one_line())
                     if text not in self.problems:
                         self.problems.append(text)
             if self._kolla_error is not None:

@@ -6,6 +6,7 @@ from typing import Any, Callable
 from . import playbook
 from .engine import Engine
 from .events import Done, Event
+from .i18n import t
 from .probe_context import ProbeContext
 
 
@@ -16,7 +17,7 @@ def run_diagnosis(ctx: ProbeContext, trees: list[str], *, on_event: Callable[[Ev
     missing = [t for t in trees if t not in all_trees]
     if missing:
         from .errors import ConfigError
-        raise ConfigError(str(playbook.builtin_dir()), f"no playbook for symptom(s) {', '.join(missing)}")
+        raise ConfigError(str(playbook.builtin_dir()), t("no playbook for symptom(s) {symptoms}", symptoms=", ".join(missing)))
     engine = Engine(all_trees, ctx, probe_timeout=probe_timeout, answerer=answerer)
     report = None
     for event in engine.run(trees):

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .i18n import t
+
 
 @dataclass
 class EnvItem:
@@ -14,6 +16,12 @@ class EnvItem:
     value: str
     state: str            # found | missing | later | info
     hint: str = ""
+
+    @property
+    def shown_label(self) -> str:
+        """The label in the current language (``label`` itself stays English: code matches on it)."""
+        labels = {"Cloud": t("Cloud"), "Kolla config": t("Kolla config"), "Inventory": t("Inventory")}
+        return labels.get(self.label, self.label)
 
 
 @dataclass
@@ -34,12 +42,12 @@ def _clouds_yaml() -> tuple[list[str], str]:
         return cloud_names(), ""
     except Exception as exc:  # a broken clouds.yaml: one line, never a traceback
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        return [], f"clouds.yaml cannot be read: {first}"
+        return [], t("clouds.yaml cannot be read: {error}", error=first)
 
 
 def _local(label: str, path: str | None, hint: str) -> EnvItem:
     if not path:
-        return EnvItem(label, "(not set)", "missing", hint)
+        return EnvItem(label, t("(not set)"), "missing", hint)
     p = Path(os.path.expanduser(path))
     return EnvItem(label, str(p), "found" if p.exists() else "missing", "" if p.exists() else hint)
 
@@ -50,41 +58,45 @@ def describe(settings: Any, lab: Any = None, scenario: str | None = None) -> Env
     env.clouds = names
     if lab is not None:
         env.cloud = getattr(lab, "cloud_name", settings.os_cloud)
-        env.items.append(EnvItem("Cloud", f"embedded lab {scenario or ''} (clouds.yaml entry {env.cloud})".replace("  ", " "),
-                                 "found"))
+        env.items.append(EnvItem("Cloud", t("embedded lab {scenario} (clouds.yaml entry {cloud})", scenario=scenario,
+                                            cloud=env.cloud) if scenario else
+                                 t("embedded lab (clouds.yaml entry {cloud})", cloud=env.cloud), "found"))
     elif settings.os_cloud:
         env.cloud = settings.os_cloud
         ok = settings.os_cloud in names
-        env.items.append(EnvItem("Cloud", f"{settings.os_cloud} (from --os-cloud / OS_CLOUD)", "found" if ok else "missing",
-                                 "" if ok else problem or f"no entry {settings.os_cloud!r} in clouds.yaml; pick one below"))
+        env.items.append(EnvItem("Cloud", t("{cloud} (from --os-cloud / OS_CLOUD)", cloud=settings.os_cloud),
+                                 "found" if ok else "missing",
+                                 "" if ok else problem or t("no entry {cloud} in clouds.yaml; pick one below",
+                                                            cloud=repr(settings.os_cloud))))
     elif os.environ.get("OS_AUTH_URL"):
-        env.items.append(EnvItem("Cloud", "OS_* environment variables (OS_AUTH_URL is set)", "found"))
+        env.items.append(EnvItem("Cloud", t("OS_* environment variables (OS_AUTH_URL is set)"), "found"))
     elif names:
         env.cloud = names[0]
-        env.items.append(EnvItem("Cloud", f"{names[0]} (first clouds.yaml entry)", "info",
-                                 "set OS_CLOUD or pick another entry below"))
+        env.items.append(EnvItem("Cloud", t("{cloud} (first clouds.yaml entry)", cloud=names[0]), "info",
+                                 t("set OS_CLOUD or pick another entry below")))
     else:
         from .cloud import no_cloud_hint
-        env.items.append(EnvItem("Cloud", "(none)", "missing", problem or no_cloud_hint()))
+        env.items.append(EnvItem("Cloud", t("(none)"), "missing", problem or no_cloud_hint()))
     if names and lab is None:
         env.items.append(EnvItem("clouds.yaml", ", ".join(names), "found"))
     inventory = settings.inventory or f"{settings.kolla_config_dir.rstrip('/')}/multinode"
     if settings.deploy_host:
-        where = f"on deploy host {settings.deploy_host}"
-        env.items.append(EnvItem("Kolla config", f"{settings.kolla_config_dir} {where}", "later",
-                                 "read over SSH when a step needs it"))
-        env.items.append(EnvItem("Inventory", f"{inventory} {where}", "later", "read over SSH when a step needs it"))
+        later = t("read over SSH when a step needs it")
+        env.items.append(EnvItem("Kolla config", t("{path} on deploy host {host}", path=settings.kolla_config_dir,
+                                                   host=settings.deploy_host), "later", later))
+        env.items.append(EnvItem("Inventory", t("{path} on deploy host {host}", path=inventory,
+                                                host=settings.deploy_host), "later", later))
     else:
         env.items.append(_local("Kolla config", settings.kolla_config_dir,
-                                "not on this machine: run on the deploy host or pass --deploy-host"))
-        env.items.append(_local("Inventory", inventory, "pass --inventory PATH"))
+                                t("not on this machine: run on the deploy host or pass --deploy-host")))
+        env.items.append(_local("Inventory", inventory, t("pass --inventory PATH")))
     if settings.ssh_config:
-        env.items.append(_local("ssh_config", settings.ssh_config, "pass --ssh-config PATH"))
+        env.items.append(_local("ssh_config", settings.ssh_config, t("pass --ssh-config PATH")))
     elif Path(os.path.expanduser("~/.ssh/config")).exists():
         env.items.append(_local("ssh_config", "~/.ssh/config", ""))
     else:   # optional: its absence is not a problem to mark in red
-        env.items.append(EnvItem("ssh_config", "none (~/.ssh/config is optional)", "info",
-                                 "nodes are reached with default SSH settings"))
+        env.items.append(EnvItem("ssh_config", t("none (~/.ssh/config is optional)"), "info",
+                                 t("nodes are reached with default SSH settings")))
     for kh in settings.known_hosts or []:
-        env.items.append(_local("known_hosts", kh, "node host keys are verified against this file"))
+        env.items.append(_local("known_hosts", kh, t("node host keys are verified against this file")))
     return env

@@ -121,8 +121,11 @@ def test_the_shipped_catalogs_load_and_their_placeholders_fit():
 
 
 def test_the_locale_files_do_not_contradict_each_other():
+    """One catalog is flat: a key translated twice (wizard's files or screens') shows whichever
+    registered last, everywhere."""
+    screens_locale = i18n.LOCALE_DIR.parents[1] / "screens" / "locale"
     seen: dict[str, tuple[str, str]] = {}
-    for path in sorted(i18n.LOCALE_DIR.glob("*.yaml")):
+    for path in sorted(i18n.LOCALE_DIR.glob("*.yaml")) + sorted(screens_locale.glob("*.yaml")):
         entries = i18n._check_entries(yaml.safe_load(path.read_text(encoding="utf-8")), str(path))
         for english, translated in entries.items():
             if english in seen and translated and seen[english][1] != translated:
