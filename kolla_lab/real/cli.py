@@ -24,9 +24,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--compute", choices=("nova", "lab"), default="nova",
                         help="nova: real Nova, Placement and RabbitMQ build the servers (default); "
                              "lab: the lab's own small compute API")
+    parser.add_argument("--agents", choices=("real", "lab"), default="real",
+                        help="real: each node's neutron-openvswitch-agent is the real one, on a real "
+                             "ovs-vswitchd in the node's own network namespace (default); lab: rows the lab writes")
     args = parser.parse_args(argv)
     try:
-        lab = RealLab(args.scenario, config_dir=args.write_config, compute=args.compute)
+        lab = RealLab(args.scenario, config_dir=args.write_config, compute=args.compute, agents=args.agents)
         lab.start()
     except ScenarioError as exc:
         print(f"kolla-wizard lab: {exc}", file=sys.stderr)
@@ -46,6 +49,9 @@ def main(argv: list[str] | None = None) -> int:
               "server event list rocky-vm1", flush=True)
     print(f"  OS_CLIENT_CONFIG_FILE={q(str(cfg / 'clouds.yaml'))} openstack --os-cloud {lab.cloud_name} server list",
           flush=True)
+    if lab.ovs_agents is not None:
+        print(f"  OS_CLIENT_CONFIG_FILE={q(str(cfg / 'clouds.yaml'))} openstack --os-cloud {lab.cloud_name} "
+              "network agent list --agent-type open-vswitch --long", flush=True)
     run_until_stopped(lab)
     return 0
 

@@ -33,7 +33,7 @@ import yaml
 from ..build import LabState
 from ..cloud import AGENT_KINDS
 from ..lab import Lab, _new_key
-from ..nodes import OVS_AGENT, OVS_INI
+from ..nodes import OVS_AGENT, OVS_AGENT_LOG, OVS_INI
 from . import kolla as kolla_render
 from .compute import Compute, serve
 from . import hooks
@@ -58,13 +58,22 @@ class RealLab(Lab):
     backend = "real"
 
     def __init__(self, scenario: str = "seed-homelab", config_dir=None, nodes: str = "real",
-                 compute: str = "lab"):
+                 compute: str = "lab", agents: str = "lab"):
         super().__init__(scenario, config_dir)
         if nodes not in ("real", "embedded"):
             raise ValueError(f"RealLab: nodes must be 'real' or 'embedded', not {nodes!r}")
         if compute not in ("lab", "nova"):
             raise ValueError(f"RealLab: compute must be 'lab' or 'nova', not {compute!r}")
+        if agents not in ("lab", "real"):
+            raise ValueError(f"RealLab: agents must be 'lab' or 'real', not {agents!r}")
+        if agents == "real" and nodes != "real":
+            raise ValueError("RealLab: real agents need the real nodes (their ovsdb)")
         self.nodes_backend = nodes
+        # "real": each node's neutron-openvswitch-agent is the real one (ovs_agents.py) on a real
+        # ovs-vswitchd, reporting to a neutron-rpc-server; "lab": rows the lab writes (_agent_rows).
+        self.agents_backend = agents
+        self.ovs_agents = None
+        self._agent_spawner = None
         # "nova": real Placement and Nova (nova.py) build the scenario's servers; "lab": the small
         # compute API of compute.py (kept while the trees still read records only it writes).
         self.compute_backend = compute
@@ -94,8 +103,12 @@ class RealLab(Lab):
         self.openstack = OpenStack(work, admin_password, str(self.scenario.get("region", "RegionOne")),
                                    [str(p) for p in cloud_spec.get("flat_physnets", ["physnet1"])],
                                    str(passwords.get("rabbitmq_password") or "rabbitmq-password"),
-                                   service_role=self.compute_backend == "nova")
+                                   service_role=self.compute_backend == "nova",
+                                   rpc_server=self.agents_backend == "real")
         try:
+            if self.agents_backend == "real":
+                # The agents' namespaces first: RabbitMQ also listens on their veths' host ends.
+                self.openstack.rabbitmq.extra_addresses = self._prepare_real_agents()
             self.openstack.start_keystone()
             if self.compute_backend == "nova":
                 from .nova import Nova
@@ -129,9 +142,15 @@ class RealLab(Lab):
                 stack.register("compute", "nova", f"{base}/compute/v2.1")
             self._sync_agents()
             threading.Thread(target=self._heartbeats, daemon=True, name="real-lab-agents").start()
+            if self.ovs_agents is not None:
+                # Real agents need the nodes' ovsdb, and must have reported before the scenario's
+                # ports are bound (ML2 binds only to a live agent): the nodes come first.
+                self._start_nodes()
+                self._start_real_agents()
             self._build_cloud(cloud_spec)
             self._sync_server_log()
-            self._start_nodes()
+            if self.ovs_agents is None:
+                self._start_nodes()
         except BaseException:
             self.stop()
             raise
@@ -146,10 +165,16 @@ class RealLab(Lab):
         if self.nova:
             self.nova.stop()
             self.nova = None
+        if self.ovs_agents is not None:
+            self.ovs_agents.stop()
+            self.ovs_agents = None
         if self.openstack:
             self.openstack.stop()
             self.openstack = None
         super().stop()
+        if self._agent_spawner is not None:     # after the kills: its exit would signal them
+            self._agent_spawner.close()
+            self._agent_spawner = None
         if self._workdir and os.environ.get("KOLLA_WIZARD_REAL_LAB_KEEP"):
             print(f"real lab: kept {self._workdir}")       # debugging: service logs stay
         elif self._workdir:
@@ -257,14 +282,85 @@ class RealLab(Lab):
         return rows
 
     def follow_container(self, node, container: str) -> None:
+        agents = self.ovs_agents
+        if agents is not None and container == OVS_AGENT and node.name in agents.agents:
+            agents.follow(node.name, node.containers[OVS_AGENT].status == "running")
         if not self.nova:
             return
         for name, cname, process, _ in self._nova_processes():
             if cname == container and self.state.nodes.get(name) is node:
                 self.nova.follow(process, node.containers[cname].status == "running")
 
+    def _prepare_real_agents(self) -> list[str]:
+        """Each OVS agent node's network namespace and veth pair (ovs_agents.py); returns the
+        addresses RabbitMQ must also listen on."""
+        from .nodes import _Spawner
+        from .ovs_agents import OvsAgents, available
+        why = available()
+        if why:
+            raise RealTierUnavailable(f"real lab: the real OVS agents cannot run here: {why}")
+        self._agent_spawner = _Spawner()
+        self.ovs_agents = OvsAgents(self._agent_spawner)
+        nodes = {name: (n.hostname, n.address) for name, n in self.state.nodes.items() if OVS_AGENT in n.containers}
+        for name in nodes:
+            self.state.nodes[name].real_ovs_agent = True      # DiskNode: no model boot, the real one
+        return self.ovs_agents.prepare(nodes)
+
+    def _start_real_agents(self) -> None:
+        """Each node's ovs-vswitchd and, where its container runs, its agent; then wait until every
+        started agent has reported its state to Neutron or exited (deadline)."""
+        from .ovs_agents import STARTUP_TIMEOUT
+        agents = self.ovs_agents
+        specs = self.scenario["nodes"]
+        rabbit = self.openstack.rabbitmq
+        agents.start_switches({name: Path(self._workdir) / "nodes" / name for name in agents.agents},
+                              rabbit.transport_url_on)
+        started = []
+        for name, agent in agents.agents.items():
+            node = self.state.nodes[name]
+            # The agent's log is the real agent's: only what the scenario itself wrote stays.
+            node.write(OVS_AGENT_LOG, str(((specs.get(name) or {}).get("files") or {}).get(OVS_AGENT_LOG) or ""))
+            container = node.containers[OVS_AGENT]
+            if container.status in ("running", "restarting"):
+                container.status, container.exit_code = "running", 0
+                agent.start()
+                started.append(name)
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        waiting = set(started)
+        while waiting:
+            for name in list(waiting):
+                agent = agents.agents[name]
+                if not agent.alive() or agent.said_terminated() or self._real_agent_reported(agent.hostname):
+                    waiting.discard(name)
+            if not waiting:
+                break
+            if time.monotonic() > deadline:
+                raise RealTierUnavailable(f"real lab: OVS agents on {sorted(waiting)} did not report "
+                                          f"within {STARTUP_TIMEOUT:.0f} s")
+            time.sleep(0.2)
+        self._sync_processes()
+
+    def _real_agent_reported(self, host: str) -> bool:
+        try:
+            with sqlite3.connect(self.openstack.neutron_db, timeout=10) as db:
+                return db.execute("SELECT 1 FROM agents WHERE host = ? AND binary = ?",
+                                  (host, "neutron-openvswitch-agent")).fetchone() is not None
+        except sqlite3.OperationalError:
+            return False
+
     def _sync_processes(self) -> None:
-        """A real Nova process that died shows as its container exited, with its exit code."""
+        """A real Nova process that died shows as its container exited, with its exit code; a real
+        agent that exited as its container restarting (Kolla's restart policy), and is restarted."""
+        agents = self.ovs_agents
+        if agents is not None:
+            for name, exited in agents.beat().items():
+                container = self.state.nodes[name].containers[OVS_AGENT]
+                if exited is not None:
+                    container.status, container.exit_code = "restarting", exited
+                    container.restart_count += 1
+                elif container.status == "restarting":
+                    container.status, container.exit_code = "running", 0
+                    container.started_at = _dt.datetime.now(_dt.timezone.utc)
         for name, cname, process, _ in self._nova_processes():
             container = self.state.nodes[name].containers[cname]
             code = self.nova.exit_code(process) if self.nova else None
@@ -286,11 +382,12 @@ class RealLab(Lab):
     def _agent_rows(self) -> list[tuple]:
         rows = []
         now = _dt.datetime.utcnow()
+        real = set(self.ovs_agents.agents) if self.ovs_agents is not None else set()
         for node in self.state.nodes.values():
             for cname, (agent_type, binary, topic) in AGENT_KINDS.items():
                 container = node.containers.get(cname)
-                if container is None:
-                    continue
+                if container is None or (cname == OVS_AGENT and node.name in real):
+                    continue        # the real agent reports itself (report_state over RPC)
                 alive = container.status == "running"
                 configurations: dict = {}
                 if cname == OVS_AGENT:

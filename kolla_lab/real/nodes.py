@@ -368,6 +368,8 @@ class DiskNode(Node):
 
     def _ovs_agent_boot(self, c) -> None:
         self.write_container_copies(c.name)
+        if getattr(self, "real_ovs_agent", False):
+            return              # the real agent boots (ovs_agents.py): its log, its ports, its exit
         super()._ovs_agent_boot(c)
         if c.status == "running":
             self._agent_patch_ports()

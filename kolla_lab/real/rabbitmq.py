@@ -46,6 +46,9 @@ def available() -> bool:
 
 class RabbitMQ:
     def __init__(self, workdir: Path, password: str):
+        # More listener addresses (the host ends of the real agents' veth pairs, ovs_agents.py):
+        # set before start(); the same port as on 127.0.0.1.
+        self.extra_addresses: list[str] = []
         self.workdir, self.password = workdir, password
         self.node = f"rabbit-{secrets.token_hex(4)}@localhost"
         self.port = self.dist_port = self.epmd_port = 0
@@ -58,7 +61,10 @@ class RabbitMQ:
 
     @property
     def transport_url(self) -> str:
-        return f"rabbit://{USER}:{quote(self.password, safe='')}@127.0.0.1:{self.port}//"
+        return self.transport_url_on("127.0.0.1")
+
+    def transport_url_on(self, address: str) -> str:
+        return f"rabbit://{USER}:{quote(self.password, safe='')}@{address}:{self.port}//"
 
     def start(self) -> None:
         """Start epmd and the broker (returns at once; ``wait`` waits for AMQP)."""
@@ -71,6 +77,7 @@ class RabbitMQ:
         self.port, self.dist_port, self.epmd_port = _free_port(), _free_port(), _free_port()
         (d / "rabbitmq.conf").write_text(
             f"listeners.tcp.1 = 127.0.0.1:{self.port}\n"
+            + "".join(f"listeners.tcp.{i} = {a}:{self.port}\n" for i, a in enumerate(self.extra_addresses, 2)) +
             "loopback_users = none\n"
             "log.file = rabbitmq.log\nlog.file.level = info\nlog.console = false\n")
         # The user in Erlang terms (advanced.config): rabbitmq.conf has no quoting, and the password is

@@ -81,6 +81,9 @@ def _neutron_conf(d: Path, keystone_url: str, password: str, transport_url: str 
             "notify_nova_on_port_status_changes = false\nnotify_nova_on_port_data_changes = false\n"
             f"api_paste_config = {d}/api-paste.ini\nlog_file = {d}/neutron-server.log\nhost = controller\n"
             "agent_down_time = 75\n"
+            # neutron-rpc-server (when the real agents run): one RPC worker, which also consumes
+            # the agents' state reports (ml2's start_rpc_listeners), instead of one per half-CPU.
+            "rpc_workers = 1\nrpc_state_report_workers = 0\n"
             # sqlite waits up to 30 s for a lock (its default, 5 s, ran out under load: "database is
             # locked" as a 500 to the wizard's floating IP create); see OpenStack.start_keystone for WAL.
             f"[database]\nconnection = sqlite:///{d}/neutron.db?timeout=30\n"
@@ -215,8 +218,13 @@ class OpenStack:
     Keystone on its first authenticated request, after ``finish_keystone`` has set that password."""
 
     def __init__(self, workdir: Path, admin_password: str, region: str, flat_physnets: list[str],
-                 rabbitmq_password: str = "rabbitmq-password", service_role: bool = False):
+                 rabbitmq_password: str = "rabbitmq-password", service_role: bool = False,
+                 rpc_server: bool = False):
         self.workdir = workdir
+        # neutron-rpc-server beside the API (the WSGI API consumes no RPC): the real agents'
+        # report_state and device RPC. Its log is neutron-server.log too, as in Kolla's one container.
+        self.rpc_server = rpc_server
+        self.rpc: subprocess.Popen | None = None
         self.service_role = service_role
         self.rabbitmq = RabbitMQ(workdir / "rabbitmq", rabbitmq_password)
         self.admin_password = admin_password
@@ -253,6 +261,13 @@ class OpenStack:
         self.neutron = Service("neutron", "neutron.wsgi.api:application", nt,
                                {"OS_NEUTRON_CONFIG_FILES": f"{nt / 'neutron.conf'};{nt / 'ml2_conf.ini'}"})
         self.neutron.start()
+        if self.rpc_server:
+            out = open(nt / "neutron-rpc-server.stderr", "w")
+            self.rpc = subprocess.Popen(
+                [str(venv("openstack") / "bin/python"), str(HERE / "neutron_run.py"), "rpc-server",
+                 "--config-file", str(nt / "neutron.conf"), "--config-file", str(nt / "ml2_conf.ini")],
+                cwd=nt, stdout=out, stderr=out, stdin=subprocess.DEVNULL, start_new_session=True)
+            out.close()
 
     def finish_keystone(self) -> None:
         self.keystone.wait("/v3")
@@ -320,6 +335,17 @@ class OpenStack:
         return self.workdir / "neutron" / "neutron.db"
 
     def stop(self) -> None:
+        if self.rpc is not None:
+            for sig in (signal.SIGTERM, signal.SIGKILL):
+                try:
+                    os.killpg(self.rpc.pid, sig)
+                    self.rpc.wait(timeout=5)
+                    break
+                except ProcessLookupError:
+                    break
+                except subprocess.TimeoutExpired:
+                    continue
+            self.rpc = None
         for service in (self.neutron, self.keystone):
             if service:
                 service.stop()
