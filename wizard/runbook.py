@@ -53,7 +53,7 @@ def _code(text: Any, *, table: bool = False) -> str:
     control characters inert; a leading or trailing backtick or space is padded so it survives."""
     text = one_line(redact(str(text)))
     if not text.strip():
-        return "(empty)"
+        return t("(empty)")
     fence = "`" * (_longest_run(text, "`") + 1)
     if text[0] in "` " or text[-1] in "` \\":
         text = f" {text} "
