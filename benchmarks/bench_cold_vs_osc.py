@@ -7,7 +7,10 @@ start excluded), each as a fresh process timed from fork to reaping (interpreter
 import included; the page cache is warm after one unmeasured run of each). The wizard uses the
 real-cloud options, so it talks to the lab exactly as to a real cloud.
 
-Prints min / median / max of each and the ratio of the medians; writes results/cold_vs_osc.json."""
+Prints min / median / max of each and the ratio of the medians; writes results/cold_vs_osc.json.
+``--before DIR`` (a checkout of an earlier commit, e.g. ``git worktree add --detach DIR COMMIT``)
+runs that wizard too, from the same venv with ``PYTHONPATH=DIR``, in the same alternation: a
+before/after pair measured side by side under the same load."""
 from __future__ import annotations
 
 import argparse
@@ -23,7 +26,7 @@ TARGET = 0.4
 SCENARIO = "seed-homelab"
 
 
-def measure(runs: int = 5, scenario: str = SCENARIO) -> dict:
+def measure(runs: int = 5, scenario: str = SCENARIO, before: str | None = None) -> dict:
     load_start = [round(x, 2) for x in os.getloadavg()]
     wizard = Series("kolla-wizard diagnose --symptom all (cold)", "s")
     osc = Series("openstack server list (cold)", "s")
@@ -31,6 +34,8 @@ def measure(runs: int = 5, scenario: str = SCENARIO) -> dict:
     # measures the run queue; the CPU a run costs is the steadier figure of what was cut.
     wizard_cpu = Series("kolla-wizard diagnose --symptom all (cold), cpu", "s")
     osc_cpu = Series("openstack server list (cold), cpu", "s")
+    before_wall = Series("kolla-wizard diagnose --symptom all (cold), before", "s")
+    before_cpu = Series("kolla-wizard diagnose --symptom all (cold), before, cpu", "s")
     with LabProcess(scenario) as lab:
         env = lab.env()
         # Sessions on this machine export PYTHONDONTWRITEBYTECODE=1: every cold run would then compile
@@ -43,7 +48,15 @@ def measure(runs: int = 5, scenario: str = SCENARIO) -> dict:
                     "--no-input"]
         server_list = [OPENSTACK, "server", "list"]
         findings: list[str] = []
+        before_env = dict(env, PYTHONPATH=str(Path(before).resolve())) if before else None
         for i in range(runs + 1):            # run 0 warms the page cache and the .pyc files
+            if before_env is not None:
+                old = run_child(diagnose, env=before_env, timeout=300)
+                if not old.stdout.strip().startswith("{"):
+                    raise RuntimeError(f"diagnose (before) printed no report (rc {old.rc}): {old.stderr[-800:]}")
+                if i:
+                    before_wall.add(old.wall)
+                    before_cpu.add(old.cpu)
             res = run_child(diagnose, env=env, timeout=300)
             try:
                 findings = sorted(f["id"] for f in json.loads(res.stdout)["findings"])
@@ -63,6 +76,11 @@ def measure(runs: int = 5, scenario: str = SCENARIO) -> dict:
                "wizard_cpu": wizard_cpu.to_dict(), "openstack_server_list_cpu": osc_cpu.to_dict(),
                "ratio_cpu_median": wizard_cpu.median / osc_cpu.median,
                "loadavg_start": load_start, "loadavg_end": [round(x, 2) for x in os.getloadavg()]}
+        if before:
+            out.update({"before": str(before), "before_wizard": before_wall.to_dict(),
+                        "before_wizard_cpu": before_cpu.to_dict(),
+                        "before_ratio_median": before_wall.median / osc.median,
+                        "before_ratio_cpu_median": before_cpu.median / osc_cpu.median})
     return out
 
 
@@ -79,6 +97,9 @@ def report(r: dict) -> str:
            f"cpu (user+sys) openstack server list: {Series('', 's', r['openstack_server_list_cpu']['values']).fmt()}",
            f"ratio of the cpu medians: {r['ratio_cpu_median']:.2f}",
            f"load average at start {r['loadavg_start']}, at end {r['loadavg_end']}"] if "wizard_cpu" in r else []),
+        *([f"before ({r['before']}): {Series('', 's', r['before_wizard']['values']).fmt()}, "
+           f"cpu {Series('', 's', r['before_wizard_cpu']['values']).fmt()}; ratios wall {r['before_ratio_median']:.2f}, "
+           f"cpu {r['before_ratio_cpu_median']:.2f}"] if "before" in r else []),
     ])
 
 
@@ -86,8 +107,9 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description="cold diagnose --symptom all vs one openstack server list")
     p.add_argument("--runs", type=int, default=5)
     p.add_argument("--scenario", default=SCENARIO)
+    p.add_argument("--before", metavar="DIR", help="also run the wizard of this checkout (an earlier commit)")
     args = p.parse_args(argv)
-    r = measure(args.runs, args.scenario)
+    r = measure(args.runs, args.scenario, args.before)
     save_json("cold_vs_osc", r)
     print(report(r))
     return 0

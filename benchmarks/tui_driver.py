@@ -9,6 +9,10 @@ fork, so interpreter start-up and every import are inside it.
 KOLLA_BENCH_MODE=paint exits right after the first paint. KOLLA_BENCH_MODE=session waits for the
 start screen's setup (the embedded lab starts in a worker), then walks the diagnosis screen for
 each symptom in turn (max-retries, fip-404, ssh-refused) until it has finished, then quits.
+KOLLA_BENCH_MODE=recheck walks one symptom (KOLLA_BENCH_SYMPTOM, default max-retries) again and
+again (KOLLA_BENCH_RECHECKS times, default 6): the first walk is cold (openstacksdk and paramiko load
+then), the others are the warm re-check an operator gets after a fix; each is timed from the
+diagnosis screen's start to its finish (a fresh Context each time, as the screen makes one).
 Results go to the JSON file KOLLA_BENCH_OUT."""
 from __future__ import annotations
 
@@ -62,7 +66,11 @@ def main() -> int:
             screen = self.screen
             if self._queue is None:
                 from wizard.playbook import trees_in_all   # the playbooks say which trees "all" walks
-                self._queue = trees_in_all()
+                if MODE == "recheck":
+                    self._queue = [os.environ.get("KOLLA_BENCH_SYMPTOM", "max-retries")] * \
+                        int(os.environ.get("KOLLA_BENCH_RECHECKS", "6"))
+                else:
+                    self._queue = trees_in_all()
             if self._current is None:
                 if not self._queue:
                     result["done"] = time.time() - T0
@@ -74,8 +82,11 @@ def main() -> int:
                 return
             if getattr(screen, "finished", False):
                 findings = [getattr(f, "id", "?") for f in (getattr(screen.report, "findings", None) or [])]
-                result.setdefault("symptoms", {})[self._current] = {
-                    "seconds": time.time() - self._t_symptom, "findings": findings}
+                seen = {"seconds": time.time() - self._t_symptom, "findings": findings}
+                if MODE == "recheck":
+                    result.setdefault("walks", []).append(seen)
+                else:
+                    result.setdefault("symptoms", {})[self._current] = seen
                 self._current = None
                 self.pop_screen()
 
