@@ -38,6 +38,7 @@ from typing import Any
 
 from ..errors import WizardError
 from .release import Release
+from ..i18n import t
 
 # Where kolla-ansible's playbooks live below an install prefix (pip, distro package).
 SHARE_SUBDIR = "share/kolla-ansible/ansible"
@@ -314,21 +315,21 @@ def locate_kolla_ansible(setting: str | None) -> tuple[KollaAnsible | None, str,
     if not value or value.lower() == "auto":
         env = os.environ.get(PREFIX_ENV, "").strip()
         if env.lower() in OFF_VALUES and env:
-            return None, f"the Kolla oracle is off (${PREFIX_ENV}={env})", False
+            return None, t("the Kolla oracle is off ({setting})", setting=f"${PREFIX_ENV}={env}"), False
         found = find_kolla_ansible(None)
         if found is None:
-            return None, ("kolla-ansible is not installed where the wizard runs; --kolla-ansible PREFIX "
-                          "would use Kolla's own templates"), False
+            return None, t("kolla-ansible is not installed where the wizard runs; --kolla-ansible PREFIX "
+                           "would use Kolla's own templates"), False
         return found, "", False
     if value.lower() in OFF_VALUES:
-        return None, "the Kolla oracle is off (--kolla-ansible off)", False
+        return None, t("the Kolla oracle is off ({setting})", setting="--kolla-ansible off"), False
     path = Path(value).expanduser()
     if path.is_file():   # .../bin/kolla-ansible
         path = Path(os.path.realpath(path)).parent.parent
     found = find_kolla_ansible(path)
     if found is None:
-        return None, (f"--kolla-ansible {value}: no kolla-ansible with ansible-playbook there (give the venv or "
-                      f"prefix that holds {SHARE_SUBDIR})"), True
+        return None, t("--kolla-ansible {value}: no kolla-ansible with ansible-playbook there (give the venv or "
+                       "prefix that holds {share})", value=value, share=SHARE_SUBDIR), True
     return found, "", False
 
 
@@ -517,7 +518,7 @@ class KollaOracle:
             assert kolla is not None
             source = f"kolla-ansible {kolla.version} templates"
             if not model.inventory_path:
-                return ExpectedFromKolla(host, False, note="no inventory to render with", problem=False)
+                return ExpectedFromKolla(host, False, note=t("no inventory to render with"), problem=False)
             started = time.monotonic()
             try:
                 self.renders += 1

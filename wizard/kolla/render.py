@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from ..errors import ConfigError
 from .ini import format_bridge_mappings, parse_bridge_mappings, parse_ini
 from .variables import KOLLA_DEFAULT, INVENTORY_FILE_GROUP, Resolution
+from ..i18n import t
 
 if TYPE_CHECKING:
     from .model import KollaModel
@@ -127,21 +128,23 @@ def _single_nic_warning(model: "KollaModel", host: str, interfaces: list[str], r
 
 def _reason(model: "KollaModel", host: str, result: ExpectedOvs) -> str:
     if result.in_network:
-        base = f"{host} is in [network], so Kolla always renders bridge_mappings there"
+        base = t("{host} is in [network], so Kolla always renders bridge_mappings there", host=host)
     elif result.in_compute and result.template_renders_mappings:
-        base = (f"{host} is in [compute] and computes_need_external_bridge is True "
-                f"({_because(result.computes_need_external_bridge)})")
+        base = t("{host} is in [compute] and computes_need_external_bridge is True ({because})", host=host,
+                 because=_because(result.computes_need_external_bridge))
     elif result.in_compute:
-        base = (f"{host} is in [compute] but not [network], and computes_need_external_bridge is False "
-                f"because {_because(result.computes_need_external_bridge)}")
+        base = t("{host} is in [compute] but not [network], and computes_need_external_bridge is False "
+                 "because {because}", host=host, because=_because(result.computes_need_external_bridge))
     else:
-        base = f"{host} is in neither [network] nor [compute], so Kolla renders no bridge_mappings there"
+        base = t("{host} is in neither [network] nor [compute], so Kolla renders no bridge_mappings there", host=host)
     if result.template_mappings is not None:
-        base += f"; the template gives {format_bridge_mappings(result.template_mappings) or '(empty)'}"
+        base += t("; the template gives {mappings}",
+                  mappings=format_bridge_mappings(result.template_mappings) or t("(empty)"))
     if result.mappings_from not in ("template", "none"):
-        base += f"; the override at {result.mappings_from} sets {result.bridge_mappings_text}"
+        base += t("; the override at {where} sets {mappings}", where=result.mappings_from,
+                  mappings=result.bridge_mappings_text)
     if result.bridge_mappings is None and (result.in_compute or result.in_network):
-        base += "; so its OVS agent reports no bridge mappings and flat/VLAN ports cannot bind there"
+        base += t("; so its OVS agent reports no bridge mappings and flat/VLAN ports cannot bind there")
     return base
 
 
@@ -149,28 +152,28 @@ def _because(cneb: Resolution) -> str:
     """Why computes_need_external_bridge has its value, following Kolla's expression."""
     winner = cneb.winner
     if winner is None:
-        return "it is not set"
+        return t("it is not set")
     if winner.level != KOLLA_DEFAULT:
-        return f"it is set at {winner.place}"
+        return t("it is set at {place}", place=winner.place)
     if not cneb.as_bool():
         # All three flags are off; the one an operator means to flip is provider networks.
         provider = cneb.depends.get("enable_neutron_provider_networks")
         return _dependency_words("enable_neutron_provider_networks", provider) if provider else \
-            "of Kolla's expression"
+            t("of Kolla's expression")
     parts = [_dependency_words(name, dep) for name, dep in cneb.depends.items()
              if name != "neutron_compute_dvr_mode" and dep.as_bool()]
-    return "; ".join(parts) if parts else "of Kolla's expression"
+    return "; ".join(parts) if parts else t("of Kolla's expression")
 
 
 def _dependency_words(label: str, dependency: Resolution) -> str:
     state = "true" if dependency.as_bool() else "false"
     winner = dependency.winner
     if winner is None:
-        return f"{label} is not set"
-    where = ("Kolla default in group_vars/all" if winner.level == KOLLA_DEFAULT
-             else f"{winner.label} at {winner.place}" if winner.label else winner.place)
-    text = f"{label} is {state} ({where})"
+        return t("{name} is not set", name=label)
+    where = (t("Kolla default in group_vars/all") if winner.level == KOLLA_DEFAULT
+             else t("{label} at {place}", label=winner.label, place=winner.place) if winner.label else winner.place)
+    text = t("{name} is {state} ({where})", name=label, state=state, where=where)
     losers = [s for s in dependency.sources if not s.won and s.level == INVENTORY_FILE_GROUP]
     for loser in losers:
-        text += f"; the {loser.label} entry at {loser.place} loses to it"
+        text += t("; the {label} entry at {place} loses to it", label=loser.label, place=loser.place)
     return text

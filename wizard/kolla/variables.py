@@ -9,6 +9,7 @@ from typing import Any
 from .defaults import ansible_bool, builtin_default
 from .inventory import Inventory, VarDef
 from .release import Release
+from ..i18n import t
 
 # Levels, lowest to highest (Ansible's documented order, as Kolla relies on it).
 ROLE_DEFAULT = "role default"
@@ -33,8 +34,9 @@ class Source:
     label: str = ""     # e.g. "[compute:vars]", "globals.yml", "group_vars/compute"
 
     def describe(self) -> str:
-        label = f"{self.label} " if self.label else ""
-        return f"{label}at {self.place}"
+        if not self.label:
+            return t("at {place}", place=self.place)
+        return t("{label} at {place}", label=_label_words(self.label), place=self.place)
 
 
 @dataclass
@@ -62,19 +64,21 @@ class Resolution:
         """One plain sentence: the value, where it comes from, and what it beat."""
         winner = self.winner
         if winner is None:
-            return f"{self.var} is not set anywhere for {self.host}"
+            return t("{var} is not set anywhere for {host}", var=self.var, host=self.host)
         shown = SECRET_SHOWN_AS if self.secret else _show(self.value)
-        text = f"{self.var} is {shown} for {self.host}: {_winner_words(winner)}"
+        text = t("{var} is {value} for {host}: {winner}", var=self.var, value=shown, host=self.host,
+                 winner=_winner_words(winner))
         if not self.evaluated:
-            text += " (a Jinja expression the wizard does not evaluate)"
+            text += t(" (a Jinja expression the wizard does not evaluate)")
         losers = [s for s in self.sources if not s.won and _show(s.value) != _show(winner.value)]
         if losers:
-            parts = [f"{s.label or s.level} at {s.place} ({_show(s.value)})" for s in losers]
-            verb = "loses" if len(parts) == 1 else "lose"
-            text += f"; {', '.join(parts)} {verb} to it"
+            parts = [t("{label} at {place} ({value})", label=_label_words(s.label or s.level), place=s.place,
+                       value=_show(s.value)) for s in losers]
+            text += (t("; {parts} loses to it", parts=', '.join(parts)) if len(parts) == 1 else
+                     t("; {parts} lose to it", parts=', '.join(parts)))
             if any(s.level == INVENTORY_FILE_GROUP for s in losers) and winner.level == KOLLA_DEFAULT:
-                text += (" (Kolla's group_vars/all beats [group:vars] in the inventory file; put it in "
-                         "inventory group_vars/<group> or on the host line instead)")
+                text += t(" (Kolla's group_vars/all beats [group:vars] in the inventory file; put it in "
+                          "inventory group_vars/<group> or on the host line instead)")
         return text
 
 
@@ -86,10 +90,20 @@ def _show(value: Any) -> str:
 
 def _winner_words(source: Source) -> str:
     if source.level == KOLLA_DEFAULT:
-        return f"Kolla's default at {source.place}"
+        return t("Kolla's default at {place}", place=source.place)
     if source.level == EXTRA_VARS:
-        return f"{source.label} at {source.place} (extra vars always win)"
-    return f"{source.label or source.level} at {source.place} ({source.level})"
+        return t("{label} at {place} (extra vars always win)", label=source.label, place=source.place)
+    return t("{label} at {place} ({level})", label=_label_words(source.label or source.level), place=source.place,
+             level=_label_words(source.level))
+
+
+# Labels and levels that are the wizard's words (the others are file and group names, shown as they are).
+_WORDS = {"Kolla's group_vars/all", ROLE_DEFAULT, INVENTORY_FILE_GROUP, INVENTORY_GROUP_VARS_ALL, KOLLA_DEFAULT,
+          INVENTORY_GROUP_VARS, INVENTORY_FILE_HOST, INVENTORY_HOST_VARS, EXTRA_VARS}
+
+
+def _label_words(label: str) -> str:
+    return t(label) if label in _WORDS else label
 
 
 @dataclass
