@@ -7,6 +7,7 @@ from typing import Any
 import yaml
 
 from .errors import ConfigError
+from .i18n import t
 
 
 class LDict(dict):
@@ -69,7 +70,7 @@ _PLAIN_TAGS = {f"tag:yaml.org,2002:{t}" for t in
 def _convert(node: yaml.Node, constructor: yaml.constructor.SafeConstructor, where: str) -> Any:
     if node.tag not in _PLAIN_TAGS:
         # Python tags and custom tags are refused outright, even where they would be harmless.
-        raise ConfigError(f"{where}:{node.start_mark.line + 1}", f"unsupported YAML value: tag {node.tag} is not allowed")
+        raise ConfigError(f"{where}:{node.start_mark.line + 1}", t("unsupported YAML value: tag {tag} is not allowed", tag=node.tag))
     if isinstance(node, yaml.MappingNode):
         out = LDict()
         out.line = node.start_mark.line + 1
@@ -84,9 +85,9 @@ def _convert(node: yaml.Node, constructor: yaml.constructor.SafeConstructor, whe
             else:
                 key = _convert(key_node, constructor, where)
             if not isinstance(key, (str, int, float, bool)) and key is not None:
-                raise ConfigError(f"{where}:{key_node.start_mark.line + 1}", "mapping keys must be plain values")
+                raise ConfigError(f"{where}:{key_node.start_mark.line + 1}", t("mapping keys must be plain values"))
             if key in out:
-                raise ConfigError(f"{where}:{key_node.start_mark.line + 1}", f"duplicate key {key!r}")
+                raise ConfigError(f"{where}:{key_node.start_mark.line + 1}", t("duplicate key {key}", key=repr(key)))
             out[key] = _convert(value_node, constructor, where)
             out.key_lines[str(key)] = key_node.start_mark.line + 1
         return out
@@ -128,35 +129,37 @@ def expanded_size(node: yaml.Node) -> int:
 def load(text: str, where: str) -> Any:
     """Parse YAML text; errors become ConfigError('file:line', ...)."""
     if "\x00" in text:
-        raise ConfigError(where, "is not a text file (contains NUL bytes)", "check the path")
+        raise ConfigError(where, t("is not a text file (contains NUL bytes)"), t("check the path"))
     try:
         node = compose(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark else ""
-        raise ConfigError(f"{where}{line}", f"YAML syntax error: {exc.problem or exc.context}", "fix the file and retry") from None
+        raise ConfigError(f"{where}{line}", t("YAML syntax error: {problem}", problem=exc.problem or exc.context),
+                          t("fix the file and retry")) from None
     except yaml.reader.ReaderError as exc:  # a control character: one line, with its line number
         line = text[: exc.position].count("\n") + 1
-        raise ConfigError(f"{where}:{line}", f"contains a character YAML does not allow ({exc.character!r})", "is this really a text file?") from None
+        raise ConfigError(f"{where}:{line}", t("contains a character YAML does not allow ({character})", character=repr(exc.character)),
+                          t("is this really a text file?")) from None
     except yaml.YAMLError as exc:
-        raise ConfigError(where, f"YAML error: {exc}") from None
+        raise ConfigError(where, t("YAML error: {error}", error=exc)) from None
     except RecursionError:
-        raise ConfigError(where, "YAML nesting too deep") from None
+        raise ConfigError(where, t("YAML nesting too deep")) from None
     if node is None:
         return None
     try:
         expanded = expanded_size(node)
     except RecursionError:
-        raise ConfigError(where, "YAML nesting too deep") from None
+        raise ConfigError(where, t("YAML nesting too deep")) from None
     if expanded > MAX_EXPANDED_NODES:
         raise ConfigError(f"{where}:{node.start_mark.line + 1}",
-                          f"YAML aliases expand to more than {MAX_EXPANDED_NODES} values (an alias bomb?)",
-                          "remove the nested &anchors/*aliases")
+                          t("YAML aliases expand to more than {limit} values (an alias bomb?)", limit=MAX_EXPANDED_NODES),
+                          t("remove the nested &anchors/*aliases"))
     try:
         return _convert(node, yaml.constructor.SafeConstructor(), where)
     except yaml.constructor.ConstructorError as exc:
         mark = exc.problem_mark
         line = f":{mark.line + 1}" if mark else ""
-        raise ConfigError(f"{where}{line}", f"unsupported YAML value: {exc.problem}") from None
+        raise ConfigError(f"{where}{line}", t("unsupported YAML value: {problem}", problem=exc.problem)) from None
     except RecursionError:
-        raise ConfigError(where, "YAML nesting too deep") from None
+        raise ConfigError(where, t("YAML nesting too deep")) from None
