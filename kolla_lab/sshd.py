@@ -3,6 +3,7 @@ exec requests answered by the node's command set (shell.py), and SFTP on the nod
 from __future__ import annotations
 
 import io
+import logging
 import os
 import posixpath
 import socket
@@ -16,6 +17,26 @@ from paramiko.sftp import SFTP_FAILURE, SFTP_NO_SUCH_FILE, SFTP_OK, SFTP_PERMISS
 
 from .lab_keys import new_host_key
 from .shell import run_command
+
+
+# The nodes' server transports log here, not to "paramiko.transport" (the wizard's client side).
+LOG_CHANNEL = "kolla_lab.sshd"
+
+
+class _ClientWentAway(logging.Filter):
+    """A client that drops its TCP connection (the wizard's pool at exit, a killed ssh, the 'drop'
+    fault) is normal for a lab node; paramiko's server thread logs it as ERROR 'Socket exception:
+    Connection reset by peer (104)', which reached the lab console as a bare line meaning nothing
+    to the operator. Kept at DEBUG; every other server error still shows."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.WARNING and str(record.msg).startswith("Socket exception"):
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+            return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+        return True
+
+
+logging.getLogger(LOG_CHANNEL).addFilter(_ClientWentAway())
 
 
 class _NodeServer(paramiko.ServerInterface):
@@ -165,6 +186,7 @@ class SSHFleet:
 
     def _serve(self, name: str, conn: socket.socket) -> None:
         transport = paramiko.Transport(conn)
+        transport.set_log_channel(LOG_CHANNEL)
         self.transports.append(transport)
         transport.add_server_key(self.host_key_for(name))
         transport.set_subsystem_handler("sftp", SFTPServer, sftp_si=NodeSFTP, node=self.state.nodes[name],

@@ -33,8 +33,9 @@ def _add_connection_options(p: argparse.ArgumentParser) -> None:
                           scenario=repr(DEMO_SCENARIO)))
     g.add_argument("--lab-scenario", metavar="NAME|FILE", help=t("run against the embedded lab with this scenario"))
     g.add_argument("--lab-backend", choices=("embedded", "real"), default="embedded",
-                   help=t("embedded: the simulated lab (default); real: real Keystone + Neutron and Kolla's own "
-                          "templates (needs tools/real-tier/build-venvs.sh)"))
+                   help=t("embedded: the simulated lab (default); real: real Keystone, Neutron, Nova, Placement "
+                          "and RabbitMQ with Kolla's own templates (needs root and `bash .ci/real-tier-deps` once; "
+                          "see docs/real-tier.md)"))
     g.add_argument("--os-cloud", metavar="NAME", default=os.environ.get("OS_CLOUD"),
                    help=t("cloud entry in clouds.yaml (default: $OS_CLOUD; OS_* variables work as in openstacksdk)"))
     g.add_argument("--inventory", metavar="PATH",
@@ -95,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--confirm", metavar="TEXT", help=t("with --apply: the text a remedy asks you to type (e.g. the "
                                                        "host a Galera recovery bootstraps from)"))
 
-    lab = sub.add_parser("lab", help=t("run the embedded lab in the foreground"), add_help=False)
+    lab = sub.add_parser("lab", help=t("run a lab in the foreground (embedded; --backend real: the real services)"), add_help=False)
     lab.add_argument("lab_args", nargs=argparse.REMAINDER)
 
     pb = sub.add_parser("playbooks", help=t("validate or list the decision trees"))

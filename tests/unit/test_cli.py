@@ -23,6 +23,21 @@ def test_help_lists_commands():
         assert word in result.stdout
 
 
+def test_help_and_readme_say_the_same_real_backend_setup():
+    """Issue 20, defect 25: --help named tools/real-tier/build-venvs.sh (the venvs only), the README
+    `bash .ci/real-tier-deps` as root (packages and venvs); both now say the one that works."""
+    import re
+    from pathlib import Path
+    from wizard.cli import build_parser
+    backend = next(a for a in build_parser()._actions if "--lab-backend" in a.option_strings).help
+    readme = re.sub(r"\s+", " ", (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8"))
+    setup = "needs root and `bash .ci/real-tier-deps` once"
+    assert setup in backend and setup in readme, backend
+    assert "build-venvs" not in backend
+    for service in ("Keystone", "Neutron", "Nova", "Placement", "RabbitMQ"):
+        assert service in backend and service in readme.split("The **real** backend")[1][:400], service
+
+
 def test_diagnose_help_lists_symptoms_and_formats():
     result = run("diagnose", "--help")
     assert result.returncode == 0
