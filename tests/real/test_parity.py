@@ -61,6 +61,7 @@ DURABLE_FIXES: dict[str, list[str]] = {
     "compute-disabled": [],          # compute-service-enable is a command the operator runs
     "compute-forced-down": [],       # compute-service-up likewise
     "compute-not-in-cell": [],       # discover-hosts likewise
+    "placement-no-room": ["nova-placement-override"],
 }
 # Scenarios the real backend cannot express yet, and why (docs/real-tier.md).
 EMBEDDED_ONLY: dict[str, str] = {
@@ -71,6 +72,8 @@ EMBEDDED_ONLY: dict[str, str] = {
     "compute-disabled": "nova-compute service states: the parity walk's compute stand-in has none",
     "compute-forced-down": "nova-compute service states: the parity walk's compute stand-in has none",
     "compute-not-in-cell": "host-to-cell mappings: the parity walk's compute stand-in has no cells",
+    "placement-no-room": "Placement: the parity walk's compute stand-in has none; real Placement judges the lab's "
+                         "in tests/real/test_real_nova.py",
     # The data path (NAT in qrouter-, dnsmasq leases, br-ex's uplink, MTU, the LAN) is the embedded
     # lab's model only. Tried on the real backend (2026-11-29): real Neutron leaves the instance's
     # port DOWN, since no real OVS agent plugs it and reports it up (update_device_up), so the

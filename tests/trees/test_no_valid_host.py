@@ -88,13 +88,24 @@ def test_max_retries_hands_no_valid_host_on():
     assert result["max-retries"].result == "fault" and "explained in no-valid-host" in result["max-retries"].message
 
 
-def test_no_error_server_and_other_fault_end_ok():
+def test_no_error_server_ends_ok_and_max_retries_is_handed_on():
     with Lab("healthy") as lab:
         report = run(lab)
         assert steps(report) == [("fault", "no-error-server")]
     with Lab("seed-homelab") as lab:
         report = run(lab)
+    assert steps(report) == [("fault", "max-retries")]
+    assert [t.tree for t in report.trees] == [TREE, "max-retries"]
+    assert [f.id for f in report.findings] == ["bridge-mapping-missing"]
+
+
+def test_another_fault_ends_ok_pointing_elsewhere():
+    with Lab("compute-disabled") as lab:
+        server = next(s for s in lab.state.cloud.servers.values() if s["name"] == "rocky-vm3")
+        server["fault"] = dict(server["fault"], message="Build of instance aborted: Volume 1 did not finish being created")
+        report = run(lab)
     assert steps(report) == [("fault", "other-fault")]
+    assert report.trees[0].result == "ok" and "Volume 1 did not finish" in report.trees[0].message
 
 
 def test_scheduler_log_missing_is_not_logged_then_services():
@@ -182,3 +193,18 @@ def test_placement_causes_reserved_above_novas_default_and_a_flavor_bigger_than_
     assert finding.facts["placement"]["cause"] == "max-unit"
     assert [r.id for r in finding.remedies] == ["placement-flavor-that-fits"]
     assert finding.remedies[0].command == "openstack flavor create --vcpus 1 --ram 1024 --disk 20 m1.small-fit"
+
+
+def test_kvm_without_hardware_virtualization_is_handed_to_max_retries_virt_type():
+    """nova_compute_virt_type kvm on a compute without vmx/svm or /dev/kvm: Nova places the server and
+    libvirt refuses the guest on each try, so the fault is MaxRetriesExceeded, not No valid host
+    (nova 34 has no auto-disable after build failures: consecutive_build_service_disable_threshold
+    only feeds the BuildFailureWeigher). This tree hands it to max-retries, whose virt-support step
+    raises virt-type-unsupported with its globals.yml remedy (no second finding for it here)."""
+    with Lab("kvm-nested") as lab:
+        report = run(lab)
+    assert steps(report) == [("fault", "max-retries")]
+    assert steps(report, "max-retries")[-1] == ("virt-support", "kvm-unavailable")
+    [finding] = report.findings
+    assert (finding.tree, finding.id, finding.host) == ("max-retries", "virt-type-unsupported", "compute01")
+    assert finding.remedies[0].id == "virt-type-qemu"

@@ -29,7 +29,7 @@ def _is_no_valid_host(server: dict[str, Any]) -> bool:
 NOT_MAPPED_RE = re.compile(r"Host '([^']+)' is not mapped to any cell")
 
 
-@probe("no_valid_host_fault", outcomes=("no-valid-host", "not-in-cell", "other-fault", "no-error-server"),
+@probe("no_valid_host_fault", outcomes=("no-valid-host", "not-in-cell", "max-retries", "other-fault", "no-error-server"),
        summary="Find the server whose build ended in No valid host and read its fault", requires="cloud",
        provides=("server", "flavor", "compute"))
 def no_valid_host_fault(ctx: ProbeContext, args, emit) -> Evidence:
@@ -54,6 +54,10 @@ def no_valid_host_fault(ctx: ProbeContext, args, emit) -> Evidence:
     facts = {"server": server_facts(server)}
     s = facts["server"]
     obs = [f"Server {s['name']} ({s['id']}) is {s['status']}; fault: {s.get('fault_message') or '(none shown)'}"]
+    if server.get("status") == "ERROR" and MAX_RETRIES in str(s.get("fault_message") or ""):
+        # nova/conductor/manager.py build_instances: every compute tried failed the build
+        obs.append("The scheduler placed it; the build failed on the computes it tried (MaxRetriesExceeded).")
+        return Evidence("max-retries", facts=facts, observations=obs, sources=sources)
     if server.get("status") != "ERROR" or not _is_no_valid_host(server):
         return Evidence("other-fault", facts=facts, observations=obs, sources=sources)
     unmapped = NOT_MAPPED_RE.search(str(s.get("fault_message") or ""))
