@@ -120,8 +120,9 @@ def failed_port_segment(ctx: ProbeContext, args, emit) -> Evidence:
                 if parsed["segments"]:
                     segment = parsed["segments"][0]
                     network_id = segment.get("network_id")
-                obs.append(f"{ctl} {_nodeio.NEUTRON_SERVER_LOG}: Failed to bind port {port_id} on host "
-                           f"{parsed['host']} using segment {segment.get('network_type')}/{segment.get('physical_network')}.")
+                obs.append(t("{host} {path}: Failed to bind port {port} on host {bound_host} using segment {segment}.",
+                             host=ctl, path=_nodeio.NEUTRON_SERVER_LOG, port=port_id, bound_host=parsed['host'],
+                             segment=f"{segment.get('network_type')}/{segment.get('physical_network')}"))
                 if not network_id and parsed["segments"] == []:
                     obs.append(t("The log line names no segment: the network has no segment this host can use."))
     if network_id is None and unsearched:

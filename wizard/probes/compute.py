@@ -245,7 +245,8 @@ def instance_build_events(ctx: ProbeContext, args, emit) -> Evidence:
     if not failures:
         failures = _conductor_log_failures(ctx, sid, sources, unread)
     for failure in failures:
-        obs.append(f"{failure['source']}: {failure['line'][:400]}")
+        # the log line verbatim (a code span in Korean, where it is the only English on the line)
+        obs.append(t("{source}: {line}", source=failure['source'], line=failure['line'][:400]))
     if unread:
         obs.append(t("Not read: {items}.", items="; ".join(unread)))
     if not failures and fault_port:
