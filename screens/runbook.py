@@ -104,7 +104,9 @@ class RunbookScreen(Screen):
 
     def action_copy(self) -> None:
         self.app.copy_to_clipboard(self.markdown)
-        self.app.notify("Runbook Markdown copied to the clipboard.", timeout=3)
+        # OSC 52 cannot report whether the terminal took it (as the command blocks say): never "copied".
+        self.app.notify("Runbook sent to the clipboard (OSC 52). Nothing to paste? Your terminal ignores "
+                        "OSC 52: save it with ctrl+s and open the file.", title="Copy", timeout=4)
 
     @on(Worker.StateChanged)
     def _worker_state(self, event: Worker.StateChanged) -> None:

@@ -99,3 +99,43 @@ def test_the_runbook_is_not_saved_into_the_current_directory_by_default(tmp_path
     assert Services(make_settings=lambda: (None, None)).runbook_dir == tmp_path / "home" / "kolla-wizard-runbooks"
     monkeypatch.setenv("KOLLA_WIZARD_RUNBOOK_DIR", str(tmp_path / "books"))
     assert Services(make_settings=lambda: (None, None)).runbook_dir == tmp_path / "books"
+
+
+async def test_copy_says_what_was_done_not_copied(tmp_path):
+    """Issue 20, defect 25: OSC 52 cannot tell whether the terminal took the text, so the runbook's
+    copy says it was sent and what to do when nothing pastes (as the command blocks do)."""
+    messages: list = []
+    app = make_app(tmp_path, answers={"agent-alive": "alive"})
+    async with app.run_test(size=(100, 30), message_hook=messages.append) as pilot:
+        await to_finished_diagnosis(app, pilot)
+        await pilot.press("e")
+        await settle(app, pilot)
+        await pilot.press("c")
+        await settle(app, pilot)
+        assert app.clipboard == app.screen.markdown
+        said = [n for n in notifications(messages) if "clipboard" in n]
+        assert said and all("copied" not in n.lower() for n in said), said
+        assert "OSC 52" in said[-1] and "ctrl+s" in said[-1]
+
+
+async def test_no_notification_outstays_a_few_seconds(tmp_path):
+    """Issue 20, defect 25: a toast stayed 30 s. Through a walk, a verified apply, the runbook's copy
+    and save, every notification's lifetime is at most 8 s (the long ones carry a list to read)."""
+    from textual.notifications import Notify
+    messages: list = []
+    app = make_app(tmp_path, answers={"agent-alive": "alive"})
+    async with app.run_test(size=(100, 30), message_hook=messages.append) as pilot:
+        await to_finished_diagnosis(app, pilot)
+        await pilot.press("f")
+        await settle(app, pilot)
+        app.screen.query_one("#apply-1").focus()
+        await pilot.press("a")
+        await settle(app, pilot)
+        await pilot.press("y")
+        await settle(app, pilot, rounds=5)
+        await pilot.press("e")
+        await settle(app, pilot)
+        await pilot.press("c", "ctrl+s")
+        await settle(app, pilot)
+    lifetimes = [m.notification.timeout for m in messages if isinstance(m, Notify)]
+    assert len(lifetimes) >= 3 and max(lifetimes) <= 8, lifetimes
