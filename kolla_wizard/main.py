@@ -75,7 +75,7 @@ def run_diagnose(args: argparse.Namespace, out: Callable[[str], None]) -> int:
     lab = start_lab(scenario, args.lab_backend)
     try:
         return cli.cmd_diagnose(args, out, settings=settings_for_lab(lab, args),
-                                cloud=f"embedded lab ({scenario})")
+                                cloud=t("embedded lab ({scenario})", scenario=scenario))
     finally:
         lab.stop()
 

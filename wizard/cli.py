@@ -151,7 +151,7 @@ def cmd_diagnose(args: argparse.Namespace, out: Callable[[str], None], settings:
         check_clouds_files()  # a broken clouds.yaml is a configuration error: exit 2, one line
         from .cloud import check_cloud_entry
         check_cloud_entry(settings.os_cloud)  # so is a cloud name it does not define
-        cloud = settings.os_cloud or "(OS_* environment)"
+        cloud = settings.os_cloud or t("(OS_* environment)")
     ctx = Context(settings)
     from . import playbook
     trees = playbook.trees_in_all() if args.symptom == "all" else [args.symptom]
@@ -160,7 +160,7 @@ def cmd_diagnose(args: argparse.Namespace, out: Callable[[str], None], settings:
         from .ask_prompt import terminal_answerer
         answerer = terminal_answerer(sys.stdin, sys.stderr)
     report, engine = run_diagnosis(ctx, trees, answerer=answerer)
-    report.cloud = cloud or "(OS_* environment)"
+    report.cloud = cloud or t("(OS_* environment)")
     applied: list[dict[str, Any]] = []
     code = report.exit_code()
     if args.apply:
