@@ -48,11 +48,11 @@ def test_the_checker_tells_english_prose_from_data():
     assert prose_without_hangul(sample) == ["3: Instance build fails"]
 
 
-def _korean_demo_runbook() -> subprocess.CompletedProcess:
+def _korean_demo_runbook(form: str = "markdown") -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LC_", "LANG"))}
     env["LANG"] = "ko_KR.UTF-8"
     return subprocess.run([sys.executable, "-m", "kolla_wizard", "diagnose", "--demo", "--symptom", "all",
-                           "--format", "markdown", "--no-input"],
+                           "--format", form, "--no-input"],
                           capture_output=True, text=True, timeout=300, cwd=ROOT, env=env)
 
 
@@ -69,3 +69,15 @@ def test_korean_demo_runbook_reads_as_korean_with_commands_verbatim():
     for verbatim in ("bridge_mappings = physnet1:br-ex", "/etc/kolla/neutron-openvswitch-agent/openvswitch_agent.ini",
                      "openstack router create", "kolla-wizard diagnose --symptom"):
         assert verbatim in markdown, verbatim
+
+
+def test_korean_demo_text_reads_as_korean():
+    """--format text: every line but the diffs and commands (indented under their remedy) is Korean."""
+    result = _korean_demo_runbook("text")
+    assert result.returncode == 1, result.stderr
+    lines = result.stdout.splitlines()
+    english = [line for line in lines if line.strip() and not line.startswith("      ")
+               and re.search(r"[A-Za-z]{2,}", line) and not HANGUL.search(line)]
+    assert not english, "\n".join(english)
+    assert any(line.startswith("      $ openstack ") for line in lines)
+    assert lines[-1].startswith("발견 사항 ")
