@@ -230,6 +230,8 @@ def test_catalog_reads_order_and_in_all_as_yaml_does_and_sees_a_changed_file(tmp
     ("ssh-refused", "keypair", "server"),            # the key pair is the server's (server)
     ("max-retries", "three-views", "host"),          # the three views are of the failing host (build-events)
     ("max-retries", "port-segment", "port"),         # the segment is the failed port's (build-events)
+    ("unreachable", "router-ns", "l3"),              # the namespace is on the router's L3 host (router)
+    ("unreachable", "lan-owner", "address"),         # whose MAC answers for the instance's address (address)
 ])
 def test_a_shipped_tree_started_where_its_facts_are_not_yet_known_is_rejected(tmp_path, tree, start, fact):
     # More shipped probes declare what they need and provide (issue 14): a tree whose order cannot

@@ -46,7 +46,7 @@ def _router_host(ctx: ProbeContext) -> tuple[str, str]:
 
 @probe("connection_kind", outcomes=("answers", "refused", "timeout", "hangs-after-banner"),
        summary="From the deploy host: TCP 22 refused (RST), timed out, or connected then hung after the banner",
-       requires="deploy")
+       requires="deploy", needs=("address",), provides=("connect",))
 def connection_kind(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence:
     address = ctx.facts.get("address")
     if not address:
@@ -93,7 +93,7 @@ def connection_kind(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidenc
 
 @probe("router_l3_agent", outcomes=("alive", "dead", "not-hosted", "no-router"),
        summary="The floating IP's router: the L3 agent hosting it, alive or not (network agent list --router)",
-       requires="cloud")
+       requires="cloud", provides=("router", "l3", "host"))
 def router_l3_agent(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence:
     fip = ctx.facts.get("fip") or {}
     if not fip.get("id"):
@@ -129,7 +129,7 @@ def router_l3_agent(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidenc
 
 @probe("router_namespace", outcomes=("nat-ok", "gateway-unreachable", "no-namespace", "no-nat"),
        summary="On the L3 host: the qrouter- namespace, the qg- port holding the FIP, its DNAT/SNAT rules, the gateway",
-       requires="node")
+       requires="node", needs=("l3", "router"), provides=("netns",))
 def router_namespace(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence:
     host, router = _router_host(ctx)
     ns = f"qrouter-{router}"
@@ -181,7 +181,7 @@ def router_namespace(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Eviden
 
 @probe("br_ex_uplink", outcomes=("ok", "no-uplink", "nic-has-address"),
        summary="neutron_external_interface on the L3 host: present, a port of br-ex, up, without an address",
-       requires="node")
+       requires="node", needs=("l3", "router"), provides=("uplink",))
 def br_ex_uplink(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence:
     from .node_ovs import ovs_show
     host, _router = _router_host(ctx)
@@ -230,7 +230,7 @@ def br_ex_uplink(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence:
 # -- 4. who answers for the address on the LAN --------------------------------------------------
 
 @probe("fip_arp_owner", outcomes=("router", "other-machine", "no-answer"),
-       summary="Which MAC answers ARP for the floating IP on the deploy host's LAN (ip neigh)", requires="deploy")
+       summary="Which MAC answers ARP for the floating IP on the deploy host's LAN (ip neigh)", requires="deploy", needs=("address",), provides=("lan",))
 def fip_arp_owner(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence:
     address = ctx.facts.get("address")
     if not address:
@@ -276,7 +276,7 @@ def fip_arp_owner(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence:
 # -- 5. the instance's side --------------------------------------------------------------------
 
 @probe("instance_port_state", outcomes=("active", "down"),
-       summary="The instance's port: ACTIVE and bound to a host by the OVS agent", requires="cloud")
+       summary="The instance's port: ACTIVE and bound to a host by the OVS agent", requires="cloud", needs=("port",), provides=("port_state",))
 def instance_port_state(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence:
     port_id = (ctx.facts.get("port") or {}).get("id")
     port = next((p for p in ctx.cloud.ports() if p.get("id") == port_id), None)
@@ -294,7 +294,7 @@ def instance_port_state(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evi
 
 @probe("dhcp_serving", outcomes=("serving", "agent-down", "not-serving", "dhcp-off"),
        summary="The network's DHCP agent: alive, its qdhcp- namespace, a DHCPACK for the port's MAC in dnsmasq.log",
-       requires="cloud")
+       requires="cloud", needs=("port",), provides=("dhcp",))
 def dhcp_serving(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence:
     port_id = (ctx.facts.get("port") or {}).get("id")
     port = next((p for p in ctx.cloud.ports() if p.get("id") == port_id), None)
@@ -342,7 +342,7 @@ def dhcp_serving(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence:
 # -- 6. MTU ------------------------------------------------------------------------------------
 
 @probe("path_mtu", outcomes=("fits", "too-big", "no-reply"),
-       summary="A don't-fragment ping of the network's MTU from the router namespace to the instance", requires="node")
+       summary="A don't-fragment ping of the network's MTU from the router namespace to the instance", requires="node", needs=("l3", "router"), provides=("mtu",))
 def path_mtu(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence:
     host, router = _router_host(ctx)
     ns = f"qrouter-{router}"
