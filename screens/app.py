@@ -121,6 +121,7 @@ class WizardApp(App[int]):
         yield SystemCommand("Help", "What this screen is, its keys and where to go next", self.action_help)
         yield SystemCommand("Export runbook", "Preview the runbook and save it to a file", self.action_runbook)
         yield SystemCommand("Jump to symptom", "Choose a symptom to diagnose", self.action_symptoms)
+        yield from self._screen_commands(screen)
         if self.session.report is not None:
             for finding in self.session.report.findings:
                 yield SystemCommand(f"Finding: {finding.id}", finding.title,
@@ -132,6 +133,24 @@ class WizardApp(App[int]):
         for concept, title in concepts.items():
             yield SystemCommand(f"Learn: {title}", f"Concept page '{concept}' drawn from your cloud",
                                 lambda c=concept: self.open_learn(c))
+
+
+    def _screen_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """What the footer of the screen behind offers (Apply…, Copy cmd, Next, Cancel...), with its key
+        as the keymap has it: the palette finds every action of this screen, not only the app's."""
+        seen: set[str] = set()
+        try:
+            active = list(screen.active_bindings.values())
+        except Exception:          # a screen not mounted yet has no bindings to offer
+            return
+        for node, binding, enabled, tooltip in active:
+            if not (binding.show and enabled) or node is self or binding.action.startswith("app.") \
+                    or binding.action in seen:
+                continue               # the app's own (help, quit, runbook) are listed above
+            seen.add(binding.action)
+            yield SystemCommand(f"{binding.description} ({self.get_key_display(binding)})",
+                                tooltip or binding.tooltip or binding.description,
+                                lambda node=node, action=binding.action: self.call_later(node.run_action, action))
 
 
 def run_app(make_settings: Callable[[], tuple[Any, Any]], *, demo: bool = False, scenario: str | None = None,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-GENERAL = ("**Everywhere:** `?` or `F1` this help · `ctrl+p` command palette (jump to a symptom, a "
-           "finding or a concept page; export the runbook; screenshot) · `F2` concept pages · `F3` "
+GENERAL = ("**Everywhere:** `?` or `F1` this help · `ctrl+p` command palette (this screen's actions "
+           "with their keys; jump to a symptom, a finding or a concept page; export the runbook; screenshot) · `F2` concept pages · `F3` "
            "runbook · `ctrl+q` quit. Nothing on the cloud changes unless you confirm one fix in the "
            "Apply dialog.")
 

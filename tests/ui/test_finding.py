@@ -254,3 +254,34 @@ async def test_diff_lines_do_not_wrap_at_80_columns(tmp_path):
         diff = app.screen.query_one("#remedy-0 DiffView", DiffView)
         assert max(len(line) for line in wide.splitlines()) > diff.size.width
         assert diff.query_one(".diff-text").size.height == len(wide.splitlines()), "diff lines wrapped"
+
+
+async def test_the_palette_offers_this_screens_actions_with_their_keys(tmp_path):
+    """Scorecard, palette: the finding screen's own actions (Apply…, Copy cmd, Next...) are in the
+    palette with the key that does the same, and running one acts as the key does (asks first)."""
+    from textual.command import CommandPalette
+    from screens.finding import FindingScreen
+    from screens.modals import ConfirmApply
+    app = make_app(tmp_path, answers={"agent-alive": "alive"})
+    async with app.run_test(size=(100, 30)) as pilot:
+        await to_finished_diagnosis(app, pilot)
+        await pilot.press("f")
+        await settle(app, pilot)
+        assert isinstance(app.screen, FindingScreen)
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert {"Apply… (a)", "Copy cmd (c)", "Learn (l)"} <= set(titles), titles
+        assert not any(t.startswith("Runbook (") for t in titles)     # the app's own entry says it already
+        await pilot.press("ctrl+p")
+        await settle(app, pilot)
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press(*"apply")
+        for _ in range(50):                                            # the palette searches in a worker
+            await pilot.pause()
+            if app.screen._list_visible:
+                break
+        await pilot.press("enter")
+        for _ in range(50):
+            await settle(app, pilot)
+            if isinstance(app.screen, ConfirmApply):
+                break
+        assert isinstance(app.screen, ConfirmApply)
