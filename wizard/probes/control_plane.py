@@ -19,6 +19,7 @@ from ..readings import nodes as _nodeio
 from ..readings import rabbitmq as rx
 from .node_ovs import container_state
 from .registry import probe
+from ..i18n import t
 
 KEEPALIVED_DEFAULT_VRID = "51"
 HAPROXY_SOCKET = "/var/lib/kolla/haproxy/haproxy.sock"
@@ -28,7 +29,7 @@ LOG_PATTERN = "Recovered position|Synchronized with group|JOINED -> SYNCED|joine
 def _controllers(ctx: Any, group: str) -> list[str]:
     hosts = _nodeio.hosts_in_group(ctx, group) or _nodeio.hosts_in_group(ctx, "control")
     if not hosts:
-        raise ProbeUnavailable(f"the Kolla inventory names no {group} (or control) hosts; pass --inventory")
+        raise ProbeUnavailable(t("the Kolla inventory names no {group} (or control) hosts; pass --inventory", group=group))
     return hosts
 
 
@@ -56,15 +57,15 @@ def keystone_answers(ctx: ProbeContext, args: Any, emit) -> Evidence:
         conn = ctx.cloud.conn
         conn.authorize()
     except WizardError as exc:
-        return Evidence("down", {"keystone": {"error": exc.one_line()}}, [f"Keystone does not answer: {exc.one_line()}"],
+        return Evidence("down", {"keystone": {"error": exc.one_line()}}, [t("Keystone does not answer: {exc}", exc=exc.one_line())],
                         ["POST /v3/auth/tokens"])
     except Exception as exc:
         err = _translate(exc, "Keystone token request")
         if "authentication failed (401)" in err.one_line():
             return Evidence("answers", {"keystone": {"error": ""}}, [err.one_line()], ["POST /v3/auth/tokens"])
-        return Evidence("down", {"keystone": {"error": err.one_line()}}, [f"Keystone does not answer: {err.one_line()}"],
+        return Evidence("down", {"keystone": {"error": err.one_line()}}, [t("Keystone does not answer: {err}", err=err.one_line())],
                         ["POST /v3/auth/tokens"])
-    return Evidence("answers", {"keystone": {"error": ""}}, ["Keystone issued a token."], ["POST /v3/auth/tokens"])
+    return Evidence("answers", {"keystone": {"error": ""}}, [t("Keystone issued a token.")], ["POST /v3/auth/tokens"])
 
 
 # -- MariaDB Galera ---------------------------------------------------------------------------------
@@ -107,20 +108,20 @@ def read_node_galera(ctx: Any, node: Any, host: str) -> tuple[gx.NodeGalera, lis
                 parts = line.split("\t")
                 if len(parts) == 2:
                     info.wsrep[parts[0]] = parts[1]
-    text = f"{host}: container {gx.CONTAINER} is {info.container}"
+    text = t("{host}: container {container} is {state}", host=host, container=gx.CONTAINER, state=info.container)
     if info.wsrep:
-        text += (f"; wsrep {info.wsrep.get('wsrep_local_state_comment', '?')}, cluster "
-                 f"{info.wsrep.get('wsrep_cluster_status', '?')} of {info.wsrep.get('wsrep_cluster_size', '?')}")
+        text += (t("; wsrep {wsrep_local_state_comment}, cluster {wsrep_cluster_status} of "
+                   "{wsrep_cluster_size}", wsrep_local_state_comment=info.wsrep.get('wsrep_local_state_comment', '?'), wsrep_cluster_status=info.wsrep.get('wsrep_cluster_status', '?'), wsrep_cluster_size=info.wsrep.get('wsrep_cluster_size', '?')))
     if info.grastate is not None:
         g = info.grastate
-        text += f"; grastate.dat uuid {g.uuid} seqno {g.seqno} safe_to_bootstrap {int(g.safe_to_bootstrap)}"
+        text += t("; grastate.dat uuid {uuid} seqno {seqno} safe_to_bootstrap {safe_to_bootstrap}", uuid=g.uuid, seqno=g.seqno, safe_to_bootstrap=int(g.safe_to_bootstrap))
     else:
-        text += "; no readable grastate.dat"
+        text += t("; no readable grastate.dat")
     if info.gvwstate is not None:
-        text += f"; gvwstate.dat lists {len(info.gvwstate.members)} member(s) of the last primary view"
+        text += t("; gvwstate.dat lists {count} member(s) of the last primary view", count=len(info.gvwstate.members))
     if info.recovered is not None:
-        text += (f"; log: Recovered position {info.recovered.uuid}:{info.recovered.seqno}"
-                 + ("" if info.recovered.current else " (stale: the node ran in a primary component after it)"))
+        text += (t("; log: Recovered position {uuid}:{seqno}", uuid=info.recovered.uuid, seqno=info.recovered.seqno)
+                 + ("" if info.recovered.current else t(" (stale: the node ran in a primary component after it)")))
     obs.append(text + ".")
     return info, obs, sources
 
@@ -132,7 +133,7 @@ def read_node_galera(ctx: Any, node: Any, host: str) -> tuple[gx.NodeGalera, lis
        requires="node")
 def galera_cluster(ctx: ProbeContext, args: Any, emit) -> Evidence:
     hosts = _controllers(ctx, "mariadb")
-    emit(f"reading Galera state on {', '.join(hosts)}")
+    emit(t("reading Galera state on {hosts}", hosts=', '.join(hosts)))
     results = _nodeio.fan_out(ctx, hosts, lambda node: read_node_galera(ctx, node, node.name))
     nodes: list[gx.NodeGalera] = []
     obs: list[str] = []
@@ -141,7 +142,7 @@ def galera_cluster(ctx: ProbeContext, args: Any, emit) -> Evidence:
         value = results.get(host)
         if isinstance(value, Exception):
             # A host we cannot read is a position we do not know: never decide around it.
-            raise ProbeUnavailable(f"{host}: cannot read the Galera state: {_nodeio.error_line(value)}")
+            raise ProbeUnavailable(t("{host}: cannot read the Galera state: {error}", host=host, error=_nodeio.error_line(value)))
         info, o, s = value
         nodes.append(info)
         obs.extend(o)
@@ -150,9 +151,9 @@ def galera_cluster(ctx: ProbeContext, args: Any, emit) -> Evidence:
     obs.extend(decision.reasons)
     gvw = [n.host for n in nodes if n.gvwstate is not None]
     if decision.outcome == "position-unknown" and gvw:
-        obs.append(f"gvwstate.dat is on {', '.join(gvw)}: they crashed inside a primary component; Galera's "
-                   "pc.recovery may re-form it when all of them start together, but only a recovered position "
-                   "says who has the last commit.")
+        obs.append(t("gvwstate.dat is on {gvw}: they crashed inside a primary component; Galera's pc.recovery "
+                     "may re-form it when all of them start together, but only a recovered position says who "
+                     "has the last commit.", gvw=', '.join(gvw)))
     engine = _nodeio.container_engine(ctx, hosts[0])
     facts = {"galera": {
         "outcome": decision.outcome, "bootstrap_host": decision.host or "", "seqno": decision.seqno,
@@ -170,7 +171,7 @@ def galera_cluster(ctx: ProbeContext, args: Any, emit) -> Evidence:
        summary="rabbitmqctl cluster_status in each rabbitmq container: running nodes and partitions", requires="node")
 def rabbitmq_cluster(ctx: ProbeContext, args: Any, emit) -> Evidence:
     hosts = _controllers(ctx, "rabbitmq")
-    emit(f"reading RabbitMQ cluster status on {', '.join(hosts)}")
+    emit(t("reading RabbitMQ cluster status on {hosts}", hosts=', '.join(hosts)))
 
     def one(node: Any) -> tuple[str, rx.ClusterStatus | None, str]:
         engine = _nodeio.container_engine(ctx, node.name)
@@ -189,17 +190,18 @@ def rabbitmq_cluster(ctx: ProbeContext, args: Any, emit) -> Evidence:
     for host in hosts:
         value = results.get(host)
         if isinstance(value, Exception):
-            raise ProbeUnavailable(f"{host}: cannot read RabbitMQ's state: {_nodeio.error_line(value)}")
+            raise ProbeUnavailable(t("{host}: cannot read RabbitMQ's state: {error}", host=host, error=_nodeio.error_line(value)))
         command, status, error = value
         sources.append(f"{host}: {command}")
         if status is None:
             if host not in down:
                 down.append(host)
-            obs.append(f"{host}: `{command}` failed: {error[:200]}")
+            obs.append(t("{host}: `{command}` failed: {error}", host=host, command=command, error=error[:200]))
             continue
-        obs.append(f"{host}: {status.node}: running {', '.join(status.running) or 'none'} of "
-                   f"{', '.join(status.disk_nodes) or 'none'}"
-                   + ("; partitions: " + rx.partitions_text(status.partitions) if status.partitions else "") + ".")
+        obs.append(t("{host}: {node}: running {running} of {nodes}", host=host, node=status.node,
+                     running=', '.join(status.running) or t("none"), nodes=', '.join(status.disk_nodes) or t("none"))
+                   + (t("; partitions: {partitions}", partitions=rx.partitions_text(status.partitions))
+                      if status.partitions else "") + ".")
         for node_name, peers in status.partitions.items():
             partitions.setdefault(node_name, sorted(set(peers)))
         for member in status.disk_nodes:
@@ -230,21 +232,21 @@ def vip_holder(ctx: ProbeContext, args: Any, emit) -> Evidence:
     vip = _global(ctx, "kolla_internal_vip_address", hosts[0])
     if enable in ("no", "false", "0") or not vip:
         return Evidence("no-vip", {"vip": {"address": vip or "", "holders": []}},
-                        ["enable_haproxy is off (or no kolla_internal_vip_address): no VIP to hold; "
-                         "the APIs answer on the controller's own address."], ["/etc/kolla/globals.yml"])
+                        [t("enable_haproxy is off (or no kolla_internal_vip_address): no VIP to hold; the APIs answer "
+                           "on the controller's own address.")], ["/etc/kolla/globals.yml"])
     vrid = _global(ctx, "keepalived_virtual_router_id", hosts[0], KEEPALIVED_DEFAULT_VRID) or KEEPALIVED_DEFAULT_VRID
 
     def one(node: Any) -> tuple[bool, list[str], str, list[str]]:
         engine = _nodeio.container_engine(ctx, node.name)
         out = node.run(["ip", "-o", "addr", "show"], sudo=False)
         if out.rc != 0:
-            raise ProbeUnavailable(f"{node.name}: `ip -o addr show` failed: {out.stderr.strip()[:200]}")
+            raise ProbeUnavailable(t("{name}: `ip -o addr show` failed: {stderr}", name=node.name, stderr=out.stderr.strip()[:200]))
         holds = any(re.search(rf"\binet {re.escape(vip)}/", line) for line in out.stdout.splitlines())
         logs = node.run([engine, "logs", "--tail", "200", "keepalived"], sudo=_sudo(node))
         lines = (logs.stdout + logs.stderr).splitlines() if logs.rc == 0 else []
         states = [m.group(2) for m in (STATE_RE.search(l) for l in lines) if m]
         clashes = [l.strip() for l in lines if VRID_CLASH_RE.search(l)]
-        state = states[-1] if states else ("no keepalived container" if logs.rc != 0 else "no state logged")
+        state = states[-1] if states else (t("no keepalived container") if logs.rc != 0 else t("no state logged"))
         return holds, clashes, state, [f"{node.name}: ip -o addr show", f"{node.name}: {engine} logs --tail 200 keepalived"]
 
     results = _nodeio.fan_out(ctx, hosts, one)
@@ -261,7 +263,8 @@ def vip_holder(ctx: ProbeContext, args: Any, emit) -> Evidence:
         if holds:
             holders.append(host)
         clash_lines.extend(clashes[-1:])
-        obs.append(f"{host}: {'holds' if holds else 'does not hold'} {vip}; keepalived: {state}"
+        obs.append((t("{host}: holds {vip}; keepalived: {state}", host=host, vip=vip, state=state) if holds else
+                    t("{host}: does not hold {vip}; keepalived: {state}", host=host, vip=vip, state=state))
                    + (f"; {clashes[-1]}" if clashes else "") + ".")
     facts = {"vip": {"address": vip, "vrid": vrid, "holders": holders, "holders_text": ", ".join(holders),
                      "hosts": hosts, "clash": clash_lines[0] if clash_lines else ""}}
@@ -288,8 +291,9 @@ def haproxy_backends(ctx: ProbeContext, args: Any, emit) -> Evidence:
     out = node.run(argv, sudo=_sudo(node))
     source = f"{host}: {engine} exec haproxy sh -c '{command}'"
     if out.rc != 0:
-        raise ProbeUnavailable(f"{host}: `{source.split(': ', 1)[1]}` failed (rc {out.rc}): "
-                               f"{(out.stderr or out.stdout).strip()[:200]}", sources=[source])
+        raise ProbeUnavailable(t("{host}: `{command}` failed (rc {rc}): {error}", host=host,
+                                 command=source.split(': ', 1)[1], rc=out.rc,
+                                 error=(out.stderr or out.stdout).strip()[:200]), sources=[source])
     down: list[str] = []
     for line in out.stdout.splitlines():
         if line.startswith("#") or "," not in line:
@@ -297,14 +301,14 @@ def haproxy_backends(ctx: ProbeContext, args: Any, emit) -> Evidence:
         cols = line.split(",")
         if len(cols) > 17 and cols[1] not in ("FRONTEND", "BACKEND") and cols[17].startswith("DOWN"):
             down.append(f"{cols[0]}/{cols[1]}")
-    obs = [f"{host}: HAProxy reports {len(down)} server(s) DOWN" + (f": {', '.join(down)}" if down else "") + "."]
+    obs = [t("{host}: HAProxy reports {count} server(s) DOWN", host=host, count=len(down)) + (f": {', '.join(down)}" if down else "") + "."]
     facts = {"haproxy": {"down": down, "down_text": ", ".join(down), "host": host}}
     if not down:
         return Evidence("all-up", facts, obs, [source], host=host)
     galera = (ctx.facts.get("galera") or {}).get("outcome")
     rabbit = ctx.facts.get("rabbitmq") or {}
     if galera not in (None, "healthy") or rabbit.get("partitions") or rabbit.get("down"):
-        obs.append("Every OpenStack API needs MariaDB and RabbitMQ: these backends fail their checks because of the "
-                   "findings above, not on their own.")
+        obs.append(t("Every OpenStack API needs MariaDB and RabbitMQ: these backends fail their checks because "
+                     "of the findings above, not on their own."))
         return Evidence("explained", facts, obs, [source], host=host)
     return Evidence("backends-down", facts, obs, [source], host=host)

@@ -19,6 +19,7 @@ from ..errors import WizardError
 from ..evidence import Evidence, ProbeUnavailable
 from ..readings import nodes as _nodeio
 from .registry import probe
+from ..i18n import t
 
 DNSMASQ_LOG = "/var/log/kolla/neutron/dnsmasq.log"
 VXLAN_OVERHEAD = 50
@@ -38,7 +39,7 @@ def _router_host(ctx: ProbeContext) -> tuple[str, str]:
     l3 = ctx.facts.get("l3") or {}
     router = (ctx.facts.get("router") or {}).get("id")
     if not l3.get("host") or not router:
-        raise ProbeUnavailable("the router's L3 host is not known yet; run the earlier steps")
+        raise ProbeUnavailable(t("the router's L3 host is not known yet; run the earlier steps"))
     return _nodeio.inventory_name(ctx, l3["host"]), router
 
 
@@ -50,7 +51,7 @@ def _router_host(ctx: ProbeContext) -> tuple[str, str]:
 def connection_kind(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence:
     address = ctx.facts.get("address")
     if not address:
-        raise ProbeUnavailable("no address to test")
+        raise ProbeUnavailable(t("no address to test"))
     deploy = ctx.deploy
     host = getattr(deploy, "name", "deploy host")
     nc_argv = ["nc", "-vz", "-w", "3", str(address), "22"]
@@ -63,17 +64,18 @@ def connection_kind(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidenc
     except WizardError as exc:
         raise ProbeUnavailable(exc.one_line()) from None
     if nc.rc == 127:
-        raise ProbeUnavailable(f"{host}: nc is not installed (dnf install nmap-ncat), or answer the question")
+        raise ProbeUnavailable(t("{host}: nc is not installed (dnf install nmap-ncat), or answer the question", host=host))
     sources = [f"{host}: {' '.join(nc_argv)}", f"{host}: {' '.join(ping_argv)}"]
     said = (nc.stderr or nc.stdout).strip().splitlines()
     detail = said[-1] if said else f"exit {nc.rc}"
-    obs = [f"ping {address} from {host}: " + ("replies" if ping.rc == 0 else "no reply")]
+    obs = [t("{command} from {host}: {result}", command=f"ping {address}", host=host,
+             result=t("replies") if ping.rc == 0 else t("no reply"))]
     facts: dict[str, Any] = {"connect": {"ping": ping.rc == 0, "detail": detail}}
     if nc.rc != 0:
         kind = "refused" if "refused" in detail.lower() else "timeout"
-        obs.insert(0, f"TCP {address}:22 from {host}: " + (
-            "refused: something at that address answered with a reset (RST)" if kind == "refused"
-            else "timed out: nothing answered, the packet is dropped on the way") + f" ({detail})")
+        obs.insert(0, t("TCP {address}:22 from {host}: ", address=address, host=host) + (
+            t("refused: something at that address answered with a reset (RST)") if kind == "refused"
+            else t("timed out: nothing answered, the packet is dropped on the way")) + f" ({detail})")
         facts["connect"]["kind"] = kind
         return Evidence(kind, facts, obs, sources)
     sources.append(f"{host}: {' '.join(scan_argv)}")
@@ -81,11 +83,12 @@ def connection_kind(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidenc
     keys = [l for l in (scan.stdout if scan else "").splitlines() if l and not l.startswith("#")]
     if keys:
         facts["connect"]["kind"] = "answers"
-        obs.insert(0, f"TCP {address}:22 from {host}: connected; the SSH key exchange completed ({banner or 'key received'}).")
+        obs.insert(0, t("TCP {address}:22 from {host}: connected; the SSH key exchange completed ({banner}).", address=address, host=host, banner=banner or t("key received")))
         return Evidence("answers", facts, obs, sources)
     facts["connect"]["kind"] = "hangs-after-banner"
-    obs.insert(0, f"TCP {address}:22 from {host}: connected and the banner came ({banner or 'no banner'}), but the "
-               "key exchange never finished: small packets pass, full-size ones are lost (the classic MTU symptom).")
+    obs.insert(0, t("TCP {address}:22 from {host}: connected and the banner came ({banner}), but the key "
+                    "exchange never finished: small packets pass, full-size ones are lost (the classic MTU "
+                    "symptom).", address=address, host=host, banner=banner or t("no banner")))
     return Evidence("hangs-after-banner", facts, obs, sources)
 
 
@@ -97,7 +100,7 @@ def connection_kind(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidenc
 def router_l3_agent(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence:
     fip = ctx.facts.get("fip") or {}
     if not fip.get("id"):
-        return Evidence("no-router", {}, ["The instance is reached on the external network itself: no router is on the path."],
+        return Evidence("no-router", {}, [t("The instance is reached on the external network itself: no router is on the path.")],
                         ["GET /v2.0/floatingips"])
     full = next((f for f in ctx.cloud.floating_ips() if f.get("id") == fip["id"]), None) or {}
     router_id = full.get("router_id")
@@ -107,22 +110,23 @@ def router_l3_agent(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidenc
     try:
         agents = ctx.cloud.router_l3_agents(router_id)
     except CloudError as exc:
-        raise ProbeUnavailable(exc.one_line() + "; run `openstack network agent list --router ROUTER --long` as admin") from None
+        raise ProbeUnavailable(exc.one_line() + t("; run `openstack network agent list --router ROUTER --long` as admin")) from None
     sources = ["GET /v2.0/floatingips", "GET /v2.0/routers", f"GET /v2.0/routers/{router_id}/l3-agents"]
     name = facts["router"]["name"]
     if not agents:
-        return Evidence("not-hosted", facts, [f"No L3 agent hosts router {name}: no node has its qrouter- namespace."], sources)
+        return Evidence("not-hosted", facts, [t("No L3 agent hosts router {name}: no node has its qrouter- namespace.", name=name)], sources)
     agent = next((a for a in agents if a.get("is_alive", a.get("alive"))), agents[0])
     alive = bool(agent.get("is_alive", agent.get("alive")))
     facts["l3"] = {"host": agent.get("host"), "alive": alive, "agent_id": agent.get("id"),
                    "heartbeat": agent.get("last_heartbeat_at") or agent.get("heartbeat_timestamp")}
     facts["host"] = _nodeio.inventory_name(ctx, agent.get("host") or "")
-    obs = [f"Router {name} is hosted by the L3 agent on {agent.get('host')}: "
-           + ("alive :-)" if alive else f"XXX (dead; last heartbeat {facts['l3']['heartbeat']})") + "."]
+    obs = [t("Router {name} is hosted by the L3 agent on {host}: ", name=name, host=agent.get('host'))
+           + (t("alive :-)") if alive else t("XXX (dead; last heartbeat {heartbeat})", heartbeat=facts['l3']['heartbeat'])) + "."]
     if not alive:
         facts["agent"] = {"container": "neutron_l3_agent", "kind": "L3 agent"}
-        obs.append("A dead L3 agent programs nothing: a floating IP associated since it died has no DNAT rule and "
-                   "no address on the qg- device, and after a reboot the qrouter- namespace is not rebuilt.")
+        obs.append(t("A dead L3 agent programs nothing: a floating IP associated since it died has no DNAT rule "
+                     "and no address on the qg- device, and after a reboot the qrouter- namespace is not "
+                     "rebuilt."))
         return Evidence("dead", facts, obs, sources, host=facts["host"])
     return Evidence("alive", facts, obs, sources, host=facts["host"])
 
@@ -138,7 +142,7 @@ def router_namespace(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Eviden
     listing, _node = _run(ctx, host, ["ip", "netns", "list"])
     sources = [f"{host}: ip netns list"]
     if ns not in listing.stdout.split():
-        return Evidence("no-namespace", {"netns": ns}, [f"{host} has no namespace {ns}: the router exists only in the API."],
+        return Evidence("no-namespace", {"netns": ns}, [t("{host} has no namespace {ns}: the router exists only in the API.", host=host, ns=ns)],
                         sources, host=host)
     addrs, _ = _run(ctx, host, ["ip", "netns", "exec", ns, "ip", "-br", "addr"])
     engine = _nodeio.container_engine(ctx, host)
@@ -151,10 +155,10 @@ def router_namespace(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Eviden
                   key=lambda l: "PREROUTING" not in l)
     snat = [l for l in nat.stdout.splitlines() if f"-s {fixed}/32" in l and "SNAT" in l]
     facts = {"netns": ns, "qg": qg, "nat": {"dnat": dnat[:2], "snat": snat[:1]}}
-    obs = [f"{host}: namespace {ns} exists; {qg or 'no qg- device'}"
-           + (f" holds {fip}/32." if on_qg else f" does not hold {fip}/32."),
-           f"DNAT for {fip}: " + ("; ".join(dnat[:1]) if dnat else "none") + f"; SNAT from {fixed}: "
-           + ("; ".join(snat) if snat else "none") + "."]
+    obs = [t("{host}: namespace {ns} exists; {qg}", host=host, ns=ns, qg=qg or t("no qg- device"))
+           + (t(" holds {fip}/32.", fip=fip) if on_qg else t(" does not hold {fip}/32.", fip=fip)),
+           t("DNAT for {fip}: {dnat}; SNAT from {fixed}: {snat}.", fip=fip, dnat="; ".join(dnat[:1]) if dnat else t("none"),
+             fixed=fixed, snat="; ".join(snat) if snat else t("none"))]
     if not on_qg or not dnat:
         return Evidence("no-nat", facts, obs, sources, host=host)
     gateway = ctx.facts.get("ext_gateway")
@@ -170,8 +174,8 @@ def router_namespace(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Eviden
         ping, _ = _run(ctx, host, ["ip", "netns", "exec", ns, "ping", "-c", "2", "-W", "2", gateway])
         sources.append(f"{host}: ip netns exec {ns} ping -c 2 -W 2 {gateway}")
         facts["ext_gateway"] = gateway
-        obs.append(f"The external gateway {gateway} from inside {ns}: " + ("replies." if ping.rc == 0 else
-                   "no reply: the router cannot reach the LAN through br-ex."))
+        obs.append(t("The external gateway {gateway} from inside {ns}: ", gateway=gateway, ns=ns) + (t("replies.") if ping.rc == 0 else
+                   t("no reply: the router cannot reach the LAN through br-ex.")))
         if ping.rc != 0:
             return Evidence("gateway-unreachable", facts, obs, sources, host=host)
     return Evidence("nat-ok", facts, obs, sources, host=host)
@@ -187,43 +191,43 @@ def br_ex_uplink(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence:
     host, _router = _router_host(ctx)
     model = _nodeio.kolla_or_none(ctx)
     if model is None:
-        raise ProbeUnavailable("the Kolla configuration could not be read, so neutron_external_interface is unknown")
+        raise ProbeUnavailable(t("the Kolla configuration could not be read, so neutron_external_interface is unknown"))
     try:
         resolved = model.resolve("neutron_external_interface", host)
         nic = str(resolved.value)
         winner = resolved.winner
         where = winner.describe() if winner else ""
     except Exception as exc:
-        raise ProbeUnavailable(f"neutron_external_interface for {host}: {exc}") from None
+        raise ProbeUnavailable(t("neutron_external_interface for {host}: {exc}", host=host, exc=exc)) from None
     facts: dict[str, Any] = {"uplink": {"nic": nic, "where": str(where), "host": host}, "host": host}
     link, node = _run(ctx, host, ["ip", "-br", "link", "show", "dev", nic])
     sources = [f"{host}: ip -br link show dev {nic}"]
-    obs = [f"Kolla's neutron_external_interface on {host} is {nic}" + (f" ({where})." if where else ".")]
+    obs = [t("Kolla's neutron_external_interface on {host} is {nic}", host=host, nic=nic) + (f" ({where})." if where else ".")]
     if link.rc != 0:
-        facts["uplink"]["problem"] = f"{nic} does not exist on {host}"
-        obs.append(f"{host}: {link.stderr.strip() or nic + ' does not exist'}: br-ex has no way to the LAN.")
+        facts["uplink"]["problem"] = t("{nic} does not exist on {host}", nic=nic, host=host)
+        obs.append(t("{host}: {stderr}: br-ex has no way to the LAN.", host=host, stderr=link.stderr.strip() or nic + ' does not exist'))
         return Evidence("no-uplink", facts, obs, sources, host=host)
     bridges, _raw, command = ovs_show(ctx, node, host)
     sources.append(f"{host}: {command}")
     ports = sorted((bridges.get("br-ex") or {}).get("ports", {}))
     if nic not in ports:
-        facts["uplink"]["problem"] = f"{nic} is not a port of br-ex (its ports: {', '.join(ports) or 'none'})"
-        obs.append(f"br-ex on {host} has ports {', '.join(ports) or 'none'}: {nic} is not plugged in, so the "
-                   "router's qg- port has no L2 path to the LAN.")
+        facts["uplink"]["problem"] = t("{nic} is not a port of br-ex (its ports: {ports})", nic=nic, ports=', '.join(ports) or 'none')
+        obs.append(t("br-ex on {host} has ports {ports}: {nic} is not plugged in, so the router's qg- port has "
+                     "no L2 path to the LAN.", host=host, ports=', '.join(ports) or t("none"), nic=nic))
         return Evidence("no-uplink", facts, obs, sources, host=host)
     if " UP " not in f" {link.stdout} " and "LOWER_UP" not in link.stdout:
         facts["uplink"]["problem"] = f"{nic} is down"
-        obs.append(f"{nic} is a port of br-ex but its link is down ({link.stdout.strip()}).")
+        obs.append(t("{nic} is a port of br-ex but its link is down ({stdout}).", nic=nic, stdout=link.stdout.strip()))
         return Evidence("no-uplink", facts, obs, sources, host=host)
     addr, _ = _run(ctx, host, ["ip", "-o", "-4", "addr", "show", "dev", nic])
     sources.append(f"{host}: ip -o -4 addr show dev {nic}")
     inet = [w for l in addr.stdout.splitlines() for i, w in enumerate(l.split()) if l.split()[i - 1:i] == ["inet"]]
     if inet:
         facts["uplink"]["address"] = inet[0]
-        obs.append(f"{nic} is a port of br-ex and carries the address {inet[0]}: Kolla's external NIC must have "
-                   "no IP of its own (the single-NIC trap).")
+        obs.append(t("{nic} is a port of br-ex and carries the address {inet}: Kolla's external NIC must have "
+                     "no IP of its own (the single-NIC trap).", nic=nic, inet=inet[0]))
         return Evidence("nic-has-address", facts, obs, sources, host=host)
-    obs.append(f"{nic} is up, a port of br-ex, and has no address of its own.")
+    obs.append(t("{nic} is up, a port of br-ex, and has no address of its own.", nic=nic))
     return Evidence("ok", facts, obs, sources, host=host)
 
 
@@ -234,7 +238,7 @@ def br_ex_uplink(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence:
 def fip_arp_owner(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence:
     address = ctx.facts.get("address")
     if not address:
-        raise ProbeUnavailable("no address to test")
+        raise ProbeUnavailable(t("no address to test"))
     deploy = ctx.deploy
     host = getattr(deploy, "name", "deploy host")
     try:
@@ -260,17 +264,17 @@ def fip_arp_owner(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence:
     facts: dict[str, Any] = {"lan": {"pool": pool, "router_macs": sorted(gw_macs), "subnet": subnet,
                                      "network": fip_net if pool else None}}
     if not match:
-        return Evidence("no-answer", facts, [f"Nothing on the LAN answered ARP for {address} ({neigh.stdout.strip() or 'no entry'})."],
+        return Evidence("no-answer", facts, [t("Nothing on the LAN answered ARP for {address} ({stdout}).", address=address, stdout=neigh.stdout.strip() or t("no entry"))],
                         sources)
     mac = match.group(1).lower()
     facts["lan"]["mac"] = mac
     if mac in gw_macs or (not gw_macs and mac.startswith(NEUTRON_MAC)):
-        return Evidence("router", facts, [f"{address} is answered by {mac}, the router's qg- port: the LAN reaches the router."],
+        return Evidence("router", facts, [t("{address} is answered by {mac}, the router's qg- port: the LAN reaches the router.", address=address, mac=mac)],
                         sources)
     return Evidence("other-machine", facts, host=host, sources=sources, observations=[
-        f"{address} is answered by {mac}, which is not the router's gateway port ({', '.join(sorted(gw_macs)) or 'a fa:16:3e MAC'}): "
-        f"another machine on the LAN holds this address. The floating IP pool ({', '.join(pool) or 'unknown'}) "
-        "overlaps addresses the LAN hands out (the home router's DHCP pool)."])
+        t("{address} is answered by {mac}, which is not the router's gateway port ({gw_macs}): "
+          "another machine on the LAN holds this address. The floating IP pool ({pool}) overlaps "
+          "addresses the LAN hands out (the home router's DHCP pool).", address=address, mac=mac, gw_macs=', '.join(sorted(gw_macs)) or 'a fa:16:3e MAC', pool=', '.join(pool) or t("unknown"))])
 
 
 # -- 5. the instance's side --------------------------------------------------------------------
@@ -281,12 +285,12 @@ def instance_port_state(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evi
     port_id = (ctx.facts.get("port") or {}).get("id")
     port = next((p for p in ctx.cloud.ports() if p.get("id") == port_id), None)
     if port is None:
-        raise ProbeUnavailable("the instance's port is not known; run the earlier steps")
+        raise ProbeUnavailable(t("the instance's port is not known; run the earlier steps"))
     status = port.get("status")
     vif = port.get("binding_vif_type") or port.get("binding:vif_type")
     host = port.get("binding_host_id") or port.get("binding:host_id")
     facts = {"port_state": {"status": status, "vif_type": vif, "host": host, "mac": port.get("mac_address")}}
-    obs = [f"Port {port_id}: status {status}, bound to {host or 'no host'} (vif_type {vif})."]
+    obs = [t("Port {port_id}: status {status}, bound to {host} (vif_type {vif}).", port_id=port_id, status=status, host=host or t("no host"), vif=vif)]
     if status == "ACTIVE" and vif not in (None, "unbound", "binding_failed"):
         return Evidence("active", facts, obs, ["GET /v2.0/ports"])
     return Evidence("down", facts, obs, ["GET /v2.0/ports"], host=host)
@@ -299,18 +303,18 @@ def dhcp_serving(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence:
     port_id = (ctx.facts.get("port") or {}).get("id")
     port = next((p for p in ctx.cloud.ports() if p.get("id") == port_id), None)
     if port is None:
-        raise ProbeUnavailable("the instance's port is not known; run the earlier steps")
+        raise ProbeUnavailable(t("the instance's port is not known; run the earlier steps"))
     net_id = port.get("network_id")
     subnets = {s.get("id"): s for s in ctx.cloud.subnets()}
     dhcp = [subnets[i["subnet_id"]] for i in port.get("fixed_ips") or []
             if subnets.get(i.get("subnet_id"), {}).get("is_dhcp_enabled", subnets.get(i.get("subnet_id"), {}).get("enable_dhcp"))]
     if not dhcp:
-        return Evidence("dhcp-off", {}, ["The port's subnet has DHCP off: the guest must configure its address "
-                                         "itself (config drive)."], ["GET /v2.0/subnets"])
+        return Evidence("dhcp-off", {}, [t("The port's subnet has DHCP off: the guest must configure its address itself (config "
+                                           "drive).")], ["GET /v2.0/subnets"])
     try:
         agents = ctx.cloud.network_dhcp_agents(net_id)
     except CloudError as exc:
-        raise ProbeUnavailable(exc.one_line() + "; run `openstack network agent list --network NET --long` as admin") from None
+        raise ProbeUnavailable(exc.one_line() + t("; run `openstack network agent list --network NET --long` as admin")) from None
     sources = ["GET /v2.0/ports", f"GET /v2.0/networks/{net_id}/dhcp-agents"]
     mac = (port.get("mac_address") or "").lower()
     alive = [a for a in agents if a.get("is_alive", a.get("alive"))]
@@ -321,9 +325,8 @@ def dhcp_serving(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence:
         facts["host"] = host
         facts["agent"] = {"container": "neutron_dhcp_agent", "kind": "DHCP agent"}
         return Evidence("agent-down", facts, [
-            (f"The DHCP agent on {dead.get('host')} serving this network is dead (XXX)." if dead else
-             "No DHCP agent hosts this network.") + " A guest that booted meanwhile got no lease, so it has no address "
-            "and nothing reaches it."], sources, host=host)
+            (t("The DHCP agent on {host} serving this network is dead (XXX).", host=dead.get('host')) if dead else
+             t("No DHCP agent hosts this network.")) + t(" A guest that booted meanwhile got no lease, so it has no address and nothing reaches it.")], sources, host=host)
     host = _nodeio.inventory_name(ctx, alive[0].get("host") or "")
     facts["host"] = host
     listing, node = _run(ctx, host, ["ip", "netns", "list"])
@@ -331,9 +334,9 @@ def dhcp_serving(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence:
     sources += [f"{host}: ip netns list", f"{host}: grep -F -e {mac} {DNSMASQ_LOG}"]
     lines = _nodeio.grep_file(node, mac, DNSMASQ_LOG) or []
     acks = [l for l in lines if "DHCPACK" in l]
-    obs = [f"DHCP agent on {alive[0].get('host')}: alive; namespace {ns} " + ("present" if ns in listing.stdout.split()
-                                                                              else "missing") + ".",
-           f"dnsmasq.log: {len(acks)} DHCPACK for {mac}" + (f" (last: {acks[-1].strip()})" if acks else "") + "."]
+    obs = [t("DHCP agent on {host}: alive; namespace {ns} ", host=alive[0].get('host'), ns=ns) + (t("present") if ns in listing.stdout.split()
+                                                                              else t("missing")) + ".",
+           t("dnsmasq.log: {count} DHCPACK for {mac}", count=len(acks), mac=mac) + (t(" (last: {line})", line=acks[-1].strip()) if acks else "") + "."]
     if ns in listing.stdout.split() and acks:
         return Evidence("serving", facts, obs, sources, host=host)
     return Evidence("not-serving", facts, obs, sources, host=host)
@@ -361,10 +364,10 @@ def path_mtu(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence:
 
     full = mtu - 28
     if df_ping(full):
-        return Evidence("fits", facts, [f"A {mtu}-byte don't-fragment ping from {ns} reaches {fixed}: the network's MTU "
-                                        f"{mtu} fits the path."], sources, host=host)
+        return Evidence("fits", facts, [t("A {mtu}-byte don't-fragment ping from {ns} reaches {fixed}: the network's MTU {mtu} fits "
+                                          "the path.", mtu=mtu, ns=ns, fixed=fixed)], sources, host=host)
     if not df_ping(56):
-        return Evidence("no-reply", facts, [f"{fixed} does not answer even a small ping from {ns}."], sources, host=host)
+        return Evidence("no-reply", facts, [t("{fixed} does not answer even a small ping from {ns}.", fixed=fixed, ns=ns)], sources, host=host)
     best = 56
     for size in range(full - 50, 56, -50):
         if df_ping(size):
@@ -372,8 +375,8 @@ def path_mtu(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence:
             break
     facts["mtu"]["path"] = best + 28
     facts["mtu"]["underlay"] = best + 28 + (VXLAN_OVERHEAD if ntype == "vxlan" else 0)
-    obs = [f"A {mtu}-byte don't-fragment ping from {ns} to {fixed} is lost; a {best + 28}-byte one passes.",
-           f"Network {facts['mtu']['network_name']} ({ntype}) says MTU {mtu}, but the path carries at most {best + 28} "
-           + (f"(underlay about {best + 28 + VXLAN_OVERHEAD} less VXLAN's 50 bytes)" if ntype == "vxlan" else "")
-           + ": SYN, ping and the SSH banner pass, full-size packets are dropped."]
+    obs = [t("A {mtu}-byte don't-fragment ping from {ns} to {fixed} is lost; a {value}-byte one passes.", mtu=mtu, ns=ns, fixed=fixed, value=best + 28),
+           t("Network {network_name} ({ntype}) says MTU {mtu}, but the path carries at most {value} ", network_name=facts['mtu']['network_name'], ntype=ntype, mtu=mtu, value=best + 28)
+           + (t("(underlay about {value} less VXLAN's 50 bytes)", value=best + 28 + VXLAN_OVERHEAD) if ntype == "vxlan" else "")
+           + t(": SYN, ping and the SSH banner pass, full-size packets are dropped.")]
     return Evidence("too-big", facts, obs, sources, host=host)

@@ -27,6 +27,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable
 
+from ..i18n import t
+
 VOLUME_DIR = "/var/lib/docker/volumes/mariadb/_data"
 PODMAN_VOLUME_DIR = "/var/lib/containers/storage/volumes/mariadb/_data"
 LOG = "/var/log/kolla/mariadb/mariadb.log"
@@ -156,12 +158,12 @@ class Decision:
 def decide(nodes: list[NodeGalera]) -> Decision:
     synced = [n.host for n in nodes if n.synced]
     if synced and len(synced) == len(nodes):
-        return Decision("healthy", reasons=[f"all {len(nodes)} nodes are Synced in the Primary component"])
+        return Decision("healthy", reasons=[t("all {count} nodes are Synced in the Primary component", count=len(nodes))])
     if synced:
         down = [n.host for n in nodes if n.host not in synced]
         return Decision("partial", host=synced[0], down=down,
-                        reasons=[f"{', '.join(synced)} still form the Primary component; "
-                                 f"{', '.join(down)} can rejoin it (no bootstrap)"])
+                        reasons=[t("{synced} still form the Primary component; {down} can rejoin it (no bootstrap)",
+                                   synced=', '.join(synced), down=', '.join(down))])
     positions: dict[str, int | None] = {}
     sources: dict[str, str] = {}
     for n in nodes:
@@ -169,17 +171,19 @@ def decide(nodes: list[NodeGalera]) -> Decision:
     uuids = {n.grastate.uuid for n in nodes if n.grastate is not None}
     if len(uuids) > 1:
         return Decision("diverged", positions=positions,
-                        reasons=[f"the nodes hold {len(uuids)} different cluster histories (uuids "
-                                 f"{', '.join(sorted(uuids))}); no seqno comparison is meaningful across them"])
+                        reasons=[t("the nodes hold {count} different cluster histories (uuids {uuids}); no seqno "
+                                   "comparison is meaningful across them", count=len(uuids),
+                                   uuids=', '.join(sorted(uuids)))])
     unknown = [h for h, p in positions.items() if p is None]
     if unknown:
         return Decision("position-unknown", unknown=unknown, positions=positions,
-                        reasons=[f"{h}: {sources[h]}" for h in unknown])
+                        reasons=[f"{h}: {t(sources[h])}" for h in unknown])
     best = max(p for p in positions.values() if p is not None)
     top = [n for n in nodes if positions[n.host] == best]
     chosen = next((n for n in top if n.grastate is not None and n.grastate.safe_to_bootstrap), top[0])
-    reasons = [f"{h}: seqno {p} ({sources[h]})" for h, p in positions.items()]
+    reasons = [f"{h}: seqno {p} ({t(sources[h])})" for h, p in positions.items()]
     if len(top) > 1:
-        reasons.append(f"{', '.join(n.host for n in top)} share the highest seqno {best}: they hold the same data")
+        reasons.append(t("{hosts} share the highest seqno {seqno}: they hold the same data",
+                         hosts=', '.join(n.host for n in top), seqno=best))
     outcome = "bootstrap-from-recovered" if sources[chosen.host] != "grastate.dat" else "bootstrap-from-saved"
     return Decision(outcome, host=chosen.host, seqno=best, reasons=reasons, positions=positions)

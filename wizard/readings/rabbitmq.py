@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ..i18n import t
+
 CONTAINER = "rabbitmq"
 SECTIONS = ("Basics", "Cluster Tags", "Disk Nodes", "RAM Nodes", "Running Nodes", "Versions", "CPU Cores",
             "Maintenance status", "Alarms", "Network Partitions", "Listeners", "Feature flags")
@@ -28,7 +30,7 @@ def host_of(node_name: str) -> str:
 
 
 def partitions_text(partitions: dict[str, list[str]]) -> str:
-    return "; ".join(f"{k} cannot communicate with {', '.join(v)}" for k, v in partitions.items())
+    return "; ".join(t("{node} cannot communicate with {peers}", node=k, peers=', '.join(v)) for k, v in partitions.items())
 
 
 def parse_cluster_status(text: str) -> ClusterStatus:
