@@ -412,7 +412,7 @@ class API:
             "image": {"id": s["image"]["id"], "links": [{"rel": "bookmark", "href": f"{self.base}/compute/images/{s['image']['id']}"}]},
             "flavor": flavor, "created": iso(s["created"]), "updated": iso(s["updated"]), "addresses": addresses,
             "accessIPv4": "", "accessIPv6": "", "links": self._server_link(s["id"]), "OS-DCF:diskConfig": "MANUAL",
-            "progress": 0, "OS-EXT-AZ:availability_zone": "nova" if s["host"] else "", "config_drive": "",
+            "progress": 0, "OS-EXT-AZ:availability_zone": self.cloud.host_zone(s["host"]) if s["host"] else (s.get("requested_az") or ""), "config_drive": "",
             "key_name": s["key_name"], "OS-SRV-USG:launched_at": s["launched_at"].strftime("%Y-%m-%dT%H:%M:%S.%f") if s["launched_at"] else None,
             "OS-SRV-USG:terminated_at": None, "OS-EXT-SRV-ATTR:host": s["host"],
             "OS-EXT-SRV-ATTR:instance_name": s["instance_name"], "OS-EXT-SRV-ATTR:hypervisor_hostname": s["node_name"],
@@ -442,7 +442,7 @@ class API:
         if mv >= (2, 73):
             out["locked_reason"] = None
         if mv >= (2, 96):
-            out["pinned_availability_zone"] = None
+            out["pinned_availability_zone"] = s.get("requested_az")
         if s["status"] in ("ERROR", "DELETED") and s["fault"]:
             out["fault"] = dict(s["fault"])
         return out

@@ -151,6 +151,7 @@ class LabState:
         node.kvm = bool(spec.get("kvm", True))
         keys = {"vcpus": "VCPU", "memory_mb": "MEMORY_MB", "disk_gb": "DISK_GB"}
         node.resources = {keys[k]: int(v) for k, v in (spec.get("resources") or {}).items()}
+        node.availability_zone = str(spec.get("availability_zone") or "nova")
         if node.read(NOVA_COMPUTE_CONF) is None:
             node.write(NOVA_COMPUTE_CONF, rk.render_nova_compute_conf(rk.host_vars(node.name), node.address))
         if node.read("/proc/cpuinfo") is None:
@@ -247,6 +248,8 @@ class LabState:
                     "key_name": s.get("key_name")}
             if s.get("security_groups"):
                 body["security_groups"] = [{"name": str(n)} for n in s["security_groups"]]
+            if s.get("availability_zone"):
+                body["availability_zone"] = str(s["availability_zone"])
             if s.get("user_data"):
                 import base64
                 body["user_data"] = base64.b64encode(str(s["user_data"]).encode()).decode()

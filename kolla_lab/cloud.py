@@ -639,12 +639,16 @@ class Cloud:
                 # nova/servicegroup: a forced-down service reads as down whatever its heartbeat
                 up = c.status == "running" and not forced
                 out.append({"id": str(uuid.uuid5(self._ns, f"svc-{host}-{binary}")), "binary": binary,
-                            "host": host, "zone": "nova" if cname == "nova_compute" else "internal",
+                            "host": host, "zone": node.availability_zone if cname == "nova_compute" else "internal",
                             "status": "disabled" if disabled is not None else "enabled",
                             "state": "up" if up else "down",
                             "updated_at": iso_us(now() if c.status == "running" else c.started_at),
                             "disabled_reason": disabled or None, "forced_down": forced})
         return out
+
+    def host_zone(self, host: str) -> str:
+        node = self._compute_node(host)
+        return node.availability_zone if node is not None else "nova"
 
     def compute_hosts(self) -> list[str]:
         return [s["host"] for s in self.compute_services() if s["binary"] == "nova-compute" and s["state"] == "up"
@@ -657,6 +661,9 @@ class Cloud:
         forced down). Returns (hosts, NoValidHost reason) and writes the scheduler's INFO lines
         (nova/scheduler/manager.py, nova/filters.py)."""
         computes = [s for s in self.compute_services() if s["binary"] == "nova-compute"]
+        if server.get("requested_az"):
+            # request_filter.map_az_to_placement_aggregate: member_of the AZ's aggregates
+            computes = [s for s in computes if s["zone"] == server["requested_az"]]
         # GET /allocation_candidates?resources=<the flavor's>&required=!COMPUTE_STATUS_DISABLED
         fit = {p["host"] for p in placement.candidates(self, placement.flavor_resources(server["flavor"]),
                                                         forbidden=(placement.DISABLED_TRAIT,))}
@@ -719,6 +726,24 @@ class Cloud:
             if len(own) > 1:
                 raise CloudError(409, "conflictingRequest", "Multiple possible networks found, use a Network ID to be more specific.")
             requested = own
+        # nova/compute/api.py _validate_flavor_image_nostatus: refused at the API (400), never a
+        # build that ends No valid host.
+        if flavor["ram"] < int(image.get("min_ram") or 0):
+            raise CloudError(400, "badRequest", "Flavor's memory is too small for requested image.")
+        gib = 1024 ** 3
+        if flavor["disk"]:
+            if int(image.get("size") or 0) > flavor["disk"] * gib:
+                raise CloudError(400, "badRequest", f"Flavor's disk is too small for requested image. Flavor disk is "
+                                 f"{flavor['disk'] * gib} bytes, image is {int(image['size'])} bytes.")
+            if int(image.get("min_disk") or 0) * gib > flavor["disk"] * gib:
+                raise CloudError(400, "badRequest", "Flavor's disk is smaller than the minimum size specified in image "
+                                 f"metadata. Flavor disk is {flavor['disk'] * gib} bytes, minimum size is "
+                                 f"{int(image['min_disk']) * gib} bytes.")
+        zone = body.get("availability_zone")
+        if zone and zone not in {s["zone"] for s in self.compute_services()
+                                 if s["binary"] == "nova-compute" and s["status"] == "enabled"}:
+            # nova/compute/api.py _provision_instances: only zones with an enabled compute are offered
+            raise CloudError(400, "badRequest", "The requested availability zone is not available")
         sg_names = [sg.get("name") for sg in body.get("security_groups") or [{"name": "default"}]]
         sid = self.new_id("server")
         t = now()
@@ -729,7 +754,7 @@ class Cloud:
                   "node_name": None, "fault": None, "security_groups": sg_names, "requested": requested,
                   "metadata": dict(body.get("metadata") or {}), "description": body.get("description"),
                   "console": "", "metadata_ok": False, "key_injected": False, "password_auth": False,
-                  "instance_name": "instance-%08x" % (len(self.servers) + 1), "admin_pass": secrets.token_urlsafe(9)}
+                  "instance_name": "instance-%08x" % (len(self.servers) + 1), "requested_az": zone or None, "admin_pass": secrets.token_urlsafe(9)}
         self.servers[sid] = server
         self._run_build(server)
         return server

@@ -100,6 +100,7 @@ class Node:
         self.netns_extra: list[str] = []
         self.cloud = None                            # set by the lab state (for netns, agents)
         self.kvm = True                              # the CPU has vmx/svm and /dev/kvm exists
+        self.availability_zone = "nova"             # the AZ of its aggregate (Nova's default_availability_zone)
         self.resources: dict[str, int] = {}          # VCPU/MEMORY_MB/DISK_GB the compute reports (placement.py)
         self.control: dict = {}                      # galera/rabbitmq/keepalived keys (control_plane.py)
 

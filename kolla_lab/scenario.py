@@ -15,7 +15,7 @@ TOP_KEYS = {"name", "description", "base", "release", "operator_address", "regio
 CLOUD_KEYS = {"admin", "flavors", "images", "keypairs", "networks", "routers", "security_group_rules", "servers",
               "flat_physnets", "floating_ips", "security_groups", "lan_hosts", "vlan_ranges"}
 NODE_KEYS = {"hostname", "address", "groups", "deploy", "files", "containers", "ovs", "render_vars", "interfaces",
-             "interface_addresses", "mtu", "nova_host", "kvm", "nova_service", "resources", "cell_mapped", "_delete", "galera",
+             "interface_addresses", "mtu", "nova_host", "kvm", "nova_service", "resources", "availability_zone", "cell_mapped", "_delete", "galera",
              "rabbitmq", "keepalived"}
 
 
@@ -192,6 +192,10 @@ def validate(data: LDict, path: str) -> None:
                                       or not all(isinstance(v, int) and v > 0 for v in resources.values())):
             raise ScenarioError(_where(spec, "resources"), "resources takes vcpus, memory_mb and disk_gb (positive "
                                 "whole numbers: the size the compute reports to Placement)")
+        if "availability_zone" in spec and (not isinstance(spec["availability_zone"], str)
+                                            or not spec["availability_zone"].strip()):
+            raise ScenarioError(_where(spec, "availability_zone"), "availability_zone must name the zone of the "
+                                "host aggregate the compute is in (e.g. az2)")
         if "cell_mapped" in spec and not isinstance(spec["cell_mapped"], bool):
             raise ScenarioError(_where(spec, "cell_mapped"), "cell_mapped must be true or false")
         if "kvm" in spec and not isinstance(spec["kvm"], bool):

@@ -62,6 +62,7 @@ DURABLE_FIXES: dict[str, list[str]] = {
     "compute-forced-down": [],       # compute-service-up likewise
     "compute-not-in-cell": [],       # discover-hosts likewise
     "placement-no-room": ["nova-placement-override"],
+    "az-compute-down": ["start-nova-compute"],
 }
 # Scenarios the real backend cannot express yet, and why (docs/real-tier.md).
 EMBEDDED_ONLY: dict[str, str] = {
@@ -72,6 +73,7 @@ EMBEDDED_ONLY: dict[str, str] = {
     "compute-disabled": "nova-compute service states: the parity walk's compute stand-in has none",
     "compute-forced-down": "nova-compute service states: the parity walk's compute stand-in has none",
     "compute-not-in-cell": "host-to-cell mappings: the parity walk's compute stand-in has no cells",
+    "az-compute-down": "nova-compute service states: the parity walk's compute stand-in has none",
     "placement-no-room": "Placement: the parity walk's compute stand-in has none; real Placement judges the lab's "
                          "in tests/real/test_real_nova.py",
     # The data path (NAT in qrouter-, dnsmasq leases, br-ex's uplink, MTU, the LAN) is the embedded

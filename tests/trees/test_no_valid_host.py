@@ -30,7 +30,7 @@ def steps(report, tree=TREE):
 def test_scenarios_cover_each_cause():
     expected = dict(scenarios_expecting(TREE))
     assert {"compute-down", "compute-disabled", "compute-forced-down", "compute-not-in-cell",
-            "placement-no-room"} <= set(expected)
+            "placement-no-room", "az-compute-down"} <= set(expected)
 
 
 @pytest.mark.parametrize("scenario,expected", [s for s in scenarios_expecting(TREE) if s[1]])
@@ -39,7 +39,7 @@ def test_every_scenario_reports_exactly_its_expected_findings(scenario, expected
         report = run(lab)
     assert [f.id for f in report.findings if f.tree == TREE] == expected, (steps(report), report.problems)
     [finding] = [f for f in report.findings if f.tree == TREE]
-    assert finding.host == "compute01"
+    assert finding.host == {"az-compute-down": "compute02"}.get(scenario, "compute01")
     for remedy in finding.remedies:
         for cmd in openstack_commands((remedy.command or "") + "\n" + remedy.explain):
             parse_openstack(cmd)
@@ -208,3 +208,55 @@ def test_kvm_without_hardware_virtualization_is_handed_to_max_retries_virt_type(
     [finding] = report.findings
     assert (finding.tree, finding.id, finding.host) == ("max-retries", "virt-type-unsupported", "compute01")
     assert finding.remedies[0].id == "virt-type-qemu"
+
+
+def test_the_zone_the_server_asked_for_is_where_the_computes_are_read():
+    """rocky-vm3 asked for az2, whose only compute (compute02) is down; compute01 in zone nova is up
+    and has room, which must not hide the cause (without the zone the walk ended usable -> room ->
+    unexplained). An availability zone with no enabled compute is refused by the API (400), never
+    No valid host (nova/compute/api.py _provision_instances)."""
+    import openstack
+
+    from tests.trees.network_support import conn
+
+    with Lab("az-compute-down") as lab:
+        report = run(lab)
+        c = conn(lab)
+        with pytest.raises(openstack.exceptions.BadRequestException,
+                           match="The requested availability zone is not available"):
+            c.compute.create_server(name="vm-x", image_id=next(iter(c.image.images())).id,
+                                    flavor_id=c.compute.find_flavor("m1.small").id, availability_zone="az9",
+                                    networks=[{"uuid": c.network.find_network("demo-net").id}])
+        assert c.compute.get_server(c.compute.find_server("rocky-vm3").id).availability_zone == "az2"
+    assert steps(report) == [("fault", "no-valid-host"), ("scheduler-log", "filtered"), ("compute-services", "down")]
+    services = next(s for s in report.steps if s.step == "compute-services").observations
+    assert services[0] == ("The server asked for availability zone az2: its computes are compute02; computes in "
+                           "other zones do not count (compute01).")
+    [finding] = report.findings
+    assert (finding.id, finding.host) == ("compute-service-down", "compute02")
+    assert "availability zone az2" in finding.root_cause
+
+
+def test_image_and_flavor_constraints_are_refused_at_the_api_not_no_valid_host():
+    """min_ram above the flavor's RAM, an image bigger than the flavor's disk: Nova's API answers 400
+    (nova/compute/api.py _validate_flavor_image_nostatus), so no server reaches the scheduler and
+    this tree has nothing to say about them."""
+    import openstack
+
+    from tests.trees.network_support import conn
+
+    with Lab("healthy") as lab:
+        image = next(iter(lab.state.cloud.images.values()))
+        c = conn(lab)
+        flavor = c.compute.find_flavor("m1.small")
+        create = dict(name="vm-x", image_id=image["id"], flavor_id=flavor.id,
+                      networks=[{"uuid": c.network.find_network("demo-net").id}])
+        image["min_ram"] = 4096
+        with pytest.raises(openstack.exceptions.BadRequestException,
+                           match="Flavor's memory is too small for requested image."):
+            c.compute.create_server(**create)
+        image.update(min_ram=0, size=30 * 1024 ** 3)
+        with pytest.raises(openstack.exceptions.BadRequestException,
+                           match="Flavor's disk is too small for requested image. Flavor disk is 21474836480 bytes"):
+            c.compute.create_server(**create)
+        assert [s.name for s in c.compute.servers()] == ["rocky-vm2"]

@@ -53,6 +53,9 @@ def no_valid_host_fault(ctx: ProbeContext, args, emit) -> Evidence:
     server = candidates[0]
     facts = {"server": server_facts(server)}
     s = facts["server"]
+    # Never placed: OS-EXT-AZ:availability_zone is the zone the request asked for, "" when none
+    # (nova/availability_zones.py get_instance_availability_zone).
+    s["availability_zone"] = str(server.get("availability_zone") or server.get("pinned_availability_zone") or "")
     obs = [f"Server {s['name']} ({s['id']}) is {s['status']}; fault: {s.get('fault_message') or '(none shown)'}"]
     if server.get("status") == "ERROR" and MAX_RETRIES in str(s.get("fault_message") or ""):
         # nova/conductor/manager.py build_instances: every compute tried failed the build
@@ -135,8 +138,8 @@ def scheduler_decision(ctx: ProbeContext, args, emit) -> Evidence:
 
 
 @probe("compute_service_states", outcomes=("down", "forced-down", "disabled", "none", "usable"),
-       summary="nova-compute services: up, forced down, disabled", requires="cloud",
-       provides=("computes", "compute"))
+       summary="nova-compute services: up, forced down, disabled (in the zone the server asked for)",
+       requires="cloud", provides=("computes", "compute"))
 def compute_service_states(ctx: ProbeContext, args, emit) -> Evidence:
     command = "openstack compute service list --service nova-compute --long"
     try:
@@ -145,12 +148,24 @@ def compute_service_states(ctx: ProbeContext, args, emit) -> Evidence:
         raise ProbeUnavailable(f"{exc.one_line()}; run `{command}` and answer", sources=[command]) from None
     sources = ["GET /os-services"]
     facts: dict[str, Any] = {}
+    zone = (ctx.facts.get("server") or {}).get("availability_zone") or ""
+    scope: list[str] = []
+    if zone:
+        # The scheduler looks only at the zone's hosts (request_filter.map_az_to_placement_aggregate):
+        # computes elsewhere being fine does not help this server.
+        elsewhere = [s for s in services if _zone(s) != zone]
+        services = [s for s in services if _zone(s) == zone]
+        scope.append(f"The server asked for availability zone {zone}: its computes are "
+                     f"{', '.join(str(s.get('host')) for s in services) or 'none'}"
+                     + (f"; computes in other zones do not count ({', '.join(str(s.get('host')) for s in elsewhere)})."
+                        if elsewhere else "."))
     if not services:
         return Evidence("none", facts={"computes": {"usable": "none"}}, sources=sources,
-                        observations=["No nova-compute service is registered."])
+                        observations=scope + ["No nova-compute service is registered"
+                                              + (f" in availability zone {zone}." if zone else ".")])
     rows = [f"{s.get('host')}: {s.get('state')}/{s.get('status')}" + (" forced down" if s.get("forced_down", s.get("is_forced_down")) else "")
             + (f" ({s.get('disabled_reason')})" if s.get("disabled_reason") else "") for s in services]
-    obs = ["nova-compute services: " + ", ".join(rows) + "."]
+    obs = scope + ["nova-compute services: " + ", ".join(rows) + "."]
     usable = [s for s in services if s.get("state") == "up" and s.get("status") == "enabled"]
     facts["computes"] = {"usable": ", ".join(str(s.get("host")) for s in usable) or "none"}
     if usable:
@@ -158,6 +173,8 @@ def compute_service_states(ctx: ProbeContext, args, emit) -> Evidence:
 
     def pick(kind: str, rows: list[dict[str, Any]], why: str) -> Evidence:
         chosen = rows[0]
+        if zone:
+            why += f"; the server asked for availability zone {zone}, where no other compute can take it"
         facts["compute"] = {"host": chosen.get("host"), "why": why, "disabled_reason": chosen.get("disabled_reason")
                             or "no reason given", "hosts": [r.get("host") for r in rows]}
         return Evidence(kind, facts=facts, observations=obs, sources=sources, host=chosen.get("host"))
@@ -169,6 +186,15 @@ def compute_service_states(ctx: ProbeContext, args, emit) -> Evidence:
     if down:
         return pick("down", down, f"no heartbeat since {down[0].get('updated_at') or 'unknown'}")
     return pick("disabled", [s for s in services if s.get("status") != "enabled"], "disabled")
+
+
+def _zone(service: dict[str, Any]) -> str:
+    """os-services' ``zone`` (openstacksdk names it availability_zone)."""
+    return str(service.get("availability_zone") or service.get("zone") or "")
+
+
+def _short(name: Any) -> str:
+    return str(name or "").split(".", 1)[0]
 
 
 PLACEMENT_CLASSES = (("VCPU", "vcpus"), ("MEMORY_MB", "ram"), ("DISK_GB", "disk"))
@@ -208,6 +234,11 @@ def placement_room(ctx: ProbeContext, args, emit) -> Evidence:
         raise ProbeUnavailable(f"the flavor of the failed server could not be read; run `{command}` and answer")
     try:
         providers = ctx.cloud.resource_providers()
+        zone = (ctx.facts.get("server") or {}).get("availability_zone") or ""
+        if zone:    # only the zone's computes (provider name = the compute's node name)
+            hosts = {_short(s.get("host")) for s in ctx.cloud.compute_services()
+                     if s.get("binary") == "nova-compute" and _zone(s) == zone}
+            providers = [rp for rp in providers if _short(rp.get("name")) in hosts]
         rows = []
         for rp in providers:
             rid = str(rp.get("id") or rp.get("uuid"))
