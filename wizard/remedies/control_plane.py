@@ -20,6 +20,7 @@ from .actions import NodeCommand
 from .provider_networks import become_for, engine_for, model_or_none
 from .quoting import join
 from .registry import remedy
+from ..i18n import t
 
 
 def _inventory(ctx: Any) -> str:
@@ -61,18 +62,18 @@ def mariadb_recovery(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     argv = kolla_ansible_argv("mariadb-recovery", _inventory(ctx), _release(ctx),
                               "-e", f"mariadb_recover_inventory_name={host}")
     others = [h for h in hosts if h != host]
-    lost = (f"If the choice were wrong, the commits only {', '.join(others)} had would be lost: they rejoin "
-            f"{host}'s history and take a full copy (SST) of it, overwriting their own data.")
+    lost = (t("If the choice were wrong, the commits only {others} had would be lost: they rejoin "
+              "{host}'s history and take a full copy (SST) of it, overwriting their own data.", others=', '.join(others), host=host))
     return [Remedy(
         id="mariadb-recovery", kind="command", durable=True,
-        title=f"Back up every node's data, then bootstrap Galera from {host}",
-        explain=(f"First mariadb is stopped on {', '.join(hosts)} and its volume ({volume}) copied beside it. Then kolla-ansible sets safe_to_bootstrap: 1 in {host}'s grastate.dat, "
-                 f"starts it with --wsrep-new-cluster and restarts {', '.join(others) or 'the others'} one by one; they "
-                 f"fetch what they miss from {host}. {host} has seqno {galera.get('seqno')} "
-                 f"(all: {galera.get('positions_text')}). {lost}"),
+        title=t("Back up every node's data, then bootstrap Galera from {host}", host=host),
+        explain=(t("First mariadb is stopped on {hosts} and its volume ({volume}) copied beside it. Then "
+                   "kolla-ansible sets safe_to_bootstrap: 1 in {host}'s grastate.dat, starts it with "
+                   "--wsrep-new-cluster and restarts {others} one by one; they fetch what they miss from "
+                   "{host}. {host} has seqno {seqno} (all: {positions_text}). {lost}", hosts=', '.join(hosts), volume=volume, host=host, others=', '.join(others) or t("the others"), seqno=galera.get('seqno'), positions_text=galera.get('positions_text'), lost=lost)),
         command="\n".join([*(f"ssh {b.host} sudo {join(b.argv)}" for b in backups), join(argv)]), host=None,
-        warning=(f"kolla-ansible does not compare seqnos when mariadb_recover_inventory_name is given: it trusts "
-                 f"the name. Type {host} to apply."),
+        warning=(t("kolla-ansible does not compare seqnos when mariadb_recover_inventory_name is given: it "
+                   "trusts the name. Type {host} to apply.", host=host)),
         actions=[*backups, NodeCommand(None, argv, timeout=3600.0)], verify="galera", confirm=host)]
 
 
@@ -94,11 +95,11 @@ def mariadb_wsrep_recover(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
             "-e", "KOLLA_CONFIG_STRATEGY=COPY_ALWAYS", "-e", "BOOTSTRAP_ARGS=--wsrep-recover", image]))
     return [Remedy(
         id="mariadb-wsrep-recover", kind="command", durable=True,
-        title=f"Recover the committed position on {', '.join(unknown)}, then walk the tree again",
-        explain=("This is kolla-ansible's own wsrep recovery step (recover_cluster.yml): mariadbd --wsrep-recover "
-                 f"reads the last committed transaction from InnoDB and logs \"WSREP: Recovered position: "
-                 f"<uuid>:<seqno>\" to {gx.LOG}. It does not join any cluster. Run the walk again afterwards: "
-                 "the wizard then names the node with the highest position."),
+        title=t("Recover the committed position on {unknown}, then walk the tree again", unknown=', '.join(unknown)),
+        explain=(t("This is kolla-ansible's own wsrep recovery step (recover_cluster.yml): mariadbd "
+                   "--wsrep-recover reads the last committed transaction from InnoDB and logs \"WSREP: "
+                   "Recovered position: <uuid>:<seqno>\" to {LOG}. It does not join any cluster. Run the walk "
+                   "again afterwards: the wizard then names the node with the highest position.", LOG=gx.LOG)),
         command="\n".join(lines), host=None, actions=[])]
 
 
@@ -112,8 +113,9 @@ def mariadb_start_node(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
                for h in down]
     return [Remedy(
         id="mariadb-start-node", kind="command", durable=True,
-        title=f"Start mariadb on {', '.join(down)}",
-        explain="A primary component runs; a started node rejoins it and fetches what it missed (IST or SST).",
+        title=t("Start mariadb on {down}", down=', '.join(down)),
+        explain=t("A primary component runs; a started node rejoins it and fetches what it missed (IST or "
+                  "SST)."),
         command="\n".join(f"ssh {a.host} {join(a.argv)}" for a in actions), host=None,
         actions=actions, verify="galera")]
 
@@ -123,11 +125,11 @@ def rabbitmq_reset_state(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     argv = kolla_ansible_argv("rabbitmq-reset-state", _inventory(ctx), _release(ctx))
     return [Remedy(
         id="rabbitmq-reset-state", kind="command", durable=True,
-        title="Reset RabbitMQ's state on every rabbitmq host and let the nodes re-form one cluster",
-        explain=("kolla-ansible's rabbitmq-reset-state runs rabbitmqctl stop_app, force_reset (reset with "
-                 "Khepri), start_app and await_online_nodes on each rabbitmq host. Its cost: every queue and "
-                 "message is gone, in-flight RPC calls fail and the services reconnect and redeclare their "
-                 "queues; users and vhosts come back from Kolla's definitions."),
+        title=t("Reset RabbitMQ's state on every rabbitmq host and let the nodes re-form one cluster"),
+        explain=(t("kolla-ansible's rabbitmq-reset-state runs rabbitmqctl stop_app, force_reset (reset with "
+                   "Khepri), start_app and await_online_nodes on each rabbitmq host. Its cost: every queue "
+                   "and message is gone, in-flight RPC calls fail and the services reconnect and redeclare "
+                   "their queues; users and vhosts come back from Kolla's definitions.")),
         command=join(argv), host=None, actions=[NodeCommand(None, argv, timeout=1800.0)], verify="rabbitmq")]
 
 
@@ -139,8 +141,8 @@ def rabbitmq_start_node(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     actions = [NodeCommand(h, [engine_for(ctx, h), "start", "rabbitmq"], sudo=become_for(ctx, h), timeout=300.0)
                for h in down]
     return [Remedy(
-        id="rabbitmq-start-node", kind="command", durable=True, title=f"Start rabbitmq on {', '.join(down)}",
-        explain="The node rejoins its cluster at start (its Mnesia/Khepri data names the peers).",
+        id="rabbitmq-start-node", kind="command", durable=True, title=t("Start rabbitmq on {down}", down=', '.join(down)),
+        explain=t("The node rejoins its cluster at start (its Mnesia/Khepri data names the peers)."),
         command="\n".join(f"ssh {a.host} {join(a.argv)}" for a in actions), host=None,
         actions=actions, verify="rabbitmq")]
 
@@ -154,9 +156,10 @@ def keepalived_restart(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
                for h in hosts]
     return [Remedy(
         id="keepalived-restart", kind="command", durable=True,
-        title=f"Restart keepalived on {', '.join(hosts)}",
-        explain=("keepalived elects a MASTER among the loadbalancers and that one adds the VIP. If it still holds "
-                 "nowhere, read `docker logs keepalived` for the reason (check_alive failing: HAProxy down)."),
+        title=t("Restart keepalived on {hosts}", hosts=', '.join(hosts)),
+        explain=(t("keepalived elects a MASTER among the loadbalancers and that one adds the VIP. If it still "
+                   "holds nowhere, read `docker logs keepalived` for the reason (check_alive failing: HAProxy "
+                   "down).")),
         command="\n".join(f"ssh {a.host} {join(a.argv)}" for a in actions), host=None,
         actions=actions, verify="vip")]
 
@@ -172,10 +175,11 @@ def vrid_change(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     argv = reconfigure_argv(_inventory(ctx), tags="loadbalancer", release=_release(ctx))
     return [Remedy(
         id="vrid-change", kind="command", durable=True,
-        title=f"Set keepalived_virtual_router_id to a free id (e.g. {new}) and reconfigure the loadbalancers",
-        explain=(f"Add keepalived_virtual_router_id: \"{new}\" to /etc/kolla/globals.yml (any 1-255 no other VRRP "
-                 f"speaker on the LAN uses; `tcpdump -i <api_interface> vrrp` lists them), then run the command. "
-                 f"Both keepalived instances must change together."),
+        title=t("Set keepalived_virtual_router_id to a free id (e.g. {new}) and reconfigure the "
+                "loadbalancers", new=new),
+        explain=(t("Add keepalived_virtual_router_id: \"{new}\" to /etc/kolla/globals.yml (any 1-255 no other "
+                   "VRRP speaker on the LAN uses; `tcpdump -i <api_interface> vrrp` lists them), then run the "
+                   "command. Both keepalived instances must change together.", new=new)),
         command=join(argv), host=None, actions=[])]
 
 
@@ -183,9 +187,10 @@ def vrid_change(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
 def vip_split_brain(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     return [Remedy(
         id="vip-split-brain", kind="command", durable=True,
-        title="Let VRRP adverts through between the controllers, or switch keepalived to unicast",
-        explain=("VRRP is IP protocol 112 to 224.0.0.18: a firewall or a switch dropping it makes every node MASTER. "
-                 "Allow it, or set keepalived_traffic_mode: \"unicast\" in globals.yml and reconfigure -t loadbalancer."),
+        title=t("Let VRRP adverts through between the controllers, or switch keepalived to unicast"),
+        explain=(t("VRRP is IP protocol 112 to 224.0.0.18: a firewall or a switch dropping it makes every "
+                   "node MASTER. Allow it, or set keepalived_traffic_mode: \"unicast\" in globals.yml and "
+                   "reconfigure -t loadbalancer.")),
         command="sudo tcpdump -ni any vrrp", host=None, actions=[])]
 
 
@@ -195,7 +200,8 @@ def haproxy_backends(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     services = sorted({d.split("/", 1)[0] for d in down})
     return [Remedy(
         id="haproxy-backends", kind="command", durable=True,
-        title=f"Read the logs of {', '.join(services) or 'the failing services'}",
-        explain="A backend is DOWN when its container does not answer HAProxy's check: start it, or read its log.",
+        title=t("Read the logs of {services}", services=', '.join(services) or t("the failing services")),
+        explain=t("A backend is DOWN when its container does not answer HAProxy's check: start it, or read "
+                  "its log."),
         command="\n".join(f"docker ps -a --filter name={s}" for s in services) or "docker ps -a", host=None,
         actions=[])]
