@@ -66,11 +66,14 @@ class DiagnosisScreen(Screen):
             "not tell, – not needed, ▶ running). Right: what the selected step saw, and the probes' log. "
             "Bottom: the findings.\n\n`tab` moves between the panes (the focused one has a bright "
             "border); ↑↓ scroll it.\n\n**Next:** `f` opens the highlighted finding (↑↓ in the findings "
-            "list picks another); `e` exports the runbook; `c` stops a running diagnosis; `esc` goes back "
+            "list picks another); `e` exports the runbook; `s` stops a running diagnosis; `r` walks it again once it is done; `esc` goes back "
             "to the symptoms.")
     BINDINGS = [
         Binding("f", "findings", "Findings", id="diagnosis.findings", tooltip="Open the findings"),
-        Binding("c", "cancel", "Cancel", id="diagnosis.cancel", tooltip="Stop the diagnosis after the current step"),
+        # s, not c: c is Continue on the start screen just before, and Copy elsewhere.
+        Binding("s", "cancel", "Stop", id="diagnosis.cancel", tooltip="Stop the diagnosis after the current step"),
+        Binding("r", "again", "Again", id="diagnosis.again",
+                tooltip="Walk the tree again (after a fix: prove it from the start)"),
         Binding("e", "app.runbook", "Runbook", id="diagnosis.runbook", tooltip="Preview and save the runbook"),
         Binding("escape", "back", "Back", id="diagnosis.back", tooltip="Back to the symptoms (cancels a running diagnosis)"),
     ]
@@ -307,7 +310,8 @@ class DiagnosisScreen(Screen):
         standing = len(self.report.open_findings)
         self._status(f"Done: {standing} finding(s) still stand, {len(fixed)} fixed and verified. f opens, e exports."
                      if standing else
-                     f"Done: each finding fixed and verified in this session ({len(fixed)}). e exports.")
+                     f"Done: each finding fixed and verified in this session ({len(fixed)}). r walks it again, "
+                     "e exports.")
 
     @staticmethod
     def _no_longer_found(before: Any, after: Any, applied: list[dict[str, Any]]) -> list[str]:
@@ -425,6 +429,8 @@ class DiagnosisScreen(Screen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel":
             return not self.finished
+        if action == "again":
+            return self.finished
         if action == "findings":
             return bool(self.finished and self.report is not None and self.report.findings)
         return True
@@ -446,6 +452,12 @@ class DiagnosisScreen(Screen):
             self._status("Cancelling after the current step…")
             if isinstance(self.app.screen, AskModal):
                 self.app.screen.dismiss(None)
+
+    def action_again(self) -> None:
+        if self.finished:
+            # A new walk of the same symptom and instance; it names what the last run found and no
+            # longer does (fixed and verified, its check passes, not reached).
+            self.app.switch_screen(DiagnosisScreen(self.symptom, self.target))
 
     def action_back(self) -> None:
         self.cancel_event.set()

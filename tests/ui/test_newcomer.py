@@ -103,6 +103,36 @@ async def test_after_a_verified_fix_the_summary_says_fixed_and_the_runbook_keeps
         assert "['" not in changes and changes.count("openvswitch_agent.ini.bak") == 1, changes
 
 
+async def test_r_walks_the_tree_again_after_a_fix_and_c_never_stops_a_walk(tmp_path):
+    """Scorecard, keys: after a verified fix, r on the diagnosis walks the same symptom again (no
+    esc, esc, d); stopping a walk is s, since c is Continue on the screen just before it."""
+    app = make_app(tmp_path, answers={"agent-alive": "alive"})
+    async with app.run_test(size=(100, 30)) as pilot:
+        await to_finished_diagnosis(app, pilot)
+        first = diagnosis_screen(app)
+        await pilot.press("f")
+        await settle(app, pilot)
+        app.screen.query_one("#apply-1").focus()
+        await pilot.press("a", "y")
+        await settle(app, pilot, rounds=5)
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert app.screen is first and "r walks it again" in str(first.query_one("#diagnosis-status").render())
+        await pilot.press("r")
+        await settle(app, pilot, rounds=5)
+        again = diagnosis_screen(app)
+        assert again is not first and first not in app.screen_stack
+        assert not again.report or not again.report.cancelled
+        for _ in range(50):
+            if again.finished:
+                break
+            await settle(app, pilot)
+        assert again.finished and not again.report.cancelled
+        assert any("fixed (verified) earlier in this session" in line for line in again.transcript), again.transcript
+    bindings = {b.key: b.action for b in DiagnosisScreen.BINDINGS}
+    assert bindings.get("s") == "cancel" and "c" not in bindings
+
+
 async def test_palette_screenshot_says_where_it_went(tmp_path):
     messages: list = []
     shots = tmp_path / "not-yet" / "there"
