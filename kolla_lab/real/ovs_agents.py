@@ -26,6 +26,7 @@ import secrets
 import shutil
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -220,12 +221,14 @@ class NodeAgent:
             return None
         return code if code >= 0 else 128 - code
 
-    def stop_agent(self) -> None:
+    def stop_agent(self, graceful: bool = True) -> None:
+        """docker stop: SIGTERM, then SIGKILL; to the process group (the agent's privsep daemons
+        leave its process but not its group)."""
         self.wanted, self.restart_at = False, None
         proc = self.process
         if proc is None:
             return
-        for sig in (signal.SIGTERM, signal.SIGKILL):
+        for sig in ((signal.SIGTERM, signal.SIGKILL) if graceful else (signal.SIGKILL,)):
             try:
                 os.killpg(proc.pid, sig)
                 proc.wait(timeout=5)
@@ -236,7 +239,7 @@ class NodeAgent:
                 continue
 
     def stop(self) -> None:
-        self.stop_agent()
+        self.stop_agent(graceful=False)        # the lab goes away: nothing to shut down cleanly
         if self.vswitchd is not None and self.vswitchd.poll() is None:
             self.vswitchd.kill()
             self.vswitchd.wait(timeout=5)
@@ -251,6 +254,8 @@ class OvsAgents:
     def __init__(self, spawner):
         self.spawner = spawner
         self.agents: dict[str, NodeAgent] = {}
+        # follow (a stand-in's thread) and beat (the lab's beat thread) both start and stop agents
+        self._lock = threading.Lock()
 
     def prepare(self, nodes: dict[str, tuple[str, str]]) -> list[str]:
         """nodes: name -> (hostname, Kolla address). Returns the host-side addresses."""
@@ -264,7 +269,7 @@ class OvsAgents:
             agent.write_conf(transport_url_on(agent.network.host_address))
 
     def stop(self) -> None:
-        for agent in self.agents.values():
+        for agent in list(self.agents.values()):
             try:
                 agent.stop()
             except (OSError, subprocess.TimeoutExpired):
@@ -277,13 +282,18 @@ class OvsAgents:
         agent = self.agents.get(name)
         if agent is None or agent.root is None:
             return
-        agent.stop_agent()
-        if running:
-            agent.start()
+        with self._lock:
+            agent.stop_agent()
+            if running:
+                agent.start()
 
     def beat(self) -> dict[str, int | None]:
         """Docker's restart policy over the agents: {node: exit code} for an agent seen exited now
         (its restart scheduled), {node: None} for one restarted now."""
+        with self._lock:
+            return self._beat()
+
+    def _beat(self) -> dict[str, int | None]:
         now = time.monotonic()
         changes: dict[str, int | None] = {}
         for name, agent in self.agents.items():

@@ -5,8 +5,10 @@ namespace, reporting to a real neutron-rpc-server over the lab's RabbitMQ. The a
 bridge that is missing are what the real agent did. One lab for the module."""
 from __future__ import annotations
 
+import json
 import os
 import re
+import signal
 import subprocess
 import time
 
@@ -148,6 +150,19 @@ def test_docker_stop_and_start_drive_the_real_agent(lab, conn):
     assert ssh(lab, "compute01", "sudo -n docker start neutron_openvswitch_agent").returncode == 0
     wait_for("a new agent process", lambda: agent.alive() and agent.process.pid != before)
     assert "Up" in ssh(lab, "compute01", "sudo -n docker ps --filter name=neutron_openvswitch_agent").stdout
+
+
+def test_a_killed_agent_is_restarted_as_docker_restarts_kolla_containers(lab):
+    """SIGKILL: the container shows the exit (137) and one restart, and a new agent runs."""
+    agent = lab.ovs_agents.agents["compute01"]
+    before = agent.process.pid
+    os.kill(before, signal.SIGKILL)
+    wait_for("a new agent process after the kill", lambda: agent.alive() and agent.process.pid != before)
+    inspect = ssh(lab, "compute01", "sudo -n docker inspect neutron_openvswitch_agent")
+    assert inspect.returncode == 0
+    shown = json.loads(inspect.stdout)[0]
+    assert shown["RestartCount"] == 1
+    assert shown["State"]["Running"] is True
 
 
 def test_a_missing_mapped_bridge_is_what_the_real_agent_says(lab):
