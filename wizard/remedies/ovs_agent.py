@@ -13,6 +13,7 @@ from .provider_networks import (OVS_TAGS, become_for, engine_for, interface_note
                                 reconfigure_command, target_host)
 from .quoting import join, quote
 from .registry import remedy
+from ..i18n import t
 from . import _edits
 from ..probe_context import ProbeContext
 
@@ -25,9 +26,9 @@ def restart_ovs_agent(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     argv = [engine_for(ctx, host), "restart", _nodeio.OVS_AGENT_CONTAINER]
     return [Remedy(
         id="restart-ovs-agent", kind="command", durable=True,
-        title=f"Restart the OVS agent on {host}",
-        explain=(f"The deployed file already has the mapping (Kolla rendered it); the running agent only reads it "
-                 f"at start. Restarting {_nodeio.OVS_AGENT_CONTAINER} on {host} loads it."),
+        title=t("Restart the OVS agent on {host}", host=host),
+        explain=(t("The deployed file already has the mapping (Kolla rendered it); the running agent only "
+                   "reads it at start. Restarting {OVS_AGENT_CONTAINER} on {host} loads it.", OVS_AGENT_CONTAINER=_nodeio.OVS_AGENT_CONTAINER, host=host)),
         command=join(argv), host=host,
         actions=[NodeCommand(host, argv, sudo=become_for(ctx, host), timeout=120.0)], verify=finding.step)]
 
@@ -52,10 +53,10 @@ def create_mapped_bridge(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
         note, warning, _iface = interface_note(ctx, host)
         out.append(Remedy(
             id="reconfigure-openvswitch", kind="command", durable=True,
-            title=f"Reconfigure {host} with the openvswitch tag so Kolla creates {bridge}",
-            explain=(f"Kolla's openvswitch role creates {bridge} on {host} and plugs neutron_external_interface "
-                     f"into it; it runs only with the openvswitch tag (the last deploy probably ran with "
-                     f"-t neutron only). {note}"),
+            title=t("Reconfigure {host} with the openvswitch tag so Kolla creates {bridge}", host=host, bridge=bridge),
+            explain=(t("Kolla's openvswitch role creates {bridge} on {host} and plugs neutron_external_interface "
+                       "into it; it runs only with the openvswitch tag (the last deploy probably ran with -t "
+                       "neutron only). {note}", bridge=bridge, host=host, note=note)),
             command=join(argv), host=None, warning=warning,
             # Proven at agent-state, like start-ovs-agent: node-agent reads a running container as
             # "agent down" (its ovs-agent-down branch), so a healed agent would look like a new fault.
@@ -66,7 +67,7 @@ def create_mapped_bridge(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     from .provider_networks import held_back_quick_fix, uplink_problem
     why = uplink_problem(ctx, host, bridge, {}, "")
     if why is not None:
-        held = held_back_quick_fix(ctx, host, (ovs.get("physnet") or "its physical network"), bridge, why, finding)
+        held = held_back_quick_fix(ctx, host, (ovs.get("physnet") or t("its physical network")), bridge, why, finding)
         held.id = "add-mapped-bridge"
         out.append(held)
         return out
@@ -77,14 +78,14 @@ def create_mapped_bridge(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     sudo = become_for(ctx, host)
     warning = None
     if expected is None or bridge not in (expected.bridges_created or []):
-        warning = (f"Kolla does not create {bridge} on {host} in this configuration, so the mapping came from a "
-                   f"hand edit or an override: the next reconfigure will not keep the two in step.")
+        warning = (t("Kolla does not create {bridge} on {host} in this configuration, so the mapping came from "
+                     "a hand edit or an override: the next reconfigure will not keep the two in step.", bridge=bridge, host=host))
     out.append(Remedy(
         id="add-mapped-bridge", kind="command", durable=False,
-        title=f"Quick: create {bridge} on {host} and restart the OVS agent",
-        explain=(f"Create {bridge} in Open vSwitch on {host}"
-                 + (f", plug {iface} into it" if iface else "")
-                 + f", then restart {_nodeio.OVS_AGENT_CONTAINER}; it stops exiting at start."),
+        title=t("Quick: create {bridge} on {host} and restart the OVS agent", bridge=bridge, host=host),
+        explain=(t("Create {bridge} in Open vSwitch on {host}", bridge=bridge, host=host)
+                 + (t(", plug {iface} into it", iface=iface) if iface else "")
+                 + t(", then restart {OVS_AGENT_CONTAINER}; it stops exiting at start.", OVS_AGENT_CONTAINER=_nodeio.OVS_AGENT_CONTAINER)),
         command="\n".join(join(c) for c in commands), host=host, warning=warning,
         actions=[NodeCommand(host, argv, sudo=sudo, timeout=120.0) for argv in commands], verify="agent-state"))
     return out
@@ -111,12 +112,13 @@ def ovs_agent_start(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     sudo = become_for(ctx, host)
     return [Remedy(
         id="start-ovs-agent", kind="command", durable=True,
-        title=f"Start {_nodeio.OVS_AGENT_CONTAINER} on {host} and read why it stopped",
-        explain=(f"Kolla runs the agent under the systemd unit {unit}; after a crash loop (10 starts, "
-                 f"StartLimitBurst) the unit is failed and stays down. `systemctl reset-failed` clears that, "
-                 f"`systemctl restart` starts the container again. Then read its log ({_nodeio.OVS_AGENT_LOG}) and the "
-                 f"container output for the reason it stopped (RabbitMQ unreachable, OVSDB not answering on 6640, a "
-                 f"bad config line). If it exits again, the log's last ERROR line is the next thing to fix."),
+        title=t("Start {OVS_AGENT_CONTAINER} on {host} and read why it stopped", OVS_AGENT_CONTAINER=_nodeio.OVS_AGENT_CONTAINER, host=host),
+        explain=(t("Kolla runs the agent under the systemd unit {unit}; after a crash loop (10 starts, "
+                   "StartLimitBurst) the unit is failed and stays down. `systemctl reset-failed` clears that, "
+                   "`systemctl restart` starts the container again. Then read its log ({OVS_AGENT_LOG}) and "
+                   "the container output for the reason it stopped (RabbitMQ unreachable, OVSDB not answering "
+                   "on 6640, a bad config line). If it exits again, the log's last ERROR line is the next "
+                   "thing to fix.", unit=unit, OVS_AGENT_LOG=_nodeio.OVS_AGENT_LOG)),
         command="\n".join(join(c) for c in (reset, start, logs, tail)), host=host,
         # Proven where Neutron says whether the agent lives (agent-state, then on down the tree):
         # node-agent alone reads "container running" as "agent down", started or not.
@@ -145,23 +147,24 @@ def physnet_fix(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     has_physnet_var = release is None or release >= Release(2024, 2)
     show = ["openstack", "network", "show", network["id"], "-c", "provider:physical_network", "-c", "provider:network_type"]
     if has_physnet_var:
-        rename = (f"or, if {wanted!r} is the name you want, set neutron_physical_networks: \"{wanted}\" in globals.yml "
-                  f"and reconfigure with -t openvswitch,neutron.")
+        rename = (t("or, if {wanted!r} is the name you want, set neutron_physical_networks: \"{wanted}\" in "
+                    "globals.yml and reconfigure with -t openvswitch,neutron.", wanted=wanted))
     else:
         # kolla-ansible 2024.1 and older hard-code physnet1, physnet2, ... (no neutron_physical_networks).
-        rename = (f"or, if {wanted!r} is the name you want: kolla-ansible {release} has no neutron_physical_networks "
-                  f"(the names are physnet1, physnet2, ... by position), so override both files Kolla renders: "
-                  f"{config_dir}/config/neutron/openvswitch_agent.ini ([ovs] bridge_mappings = {wanted}:br-ex) and "
-                  f"{config_dir}/config/neutron/ml2_conf.ini ([ml2_type_flat] flat_networks = {wanted}), then reconfigure "
-                  f"with -t openvswitch,neutron.")
+        rename = (t("or, if {wanted!r} is the name you want: kolla-ansible {release} has no "
+                    "neutron_physical_networks (the names are physnet1, physnet2, ... by position), so "
+                    "override both files Kolla renders: {config_dir}/config/neutron/openvswitch_agent.ini "
+                    "([ovs] bridge_mappings = {wanted}:br-ex) and {config_dir}/config/neutron/ml2_conf.ini "
+                    "([ml2_type_flat] flat_networks = {wanted}), then reconfigure with -t openvswitch,neutron.", wanted=wanted, release=release, config_dir=config_dir))
     lines = [join(show)]
     existing = None
-    second = (f"A physical network {wanted!r} beside {physnet} needs its own bridge and NIC: list both in "
-              f"neutron_bridge_name and neutron_external_interface (e.g. \"br-ex,br-ex2\" and \"<nic1>,<nic2>\")"
-              + (f" and neutron_physical_networks: \"{physnet},{wanted}\" in globals.yml" if has_physnet_var else
-                 f"; kolla-ansible {release} then names the second one physnet2") +
-              ", and reconfigure with -t openvswitch,neutron; renaming the only one would strand the networks on "
-              f"{physnet}.")
+    second = (t("A physical network {wanted!r} beside {physnet} needs its own bridge and NIC: list both in "
+                "neutron_bridge_name and neutron_external_interface (e.g. \"br-ex,br-ex2\" and "
+                "\"<nic1>,<nic2>\")", wanted=wanted, physnet=physnet)
+              + (t(" and neutron_physical_networks: \"{physnet},{wanted}\" in globals.yml", physnet=physnet, wanted=wanted) if has_physnet_var else
+                 t("; kolla-ansible {release} then names the second one physnet2", release=release)) +
+              t(", and reconfigure with -t openvswitch,neutron; renaming the only one would strand the "
+                "networks on {physnet}.", physnet=physnet))
     if ntype == "flat":
         from ..cloud import CloudError
         try:
@@ -171,19 +174,19 @@ def physnet_fix(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
             existing = None
     if existing is not None:
         # Neutron allows one flat network per physical network (type_flat.py: FlatNetworkInUse, 409).
-        explain = (f"Network {network.get('name')} says physical network {wanted!r}, which no agent on the failing host "
-                   f"maps; the agents map {physnet}. A second flat network on {physnet} is refused by Neutron "
-                   f"(FlatNetworkInUse: \"Unable to create the flat network. Physical network {physnet} is in use.\"), "
-                   f"and {physnet} already carries {existing.get('name') or existing.get('id')}: boot the servers on that "
-                   f"network instead. {second}")
+        explain = (t("Network {name} says physical network {wanted!r}, which no agent on the failing host maps; "
+                     "the agents map {physnet}. A second flat network on {physnet} is refused by Neutron "
+                     "(FlatNetworkInUse: \"Unable to create the flat network. Physical network {physnet} is in "
+                     "use.\"), and {physnet} already carries {name2}: boot the servers on that network instead. "
+                     "{second}", name=network.get('name'), wanted=wanted, physnet=physnet, name2=existing.get('name') or existing.get('id'), second=second))
     elif ntype == "vlan":
         # Kolla renders [ml2_type_vlan] network_vlan_ranges empty: no VLAN provider network is accepted.
-        explain = (f"Network {network.get('name')} is a VLAN network on {wanted!r}, which no agent on the failing host "
-                   f"maps; the agents map {physnet}. Neutron accepts a VLAN network only on a physical network listed in "
-                   f"[ml2_type_vlan] network_vlan_ranges, which Kolla renders empty: list {physnet} there (an override "
-                   f"{config_dir}/config/neutron/ml2_conf.ini with network_vlan_ranges = {physnet}:<first>:<last>, "
-                   f"then reconfigure -t neutron) before creating the network on {physnet} with the command below. "
-                   f"{second}")
+        explain = (t("Network {name} is a VLAN network on {wanted!r}, which no agent on the failing host maps; "
+                     "the agents map {physnet}. Neutron accepts a VLAN network only on a physical network "
+                     "listed in [ml2_type_vlan] network_vlan_ranges, which Kolla renders empty: list {physnet} "
+                     "there (an override {config_dir}/config/neutron/ml2_conf.ini with network_vlan_ranges = "
+                     "{physnet}:<first>:<last>, then reconfigure -t neutron) before creating the network on "
+                     "{physnet} with the command below. {second}", name=network.get('name'), wanted=wanted, physnet=physnet, config_dir=config_dir, second=second))
         name = f"{network.get('name') or 'provider'}-{physnet}"
         create = ["openstack", "network", "create", "--provider-network-type", "vlan",
                   "--provider-physical-network", physnet]
@@ -199,15 +202,15 @@ def physnet_fix(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
         if network.get("external"):
             create += ["--external"]
         lines.append(join(create + (["--", name] if name.startswith("-") else [name])))
-        explain = (f"Network {network.get('name')} says physical network {wanted!r}, which no agent on the failing host "
-                   f"maps. Kolla names physical networks physnet1, physnet2, ... (one per neutron_bridge_name entry"
-                   + (", or neutron_physical_networks in globals.yml" if has_physnet_var else "") +
-                   f"). Create the network on {physnet} (and its subnet), move the servers to it, then delete the old "
-                   f"one; {rename}")
+        explain = (t("Network {name} says physical network {wanted!r}, which no agent on the failing host maps. "
+                     "Kolla names physical networks physnet1, physnet2, ... (one per neutron_bridge_name entry", name=network.get('name'), wanted=wanted)
+                   + (t(", or neutron_physical_networks in globals.yml") if has_physnet_var else "") +
+                   t("). Create the network on {physnet} (and its subnet), move the servers to it, then delete "
+                     "the old one; {rename}", physnet=physnet, rename=rename))
     return [Remedy(
         id="recreate-network-on-physnet", kind="command", durable=True,
-        title=(f"Use {existing.get('name') or existing.get('id')}, the flat network already on {physnet}"
-               if existing is not None else f"Put the provider network on {physnet}, the physical network the agents map"),
+        title=(t("Use {name}, the flat network already on {physnet}", name=existing.get('name') or existing.get('id'), physnet=physnet)
+               if existing is not None else t("Put the provider network on {physnet}, the physical network the agents map", physnet=physnet)),
         explain=explain, command="\n".join(lines), actions=[], verify=None)]
 
 
@@ -230,10 +233,10 @@ def _physnet_fix_host(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
         argv = reconfigure_command(ctx, inv, OVS_TAGS)
         out.append(Remedy(
             id="reconfigure-host", kind="command", durable=True,
-            title=f"Reconfigure {inv} so Kolla renders its mapping again ({expected.bridge_mappings_text})",
-            explain=(f"Kolla would render bridge_mappings {expected.bridge_mappings_text} on {inv} "
-                     f"({expected.reason}). The deployed file differs, so it was edited by hand or by an override "
-                     f"that no longer exists; a reconfigure writes Kolla's version and restarts the agent."),
+            title=t("Reconfigure {inv} so Kolla renders its mapping again ({bridge_mappings_text})", inv=inv, bridge_mappings_text=expected.bridge_mappings_text),
+            explain=(t("Kolla would render bridge_mappings {bridge_mappings_text} on {inv} ({reason}). The "
+                       "deployed file differs, so it was edited by hand or by an override that no longer exists; "
+                       "a reconfigure writes Kolla's version and restarts the agent.", bridge_mappings_text=expected.bridge_mappings_text, inv=inv, reason=expected.reason)),
             command=join(argv), host=None, actions=[NodeCommand(None, argv, timeout=3600.0)], verify=finding.step))
     elif expected is not None and expected.mappings_from not in ("template", "none", ""):
         # A /etc/kolla/config override sets the mapping: it is the source, and every reconfigure
@@ -247,9 +250,9 @@ def _physnet_fix_host(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     if expected is not None and expected.mappings_from not in ("template", "none", ""):
         for remedy in quick:
             if remedy.actions:
-                remedy.warning = (f"This is a hand edit of a file Kolla owns, and the override at "
-                                  f"{expected.mappings_from} puts {expected.bridge_mappings_text} back on the next "
-                                  f"kolla-ansible deploy/reconfigure of {inv}: fix the override too.")
+                remedy.warning = (t("This is a hand edit of a file Kolla owns, and the override at {mappings_from} puts "
+                                    "{bridge_mappings_text} back on the next kolla-ansible deploy/reconfigure of {inv}: fix "
+                                    "the override too.", mappings_from=expected.mappings_from, bridge_mappings_text=expected.bridge_mappings_text, inv=inv))
     out.extend(quick)
     return out
 
@@ -276,15 +279,14 @@ def _override_fix(ctx: ProbeContext, finding: Finding, expected: Any, inv: str, 
     per_host = f"/{inv}/" in path
     return Remedy(
         id="fix-override-mapping", kind="file_edit", durable=True,
-        title=f"Fix the mapping where it comes from: {path}",
-        explain=(f"The bridge_mappings on {inv} ({expected.bridge_mappings_text}) come from the "
-                 f"{'per-host ' if per_host else ''}override at {expected.mappings_from}, which Kolla merges over its "
-                 f"template on every deploy and reconfigure; provider networks are already enabled (Kolla's template "
-                 f"renders {expected.template_mappings and ','.join(f'{k}:{v}' for k, v in template.items()) or 'the mapping'}). "
-                 f"Set bridge_mappings = {text} there"
-                 + (" (or delete the line to take Kolla's template)" if template.get(physnet) == bridge else "")
-                 + f", then reconfigure with -t openvswitch,neutron: only {inv}'s file changes, so only its agent "
-                 f"restarts."),
+        title=t("Fix the mapping where it comes from: {path}", path=path),
+        explain=(t("The bridge_mappings on {inv} ({bridge_mappings_text}) come from the {value}override at "
+                   "{mappings_from}, which Kolla merges over its template on every deploy and reconfigure; "
+                   "provider networks are already enabled (Kolla's template renders {template_mappings}). Set "
+                   "bridge_mappings = {text} there", inv=inv, bridge_mappings_text=expected.bridge_mappings_text, value=t("per-host ") if per_host else '', mappings_from=expected.mappings_from, template_mappings=expected.template_mappings and ','.join(f'{k}:{v}' for k, v in template.items()) or 'the mapping', text=text)
+                 + (t(" (or delete the line to take Kolla's template)") if template.get(physnet) == bridge else "")
+                 + t(", then reconfigure with -t openvswitch,neutron: only {inv}'s file changes, so only its "
+                     "agent restarts.", inv=inv)),
         path=path, host=None, diff=_edits.unified_diff(path, old, new), command=join(argv),
         actions=[_edits.file_edit(None, path, old, new, "ini"), NodeCommand(None, argv, timeout=3600.0)],
         verify=finding.step)
@@ -318,20 +320,20 @@ def host_name_align(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
         actions = [_edits.file_edit(None, override, old, new, "ini"), NodeCommand(None, argv, timeout=3600.0)]
     return [Remedy(
         id="align-host-names", kind="file_edit", durable=True,
-        title=f"Pin neutron's host on {inv} to nova-compute's name {nova!r}",
-        explain=(f"Nova binds ports to {nova!r}, the OVS agent on {inv} registered as {neutron!r}, so Neutron finds no "
-                 f"agent for the binding. Do not change nova-compute's host: nova-compute refuses to start on a "
-                 f"renamed host (\"Possible rename detected, refusing to start!\", nova/compute/manager.py), and the "
-                 f"instances and resource provider stay under the old name. Pin neutron's [DEFAULT] host on {inv} to "
-                 f"{nova!r} instead, in Kolla's per-host override {override} "
-                 f"({'edit it' if old is not None else 'create it'}; Kolla merges it into neutron.conf for every neutron "
-                 f"service on {inv} only), then reconfigure with the neutron tag (no --limit: only {inv}'s files "
-                 f"change, so only its containers restart). When the agent reports as {nova!r}, delete the old "
-                 f"agent row {neutron!r}."),
+        title=t("Pin neutron's host on {inv} to nova-compute's name {nova!r}", inv=inv, nova=nova),
+        explain=(t("Nova binds ports to {nova!r}, the OVS agent on {inv} registered as {neutron!r}, so "
+                   "Neutron finds no agent for the binding. Do not change nova-compute's host: nova-compute "
+                   "refuses to start on a renamed host (\"Possible rename detected, refusing to start!\", "
+                   "nova/compute/manager.py), and the instances and resource provider stay under the old "
+                   "name. Pin neutron's [DEFAULT] host on {inv} to {nova!r} instead, in Kolla's per-host "
+                   "override {override} ({value}; Kolla merges it into neutron.conf for every neutron service "
+                   "on {inv} only), then reconfigure with the neutron tag (no --limit: only {inv}'s files "
+                   "change, so only its containers restart). When the agent reports as {nova!r}, delete the "
+                   "old agent row {neutron!r}.", nova=nova, inv=inv, neutron=neutron, override=override, value=t("edit it") if old is not None else t("create it"))),
         path=override, host=None, diff=_edits.unified_diff(override, old or "", new),
         command="\n".join([join(argv), *after]), actions=actions,
-        warning=(f"If {inv} also runs the L3 or DHCP agent, they take the name {nova!r} too: their routers and "
-                 f"networks are rescheduled from the old agent rows." if model is not None and
+        warning=(t("If {inv} also runs the L3 or DHCP agent, they take the name {nova!r} too: their routers "
+                   "and networks are rescheduled from the old agent rows.", inv=inv, nova=nova) if model is not None and
                  "network" in (_safe_groups(model, inv)) else None),
         verify=finding.step if actions else None)]
 
@@ -362,19 +364,20 @@ def placement_check(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
             join(["openstack", "resource", "provider", "list"])]
     found, fixes = _unusable_computes(ctx)
     if found:
-        cause = ("What the wizard found: " + "; ".join(found) + ". That alone leaves the scheduler no host; fix it "
-                 "with the commands below, then rebuild the server. ")
+        cause = (t("What the wizard found: ") + "; ".join(found) + t(". That alone leaves the scheduler no host; fix it with the commands below, then rebuild "
+                                                                  "the server. "))
     else:
         cause = ""
     return [Remedy(
         id="check-scheduling", kind="command", durable=True,
-        title=("Bring back the compute service the scheduler cannot use" if found else
-               "Check where Nova can schedule: compute services and Placement candidates"),
-        explain=(cause + "No valid host comes from the scheduler, before any network work: either no nova-compute is "
-                 "up and enabled, or Placement has no provider with room for the flavor. `compute service list` shows "
-                 "the compute services (State up, Status enabled); `allocation candidate list` asks Placement for "
-                 "hosts that fit the flavor (it needs the osc-placement plugin: pip install osc-placement); an empty "
-                 "answer means no capacity or a compute that never registered its resource provider."),
+        title=(t("Bring back the compute service the scheduler cannot use") if found else
+               t("Check where Nova can schedule: compute services and Placement candidates")),
+        explain=(cause + t("No valid host comes from the scheduler, before any network work: either no nova-compute "
+                           "is up and enabled, or Placement has no provider with room for the flavor. `compute "
+                           "service list` shows the compute services (State up, Status enabled); `allocation "
+                           "candidate list` asks Placement for hosts that fit the flavor (it needs the osc-placement "
+                           "plugin: pip install osc-placement); an empty answer means no capacity or a compute that "
+                           "never registered its resource provider.")),
         command="\n".join([*fixes, *cmds]), actions=[], verify=None)]
 
 
@@ -395,7 +398,7 @@ def _unusable_computes(ctx: ProbeContext) -> tuple[list[str], list[str]]:
             continue
         if service.get("status") == "disabled":
             reason = service.get("disabled_reason")
-            found.append(f"nova-compute on {host} is disabled" + (f" ({reason})" if reason else ""))
+            found.append(t("nova-compute on {host} is disabled", host=host) + (f" ({reason})" if reason else ""))
             fixes.append(join(["openstack", "compute", "service", "set", "--enable", host, "nova-compute"]))
         if service.get("state") != "down":
             continue
@@ -409,13 +412,14 @@ def _unusable_computes(ctx: ProbeContext) -> tuple[list[str], list[str]]:
         status = state.get("status")
         if status and status != "running":
             unit = kolla_unit("nova_compute")
-            found.append(f"nova-compute on {host} is down: its container nova_compute on {inv} is {status}"
+            found.append(t("nova-compute on {host} is down: its container nova_compute on {inv} is {status}", host=host, inv=inv, status=status)
                          + (f" (exit code {state.get('exit_code')})" if state.get("exit_code") not in (None, 0) else ""))
-            found[-1] += (f"; on {inv} run `{join(['systemctl', 'reset-failed', unit])}`, then "
-                          f"`{join(['systemctl', 'restart', unit])}` (Kolla's systemd unit for the container), and read "
-                          f"`{join(['tail', '-n', '50', '/var/log/kolla/nova/nova-compute.log'])}` for why it stopped")
+            found[-1] += (t("; on {inv} run `{reset}`, then `{restart}` (Kolla's systemd unit for the container), and "
+                            "read `{tail}` for why it stopped", inv=inv, reset=join(['systemctl', 'reset-failed', unit]),
+                            restart=join(['systemctl', 'restart', unit]),
+                            tail=join(['tail', '-n', '50', '/var/log/kolla/nova/nova-compute.log'])))
         else:
-            found.append(f"nova-compute on {host} is down (no heartbeat)"
-                         + (f" although its container on {inv} is running: read /var/log/kolla/nova/nova-compute.log "
-                            f"there (RabbitMQ, a rename refused at start)" if status == "running" else ""))
+            found.append(t("nova-compute on {host} is down (no heartbeat)", host=host)
+                         + (t(" although its container on {inv} is running: read /var/log/kolla/nova/nova-compute.log "
+                              "there (RabbitMQ, a rename refused at start)", inv=inv) if status == "running" else ""))
     return found, fixes
