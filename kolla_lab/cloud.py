@@ -84,6 +84,7 @@ class Cloud:
         self.vlan_ranges: list[str] = []     # ml2 [ml2_type_vlan] network_vlan_ranges (Kolla: empty)
         self.service_overrides: dict[str, dict] = {}   # nova-compute host -> {"host": name, ...}
         self.max_attempts = 3
+        self.scheduler_backlog = 0    # select_destinations calls left in the 'scheduler' queue (no consumer)
         self.unmapped_hosts: set[str] = set()   # computes `nova-manage cell_v2 discover_hosts` never mapped
 
     # --- helpers ---------------------------------------------------------------------------
@@ -796,8 +797,43 @@ class Cloud:
             return "invalid argument: Emulator '/usr/libexec/qemu-kvm' does not support virt type 'kvm'"
         return None
 
+    def _scheduler_consuming(self) -> bool:
+        """Some nova-scheduler consumes the 'scheduler' queue: its container runs."""
+        return any(n.containers["nova_scheduler"].status == "running"
+                   for n in self.nodes.values() if "nova_scheduler" in n.containers)
+
+    def _bury_timed_out(self, server: dict, action: dict) -> None:
+        """nova/conductor/manager.py schedule_and_build_instances: select_destinations is an RPC call
+        to the 'scheduler' queue; with no consumer oslo.messaging raises MessagingTimeout after
+        rpc_response_timeout (60 s, amqpdriver.py ReplyWaiters.get: 'Timed out waiting for a reply to
+        message ID <id>'); LOG.exception('Failed to schedule instances') and _bury_in_cell0. The
+        fault's message is the class name (nova/compute/utils.py exception_to_dict: MessagingTimeout
+        has no format_message)."""
+        sid, conductor = server["id"], self._conductor()
+        ctx = nova_records.context_tag(action["request_id"], server["user_id"], server["project_id"])
+        msg = f"Timed out waiting for a reply to message ID {uuid.uuid4().hex}"
+        summary = f"oslo_messaging.exceptions.MessagingTimeout: {msg}"
+        tb = (f"Traceback (most recent call last):\n  File \"{NOVA_PY}/conductor/manager.py\", line 1683, in "
+              "schedule_and_build_instances\n    host_lists = self._schedule_instances(context, request_specs[0],\n"
+              f"  File \"{NOVA_PY}/scheduler/rpcapi.py\", line 160, in select_destinations\n"
+              "    return cctxt.call(ctxt, 'select_destinations', **msg_args)\n"
+              f"{summary}\n")
+        self.scheduler_backlog += 1
+        self._log(conductor, nova_records.CONDUCTOR_LOG, nova_records.log_record(
+            "ERROR", "nova.conductor.manager", ctx, "Failed to schedule instances", pid=nova_records.CONDUCTOR_PID,
+            summary=summary, traceback=tb.rstrip("\n")))
+        nova_records.event_start(action, "conductor_schedule_and_build_instances", conductor.hostname)
+        nova_records.event_finish(action, "conductor_schedule_and_build_instances", error="MessagingTimeout",
+                                  traceback=tb)
+        self._log(conductor, nova_records.CONDUCTOR_LOG,
+                  nova_records.conductor_failure_lines(sid, ctx, msg, "oslo_messaging.exceptions.MessagingTimeout"))
+        self._fail(server, action, {"code": 500, "created": iso(now()), "message": "MessagingTimeout", "details": tb})
+
     def _build_into(self, server: dict, action: dict) -> None:
         sid = server["id"]
+        if not self._scheduler_consuming():
+            self._bury_timed_out(server, action)
+            return
         hosts, reason = self._schedule(server, action)
         conductor = self._conductor()
         ctx = nova_records.context_tag(action["request_id"], server["user_id"], server["project_id"])

@@ -120,9 +120,38 @@ def exec_in(state, node, cname: str, argv: list[str]):
         return "".join(f"{k}\t{v}\n" for k, v in rows), "", 0
     if cname == "rabbitmq" and argv[:2] == ["rabbitmqctl", "cluster_status"]:
         return rabbitmq_cluster_status(state, node), "", 0
+    if cname == "rabbitmq" and argv[:2] == ["rabbitmqctl", "list_queues"] and argv[2:] == ["name", "messages", "consumers"]:
+        return rabbitmq_list_queues(state), "", 0
     if cname == "haproxy" and argv[:2] == ["sh", "-c"] and "show stat" in argv[2] and "socat" in argv[2]:
         return haproxy_stat(state, node), "", 0
     return None
+
+
+NOVA_RPC_TOPICS = (("nova_conductor", "conductor"), ("nova_scheduler", "scheduler"), ("nova_compute", "compute"))
+
+
+def rabbitmq_list_queues(state) -> str:
+    """``rabbitmqctl list_queues name messages consumers`` (deps/rabbitmq_cli list_queues_command.ex:
+    the timeout and "Listing queues for vhost / ..." banner, then a tab-separated table) for Nova's
+    RPC queues: each service's topic queue and its ``topic.<host>`` queue (oslo.messaging
+    rabbit driver: Target(topic, server=host)), one consumer per running service. A call sent
+    while no nova-scheduler consumed stays in ``scheduler``."""
+    rows: dict[str, list[int]] = {}
+    for node in state.nodes.values():
+        for cname, topic in NOVA_RPC_TOPICS:
+            c = node.containers.get(cname)
+            if c is None:
+                continue
+            host = state.cloud.service_overrides.get(node.name, {}).get("host", node.hostname) \
+                if cname == "nova_compute" else node.hostname
+            running = int(c.status == "running")
+            rows.setdefault(topic, [0, 0])[1] += running
+            rows.setdefault(f"{topic}.{host}", [0, 0])[1] += running
+    if "scheduler" in rows and rows["scheduler"][1] == 0:
+        rows["scheduler"][0] = state.cloud.scheduler_backlog
+    lines = ["Timeout: 60.0 seconds ...", "Listing queues for vhost / ...", "name\tmessages\tconsumers"]
+    lines += [f"{name}\t{m}\t{c}" for name, (m, c) in sorted(rows.items())]
+    return "\n".join(lines) + "\n"
 
 
 def _rabbit_nodes(state) -> list:

@@ -63,6 +63,7 @@ DURABLE_FIXES: dict[str, list[str]] = {
     "compute-not-in-cell": [],       # discover-hosts likewise
     "placement-no-room": ["nova-placement-override"],
     "az-compute-down": ["start-nova-compute"],
+    "scheduler-not-consuming": ["start-nova-scheduler"],
 }
 # Scenarios the real backend cannot express yet, and why (docs/real-tier.md).
 EMBEDDED_ONLY: dict[str, str] = {
@@ -73,6 +74,8 @@ EMBEDDED_ONLY: dict[str, str] = {
     "compute-disabled": "nova-compute service states: the parity walk's compute stand-in has none",
     "compute-forced-down": "nova-compute service states: the parity walk's compute stand-in has none",
     "compute-not-in-cell": "host-to-cell mappings: the parity walk's compute stand-in has no cells",
+    "scheduler-not-consuming": "the parity walk's compute stand-in has no nova-scheduler RPC (real Nova's is "
+                               "in RealLab(compute='nova'))",
     "az-compute-down": "nova-compute service states: the parity walk's compute stand-in has none",
     "placement-no-room": "Placement: the parity walk's compute stand-in has none; real Placement judges the lab's "
                          "in tests/real/test_real_nova.py",

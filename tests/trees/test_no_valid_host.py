@@ -30,7 +30,7 @@ def steps(report, tree=TREE):
 def test_scenarios_cover_each_cause():
     expected = dict(scenarios_expecting(TREE))
     assert {"compute-down", "compute-disabled", "compute-forced-down", "compute-not-in-cell",
-            "placement-no-room", "az-compute-down"} <= set(expected)
+            "placement-no-room", "az-compute-down", "scheduler-not-consuming"} <= set(expected)
 
 
 @pytest.mark.parametrize("scenario,expected", [s for s in scenarios_expecting(TREE) if s[1]])
@@ -39,7 +39,8 @@ def test_every_scenario_reports_exactly_its_expected_findings(scenario, expected
         report = run(lab)
     assert [f.id for f in report.findings if f.tree == TREE] == expected, (steps(report), report.problems)
     [finding] = [f for f in report.findings if f.tree == TREE]
-    assert finding.host == {"az-compute-down": "compute02"}.get(scenario, "compute01")
+    assert finding.host == {"az-compute-down": "compute02", "scheduler-not-consuming": "controller"}.get(
+        scenario, "compute01")
     for remedy in finding.remedies:
         for cmd in openstack_commands((remedy.command or "") + "\n" + remedy.explain):
             parse_openstack(cmd)
@@ -260,3 +261,34 @@ def test_image_and_flavor_constraints_are_refused_at_the_api_not_no_valid_host()
                            match="Flavor's disk is too small for requested image. Flavor disk is 21474836480 bytes"):
             c.compute.create_server(**create)
         assert [s.name for s in c.compute.servers()] == ["rocky-vm2"]
+
+
+def test_scheduler_not_consuming_its_queue_is_read_on_the_bus_and_the_restart_is_proven():
+    """nova_scheduler exited: the conductor's select_destinations call times out (MessagingTimeout,
+    the fault's message is the class name), nova-conductor.log says 'Failed to schedule instances',
+    and rabbitmqctl list_queues in the rabbitmq container shows the 'scheduler' queue with a message
+    and no consumer. Restarting the unit is proven: the queue has a consumer again."""
+    from tests.trees.fix_support import apply_in_order
+
+    with Lab("scheduler-not-consuming") as lab:
+        run_ = apply_in_order(lab, [TREE], ["start-nova-scheduler"])
+    before = run_.before
+    assert steps(before) == [("fault", "messaging-timeout"), ("bus", "scheduler-not-consuming")]
+    [finding] = before.findings
+    assert (finding.id, finding.host) == ("scheduler-not-consuming", "controller")
+    assert "Failed to schedule instances: oslo_messaging.exceptions.MessagingTimeout: Timed out waiting for a reply " \
+           "to message ID" in finding.root_cause
+    bus = next(s for s in before.steps if s.step == "bus").observations
+    assert "RabbitMQ queue scheduler: 1 message(s) waiting, 0 consumer(s); scheduler.<host> without a consumer: " \
+           "controller." in bus
+    [applied] = run_.applied
+    assert applied.status == "verified", applied
+    assert steps(run_.after) == [("fault", "messaging-timeout"), ("bus", "consumed")]
+
+
+def test_list_queues_is_parsed_as_rabbitmqctl_prints_it():
+    from wizard.probes.scheduling import parse_list_queues
+
+    text = ("Timeout: 60.0 seconds ...\nListing queues for vhost / ...\nname\tmessages\tconsumers\n"
+            "scheduler\t3\t0\nscheduler.controller\t0\t0\ncompute.compute01\t0\t1\n")
+    assert parse_list_queues(text) == {"scheduler": (3, 0), "scheduler.controller": (0, 0), "compute.compute01": (0, 1)}

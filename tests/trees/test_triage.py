@@ -51,6 +51,7 @@ def test_build_and_access(fresh):
     ("router-no-gateway", "network-gaps", ["triage", "fip-404", "ssh-refused"]),
     ("compute-disabled", "no-host", ["triage", "no-valid-host"]),
     ("placement-no-room", "no-host-and-access", ["triage", "no-valid-host", "ssh-refused"]),
+    ("scheduler-not-consuming", "no-host", ["triage", "no-valid-host"]),
 ])
 def test_scenarios_route(scenario, outcome, trees):
     with Lab(scenario) as lab:
@@ -63,7 +64,8 @@ def test_scenarios_route(scenario, outcome, trees):
     if trees[1] == "no-valid-host":     # the direct route reaches the tree's own finding
         no_host = [f.id for f in report.findings if f.tree == "no-valid-host"]
         assert no_host == {"compute-disabled": ["compute-service-disabled"],
-                           "placement-no-room": ["placement-no-room"]}[scenario]
+                           "placement-no-room": ["placement-no-room"],
+                           "scheduler-not-consuming": ["scheduler-not-consuming"]}[scenario]
 
 
 def test_quiet_cloud_is_ok(fresh):

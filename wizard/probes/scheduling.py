@@ -23,13 +23,15 @@ REMOVED_ALL = "Filtering removed all hosts for the request with instance ID"
 
 def _is_no_valid_host(server: dict[str, Any]) -> bool:
     message = str(_fault(server).get("message") or "")
-    return (NO_VALID_HOST in message and MAX_RETRIES not in message) or bool(NOT_MAPPED_RE.search(message))
+    return (NO_VALID_HOST in message and MAX_RETRIES not in message) or bool(NOT_MAPPED_RE.search(message)) \
+        or message.strip() == "MessagingTimeout"
 
 
 NOT_MAPPED_RE = re.compile(r"Host '([^']+)' is not mapped to any cell")
 
 
-@probe("no_valid_host_fault", outcomes=("no-valid-host", "not-in-cell", "max-retries", "other-fault", "no-error-server"),
+@probe("no_valid_host_fault", outcomes=("no-valid-host", "not-in-cell", "max-retries", "messaging-timeout", "other-fault",
+                                       "no-error-server"),
        summary="Find the server whose build ended in No valid host and read its fault", requires="cloud",
        provides=("server", "flavor", "compute"))
 def no_valid_host_fault(ctx: ProbeContext, args, emit) -> Evidence:
@@ -61,6 +63,11 @@ def no_valid_host_fault(ctx: ProbeContext, args, emit) -> Evidence:
         # nova/conductor/manager.py build_instances: every compute tried failed the build
         obs.append("The scheduler placed it; the build failed on the computes it tried (MaxRetriesExceeded).")
         return Evidence("max-retries", facts=facts, observations=obs, sources=sources)
+    if server.get("status") == "ERROR" and str(s.get("fault_message") or "").strip() == MESSAGING_TIMEOUT:
+        # nova/conductor/manager.py schedule_and_build_instances -> _bury_in_cell0: the conductor's
+        # RPC call to the scheduler got no reply; the fault is the exception's class name.
+        obs.append("The conductor never got the scheduler's answer: the build reached no compute.")
+        return Evidence("messaging-timeout", facts=facts, observations=obs, sources=sources)
     if server.get("status") != "ERROR" or not _is_no_valid_host(server):
         return Evidence("other-fault", facts=facts, observations=obs, sources=sources)
     unmapped = NOT_MAPPED_RE.search(str(s.get("fault_message") or ""))
@@ -276,3 +283,80 @@ def placement_room(ctx: ProbeContext, args, emit) -> Evidence:
     facts["placement"]["why"] = why
     obs.append(f"{rp.get('name')} cannot take {gap['needed']} {gap['resource_class']}: {why}.")
     return Evidence("no-room", facts=facts, observations=obs, sources=sources, host=rp.get("name"))
+
+
+MESSAGING_TIMEOUT = "MessagingTimeout"
+# nova/conductor/manager.py schedule_and_build_instances: LOG.exception('Failed to schedule instances')
+SCHEDULE_FAILED = "Failed to schedule instances"
+QUEUES_ARGV = ("rabbitmqctl", "list_queues", "name", "messages", "consumers")
+
+
+def parse_list_queues(text: str) -> dict[str, tuple[int, int]]:
+    """``rabbitmqctl list_queues name messages consumers``: banner lines, a header row, then one
+    tab-separated row per queue (deps/rabbitmq_cli .../list_queues_command.ex)."""
+    out: dict[str, tuple[int, int]] = {}
+    for line in text.splitlines():
+        parts = line.strip().split("\t")
+        if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
+            out[parts[0]] = (int(parts[1]), int(parts[2]))
+    return out
+
+
+@probe("rpc_bus", outcomes=("scheduler-not-consuming", "consumed"),
+       summary="nova-conductor.log's MessagingTimeout and who consumes Nova's 'scheduler' queue (rabbitmqctl list_queues)",
+       requires="node", needs=("server",), provides=("bus",))
+def rpc_bus(ctx: ProbeContext, args, emit) -> Evidence:
+    from .control_plane import _controllers, _sudo
+
+    conductors = _nodeio.hosts_in_group(ctx, "nova-conductor") or _nodeio.hosts_in_group(ctx, "control")
+    rabbits = _controllers(ctx, "rabbitmq")
+    sources: list[str] = []
+    obs: list[str] = []
+    said = ""
+    for host, found in _nodeio.fan_out(ctx, conductors, lambda node: _nodeio.grep_log(
+            node, SCHEDULE_FAILED, _nodeio.NOVA_CONDUCTOR_LOG)).items():
+        sources.append(f"{host}: grep -F {SCHEDULE_FAILED!r} {_nodeio.NOVA_CONDUCTOR_LOG}")
+        if isinstance(found, Exception) or not found:
+            continue
+        timed_out = [ln for ln in found if MESSAGING_TIMEOUT in ln]
+        if timed_out:
+            said = nova_logs.without_stamp(timed_out[-1])
+            obs.append(f"{host}: nova-conductor.log: {said}")
+
+    def queues(node: Any) -> tuple[str, dict[str, tuple[int, int]] | None, str]:
+        argv = [_nodeio.container_engine(ctx, node.name), "exec", "rabbitmq", *QUEUES_ARGV]
+        out = node.run(argv, sudo=_sudo(node))
+        if out.rc != 0:
+            return " ".join(argv), None, ((out.stderr or out.stdout).strip().splitlines() or [f"rc {out.rc}"])[-1]
+        return " ".join(argv), parse_list_queues(out.stdout), ""
+
+    table: dict[str, tuple[int, int]] | None = None
+    for host, value in _nodeio.fan_out(ctx, rabbits, queues).items():
+        if isinstance(value, Exception):
+            obs.append(f"{host}: cannot list RabbitMQ's queues: {_nodeio.error_line(value)}")
+            continue
+        command, parsed, error = value
+        sources.append(f"{host}: {command}")
+        if parsed is None:
+            obs.append(f"{host}: `{command}` failed: {error[:200]}")
+            continue
+        table = parsed
+        break
+    if table is None:
+        raise ProbeUnavailable("RabbitMQ's queues could not be listed; run `docker exec rabbitmq rabbitmqctl "
+                               "list_queues name messages consumers` on a controller and answer", sources=sources)
+    schedulers = _nodeio.hosts_in_group(ctx, "nova-scheduler") or _nodeio.hosts_in_group(ctx, "control")
+    messages, consumers = table.get("scheduler", (0, 0))
+    # oslo.messaging's server queue is scheduler.<[DEFAULT] host>, the node's host name
+    per_host = {_nodeio.short(name.split(".", 1)[1]): c for name, (_m, c) in table.items()
+                if name.startswith("scheduler.")}
+    idle = [h for h in schedulers if per_host.get(_nodeio.short(h), 0) == 0]
+    obs.append(f"RabbitMQ queue scheduler: {messages} message(s) waiting, {consumers} consumer(s)"
+               + (f"; scheduler.<host> without a consumer: {', '.join(idle)}" if idle else "") + ".")
+    facts = {"bus": {"said": said or "nova-conductor.log has no MessagingTimeout line for it",
+                     "messages": messages, "consumers": consumers, "hosts": ", ".join(idle or schedulers),
+                     "host": (idle or schedulers or [""])[0]}}
+    if consumers == 0:
+        return Evidence("scheduler-not-consuming", facts=facts, observations=obs, sources=sources,
+                        host=facts["bus"]["host"] or None)
+    return Evidence("consumed", facts=facts, observations=obs, sources=sources)

@@ -186,3 +186,29 @@ def placement_flavor_that_fits(ctx: ProbeContext, finding: Finding) -> list[Reme
                  f"create flavors (what the guest needs is yours to judge) and it does not rebuild the server; "
                  f"create the server again with this flavor. It lasts only until that room is taken too."),
         command=join(argv), actions=[], verify=None)]
+
+
+@remedy("start-nova-scheduler", summary="Start (restart) nova_scheduler through its systemd unit so it consumes its queue again")
+def start_nova_scheduler(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
+    bus = finding.facts.get("bus") or {}
+    hosts = [h.strip() for h in str(bus.get("hosts") or finding.host or "").split(",") if h.strip()]
+    if not hosts:
+        return []
+    unit = kolla_unit("nova_scheduler")
+    reset, start = ["systemctl", "reset-failed", unit], ["systemctl", "restart", unit]
+    actions = []
+    for host in hosts:
+        node = _nodeio.inventory_name(ctx, host)
+        sudo = become_for(ctx, node)
+        actions += [NodeCommand(node, reset, sudo=sudo, timeout=60.0), NodeCommand(node, start, sudo=sudo, timeout=120.0)]
+    logs = ["tail", "-n", "50", _nodeio.NOVA_SCHEDULER_LOG]
+    return [Remedy(
+        id="start-nova-scheduler", kind="command", durable=True,
+        title=f"Restart nova_scheduler on {', '.join(hosts)}",
+        explain=(f"Kolla runs nova-scheduler under the systemd unit {unit}; `systemctl reset-failed` clears a unit "
+                 f"that gave up, `systemctl restart` starts it and it connects to RabbitMQ and consumes the "
+                 f"'scheduler' queue again (`docker exec rabbitmq rabbitmqctl list_queues name messages consumers` "
+                 f"shows a consumer). Then read {_nodeio.NOVA_SCHEDULER_LOG} for why it stopped: RabbitMQ "
+                 f"unreachable at boot, a bad nova.conf line."),
+        command="\n".join(join(c) for c in (reset, start, logs)), host=hosts[0] if len(hosts) == 1 else None,
+        actions=actions, verify="bus")]
