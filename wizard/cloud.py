@@ -80,7 +80,7 @@ def _translate(exc: Exception, what: str) -> CloudError:
                             what=what, kind=type(exc).__name__, error=exc))
     if isinstance(exc, ValueError):  # malformed JSON from a broken proxy
         return CloudError(t("{what}: the API answered with something that is not valid JSON", what=what))
-    return CloudError(f"{what}: {type(exc).__name__}: {exc}")
+    return CloudError(t("{what}: {kind}: {error}", what=what, kind=type(exc).__name__, error=exc))
 
 
 class CloudReader:
