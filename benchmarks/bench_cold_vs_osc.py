@@ -49,6 +49,12 @@ def measure(runs: int = 5, scenario: str = SCENARIO, before: str | None = None) 
         server_list = [OPENSTACK, "server", "list"]
         findings: list[str] = []
         before_env = dict(env, PYTHONPATH=str(Path(before).resolve())) if before else None
+        if before:
+            # The editable install maps wizard.playbooks to this checkout's playbooks/; a link inside
+            # the earlier checkout makes its wizard read its own trees (found first on PYTHONPATH).
+            link = Path(before).resolve() / "wizard" / "playbooks"
+            if not link.exists() and (link.parent.parent / "playbooks").is_dir():
+                link.symlink_to(link.parent.parent / "playbooks")
         for i in range(runs + 1):            # run 0 warms the page cache and the .pyc files
             if before_env is not None:
                 old = run_child(diagnose, env=before_env, timeout=300)
