@@ -10,6 +10,7 @@ from ..errors import WizardError
 from ..evidence import Evidence, ProbeUnavailable
 from ..readings import nodes as _nodeio
 from .registry import probe
+from ..i18n import t
 from ..probe_context import ProbeContext
 
 NOVA_COMPUTE_CONF = "/etc/kolla/nova-compute/nova.conf"
@@ -36,7 +37,7 @@ def host_virt_support(ctx: ProbeContext, host: str) -> dict[str, Any]:
     flags = node.run(["grep", "-c", "-E", "-w", "vmx|svm", "/proc/cpuinfo"], sudo=False)
     cpu_flags = int(flags.stdout.strip() or 0) if flags.rc in (0, 1) and flags.stdout.strip().isdigit() else None
     kvm = node.run(["test", "-e", "/dev/kvm"], sudo=sudo)
-    return {"host": host, "virt_type": virt_type or ("kvm (Kolla's default)" if conf is None else "kvm"),
+    return {"host": host, "virt_type": virt_type or (t("kvm (Kolla's default)") if conf is None else "kvm"),
             "virt_type_value": virt_type or "kvm", "conf_read": conf is not None,
             "cpu_virt_flags": cpu_flags, "dev_kvm": kvm.rc == 0}
 
@@ -48,25 +49,24 @@ def host_virt_support(ctx: ProbeContext, host: str) -> dict[str, Any]:
 def compute_virt_support(ctx: ProbeContext, args, emit) -> Evidence:
     host = ctx.facts.get("host")
     if not host:
-        raise ProbeUnavailable("the failing host is not known from the earlier steps")
+        raise ProbeUnavailable(t("the failing host is not known from the earlier steps"))
     inv = _nodeio.inventory_name(ctx, host)
     try:
         seen = host_virt_support(ctx, inv)
     except WizardError as exc:
-        raise ProbeUnavailable(f"{inv}: {exc.one_line()}; run `grep -c -E -w 'vmx|svm' /proc/cpuinfo; "
-                               f"ls -l /dev/kvm` there and answer") from None
+        raise ProbeUnavailable(t("{inv}: {exc}; run `grep -c -E -w 'vmx|svm' /proc/cpuinfo; ls -l /dev/kvm` there and answer", inv=inv, exc=exc.one_line())) from None
     sources = [f"{inv}: {NOVA_COMPUTE_CONF}", f"{inv}: grep -c -E -w 'vmx|svm' /proc/cpuinfo", f"{inv}: test -e /dev/kvm"]
     flags = seen["cpu_virt_flags"]
-    cpu = ("no vmx/svm flag" if flags == 0 else f"vmx/svm on {flags} CPU(s)" if flags else "CPU flags unread")
+    cpu = (t("no vmx/svm flag") if flags == 0 else t("vmx/svm on {flags} CPU(s)", flags=flags) if flags else t("CPU flags unread"))
     seen["cpu"] = cpu
-    seen["kvm_device"] = "/dev/kvm present" if seen["dev_kvm"] else "no /dev/kvm"
-    obs = [f"{inv}: nova-compute's [libvirt] virt_type is {seen['virt_type']} ({NOVA_COMPUTE_CONF}); "
-           f"/proc/cpuinfo has {cpu}; {seen['kvm_device']}."]
+    seen["kvm_device"] = t("/dev/kvm present") if seen["dev_kvm"] else t("no /dev/kvm")
+    obs = [t("{inv}: nova-compute's [libvirt] virt_type is {virt_type} ({NOVA_COMPUTE_CONF}); "
+             "/proc/cpuinfo has {cpu}; {kvm_device}.", inv=inv, virt_type=seen['virt_type'], NOVA_COMPUTE_CONF=NOVA_COMPUTE_CONF, cpu=cpu, kvm_device=seen['kvm_device'])]
     facts = {"virt": seen}
     if seen["virt_type_value"] != "kvm":
         return Evidence("not-kvm", facts=facts, observations=obs, sources=sources, host=host)
     if flags == 0 or not seen["dev_kvm"]:
-        obs.append("virt_type kvm needs hardware virtualization: on a VM that is nested virtualization, which "
-                   "this host does not have, so libvirt refuses every KVM guest here.")
+        obs.append(t("virt_type kvm needs hardware virtualization: on a VM that is nested virtualization, which "
+                     "this host does not have, so libvirt refuses every KVM guest here."))
         return Evidence("kvm-unavailable", facts=facts, observations=obs, sources=sources, host=host)
     return Evidence("kvm-available", facts=facts, observations=obs, sources=sources, host=host)

@@ -16,6 +16,7 @@ from typing import Any
 from ..evidence import Evidence, ProbeUnavailable
 from ..readings import nodes as _nodeio
 from .registry import probe
+from ..i18n import t
 from ..probe_context import ProbeContext
 
 TERMINATED_RE = re.compile(r"Bridge (?P<bridge>\S+) for physical network (?P<physnet>\S+) does not exist\. Agent terminated!")
@@ -84,7 +85,7 @@ def container_state(ctx: ProbeContext, node: Any, host: str, name: str) -> dict[
                      restart_count=int(item.get("RestartCount") or 0), started_at=st.get("StartedAt"),
                      restarting=bool(st.get("Restarting")))
     except (ValueError, TypeError, IndexError, AttributeError):
-        raise ProbeUnavailable(f"{host}: `{state['command']}` did not print container JSON") from None
+        raise ProbeUnavailable(t("{host}: `{command}` did not print container JSON", host=host, command=state['command'])) from None
     return state
 
 
@@ -115,10 +116,10 @@ def deployed_mappings(node: Any, ctx: ProbeContext | None = None) -> tuple[dict[
 def ovs_agent_node_state(ctx: ProbeContext, args, emit) -> Evidence:
     host = ctx.facts.get("host")
     if not host:
-        raise ProbeUnavailable("the failing host is not known from the earlier steps")
+        raise ProbeUnavailable(t("the failing host is not known from the earlier steps"))
     inv = _nodeio.inventory_name(ctx, host)
     node = _nodeio.transport(ctx, inv)
-    emit(f"{inv}: inspecting {_nodeio.OVS_AGENT_CONTAINER} and Open vSwitch")
+    emit(t("{inv}: inspecting {OVS_AGENT_CONTAINER} and Open vSwitch", inv=inv, OVS_AGENT_CONTAINER=_nodeio.OVS_AGENT_CONTAINER))
     state = container_state(ctx, node, inv, _nodeio.OVS_AGENT_CONTAINER)
     sources = [f"{inv}: {state['command']}"]
     obs = [f"{inv}: container {_nodeio.OVS_AGENT_CONTAINER} is {state['status']}"
@@ -147,8 +148,8 @@ def ovs_agent_node_state(ctx: ProbeContext, args, emit) -> Evidence:
     if missing and (state["status"] != "running" or terminated):
         physnet, bridge = next(iter(missing.items()))
         facts["ovs"].update(missing_bridge=bridge, physnet=physnet, mapping_where=where or "")
-        obs.append(f"{inv}: bridge_mappings{' at ' + where if where else ''} maps {physnet} to {bridge}, "
-                   f"but Open vSwitch has no bridge {bridge}: the agent exits at start.")
+        obs.append(t("{inv}: bridge_mappings{value} maps {physnet} to {bridge}, but Open vSwitch has no bridge "
+                     "{bridge}: the agent exits at start.", inv=inv, value=' at ' + where if where else '', physnet=physnet, bridge=bridge))
         return Evidence("bridge-missing", facts=facts, observations=obs, sources=sources, host=host)
     if state["status"] != "running":
         return Evidence("container-down", facts=facts, observations=obs, sources=sources, host=host)

@@ -15,6 +15,7 @@ from ..readings import nodes as _nodeio
 from ..readings import nova_logs
 from .compute import MAX_RETRIES, NO_VALID_HOST, _fault, server_facts
 from .registry import probe
+from ..i18n import t
 
 NO_CANDIDATES = "Got no allocation candidates from the Placement API"
 FILTER_ZERO_RE = re.compile(r"Filter (\w+) returned 0 hosts")
@@ -41,15 +42,15 @@ def no_valid_host_fault(ctx: ProbeContext, args, emit) -> Evidence:
         if target:
             server = ctx.cloud.find_server(target)
             if server is None:
-                raise ProbeUnavailable(f"no server named or with ID {target!r} in this project; check --server")
+                raise ProbeUnavailable(t("no server named or with ID {target!r} in this project; check --server", target=target))
             candidates = [server]
         else:
             candidates = [s for s in ctx.cloud.servers() if s.get("status") == "ERROR"]
     except CloudError as exc:
-        raise ProbeUnavailable(f"{exc.one_line()}; run `{command}` and answer", sources=[command]) from None
+        raise ProbeUnavailable(t("{exc}; run `{command}` and answer", exc=exc.one_line(), command=command), sources=[command]) from None
     sources = ["GET /servers/detail"]
     if not candidates:
-        return Evidence("no-error-server", facts={}, sources=sources, observations=["No server is in ERROR."])
+        return Evidence("no-error-server", facts={}, sources=sources, observations=[t("No server is in ERROR.")])
     candidates.sort(key=lambda s: (_is_no_valid_host(s), str(s.get("updated_at") or s.get("updated") or "")),
                     reverse=True)
     server = candidates[0]
@@ -58,10 +59,10 @@ def no_valid_host_fault(ctx: ProbeContext, args, emit) -> Evidence:
     # Never placed: OS-EXT-AZ:availability_zone is the zone the request asked for, "" when none
     # (nova/availability_zones.py get_instance_availability_zone).
     s["availability_zone"] = str(server.get("availability_zone") or server.get("pinned_availability_zone") or "")
-    obs = [f"Server {s['name']} ({s['id']}) is {s['status']}; fault: {s.get('fault_message') or '(none shown)'}"]
+    obs = [t("Server {name} ({id}) is {status}; fault: {fault_message}", name=s['name'], id=s['id'], status=s['status'], fault_message=s.get('fault_message') or t("(none shown)"))]
     if server.get("status") == "ERROR" and MAX_RETRIES in str(s.get("fault_message") or ""):
         # nova/conductor/manager.py build_instances: every compute tried failed the build
-        obs.append("The scheduler placed it; the build failed on the computes it tried (MaxRetriesExceeded).")
+        obs.append(t("The scheduler placed it; the build failed on the computes it tried (MaxRetriesExceeded)."))
         return Evidence("max-retries", facts=facts, observations=obs, sources=sources)
     if server.get("status") == "ERROR" and str(s.get("fault_message") or "").strip() == MESSAGING_TIMEOUT:
         # nova/conductor/manager.py schedule_and_build_instances -> _bury_in_cell0: the conductor's
@@ -75,8 +76,8 @@ def no_valid_host_fault(ctx: ProbeContext, args, emit) -> Evidence:
         # nova/conductor/manager.py schedule_and_build_instances: the scheduler chose a compute that
         # has no host mapping in the API database (HostMappingNotFound, buried in cell0).
         facts["compute"] = {"host": unmapped.group(1)}
-        obs.append(f"The scheduler chose {unmapped.group(1)}, but no cell maps it: nova-manage cell_v2 "
-                   f"discover_hosts has not run since it joined.")
+        obs.append(t("The scheduler chose {unmapped}, but no cell maps it: nova-manage cell_v2 discover_hosts "
+                     "has not run since it joined.", unmapped=unmapped.group(1)))
         return Evidence("not-in-cell", facts=facts, observations=obs, sources=sources, host=unmapped.group(1))
     try:
         flavor = next((f for f in ctx.cloud.flavors() if s.get("flavor") in (f.get("name"), f.get("id"))), None)
@@ -95,7 +96,7 @@ def scheduler_decision(ctx: ProbeContext, args, emit) -> Evidence:
     server = ctx.facts.get("server") or {}
     sid = server.get("id")
     if not sid:
-        raise ProbeUnavailable("no failed server was identified in an earlier step")
+        raise ProbeUnavailable(t("no failed server was identified in an earlier step"))
     request_id = None
     try:
         actions = ctx.cloud.instance_actions(sid)
@@ -118,9 +119,9 @@ def scheduler_decision(ctx: ProbeContext, args, emit) -> Evidence:
             unread.append(_nodeio.error_line(found))
             continue
         lines += [line for line in found or [] if " INFO " in line or " WARNING " in line or " ERROR " in line]
-    facts: dict[str, Any] = {"scheduler": {"said": "nova-scheduler.log says nothing about this request at INFO"}}
+    facts: dict[str, Any] = {"scheduler": {"said": t("nova-scheduler.log says nothing about this request at INFO")}}
     if not lines and unread and not schedulers:
-        unread.append("the Kolla inventory names no nova-scheduler host")
+        unread.append(t("the Kolla inventory names no nova-scheduler host"))
     no_candidates = [ln for ln in lines if NO_CANDIDATES in ln]
     zero = [FILTER_ZERO_RE.search(ln) for ln in lines]
     zero_names = [m.group(1) for m in zero if m]
@@ -128,19 +129,19 @@ def scheduler_decision(ctx: ProbeContext, args, emit) -> Evidence:
     if zero_names or removed:
         name = zero_names[-1] if zero_names else "a filter"
         said = nova_logs.without_stamp((removed or [ln for ln in lines if FILTER_ZERO_RE.search(ln)])[-1])
-        facts["scheduler"] = {"said": f"The scheduler logged: {said}", "filter": name}
+        facts["scheduler"] = {"said": t("The scheduler logged: {said}", said=said), "filter": name}
         obs.append(f"nova-scheduler.log: {said}")
         return Evidence("filtered", facts=facts, observations=obs, sources=sources)
     if no_candidates:
         said = nova_logs.without_stamp(no_candidates[-1])
-        facts["scheduler"] = {"said": f"The scheduler logged: {said}", "filter": None}
+        facts["scheduler"] = {"said": t("The scheduler logged: {said}", said=said), "filter": None}
         obs.append(f"nova-scheduler.log: {said}")
         return Evidence("no-candidates", facts=facts, observations=obs, sources=sources)
     if unread:
-        obs.append("nova-scheduler.log not read: " + "; ".join(unread) + ".")
-        facts["scheduler"]["said"] = "nova-scheduler.log could not be read"
+        obs.append(t("nova-scheduler.log not read: ") + "; ".join(unread) + ".")
+        facts["scheduler"]["said"] = t("nova-scheduler.log could not be read")
     else:
-        obs.append(f"No INFO line in nova-scheduler.log about request {pattern}.")
+        obs.append(t("No INFO line in nova-scheduler.log about request {pattern}.", pattern=pattern))
     return Evidence("not-logged", facts=facts, observations=obs, sources=sources)
 
 
@@ -152,7 +153,7 @@ def compute_service_states(ctx: ProbeContext, args, emit) -> Evidence:
     try:
         services = [s for s in ctx.cloud.compute_services() if s.get("binary") == "nova-compute"]
     except CloudError as exc:
-        raise ProbeUnavailable(f"{exc.one_line()}; run `{command}` and answer", sources=[command]) from None
+        raise ProbeUnavailable(t("{exc}; run `{command}` and answer", exc=exc.one_line(), command=command), sources=[command]) from None
     sources = ["GET /os-services"]
     facts: dict[str, Any] = {}
     zone = (ctx.facts.get("server") or {}).get("availability_zone") or ""
@@ -162,17 +163,16 @@ def compute_service_states(ctx: ProbeContext, args, emit) -> Evidence:
         # computes elsewhere being fine does not help this server.
         elsewhere = [s for s in services if _zone(s) != zone]
         services = [s for s in services if _zone(s) == zone]
-        scope.append(f"The server asked for availability zone {zone}: its computes are "
-                     f"{', '.join(str(s.get('host')) for s in services) or 'none'}"
-                     + (f"; computes in other zones do not count ({', '.join(str(s.get('host')) for s in elsewhere)})."
+        scope.append(t("The server asked for availability zone {zone}: its computes are {host}", zone=zone, host=', '.join(str(s.get('host')) for s in services) or t("none"))
+                     + (t("; computes in other zones do not count ({host}).", host=', '.join(str(s.get('host')) for s in elsewhere))
                         if elsewhere else "."))
     if not services:
         return Evidence("none", facts={"computes": {"usable": "none"}}, sources=sources,
-                        observations=scope + ["No nova-compute service is registered"
-                                              + (f" in availability zone {zone}." if zone else ".")])
+                        observations=scope + [t("No nova-compute service is registered")
+                                              + (t(" in availability zone {zone}.", zone=zone) if zone else ".")])
     rows = [f"{s.get('host')}: {s.get('state')}/{s.get('status')}" + (" forced down" if s.get("forced_down", s.get("is_forced_down")) else "")
             + (f" ({s.get('disabled_reason')})" if s.get("disabled_reason") else "") for s in services]
-    obs = scope + ["nova-compute services: " + ", ".join(rows) + "."]
+    obs = scope + [t("nova-compute services: ") + ", ".join(rows) + "."]
     usable = [s for s in services if s.get("state") == "up" and s.get("status") == "enabled"]
     facts["computes"] = {"usable": ", ".join(str(s.get("host")) for s in usable) or "none"}
     if usable:
@@ -181,9 +181,9 @@ def compute_service_states(ctx: ProbeContext, args, emit) -> Evidence:
     def pick(kind: str, rows: list[dict[str, Any]], why: str) -> Evidence:
         chosen = rows[0]
         if zone:
-            why += f"; the server asked for availability zone {zone}, where no other compute can take it"
+            why += t("; the server asked for availability zone {zone}, where no other compute can take it", zone=zone)
         facts["compute"] = {"host": chosen.get("host"), "why": why, "disabled_reason": chosen.get("disabled_reason")
-                            or "no reason given", "hosts": [r.get("host") for r in rows]}
+                            or t("no reason given"), "hosts": [r.get("host") for r in rows]}
         return Evidence(kind, facts=facts, observations=obs, sources=sources, host=chosen.get("host"))
 
     forced = [s for s in services if s.get("forced_down", s.get("is_forced_down"))]
@@ -191,7 +191,7 @@ def compute_service_states(ctx: ProbeContext, args, emit) -> Evidence:
         return pick("forced-down", forced, "forced down")
     down = [s for s in services if s.get("state") != "up"]
     if down:
-        return pick("down", down, f"no heartbeat since {down[0].get('updated_at') or 'unknown'}")
+        return pick("down", down, t("no heartbeat since {updated_at}", updated_at=down[0].get('updated_at') or t("unknown")))
     return pick("disabled", [s for s in services if s.get("status") != "enabled"], "disabled")
 
 
@@ -238,7 +238,7 @@ def placement_room(ctx: ProbeContext, args, emit) -> Evidence:
     wanted = ",".join(f"{rc}:{n}" for rc, n in need.items())
     command = f"openstack allocation candidate list --resource {' --resource '.join(f'{rc}={n}' for rc, n in need.items())}"
     if not need:
-        raise ProbeUnavailable(f"the flavor of the failed server could not be read; run `{command}` and answer")
+        raise ProbeUnavailable(t("the flavor of the failed server could not be read; run `{command}` and answer", command=command))
     try:
         providers = ctx.cloud.resource_providers()
         zone = (ctx.facts.get("server") or {}).get("availability_zone") or ""
@@ -252,7 +252,7 @@ def placement_room(ctx: ProbeContext, args, emit) -> Evidence:
             rows.append((rp, ctx.cloud.provider_inventories(rid), ctx.cloud.provider_usages(rid)))
         candidates = ctx.cloud.allocation_candidates(wanted, "!COMPUTE_STATUS_DISABLED")
     except CloudError as exc:
-        raise ProbeUnavailable(f"{exc.one_line()}; run `{command}` and answer", sources=[command]) from None
+        raise ProbeUnavailable(t("{exc}; run `{command}` and answer", exc=exc.one_line(), command=command), sources=[command]) from None
     sources = ["GET /resource_providers", "GET /resource_providers/{uuid}/inventories and /usages",
                f"GET /allocation_candidates?resources={wanted}&required=!COMPUTE_STATUS_DISABLED"]
     obs = []
@@ -263,22 +263,20 @@ def placement_room(ctx: ProbeContext, args, emit) -> Evidence:
             if rc not in inv:
                 continue
             i = inv[rc]
-            parts.append(f"{rc} {int(used.get(rc) or 0)} used of ({i.get('total')} - {i.get('reserved')} reserved) "
-                         f"x {float(i.get('allocation_ratio') or 1.0):g}")
+            parts.append(t("{rc} {used} used of ({total} - {reserved} reserved) x {allocation_ratio:g}", rc=rc, used=int(used.get(rc) or 0), total=i.get('total'), reserved=i.get('reserved'), allocation_ratio=float(i.get('allocation_ratio') or 1.0)))
             gap = _shortfall(rc, i, int(used.get(rc) or 0), n)
             if gap:
                 short.append((rp, gap))
         obs.append(f"Provider {rp.get('name')}: " + "; ".join(parts) + ".")
-    obs.append(f"The flavor {flavor.get('name')} asks for {wanted}; Placement offers "
-               f"{len(candidates)} allocation candidate(s).")
+    obs.append(t("The flavor {name} asks for {wanted}; Placement offers {count} allocation candidate(s).", name=flavor.get('name'), wanted=wanted, count=len(candidates)))
     facts: dict[str, Any] = {"placement": {"candidates": len(candidates), "wanted": wanted}}
     if candidates or not short:
         return Evidence("room", facts=facts, observations=obs, sources=sources)
     rp, gap = short[0]
     facts["placement"].update(gap, provider=rp.get("name"), provider_uuid=str(rp.get("id") or rp.get("uuid")),
                               host=rp.get("name"), flavor=flavor.get("name"))
-    why = {"max-unit": f"the flavor asks for more {gap['resource_class']} than the host has (max_unit {gap['max_unit']})",
-           "reserved": f"{gap['reserved']} {gap['resource_class']} reserved for the host leaves too little",
+    why = {"max-unit": t("the flavor asks for more {resource_class} than the host has (max_unit {max_unit})", resource_class=gap['resource_class'], max_unit=gap['max_unit']),
+           "reserved": t("{reserved} {resource_class} reserved for the host leaves too little", reserved=gap['reserved'], resource_class=gap['resource_class']),
            "used": f"only {gap['free']} {gap['resource_class']} left"}[gap["cause"]]
     facts["placement"]["why"] = why
     obs.append(f"{rp.get('name')} cannot take {gap['needed']} {gap['resource_class']}: {why}.")

@@ -14,6 +14,7 @@ from ..evidence import Evidence
 from ..readings import neutron as nx
 from .cloud_network import choose_external_network, router_path
 from .registry import probe
+from ..i18n import t
 from .scheduling import _is_no_valid_host
 from ..probe_context import ProbeContext
 
@@ -27,10 +28,9 @@ def cloud_overview(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence
     servers = sorted(ctx.cloud.servers(), key=lambda s: (s.get("name") or "", s.get("id") or ""))
     failed = [s for s in servers if s.get("status") == "ERROR"]
     active = [s for s in servers if s.get("status") == "ACTIVE"]
-    obs = [f"{len(servers)} instance(s): {len(active)} ACTIVE, {len(failed)} ERROR, "
-           f"{len(servers) - len(active) - len(failed)} other."]
+    obs = [t("{count} instance(s): {count2} ACTIVE, {count3} ERROR, {value} other.", count=len(servers), count2=len(active), count3=len(failed), value=len(servers) - len(active) - len(failed))]
     for s in failed:
-        msg = (s.get("fault") or {}).get("message") or "no fault message"
+        msg = (s.get("fault") or {}).get("message") or t("no fault message")
         obs.append(f"  {s.get('name')} is ERROR: {msg}")
     gaps: list[str] = []
     if active:
@@ -45,8 +45,8 @@ def cloud_overview(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence
                 ext, _all = choose_external_network(ctx, subnet_id)
                 if ext is None or router_path(ctx, subnet_id, ext["id"])["outcome"] != "path-ok":
                     gaps.append(s.get("name") or s["id"])
-                    obs.append(f"  {s.get('name')} has no floating IP and no router joins its subnet to an external "
-                               "network: floating ip create would fail with 404.")
+                    obs.append(t("  {name} has no floating IP and no router joins its subnet to an external network: "
+                                 "floating ip create would fail with 404.", name=s.get('name')))
                 break
     no_host = bool(failed) and all(_is_no_valid_host(s) for s in failed)
     facts = {"triage": {"failed": [s.get("name") or s["id"] for s in failed],

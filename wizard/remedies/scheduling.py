@@ -16,6 +16,7 @@ from .ovs_agent import kolla_unit
 from .provider_networks import become_for, engine_for, reconfigure_command
 from .quoting import join
 from .registry import remedy
+from ..i18n import t
 
 NOVA_COMPUTE_CONTAINER = "nova_compute"
 
@@ -37,12 +38,13 @@ def start_nova_compute(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     engine = engine_for(ctx, node)
     return [Remedy(
         id="start-nova-compute", kind="command", durable=True,
-        title=f"Start {NOVA_COMPUTE_CONTAINER} on {node} and read why it stopped",
-        explain=(f"Kolla runs nova-compute under the systemd unit {unit}; `systemctl reset-failed` clears a unit "
-                 f"that gave up after a crash loop, `systemctl restart` starts the container. The service reports "
-                 f"up within a minute (`openstack compute service list --service nova-compute`). Then read "
-                 f"{_nodeio.NOVA_COMPUTE_LOG} (or `{engine} logs {NOVA_COMPUTE_CONTAINER}`) for why it stopped: "
-                 f"RabbitMQ unreachable, libvirt not running, a bad nova.conf line."),
+        title=t("Start {NOVA_COMPUTE_CONTAINER} on {node} and read why it stopped", NOVA_COMPUTE_CONTAINER=NOVA_COMPUTE_CONTAINER, node=node),
+        explain=(t("Kolla runs nova-compute under the systemd unit {unit}; `systemctl reset-failed` clears a "
+                   "unit that gave up after a crash loop, `systemctl restart` starts the container. The "
+                   "service reports up within a minute (`openstack compute service list --service "
+                   "nova-compute`). Then read {NOVA_COMPUTE_LOG} (or `{engine} logs "
+                   "{NOVA_COMPUTE_CONTAINER}`) for why it stopped: RabbitMQ unreachable, libvirt not running, "
+                   "a bad nova.conf line.", unit=unit, NOVA_COMPUTE_LOG=_nodeio.NOVA_COMPUTE_LOG, engine=engine, NOVA_COMPUTE_CONTAINER=NOVA_COMPUTE_CONTAINER)),
         command="\n".join(join(c) for c in (reset, start, logs)), host=node,
         actions=[NodeCommand(node, reset, sudo=sudo, timeout=60.0), NodeCommand(node, start, sudo=sudo, timeout=120.0)],
         verify="compute-services")]
@@ -54,13 +56,13 @@ def compute_service_enable(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     if not host:
         return []
     argv = ["openstack", "compute", "service", "set", "--enable", host, "nova-compute"]
-    reason = (finding.facts.get("compute") or {}).get("disabled_reason") or "no reason given"
+    reason = (finding.facts.get("compute") or {}).get("disabled_reason") or t("no reason given")
     return [Remedy(
         id="compute-service-enable", kind="command", durable=True,
-        title=f"Enable nova-compute on {host}",
-        explain=(f"It was disabled with the reason \"{reason}\": make sure that work is over, then enable it. Nova "
-                 f"removes COMPUTE_STATUS_DISABLED from the host's resource provider and Placement offers it again. "
-                 f"The server already in ERROR stays there: delete it and create it again."),
+        title=t("Enable nova-compute on {host}", host=host),
+        explain=(t("It was disabled with the reason \"{reason}\": make sure that work is over, then enable it. "
+                   "Nova removes COMPUTE_STATUS_DISABLED from the host's resource provider and Placement "
+                   "offers it again. The server already in ERROR stays there: delete it and create it again.", reason=reason)),
         command=join(argv), actions=[], verify=None)]
 
 
@@ -72,9 +74,9 @@ def compute_service_up(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     argv = ["openstack", "compute", "service", "set", "--up", host, "nova-compute"]
     return [Remedy(
         id="compute-service-up", kind="command", durable=True,
-        title=f"Unset forced-down on nova-compute on {host}",
-        explain=(f"Forced down is for a host that is really dead (it lets evacuate start at once). If {host} is "
-                 f"back and nova-compute runs there, unset it; Nova then trusts its heartbeat again."),
+        title=t("Unset forced-down on nova-compute on {host}", host=host),
+        explain=(t("Forced down is for a host that is really dead (it lets evacuate start at once). If {host} "
+                   "is back and nova-compute runs there, unset it; Nova then trusts its heartbeat again.", host=host)),
         command=join(argv), actions=[], verify=None)]
 
 
@@ -89,11 +91,11 @@ def discover_hosts(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     check = [engine, "exec", "nova_conductor", "nova-manage", "cell_v2", "list_hosts"]
     return [Remedy(
         id="discover-hosts", kind="command", durable=True,
-        title=f"Map {host} to its cell with nova-manage cell_v2 discover_hosts",
-        explain=(f"Run on {where or 'a controller'}: discover_hosts maps every registered nova-compute that has "
-                 f"no host mapping yet (--by-service, as Kolla's nova-cell role runs it); `list_hosts` then shows "
-                 f"{host} with its cell. A later `kolla-ansible deploy -t nova` would do the same. The server "
-                 f"already in ERROR stays there: delete it and create it again."),
+        title=t("Map {host} to its cell with nova-manage cell_v2 discover_hosts", host=host),
+        explain=(t("Run on {where}: discover_hosts maps every registered nova-compute that has no host "
+                   "mapping yet (--by-service, as Kolla's nova-cell role runs it); `list_hosts` then shows "
+                   "{host} with its cell. A later `kolla-ansible deploy -t nova` would do the same. The "
+                   "server already in ERROR stays there: delete it and create it again.", where=where or t("a controller"), host=host)),
         command="\n".join(join(c) for c in (argv, check)), host=where, actions=[], verify=None)]
 
 
@@ -131,21 +133,21 @@ def nova_placement_override(ctx: ProbeContext, finding: Finding) -> list[Remedy]
     if p.get("cause") == "reserved":
         option, value = RESERVED_OPTION[rc]
         value_text = str(value)
-        what = (f"{option} = {value_text} (Nova's default): the {reserved} {rc} reserved now leave too little; "
-                f"Placement then counts ({total} - {value}) x {p.get('allocation_ratio')}")
+        what = (t("{option} = {value_text} (Nova's default): the {reserved} {rc} reserved now leave too "
+                  "little; Placement then counts ({total} - {value}) x {allocation_ratio}", option=option, value_text=value_text, reserved=reserved, rc=rc, total=total, value=value, allocation_ratio=p.get('allocation_ratio')))
     else:
         option = RATIO_OPTION[rc]
         ratio = max(math.ceil((used + need) / max(total - reserved, 1) * 10) / 10,
                     float(p.get("allocation_ratio") or 1.0) + 0.1)
         value_text = f"{ratio:g}"
-        what = (f"{option} = {value_text}: Placement then counts ({total} - {reserved}) x {value_text} = "
-                f"{int((total - reserved) * ratio)} {rc}, room for {need} more beside the {used} allocated")
+        what = (t("{option} = {value_text}: Placement then counts ({total} - {reserved}) x {value_text} = "
+                  "{value} {rc}, room for {need} more beside the {used} allocated", option=option, value_text=value_text, total=total, reserved=reserved, value=int((total - reserved) * ratio), rc=rc, need=need, used=used))
         if rc == "MEMORY_MB":
-            what += (". Overcommitting memory lets guests together ask for more RAM than the host has: under "
-                     "pressure the kernel's OOM killer ends one; adding RAM or a compute is the safer fix")
+            what += (t(". Overcommitting memory lets guests together ask for more RAM than the host has: under "
+                       "pressure the kernel's OOM killer ends one; adding RAM or a compute is the safer fix"))
         elif rc == "DISK_GB":
-            what += (". Guests' qcow2 disks are thin, so they rarely fill what they were given, but if they do the "
-                     "host's disk fills; watch `df -h /var/lib/docker/volumes/nova_compute` on the host")
+            what += (t(". Guests' qcow2 disks are thin, so they rarely fill what they were given, but if they do "
+                       "the host's disk fills; watch `df -h /var/lib/docker/volumes/nova_compute` on the host"))
     path, old = _override_target(ctx, host)
     new = _edits.set_ini_option(old or "", "DEFAULT", option, value_text)
     argv = reconfigure_command(ctx, None, "nova")
@@ -154,13 +156,12 @@ def nova_placement_override(ctx: ProbeContext, finding: Finding) -> list[Remedy]
         actions = [_edits.file_edit(None, path, old, new, "ini"), NodeCommand(None, argv, timeout=3600.0)]
     return [Remedy(
         id="nova-placement-override", kind="file_edit", durable=True,
-        title=f"Set {option} = {value_text} for nova-compute on {host} and reconfigure nova",
-        explain=(f"Set [DEFAULT] {what}. Kolla merges {path} into nova-compute's nova.conf "
-                 f"({'edit it' if old is not None else 'create it: the wizard only edits files that exist, so this one is print-only'}), "
-                 f"then `{join(argv)}` renders it and restarts nova_compute, which reports the new inventory to "
-                 f"Placement within a minute. A value set in nova.conf wins over one set through the Placement API "
-                 f"(nova/virt/driver.py _get_allocation_ratios). The server already in ERROR stays there: delete "
-                 f"it and create it again."),
+        title=t("Set {option} = {value_text} for nova-compute on {host} and reconfigure nova", option=option, value_text=value_text, host=host),
+        explain=(t("Set [DEFAULT] {what}. Kolla merges {path} into nova-compute's nova.conf ({value}), then "
+                   "`{argv}` renders it and restarts nova_compute, which reports the new inventory to "
+                   "Placement within a minute. A value set in nova.conf wins over one set through the "
+                   "Placement API (nova/virt/driver.py _get_allocation_ratios). The server already in ERROR "
+                   "stays there: delete it and create it again.", what=what, path=path, value=t("edit it") if old is not None else t("create it: the wizard only edits files that exist, so this one is print-only"), argv=join(argv))),
         path=path, host=None, diff=_edits.unified_diff(path, old or "", new), command=join(argv),
         actions=actions, verify=finding.step)]
 
@@ -181,10 +182,11 @@ def placement_flavor_that_fits(ctx: ProbeContext, finding: Finding) -> list[Reme
             "--disk", str(sizes["DISK_GB"]), name]
     return [Remedy(
         id="placement-flavor-that-fits", kind="command", durable=False,
-        title=f"Build with a flavor that fits the {room} {rc} {p.get('host')} has left (print-only)",
-        explain=(f"A flavor with {rc} cut to {room} fits {p.get('provider')} now. Print-only: the wizard does not "
-                 f"create flavors (what the guest needs is yours to judge) and it does not rebuild the server; "
-                 f"create the server again with this flavor. It lasts only until that room is taken too."),
+        title=t("Build with a flavor that fits the {room} {rc} {host} has left (print-only)", room=room, rc=rc, host=p.get('host')),
+        explain=(t("A flavor with {rc} cut to {room} fits {provider} now. Print-only: the wizard does not "
+                   "create flavors (what the guest needs is yours to judge) and it does not rebuild the "
+                   "server; create the server again with this flavor. It lasts only until that room is taken "
+                   "too.", rc=rc, room=room, provider=p.get('provider'))),
         command=join(argv), actions=[], verify=None)]
 
 
