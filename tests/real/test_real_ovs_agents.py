@@ -123,6 +123,16 @@ def test_agent_rows_are_the_agents_own_reports(lab, first_rows):
     assert compute.configuration["resource_provider_hypervisors"] == {"rp_tunnelled": "vm"}
 
 
+def test_the_max_retries_tree_reads_the_real_agents_rows(lab):
+    """The seed's max-retries walk on rows only the real agents wrote: compute01's agent is alive
+    and maps nothing, which is the seed's finding."""
+    from tests.trees.network_support import diagnose, finding_ids, steps
+    report = diagnose(lab, ["max-retries"])
+    assert finding_ids(report, "max-retries") == ["bridge-mapping-missing"]
+    walked = dict(steps(report, "max-retries"))
+    assert walked.get("agent-state") == "alive", walked
+
+
 def test_the_agent_log_is_the_real_agents(lab):
     for name in ("controller", "compute01"):
         pid = lab.ovs_agents.agents[name].process.pid
@@ -132,6 +142,10 @@ def test_the_agent_log_is_the_real_agents(lab):
         # the lines carry the real process's pid (the lab's model wrote a small random one)
         assert re.search(rf"^\S+ \S+ {pid} INFO neutron\.plugins\.ml2\.drivers\.openvswitch\.agent\."
                          r"ovs_neutron_agent \[.*\] Agent initialized successfully", text, re.M), text
+    # docker logs reports that same log (the stand-in reads the node's file)
+    pid = lab.ovs_agents.agents["compute01"].process.pid
+    logs = ssh(lab, "compute01", "sudo -n docker logs neutron_openvswitch_agent 2>&1")
+    assert re.search(rf" {pid} INFO .* Agent initialized successfully", logs.stdout)
     mapped = ssh(lab, "controller", f"grep -F 'Mapping physical network physnet1 to bridge br-ex' {AGENT_LOG}")
     assert mapped.returncode == 0
     # compute01's agent maps nothing: it says nothing about physnet1
