@@ -58,7 +58,7 @@ from typing import Any, Iterable, Mapping
 
 from . import safeformat, yamlpos
 from .errors import ConfigError, PlaybookError
-from .i18n import Text
+from .i18n import Text, t
 
 SEVERITIES = ("critical", "warning", "info")
 UNAVAILABLE = "unavailable"  # implicit outcome when a probe cannot run
@@ -171,30 +171,31 @@ class _Checker:
 
     def mapping(self, value: Any, line: int, what: str) -> yamlpos.LDict:
         if not isinstance(value, dict):
-            self.fail(getattr(value, "line", line), f"{what} must be a mapping, got {type(value).__name__}")
+            self.fail(getattr(value, "line", line),
+                      t("{what} must be a mapping, got {kind}", what=what, kind=type(value).__name__))
         return value  # type: ignore[return-value]
 
     def keys(self, value: yamlpos.LDict, allowed: set[str], what: str) -> None:
         for key in value:
             if key not in allowed:
-                self.fail(value.line_of(str(key)), f"unknown key {key!r} in {what}",
-                          "allowed: " + ", ".join(sorted(allowed)))
+                self.fail(value.line_of(str(key)), t("unknown key {key} in {what}", key=repr(key), what=what),
+                          t("allowed: {keys}", keys=", ".join(sorted(allowed))))
 
     def text(self, value: Any, line: int, what: str, required: bool = True) -> Text | None:
         if value is None:
             if required:
-                self.fail(line, f"{what} is required")
+                self.fail(line, t("{what} is required", what=what))
             return None
         if isinstance(value, str):
             self._template(value, line, what)
             return value
         if isinstance(value, dict) and value and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
             if "en" not in value:
-                self.fail(line, f"{what} must have an 'en' text")
+                self.fail(line, t("{what} must have an 'en' text", what=what))
             for v in value.values():
                 self._template(v, line, what)
             return dict(value)
-        self.fail(line, f"{what} must be text or a mapping of language to text")
+        self.fail(line, t("{what} must be text or a mapping of language to text", what=what))
         return None
 
     def _template(self, value: str, line: int, what: str) -> None:
@@ -209,23 +210,23 @@ def _parse_branch(chk: _Checker, raw: Any, line: int, where: str) -> Branch:
     chk.keys(raw, BRANCH_KEYS, where)
     kinds = [k for k in ("finding", "ok", "unknown", "run") if k in raw]
     if len(kinds) > 1 or (kinds and kinds[0] in ("ok", "unknown", "run") and "next" in raw):
-        chk.fail(raw.line, f"{where}: a branch is one of next, finding (+ optional next), ok, unknown, run")
+        chk.fail(raw.line, t("{where}: a branch is one of next, finding (+ optional next), ok, unknown, run", where=where))
     if not kinds and "next" not in raw:
-        chk.fail(raw.line, f"{where}: empty branch", "give next, finding, ok, unknown or run")
+        chk.fail(raw.line, t("{where}: empty branch", where=where), t("give next, finding, ok, unknown or run"))
     run = raw.get("run") or ()
     if run and (not isinstance(run, list) or not all(isinstance(r, str) for r in run)):
-        chk.fail(raw.line_of("run"), f"{where}: run must be a list of tree ids")
+        chk.fail(raw.line_of("run"), t("{where}: run must be a list of tree ids", where=where))
     for key in ("next", "finding"):
         if key in raw and not isinstance(raw[key], str):
-            chk.fail(raw.line_of(key), f"{where}: {key} must be an id")
+            chk.fail(raw.line_of(key), t("{where}: {key} must be an id", where=where, key=key))
     for key in ("confirms_symptom", "explains_symptom"):
         if key in raw and not isinstance(raw[key], bool):
-            chk.fail(raw.line_of(key), f"{where}: {key} must be true or false")
+            chk.fail(raw.line_of(key), t("{where}: {key} must be true or false", where=where, key=key))
     if raw.get("confirms_symptom") and "ok" in raw:
-        chk.fail(raw.line_of("confirms_symptom"), f"{where}: a branch that confirms the symptom cannot end ok")
+        chk.fail(raw.line_of("confirms_symptom"), t("{where}: a branch that confirms the symptom cannot end ok", where=where))
     if raw.get("explains_symptom") and "ok" not in raw:
-        chk.fail(raw.line_of("explains_symptom"), f"{where}: explains_symptom belongs on an ok branch",
-                 "a finding explains the symptom unless its spec says explains_symptom: false")
+        chk.fail(raw.line_of("explains_symptom"), t("{where}: explains_symptom belongs on an ok branch", where=where),
+                 t("a finding explains the symptom unless its spec says explains_symptom: false"))
     return Branch(
         next=raw.get("next"),
         finding=raw.get("finding"),
@@ -242,28 +243,28 @@ def _parse_branch(chk: _Checker, raw: Any, line: int, where: str) -> Branch:
 def _flag(chk: _Checker, data: yamlpos.LDict, key: str) -> bool:
     value = data.get(key, False)
     if not isinstance(value, bool):
-        chk.fail(data.line_of(key), f"{key} must be true or false")
+        chk.fail(data.line_of(key), t("{key} must be true or false", key=key))
     return value
 
 
 def _parse_unexplained(chk: _Checker, data: yamlpos.LDict, confirming: list[Branch]) -> Unexplained | None:
     if "unexplained" not in data:
         if confirming:
-            chk.fail(confirming[0].line, "a branch confirms the symptom, but the tree has no unexplained: block",
-                     "add unexplained: {commands: [...]}: what to run by hand when no check explains it")
+            chk.fail(confirming[0].line, t("a branch confirms the symptom, but the tree has no unexplained: block"),
+                     t("add unexplained: {{commands: [...]}}: what to run by hand when no check explains it"))
         return None
     raw = chk.mapping(data["unexplained"], data.line_of("unexplained"), "unexplained")
     chk.keys(raw, UNEXPLAINED_KEYS, "unexplained")
     if not confirming:
-        chk.fail(raw.line, "unexplained: given, but no branch has confirms_symptom: true")
+        chk.fail(raw.line, t("unexplained: given, but no branch has confirms_symptom: true"))
     commands = raw.get("commands")
     if not isinstance(commands, list) or not commands or not all(isinstance(c, str) and c.strip() for c in commands):
-        chk.fail(raw.line_of("commands"), "unexplained.commands must be a non-empty list of commands")
+        chk.fail(raw.line_of("commands"), t("unexplained.commands must be a non-empty list of commands"))
     for command in commands:
         chk.text(command, raw.line_of("commands"), "unexplained.commands")
     run = raw.get("run") or []
     if not isinstance(run, list) or not all(isinstance(r, str) for r in run):
-        chk.fail(raw.line_of("run"), "unexplained.run must be a list of tree ids")
+        chk.fail(raw.line_of("run"), t("unexplained.run must be a list of tree ids"))
     return Unexplained(commands=tuple(commands), run=tuple(run))
 
 
@@ -273,19 +274,19 @@ def parse_tree(data: Any, path: str, probes: Mapping[str, Any],
     (remedy id -> spec), every remedy a finding lists must be one of them (``playbooks check``)."""
     chk = _Checker(path)
     if data is None:
-        chk.fail(1, "empty playbook")
+        chk.fail(1, t("empty playbook"))
     data = chk.mapping(data, 1, "playbook")
     chk.keys(data, TREE_KEYS, "playbook")
     for key in ("id", "title", "symptom", "start", "steps", "findings"):
         if key not in data:
-            chk.fail(data.line, f"missing required key {key!r}")
+            chk.fail(data.line, t("missing required key {key}", key=repr(key)))
     tree_id = data["id"]
     if not isinstance(tree_id, str) or not tree_id:
-        chk.fail(data.line_of("id"), "id must be a non-empty string")
+        chk.fail(data.line_of("id"), t("id must be a non-empty string"))
     steps_raw = chk.mapping(data["steps"], data.line_of("steps"), "steps")
     findings_raw = chk.mapping(data["findings"], data.line_of("findings"), "findings")
     if not steps_raw:
-        chk.fail(data.line_of("steps"), "a tree needs at least one step")
+        chk.fail(data.line_of("steps"), t("a tree needs at least one step"))
 
     findings: dict[str, FindingSpec] = {}
     for fid, raw in findings_raw.items():
@@ -294,14 +295,14 @@ def parse_tree(data: Any, path: str, probes: Mapping[str, Any],
         chk.keys(raw, FINDING_KEYS, f"finding {fid}")
         severity = raw.get("severity", "critical")
         if severity not in SEVERITIES:
-            chk.fail(raw.line_of("severity"), f"finding {fid}: severity must be one of {', '.join(SEVERITIES)}")
+            chk.fail(raw.line_of("severity"), t("finding {finding}: severity must be one of {choices}", finding=fid, choices=", ".join(SEVERITIES)))
         remedies = raw.get("remedies", [])
         if not isinstance(remedies, list) or not all(isinstance(r, str) for r in remedies):
-            chk.fail(raw.line_of("remedies"), f"finding {fid}: remedies must be a list of remedy ids")
+            chk.fail(raw.line_of("remedies"), t("finding {finding}: remedies must be a list of remedy ids", finding=fid))
         unknown = [r for r in remedies if known_remedies is not None and r not in known_remedies]
         if unknown:
-            chk.fail(raw.line_of("remedies"), f"finding {fid}: unknown remedy {unknown[0]!r}",
-                     "run 'kolla-wizard playbooks list' to list the remedies")
+            chk.fail(raw.line_of("remedies"), t("finding {finding}: unknown remedy {remedy}", finding=fid, remedy=repr(unknown[0])),
+                     t("run 'kolla-wizard playbooks list' to list the remedies"))
         findings[str(fid)] = FindingSpec(
             id=str(fid),
             title=chk.text(raw.get("title"), raw.line_of("title"), f"finding {fid}.title"),  # type: ignore[arg-type]
@@ -314,7 +315,7 @@ def parse_tree(data: Any, path: str, probes: Mapping[str, Any],
             explains_symptom=raw.get("explains_symptom", True),
         )
         if not isinstance(findings[str(fid)].explains_symptom, bool):
-            chk.fail(raw.line_of("explains_symptom"), f"finding {fid}: explains_symptom must be true or false")
+            chk.fail(raw.line_of("explains_symptom"), t("finding {finding}: explains_symptom must be true or false", finding=fid))
 
     steps: dict[str, Step] = {}
     for sid, raw in steps_raw.items():
@@ -323,7 +324,7 @@ def parse_tree(data: Any, path: str, probes: Mapping[str, Any],
         chk.keys(raw, STEP_KEYS, f"step {sid}")
         probe_raw = raw.get("probe")
         if probe_raw is None:
-            chk.fail(raw.line, f"step {sid}: probe is required")
+            chk.fail(raw.line, t("step {step}: probe is required", step=sid))
         if isinstance(probe_raw, str):
             probe_name, args = probe_raw, {}
         else:
@@ -331,27 +332,29 @@ def parse_tree(data: Any, path: str, probes: Mapping[str, Any],
             chk.keys(probe_map, {"name", "args"}, f"step {sid}.probe")
             probe_name, args = probe_map.get("name"), probe_map.get("args") or {}
             if not isinstance(args, dict):
-                chk.fail(probe_map.line_of("args"), f"step {sid}: probe args must be a mapping")
+                chk.fail(probe_map.line_of("args"), t("step {step}: probe args must be a mapping", step=sid))
         if probe_name not in probes:
-            chk.fail(raw.line_of("probe"), f"step {sid}: unknown probe {probe_name!r}",
-                     "run 'kolla-wizard playbooks check' to list the probes")
+            chk.fail(raw.line_of("probe"), t("step {step}: unknown probe {probe}", step=sid, probe=repr(probe_name)),
+                     t("run 'kolla-wizard playbooks check' to list the probes"))
         spec = probes[probe_name]
         for arg in args:
             if getattr(spec, "args", None) is not None and arg not in spec.args:
-                chk.fail(raw.line_of("probe"), f"step {sid}: probe {probe_name} takes no argument {arg!r}",
-                         "allowed: " + (", ".join(spec.args) or "none"))
+                chk.fail(raw.line_of("probe"), t("step {step}: probe {probe} takes no argument {arg}", step=sid, probe=probe_name, arg=repr(arg)),
+                         t("allowed: {keys}", keys=", ".join(spec.args) or t("none")))
         branches_raw = chk.mapping(raw.get("branches"), raw.line_of("branches"), f"step {sid}.branches")
         branches: dict[str, Branch] = {}
         for outcome, braw in branches_raw.items():
             if outcome not in spec.outcomes:
                 chk.fail(branches_raw.line_of(str(outcome)),
-                         f"step {sid}: probe {probe_name} has no outcome {outcome!r}",
-                         "its outcomes: " + ", ".join(spec.outcomes))
+                         t("step {step}: probe {probe} has no outcome {outcome}", step=sid, probe=probe_name,
+                           outcome=repr(outcome)),
+                         t("its outcomes: {outcomes}", outcomes=", ".join(spec.outcomes)))
             branches[str(outcome)] = _parse_branch(chk, braw, branches_raw.line_of(str(outcome)),
                                                    f"step {sid}.branches.{outcome}")
         missing = [o for o in spec.outcomes if o not in branches]
         if missing:
-            chk.fail(raw.line_of("branches"), f"step {sid}: no branch for outcome(s) {', '.join(missing)} of probe {probe_name}")
+            chk.fail(raw.line_of("branches"), t("step {step}: no branch for outcome(s) {outcomes} of probe {probe}",
+                                                       step=sid, outcomes=", ".join(missing), probe=probe_name))
         ask = None
         if "ask" in raw:
             araw = chk.mapping(raw["ask"], raw.line_of("ask"), f"step {sid}.ask")
@@ -359,10 +362,11 @@ def parse_tree(data: Any, path: str, probes: Mapping[str, Any],
             choices_raw = chk.mapping(araw.get("choices"), araw.line_of("choices"), f"step {sid}.ask.choices")
             for choice in choices_raw:
                 if choice not in branches:
-                    chk.fail(choices_raw.line_of(str(choice)), f"step {sid}: ask choice {choice!r} is not an outcome of {probe_name}")
+                    chk.fail(choices_raw.line_of(str(choice)), t("step {step}: ask choice {choice} is not an outcome of {probe}",
+                                                                  step=sid, choice=repr(choice), probe=probe_name))
             command = araw.get("command")
             if not isinstance(command, str) or not command.strip():
-                chk.fail(araw.line, f"step {sid}.ask: command is required (the exact command the operator runs)")
+                chk.fail(araw.line, t("step {step}.ask: command is required (the exact command the operator runs)", step=sid))
             chk.text(command, araw.line_of("command"), f"step {sid}.ask.command")
             ask = Ask(
                 question=chk.text(araw.get("question"), araw.line, f"step {sid}.ask.question"),  # type: ignore[arg-type]
@@ -383,17 +387,20 @@ def parse_tree(data: Any, path: str, probes: Mapping[str, Any],
 
     start = data["start"]
     if start not in steps:
-        chk.fail(data.line_of("start"), f"start step {start!r} does not exist")
+        chk.fail(data.line_of("start"), t("start step {step} does not exist", step=repr(start)))
     # Dangling references.
     for step in steps.values():
         for outcome, branch in step.branches.items():
             if branch.next and branch.next not in steps:
-                chk.fail(branch.line, f"step {step.id}: branch {outcome} goes to unknown step {branch.next!r}")
+                chk.fail(branch.line, t("step {step}: branch {outcome} goes to unknown step {next}", step=step.id,
+                                              outcome=outcome, next=repr(branch.next)))
             if branch.finding and branch.finding not in findings:
-                chk.fail(branch.line, f"step {step.id}: branch {outcome} names unknown finding {branch.finding!r}")
+                chk.fail(branch.line, t("step {step}: branch {outcome} names unknown finding {finding}", step=step.id,
+                                              outcome=outcome, finding=repr(branch.finding)))
     for finding in findings.values():
         if finding.verify and finding.verify not in steps:
-            chk.fail(finding.line, f"finding {finding.id}: verify names unknown step {finding.verify!r}")
+            chk.fail(finding.line, t("finding {finding}: verify names unknown step {step}", finding=finding.id,
+                                           step=repr(finding.verify)))
     # Cycles (depth-first with colours).
     state: dict[str, int] = {}
 
@@ -404,7 +411,7 @@ def parse_tree(data: Any, path: str, probes: Mapping[str, Any],
             if not nxt:
                 continue
             if state.get(nxt) == 1:
-                chk.fail(steps[nxt].line, "cycle: " + " -> ".join(trail + [sid, nxt]))
+                chk.fail(steps[nxt].line, t("cycle: {path}", path=" -> ".join(trail + [sid, nxt])))
             if state.get(nxt) is None:
                 visit(nxt, trail + [sid])
         state[sid] = 2
@@ -413,17 +420,18 @@ def parse_tree(data: Any, path: str, probes: Mapping[str, Any],
     _check_facts(chk, steps, start, probes)
     unreachable = [sid for sid in steps if sid not in state]
     if unreachable:
-        chk.fail(steps[unreachable[0]].line, f"step {unreachable[0]} is unreachable from start {start!r}")
+        chk.fail(steps[unreachable[0]].line, t("step {step} is unreachable from start {start}", step=unreachable[0],
+                                                        start=repr(start)))
     used = {b.finding for s in steps.values() for b in s.branches.values() if b.finding}
     unused = [fid for fid in findings if fid not in used]
     if unused:
-        chk.fail(findings[unused[0]].line, f"finding {unused[0]} is never reached by any branch")
+        chk.fail(findings[unused[0]].line, t("finding {finding} is never reached by any branch", finding=unused[0]))
     order = data.get("order", DEFAULT_ORDER)
     if not isinstance(order, int) or isinstance(order, bool):
-        chk.fail(data.line_of("order"), "order must be a whole number (the place in the symptom lists)")
+        chk.fail(data.line_of("order"), t("order must be a whole number (the place in the symptom lists)"))
     in_all = data.get("in_all", True)
     if not isinstance(in_all, bool):
-        chk.fail(data.line_of("in_all"), "in_all must be true or false")
+        chk.fail(data.line_of("in_all"), t("in_all must be true or false"))
     return Tree(
         id=tree_id,
         title=chk.text(data["title"], data.line_of("title"), "title"),  # type: ignore[arg-type]
@@ -448,9 +456,10 @@ def _check_facts(chk: _Checker, steps: Mapping[str, Step], start: str, probes: M
         spec = probes[step.probe]
         for fact in getattr(spec, "needs", ()):
             if fact not in have:
-                chk.fail(step.line, f"step {sid}: probe {step.probe} needs fact {fact!r}, which no earlier step "
-                                    f"provides on the path {' -> '.join(trail + [sid])}",
-                         "put a step whose probe provides it first, or route this path through one")
+                chk.fail(step.line, t("step {step}: probe {probe} needs fact {fact}, which no earlier step provides "
+                                      "on the path {path}", step=sid, probe=step.probe, fact=repr(fact),
+                                      path=" -> ".join(trail + [sid])),
+                         t("put a step whose probe provides it first, or route this path through one"))
         have = have | frozenset(getattr(spec, "provides", ()))
         for branch in step.branches.values():
             if branch.next:
@@ -466,13 +475,13 @@ def load_tree(path: str | os.PathLike[str], probes: Mapping[str, Any] | None = N
         with open(path, "rb") as fh:
             raw = fh.read(2_000_001)
     except OSError as exc:
-        raise PlaybookError(path, f"cannot read: {exc.strerror}") from None
+        raise PlaybookError(path, t("cannot read: {error}", error=exc.strerror)) from None
     if len(raw) > 2_000_000:
-        raise PlaybookError(path, "is larger than 2 MB; a playbook is a small YAML file")
+        raise PlaybookError(path, t("is larger than 2 MB; a playbook is a small YAML file"))
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise PlaybookError(path, f"is not UTF-8 text (byte {exc.start})") from None
+        raise PlaybookError(path, t("is not UTF-8 text (byte {byte})", byte=exc.start)) from None
     try:
         data = yamlpos.load(text, path)
     except ConfigError as exc:
@@ -496,15 +505,15 @@ def load_probe_modules(directory: Path) -> None:
             continue
         spec = importlib.util.spec_from_file_location(name, file)
         if spec is None or spec.loader is None:
-            raise PlaybookError(str(file), "cannot be loaded as a probe module")
+            raise PlaybookError(str(file), t("cannot be loaded as a probe module"))
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         try:
             spec.loader.exec_module(module)
         except Exception as exc:
             del sys.modules[name]
-            raise PlaybookError(str(file), f"its probes do not load: {type(exc).__name__}: {exc}",
-                                "fix the module or remove it from the playbook directory") from None
+            raise PlaybookError(str(file), t("its probes do not load: {kind}: {error}", kind=type(exc).__name__, error=exc),
+                                t("fix the module or remove it from the playbook directory")) from None
 
 
 def builtin_dir() -> Path:
@@ -543,17 +552,19 @@ def load_all(paths: Iterable[str | os.PathLike[str]] | None = None) -> dict[str,
     for file in playbook_files(paths):
         tree = load_tree(file)
         if tree.id in trees:
-            raise PlaybookError(str(file), f"tree id {tree.id!r} is already used by {trees[tree.id].path}")
+            raise PlaybookError(str(file), t("tree id {tree} is already used by {path}", tree=repr(tree.id),
+                                                     path=trees[tree.id].path))
         trees[tree.id] = tree
     for tree in trees.values():
         for step in tree.steps.values():
             for branch in step.branches.values():
                 for target in branch.run:
                     if target not in trees:
-                        raise PlaybookError(f"{tree.path}:{step.line}", f"step {step.id}: run names unknown tree {target!r}")
+                        raise PlaybookError(f"{tree.path}:{step.line}", t("step {step}: run names unknown tree {tree}",
+                                                                                 step=step.id, tree=repr(target)))
         for target in (tree.unexplained.run if tree.unexplained else ()):
             if target not in trees:
-                raise PlaybookError(tree.path, f"unexplained.run names unknown tree {target!r}")
+                raise PlaybookError(tree.path, t("unexplained.run names unknown tree {tree}", tree=repr(target)))
     return trees
 
 
