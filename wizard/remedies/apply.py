@@ -30,6 +30,7 @@ from ..findings import Finding, Remedy
 from ..status import ApplyStatus
 from .actions import CLOUD_OPS, CloudCall, FileEdit, NodeCommand, describe_action, sha256
 from .quoting import join
+from ..i18n import t
 from ..probe_context import ProbeContext
 
 LOCK_SUFFIX = ".kolla-wizard.lock"
@@ -70,7 +71,7 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
         LocalTransport().write_file_atomic(path, text)
     except TransportError as exc:
         raise ConfigError(path, exc.message,
-                          "pick a writable place") from None
+                          t("pick a writable place")) from None
 
 
 # -- finding the remedy ----------------------------------------------------------------------------
@@ -83,8 +84,8 @@ def find_remedy(report: Any, remedy_id: str) -> tuple[Finding, Remedy]:
             if remedy.id not in available:
                 available.append(remedy.id)
     if not available:
-        raise RemedyNotFound(f"--apply {remedy_id}: the diagnosis found nothing to fix, so there is no remedy to apply")
-    raise RemedyNotFound(f"--apply {remedy_id}: no such remedy in this diagnosis; available: {', '.join(available)}")
+        raise RemedyNotFound(t("--apply {remedy_id}: the diagnosis found nothing to fix, so there is no remedy to apply", remedy_id=remedy_id))
+    raise RemedyNotFound(t("--apply {remedy_id}: no such remedy in this diagnosis; available: {available}", remedy_id=remedy_id, available=', '.join(available)))
 
 
 def apply_by_id(ctx: ProbeContext, engine: Any, report: Any, remedy_id: str, *, dry_run: bool = False,
@@ -132,7 +133,7 @@ def validate_content(edit: FileEdit) -> str | None:
     except WizardError as exc:
         return exc.one_line()
     except Exception as exc:  # yaml.YAMLError and friends
-        return f"{edit.path}: the edited file does not parse: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+        return t("{path}: the edited file does not parse: {value}", path=edit.path, value=str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
     return None
 
 
@@ -164,10 +165,10 @@ class _Lock:
             if not (released or stale):
                 # Live, or being written right now (created empty, token not yet in): not ours.
                 who = f" ({' '.join(parts[2:5])})" if current.startswith("held ") else ""
-                raise ApplyRefused(f"{self.transport.name}:{self.path}: another kolla-wizard is changing this file"
-                                   f"{who}; wait for it, or remove the lock if none is running")
+                raise ApplyRefused(t("{name}:{path}: another kolla-wizard is changing this file{who}; wait for it, or remove "
+                                     "the lock if none is running", name=self.transport.name, path=self.path, who=who))
             self.transport.remove(self.path)   # stale: its owner died mid-apply
-        raise ApplyRefused(f"{self.transport.name}:{self.path}: another kolla-wizard took the lock at the same time")
+        raise ApplyRefused(t("{name}:{path}: another kolla-wizard took the lock at the same time", name=self.transport.name, path=self.path))
 
     def release(self) -> None:
         if not self.held:
@@ -184,14 +185,13 @@ class _Lock:
 def apply_remedy(ctx: ProbeContext, engine: Any, finding: Finding, remedy: Remedy, *, dry_run: bool = False,
                  emit: Callable[[str], None] = print, typed: str | None = None) -> ApplyResult:
     result = ApplyResult(ApplyStatus.REFUSED, "", remedy=remedy.id, finding=finding.id)
-    kind = "durable" if remedy.durable else "quick"
+    kind = t("durable") if remedy.durable else t("quick")
     if not remedy.actions:
-        result.message = (f"{remedy.id} is advice (commands for you to run and read), not something the wizard "
-                          f"applies; run its commands yourself")
+        result.message = (t("{id} is advice (commands for you to run and read), not something the wizard applies; run "
+                            "its commands yourself", id=remedy.id))
         return result
     if remedy.confirm and not dry_run and (typed or "").strip() != remedy.confirm:
-        result.message = (f"{remedy.id} changes nothing until you type {remedy.confirm!r} (--confirm "
-                          f"{remedy.confirm}); you typed {(typed or '').strip()[:80]!r}")
+        result.message = (t("{id} changes nothing until you type {confirm!r} (--confirm {confirm}); you typed {typed!r}", id=remedy.id, confirm=remedy.confirm, typed=(typed or '').strip()[:80]))
         return result
     # 1. preview and checks
     edits = [a for a in remedy.actions if isinstance(a, FileEdit)]
@@ -200,12 +200,11 @@ def apply_remedy(ctx: ProbeContext, engine: Any, finding: Finding, remedy: Remed
         transport = _transport(ctx, edit.host)
         current = _read(transport, edit.path)
         if current is None or sha256(current) != edit.expected_sha256:
-            result.message = (f"{_where(edit.host, edit.path)} changed on disk since the preview; "
-                              f"re-run the diagnosis")
+            result.message = (t("{host} changed on disk since the preview; re-run the diagnosis", host=_where(edit.host, edit.path)))
             return result
         problem = validate_content(edit)
         if problem:
-            result.message = f"refusing to write {_where(edit.host, edit.path)}: {problem}"
+            result.message = t("refusing to write {host}: {problem}", host=_where(edit.host, edit.path), problem=problem)
             return result
         originals[id(edit)] = current
     for action in remedy.actions:
@@ -215,14 +214,14 @@ def apply_remedy(ctx: ProbeContext, engine: Any, finding: Finding, remedy: Remed
             change["diff"] = unified_diff(action.path, originals[id(action)], action.new_content)
         result.changes.append(change)
     if dry_run:
-        emit(f"dry run of {remedy.id} ({kind} fix for {finding.id}); nothing is changed:")
+        emit(t("dry run of {id} ({kind} fix for {id2}); nothing is changed:", id=remedy.id, kind=kind, id2=finding.id))
         for change in result.changes:
             emit(f"  would {change['action']}")
             if change.get("diff"):
                 for line in change["diff"].splitlines():
                     emit(f"    {line}")
         result.status = ApplyStatus.DRY_RUN
-        result.message = f"would make {len(result.changes)} change(s); nothing was changed"
+        result.message = t("would make {count} change(s); nothing was changed", count=len(result.changes))
         return result
 
     locks: list[_Lock] = []
@@ -241,14 +240,13 @@ def apply_remedy(ctx: ProbeContext, engine: Any, finding: Finding, remedy: Remed
                 transport = _transport(ctx, edit.host)
                 current = _read(transport, edit.path)
                 if current is None or sha256(current) != edit.expected_sha256:  # changed while we locked
-                    raise ApplyRefused(f"{_where(edit.host, edit.path)} changed on disk since the preview; "
-                                       f"re-run the diagnosis")
+                    raise ApplyRefused(t("{host} changed on disk since the preview; re-run the diagnosis", host=_where(edit.host, edit.path)))
                 raw = _read_bytes(transport, edit.path, current)
                 backup = _backup_path(transport, edit.path)
                 _write(transport, backup, raw, like=edit.path)   # exact bytes, the original's mode and owner
                 backups.append((edit, backup, raw))
                 result.backup.append(_where(edit.host, backup))
-                emit(f"backed up {_where(edit.host, edit.path)} to {backup}")
+                emit(t("backed up {host} to {backup}", host=_where(edit.host, edit.path), backup=backup))
                 _write(transport, edit.path, keep_bytes(raw, current, edit.new_content))
                 emit(f"wrote {_where(edit.host, edit.path)}")
         except ApplyRefused as exc:
@@ -256,30 +254,29 @@ def apply_remedy(ctx: ProbeContext, engine: Any, finding: Finding, remedy: Remed
             result.status, result.message = ApplyStatus.REFUSED, exc.one_line()
             return result
         except WizardError as exc:   # a backup or a write failed (ENOSPC, a dropped connection)
-            emit(f"{exc.one_line()}; restoring every file changed so far")
+            emit(t("{exc}; restoring every file changed so far", exc=exc.one_line()))
             _restore(ctx, backups, [], emit, ran)
             result.status = ApplyStatus.FAILED
-            result.message = (f"could not back up and write every file ({exc.one_line()}); nothing stays changed: "
-                              f"the files written so far were restored")
+            result.message = (t("could not back up and write every file ({exc}); nothing stays changed: the files written "
+                                "so far were restored", exc=exc.one_line()))
             return result
         # 4. commands and cloud calls
         for action in remedy.actions:
             if isinstance(action, NodeCommand):
                 transport = _transport(ctx, action.host)
-                emit(f"running on {action.host or 'the deploy host'}: {join(action.argv)}")
+                emit(t("running on {host}: {argv}", host=action.host or t("the deploy host"), argv=join(action.argv)))
                 sudo = bool(action.sudo or getattr(transport, "become", False))
                 try:
                     outcome = transport.run(list(action.argv), sudo=sudo, timeout=action.timeout)
                 except WizardError as exc:   # connection dropped, timeout, sudo: do not leave a half fix
                     if _is_kolla_run(action.argv) or any(_is_kolla_run(c.argv) for c in ran):
-                        return _left_in_place(result, backups, ran, action, f"did not complete ({exc.one_line()})", emit)
-                    emit(f"{join(action.argv)} did not complete: {exc.one_line()}; restoring the backups")
+                        return _left_in_place(result, backups, ran, action, t("did not complete ({exc})", exc=exc.one_line()), emit)
+                    emit(t("{argv} did not complete: {exc}; restoring the backups", argv=join(action.argv), exc=exc.one_line()))
                     _restore(ctx, backups, restarts, emit, ran)
                     _undo_cloud(ctx, created, emit)
                     result.status = ApplyStatus.FAILED
-                    result.message = (f"{join(action.argv)} on {action.host or 'the deploy host'} did not complete "
-                                      f"({exc.one_line()}); the files were restored from the backups "
-                                      f"({', '.join(result.backup) or 'none'}); check the node, then re-run")
+                    result.message = (t("{argv} on {host} did not complete ({exc}); the files were restored from the backups "
+                                        "({backup}); check the node, then re-run", argv=join(action.argv), host=action.host or t("the deploy host"), exc=exc.one_line(), backup=', '.join(result.backup) or t("none")))
                     return result
                 if outcome.rc != 0:
                     if _is_kolla_run(action.argv) or any(_is_kolla_run(c.argv) for c in ran):
@@ -288,8 +285,7 @@ def apply_remedy(ctx: ProbeContext, engine: Any, finding: Finding, remedy: Remed
                     _restore(ctx, backups, restarts, emit, ran)
                     _undo_cloud(ctx, created, emit)
                     result.status = ApplyStatus.FAILED
-                    result.message = (f"{join(action.argv)} on {action.host or 'the deploy host'} failed (rc {outcome.rc}): "
-                                      f"{(outcome.stderr or outcome.stdout).strip()[:300]}; the files were restored")
+                    result.message = (t("{argv} on {host} failed (rc {rc}): {stderr}; the files were restored", argv=join(action.argv), host=action.host or t("the deploy host"), rc=outcome.rc, stderr=(outcome.stderr or outcome.stdout).strip()[:300]))
                     return result
                 ran.append(action)
                 if _rereads_config(action.argv):
@@ -297,14 +293,14 @@ def apply_remedy(ctx: ProbeContext, engine: Any, finding: Finding, remedy: Remed
             elif isinstance(action, CloudCall):
                 op = CLOUD_OPS.get(action.op)
                 if op is None:
-                    raise WizardError(f"remedy {remedy.id}: unknown cloud operation {action.op!r}")
+                    raise WizardError(t("remedy {id}: unknown cloud operation {op!r}", id=remedy.id, op=action.op))
                 emit(f"cloud: {action.describe or action.op}")
                 try:
                     made = op(ctx.cloud.conn, **action.params)
                     created.append((action, made))
                     if isinstance(made, dict) and made.get("address"):
                         # What the operator needs next (the new floating IP), said where they look.
-                        emit(f"cloud: new floating IP {made['address']}")
+                        emit(t("cloud: new floating IP {address}", address=made['address']))
                         result.created.append(f"floating IP {made['address']}")
                 except Exception as exc:
                     _restore(ctx, backups, restarts, emit, ran)
@@ -317,15 +313,15 @@ def apply_remedy(ctx: ProbeContext, engine: Any, finding: Finding, remedy: Remed
             # Nothing the wizard can re-read changes before the operator's next step (a guest's
             # first-boot console): say so instead of rolling back a change that may well be right.
             result.status = ApplyStatus.UNVERIFIED
-            result.message = (f"applied, not proven yet: {remedy.verify_after}"
+            result.message = (t("applied, not proven yet: {verify_after}", verify_after=remedy.verify_after)
                               + (f"; backups: {', '.join(result.backup)}" if result.backup else ""))
             return result
         step_id = remedy.verify or finding.step
         walk = _verify(ctx, engine, finding, step_id)
         if walk.first is None:
             result.status = ApplyStatus.UNVERIFIED
-            result.message = (f"applied; the check ({finding.tree}/{step_id}) could not run, so the fix is not "
-                              f"proven; backups kept: {', '.join(result.backup) or 'none'}")
+            result.message = (t("applied; the check ({tree}/{step_id}) could not run, so the fix is not proven; backups "
+                                "kept: {backup}", tree=finding.tree, step_id=step_id, backup=', '.join(result.backup) or t("none")))
             return result
         # A fault the diagnosis had not reported, met on the way: the fix is not proven (the original may
         # hide behind it, or the fix caused it). Faults already reported are the operator's next fixes.
@@ -337,37 +333,36 @@ def apply_remedy(ctx: ProbeContext, engine: Any, finding: Finding, remedy: Remed
                 outcome = f"{outcome}, raising {', '.join(new)} instead"
             if any(_is_kolla_run(c.argv) for c in ran):
                 return _left_in_place(result, backups, ran, None,
-                                      f"ran, but the check {finding.tree}/{where} still finds {finding.id} ({outcome})",
+                                      t("ran, but the check {tree}/{where} still finds {id} ({outcome})", tree=finding.tree, where=where, id=finding.id, outcome=outcome),
                                       emit)
-            emit(f"verification: {finding.tree}/{where} still says {outcome}; rolling back")
+            emit(t("verification: {tree}/{where} still says {outcome}; rolling back", tree=finding.tree, where=where, outcome=outcome))
             _restore(ctx, backups, restarts, emit, ran)
             _undo_cloud(ctx, created, emit)
             result.status = ApplyStatus.ROLLED_BACK
-            result.message = (f"the check {finding.tree}/{where} still finds {finding.id} ({outcome}); "
-                              f"the changes were undone" + (" and the backups restored" if backups else ""))
+            result.message = (t("the check {tree}/{where} still finds {id} ({outcome}); the changes were undone", tree=finding.tree, where=where, id=finding.id, outcome=outcome) + (t(" and the backups restored") if backups else ""))
             return result
         if not walk.ended:
             result.status = ApplyStatus.UNVERIFIED
             where = walk.path[-1][0]
-            result.message = (f"applied; the check walked to {finding.tree}/{where} and could not go on, so the "
-                              f"fix is not proven; backups kept: {', '.join(result.backup) or 'none'}")
+            result.message = (t("applied; the check walked to {tree}/{where} and could not go on, so the fix is not "
+                                "proven; backups kept: {backup}", tree=finding.tree, where=where, backup=', '.join(result.backup) or t("none")))
             return result
         result.status = ApplyStatus.VERIFIED
-        then = "".join(f", then {step} says {outcome}" for step, outcome in walk.path[1:])
-        result.message = (f"{kind} fix applied; {finding.tree}/{step_id} now says {walk.first.outcome}{then}"
+        then = "".join(t(", then {step} says {outcome}", step=step, outcome=outcome) for step, outcome in walk.path[1:])
+        result.message = (t("{kind} fix applied; {tree}/{step_id} now says {outcome}{then}", kind=kind, tree=finding.tree, step_id=step_id, outcome=walk.first.outcome, then=then)
                           + (f"; created: {', '.join(result.created)}" if result.created else "")
                           + (f"; backups: {', '.join(result.backup)}" if result.backup else ""))
         if not remedy.durable:
-            result.message += "; this is a quick fix: apply the durable one too"
+            result.message += t("; this is a quick fix: apply the durable one too")
         return result
     except BaseException:
         # Ctrl-C, a bug, anything unplanned: nothing stays half-applied. After a kolla-ansible run the
         # files are left as they are (restoring them does not undo the run): say where the backups are.
         if any(_is_kolla_run(c.argv) for c in ran):
-            emit("interrupted after kolla-ansible ran; nothing was rolled back: backups at "
+            emit(t("interrupted after kolla-ansible ran; nothing was rolled back: backups at ")
                  + (", ".join(result.backup) or "none"))
         else:
-            emit("interrupted; restoring every file changed so far")
+            emit(t("interrupted; restoring every file changed so far"))
             _restore(ctx, backups, restarts, emit, ran)
             _undo_cloud(ctx, created, emit)
         raise
@@ -394,28 +389,28 @@ def _left_in_place(result: ApplyResult, backups: list[tuple[FileEdit, str, str]]
     bridge it created, the NIC it plugged). Say what changed, what remains, and how to undo it by hand."""
     kolla = failed if failed is not None and _is_kolla_run(failed.argv) else \
         next(c for c in reversed(ran) if _is_kolla_run(c.argv))
-    lines = [f"{join(kolla.argv)} {why}; nothing was rolled back automatically (a Kolla run is not undone by "
-             f"restoring its files)."]
+    lines = [t("{argv} {why}; nothing was rolled back automatically (a Kolla run is not undone by "
+               "restoring its files).", argv=join(kolla.argv), why=why)]
     if backups:
-        lines.append("Changed files, with the backup each was saved to: " + "; ".join(
+        lines.append(t("Changed files, with the backup each was saved to: ") + "; ".join(
             f"{_where(edit.host, edit.path)} (backup {backup})" for edit, backup, _orig in backups) + ".")
     done = [c for c in ran if not _is_kolla_run(c.argv)]
     if done:
-        lines.append("Commands that ran: " + "; ".join(join(c.argv) for c in done) + ".")
+        lines.append(t("Commands that ran: ") + "; ".join(join(c.argv) for c in done) + ".")
     leftovers = [line for c in [*ran, *([failed] if failed else [])] for line in (c.manual_undo or [])]
-    undo = [f"on {edit.host or 'the deploy host'}: {join(['cp', '-p', backup, edit.path])}"
+    undo = [t("on {host}: {argv}", host=edit.host or t("the deploy host"), argv=join(['cp', '-p', backup, edit.path]))
             for edit, backup, _orig in backups]
     if undo:
-        undo.append(f"on the deploy host: {join(kolla.argv)}")
-    undo += [f"on {c.host or 'the deploy host'}: {join(c.undo)}" for c in reversed(done) if c.undo]
+        undo.append(t("on the deploy host: {argv}", argv=join(kolla.argv)))
+    undo += [t("on {host}: {argv}", host=c.host or t("the deploy host"), argv=join(c.undo)) for c in reversed(done) if c.undo]
     undo += leftovers
     if leftovers:
-        lines.append("What stays even after the files are restored and Kolla runs again: Kolla never removes a "
-                     "bridge it created or a port it plugged.")
+        lines.append(t("What stays even after the files are restored and Kolla runs again: Kolla never removes a "
+                       "bridge it created or a port it plugged."))
     if undo:
-        lines.append("To undo by hand, in this order: " + " ; ".join(undo))
+        lines.append(t("To undo by hand, in this order: ") + " ; ".join(undo))
     else:
-        lines.append("Read the kolla-ansible output above, fix what it names, then run the same command again.")
+        lines.append(t("Read the kolla-ansible output above, fix what it names, then run the same command again."))
     for line in lines:
         emit(line)
     result.status = ApplyStatus.NOT_FIXED if failed is None else ApplyStatus.FAILED
@@ -490,29 +485,29 @@ def _restore(ctx: ProbeContext, backups: list[tuple[FileEdit, str, str]], restar
             continue
         try:
             transport = _transport(ctx, command.host)
-            emit(f"undoing on {command.host or 'the deploy host'}: {join(command.undo)}")
+            emit(t("undoing on {host}: {argv}", host=command.host or t("the deploy host"), argv=join(command.undo)))
             outcome = transport.run(list(command.undo), sudo=bool(command.sudo or getattr(transport, "become", False)),
                                     timeout=command.timeout)
             if outcome.rc != 0:
-                emit(f"could not undo {join(command.argv)}: {(outcome.stderr or outcome.stdout).strip()[:200]}")
+                emit(t("could not undo {argv}: {stderr}", argv=join(command.argv), stderr=(outcome.stderr or outcome.stdout).strip()[:200]))
         except WizardError as exc:
-            emit(f"could not undo {join(command.argv)}: {exc.one_line()}")
+            emit(t("could not undo {argv}: {exc}", argv=join(command.argv), exc=exc.one_line()))
     for edit, backup, original in reversed(backups):
         try:
             _transport(ctx, edit.host).write_file_atomic(edit.path, original)
             emit(f"restored {_where(edit.host, edit.path)} from {backup}")
         except Exception as exc:   # go on with the other files whatever this one did
             why = exc.one_line() if isinstance(exc, WizardError) else f"{type(exc).__name__}: {exc}"
-            emit(f"could NOT restore {_where(edit.host, edit.path)}: {why}; copy {backup} back by hand")
+            emit(t("could NOT restore {host}: {why}; copy {backup} back by hand", host=_where(edit.host, edit.path), why=why, backup=backup))
     # What read the new files (an agent restart, a reconfigure) must read the old ones again.
     for command in restarts:
         try:
             transport = _transport(ctx, command.host)
-            emit(f"running again on {command.host or 'the deploy host'}: {join(command.argv)}")
+            emit(t("running again on {host}: {argv}", host=command.host or t("the deploy host"), argv=join(command.argv)))
             transport.run(list(command.argv), sudo=bool(command.sudo or getattr(transport, "become", False)),
                           timeout=command.timeout)
         except WizardError as exc:
-            emit(f"could not re-run {join(command.argv)}: {exc.one_line()}")
+            emit(t("could not re-run {argv}: {exc}", argv=join(command.argv), exc=exc.one_line()))
 
 
 def _undo_cloud(ctx: ProbeContext, created: list[tuple[CloudCall, Any]], emit: Callable[[str], None]) -> None:
@@ -520,13 +515,13 @@ def _undo_cloud(ctx: ProbeContext, created: list[tuple[CloudCall, Any]], emit: C
         undo_name = getattr(call, "undo", None)
         undo = CLOUD_OPS.get(undo_name) if undo_name else None
         if undo is None:
-            emit(f"cannot undo {call.describe or call.op} automatically")
+            emit(t("cannot undo {describe} automatically", describe=call.describe or call.op))
             continue
         try:
             undo(ctx.cloud.conn, **(made if isinstance(made, dict) else {}))
             emit(f"undid {call.describe or call.op}")
         except Exception as exc:
-            emit(f"could not undo {call.describe or call.op}: {type(exc).__name__}: {exc}")
+            emit(t("could not undo {describe}: {error_type}: {exc}", describe=call.describe or call.op, error_type=type(exc).__name__, exc=exc))
 
 
 __all__ = ["ApplyResult", "RemedyNotFound", "apply_by_id", "apply_remedy", "find_remedy", "write_text_atomic",
