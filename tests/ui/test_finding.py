@@ -285,3 +285,20 @@ async def test_the_palette_offers_this_screens_actions_with_their_keys(tmp_path)
             if isinstance(app.screen, ConfirmApply):
                 break
         assert isinstance(app.screen, ConfirmApply)
+
+
+async def test_with_one_finding_next_is_hidden_and_help_fits_at_64_columns(tmp_path):
+    """Scorecard, resize: n/p is hidden (not greyed) when there is no other finding, which leaves room
+    for ? Help on the finding screen's footer in a 64-column terminal."""
+    from textual.widgets._footer import FooterKey
+    from screens.finding import FindingScreen
+    app = make_app(tmp_path, answers={"agent-alive": "alive"})
+    async with app.run_test(size=(64, 20)) as pilot:
+        await to_finished_diagnosis(app, pilot)
+        await pilot.press("f")
+        await settle(app, pilot)
+        assert isinstance(app.screen, FindingScreen) and len(app.session.findings) == 1
+        keys = {k.key: k for k in app.screen.query(FooterKey)}
+        assert "n" not in keys, list(keys)
+        help_key = keys.get("question_mark") or keys.get("f1")
+        assert help_key is not None and help_key.region.right <= 64, (list(keys), help_key and help_key.region)

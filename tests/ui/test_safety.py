@@ -206,3 +206,22 @@ async def test_remedies_without_a_typed_name_pass_no_typed_argument(tmp_path):
         await pilot.press("y")
         await settle(app, pilot, rounds=5)
         assert calls and "typed" not in calls[0]
+
+
+async def test_escape_in_the_typed_name_field_changes_nothing(tmp_path):
+    from dataclasses import replace
+    calls: list = []
+    app = make_app(tmp_path, answers={"agent-alive": "alive"}, apply=lambda *a, **k: calls.append(k))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await to_finished_diagnosis(app, pilot)
+        finding = app.session.report.findings[0]
+        finding.remedies[1] = replace(finding.remedies[1], confirm="compute1")
+        await pilot.press("f")
+        await settle(app, pilot)
+        app.screen.query_one("#apply-1").focus()
+        await pilot.press("a")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ConfirmApply)
+        await pilot.press(*"compute1", "escape")
+        await settle(app, pilot)
+        assert isinstance(app.screen, FindingScreen) and not calls
