@@ -19,8 +19,6 @@ import threading
 from pathlib import Path
 from typing import Mapping, Union
 
-import yaml
-
 Text = Union[str, Mapping[str, str]]
 LANGUAGES = ("en", "ko")
 DEFAULT_LANGUAGE = "en"
@@ -29,7 +27,8 @@ LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG")
 
 _language = DEFAULT_LANGUAGE
-_catalogs: dict[str, dict[str, str]] = {}
+_catalogs: dict[str, dict[str, str]] = {}     # the files' entries with the registered ones on top
+_registered: dict[str, dict[str, str]] = {}   # what register_catalog was given (screens' catalogs)
 _loaded = False
 _lock = threading.Lock()
 
@@ -96,13 +95,18 @@ def _check_entries(entries: object, origin: str) -> dict[str, str]:
 def read_catalog_files(language: str, directory: Path = LOCALE_DIR) -> dict[str, str]:
     """The entries of ``directory/<language>*.yaml`` merged (screens reads its own locale/ this way
     and hands the result to :func:`register_catalog`)."""
+    # yamlpos: safe construction only, on libyaml's parser where installed (the pure-Python
+    # safe_load took ~0.4 s for the catalogs, at every Korean start); keys stay the text written
+    # (a key `no:` is the word, not False), a repeated key is an error with its file:line.
+    from . import yamlpos
+
     merged: dict[str, str] = {}
     for path in sorted(Path(directory).glob(f"{language}*.yaml")):
         # ko.yaml, ko.probes.yaml ... but not a language whose code merely starts with ours
         if path.name.split(".", 1)[0] != language:
             continue
-        with path.open(encoding="utf-8") as handle:
-            merged.update(_check_entries(yaml.safe_load(handle), str(path)))
+        text = path.read_text(encoding="utf-8")
+        merged.update(_check_entries(yamlpos.load(text, str(path)), str(path)))
     return merged
 
 
@@ -118,19 +122,21 @@ def _ensure_loaded() -> None:
                 continue
             files = read_catalog_files(language)
             # entries registered before the files were read (screens at import) stay on top
-            files.update(_catalogs.get(language, {}))
+            files.update(_registered.get(language, {}))
             _catalogs[language] = files
         _loaded = True
 
 
 def register_catalog(language: str, entries: Mapping[str, str]) -> None:
-    """Add translations for ``language`` (English text -> translation); later entries win."""
+    """Add translations for ``language`` (English text -> translation); later entries win.
+    Cheap: the catalog files are read only when text is first looked up in another language."""
     if language not in LANGUAGES:
         raise ValueError(f"unknown language {language!r}: use one of {', '.join(LANGUAGES)}")
     checked = _check_entries(entries, f"catalog for {language}")
-    _ensure_loaded()
     with _lock:
-        _catalogs.setdefault(language, {}).update(checked)
+        _registered.setdefault(language, {}).update(checked)
+        if _loaded:
+            _catalogs.setdefault(language, {}).update(checked)
 
 
 def catalog(language: str) -> Mapping[str, str]:

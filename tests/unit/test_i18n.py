@@ -11,11 +11,13 @@ from wizard import i18n
 def _restore_language_and_catalogs():
     before = i18n.current_language()
     i18n.catalog("ko")  # load the files first, so what a test registers can be taken back
-    catalogs = {language: dict(entries) for language, entries in i18n._catalogs.items()}
+    saved = [(store, {language: dict(entries) for language, entries in store.items()})
+             for store in (i18n._catalogs, i18n._registered)]
     yield
     i18n.set_language(before)
-    i18n._catalogs.clear()
-    i18n._catalogs.update(catalogs)
+    for store, copy in saved:
+        store.clear()
+        store.update(copy)
 
 
 @pytest.mark.parametrize(
@@ -147,4 +149,12 @@ def test_screens_style_catalog_directory_is_read_and_registered(tmp_path):
 def test_a_bad_catalog_file_names_itself(tmp_path):
     (tmp_path / "ko.yaml").write_text("- a list\n", encoding="utf-8")
     with pytest.raises(i18n.CatalogError, match="ko.yaml"):
+        i18n.read_catalog_files("ko", tmp_path)
+
+
+def test_catalog_keys_stay_the_words_written_and_a_repeated_key_is_an_error(tmp_path):
+    (tmp_path / "ko.yaml").write_text('no: 아니요\n"yes": 예\n', encoding="utf-8")
+    assert i18n.read_catalog_files("ko", tmp_path) == {"no": "아니요", "yes": "예"}
+    (tmp_path / "ko.yaml").write_text('"Quit": 종료\n"Quit": 끝\n', encoding="utf-8")
+    with pytest.raises(Exception, match=r"ko\.yaml:2: duplicate key 'Quit'"):
         i18n.read_catalog_files("ko", tmp_path)
