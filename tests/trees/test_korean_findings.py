@@ -74,3 +74,27 @@ def test_names_from_the_cloud_stay_verbatim(reports):
         assert name in text
     fix = next(r for r in finding.remedies if r.id == "quick-bridge-mapping" or not r.durable)
     assert "physnet1:br-ex" in fix.explain
+
+
+@pytest.mark.parametrize("scenario,tree", [("l3-agent-down", "unreachable"), ("galera-stopped-clean", "cloud-down")])
+def test_other_trees_speak_korean_with_the_same_commands(scenario, tree):
+    with Lab(scenario) as lab:
+        lab.start()
+        try:
+            english = diagnose(lab, [tree])
+            i18n.set_language("ko")
+            korean = diagnose(lab, [tree])
+        finally:
+            i18n.set_language("en")
+    assert [f.id for f in korean.findings] == [f.id for f in english.findings] != []
+    for en_finding, ko_finding in zip(english.findings, korean.findings):
+        assert any(HANGUL.search(line) for line in ko_finding.evidence), ko_finding.evidence
+        for en, ko in zip(en_finding.remedies, ko_finding.remedies):
+            assert HANGUL.search(ko.title) and HANGUL.search(ko.explain), (ko.id, ko.title)
+            # the backup names carry the time of the run: the only part of a command that may differ
+            assert [_untimed(x) for x in (ko.command, ko.diff, ko.path, ko.host)] == \
+                [_untimed(x) for x in (en.command, en.diff, en.path, en.host)]
+
+
+def _untimed(text):
+    return re.sub(r"\d{8}T\d{6}Z", "<time>", text) if text else text
