@@ -276,15 +276,18 @@ class Engine:
         except WizardError as exc:
             reason = exc.one_line()
         except concurrent.futures.TimeoutError:
-            reason = f"probe {spec.name} did not finish within {self.probe_timeout:.0f} s"
+            reason = t("probe {probe} did not finish within {seconds} s", probe=spec.name,
+                       seconds=f"{self.probe_timeout:.0f}")
         except Exception as exc:  # a probe bug must not end the diagnosis
             log.exception("probe %s failed", spec.name)
-            reason = f"probe {spec.name} failed unexpectedly: {type(exc).__name__}: {exc}"
+            reason = t("probe {probe} failed unexpectedly: {kind}: {error}", probe=spec.name,
+                       kind=type(exc).__name__, error=exc)
         for line in lines:
             yield Output(tree.id, step.id, line)
         if evidence is not None:
             if evidence.outcome not in step.branches:
-                reason = f"probe {spec.name} returned undeclared outcome {evidence.outcome!r}"
+                reason = t("probe {probe} returned undeclared outcome {outcome}", probe=spec.name,
+                           outcome=repr(evidence.outcome))
                 evidence = None
             else:
                 self._remember(evidence)
