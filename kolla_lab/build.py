@@ -35,6 +35,8 @@ class LabState:
                     over["disabled_reason"] = str(service["disabled_reason"] or "")
                 if service.get("forced_down"):
                     over["forced_down"] = True
+                if service.get("consuming") is False:
+                    over["not_consuming"] = True
         self._build_cloud(scenario["cloud"], public_key)
 
     @property

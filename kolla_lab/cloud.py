@@ -84,6 +84,7 @@ class Cloud:
         self.vlan_ranges: list[str] = []     # ml2 [ml2_type_vlan] network_vlan_ranges (Kolla: empty)
         self.service_overrides: dict[str, dict] = {}   # nova-compute host -> {"host": name, ...}
         self.max_attempts = 3
+        self.compute_backlog: dict[str, list[str]] = {}   # compute host -> server ids cast to compute.<host>, unconsumed
         self.scheduler_backlog = 0    # select_destinations calls left in the 'scheduler' queue (no consumer)
         self.unmapped_hosts: set[str] = set()   # computes `nova-manage cell_v2 discover_hosts` never mapped
 
@@ -868,6 +869,13 @@ class Cloud:
                       nova_records.conductor_failure_lines(sid, ctx, exc, "nova.exception.HostMappingNotFound"))
             self._fail(server, action, {"code": 400, "created": iso(now()), "message": exc, "details": ""})
             return
+        node = self._compute_node(hosts[0])
+        if node is not None and self.service_overrides.get(node.name, {}).get("not_consuming"):
+            # nova/conductor/manager.py schedule_and_build_instances ends with a cast of
+            # build_and_run_instance to compute.<host> (compute/rpcapi.py): no reply is awaited, so
+            # with no consumer the message waits in the queue and the server stays BUILD/scheduling.
+            self.compute_backlog.setdefault(hosts[0], []).append(sid)
+            return
         # The scheduler returns the chosen host and up to max_attempts - 1 alternates; each failure
         # is rescheduled by the conductor (build_instances) onto the next one.
         attempts: list[nova_records.Attempt] = []
@@ -916,6 +924,18 @@ class Cloud:
         self._log(conductor, nova_records.CONDUCTOR_LOG,
                   nova_records.conductor_failure_lines(sid, ctx, fault["message"], "nova.exception.MaxRetriesExceeded"))
         self._fail(server, action, fault)
+
+    def compute_started(self, node: Node) -> None:
+        """nova-compute (re)started: it consumes compute.<host> again and builds what waited there."""
+        with self.lock:
+            over = self.service_overrides.get(node.name, {})
+            over.pop("not_consuming", None)
+            host = over.get("host", node.hostname)
+            for sid in self.compute_backlog.pop(host, []):
+                server = self.servers.get(sid)
+                if server is not None and server["status"] == "BUILD":
+                    action = self.actions[sid][-1]
+                    self._build_into(server, action)
 
     def _unbind_port(self, port: dict) -> None:
         """nova/network/neutron.py _unbind_ports: device_id/owner cleared, binding:host_id None."""

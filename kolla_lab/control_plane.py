@@ -149,6 +149,12 @@ def rabbitmq_list_queues(state) -> str:
             rows.setdefault(f"{topic}.{host}", [0, 0])[1] += running
     if "scheduler" in rows and rows["scheduler"][1] == 0:
         rows["scheduler"][0] = state.cloud.scheduler_backlog
+    for node in state.nodes.values():
+        over = state.cloud.service_overrides.get(node.name, {})
+        host = over.get("host", node.hostname)
+        if over.get("not_consuming") and f"compute.{host}" in rows:
+            rows[f"compute.{host}"] = [len(state.cloud.compute_backlog.get(host, [])), 0]
+            rows["compute"][1] -= 1
     lines = ["Timeout: 60.0 seconds ...", "Listing queues for vhost / ...", "name\tmessages\tconsumers"]
     lines += [f"{name}\t{m}\t{c}" for name, (m, c) in sorted(rows.items())]
     return "\n".join(lines) + "\n"

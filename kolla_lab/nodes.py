@@ -176,6 +176,8 @@ class Node:
             self._ovs_agent_boot(c)
         elif name == NOVA_COMPUTE:
             c.loaded = {NOVA_COMPUTE_CONF: self.read(NOVA_COMPUTE_CONF) or ""}
+            if self.cloud is not None:      # a fresh RPC consumer on compute.<host>
+                self.cloud.compute_started(self)
         self._container_changed(name)
         return c
 

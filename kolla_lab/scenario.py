@@ -183,9 +183,11 @@ def validate(data: LDict, path: str) -> None:
             raise ScenarioError(_where(spec, "nova_host"), "nova_host must be the host name nova-compute reports "
                                 "(e.g. compute01.homelab.lan)")
         service = spec.get("nova_service")
-        if service is not None and (not isinstance(service, dict) or set(service) - {"disabled_reason", "forced_down"}):
+        if service is not None and (not isinstance(service, dict)
+                                    or set(service) - {"disabled_reason", "forced_down", "consuming"}):
             raise ScenarioError(_where(spec, "nova_service"), "nova_service takes disabled_reason (text: the "
-                                "service is disabled) and forced_down (true/false)")
+                                "service is disabled), forced_down (true/false) and consuming (false: its "
+                                "compute.<host> queue has no consumer)")
         resources = spec.get("resources")
         if resources is not None and (not isinstance(resources, dict)
                                       or set(resources) - {"vcpus", "memory_mb", "disk_gb"}

@@ -64,6 +64,7 @@ DURABLE_FIXES: dict[str, list[str]] = {
     "placement-no-room": ["nova-placement-override"],
     "az-compute-down": ["start-nova-compute"],
     "scheduler-not-consuming": ["start-nova-scheduler"],
+    "compute-not-consuming": ["restart-nova-compute"],
 }
 # Scenarios the real backend cannot express yet, and why (docs/real-tier.md).
 EMBEDDED_ONLY: dict[str, str] = {
@@ -74,6 +75,8 @@ EMBEDDED_ONLY: dict[str, str] = {
     "compute-disabled": "nova-compute service states: the parity walk's compute stand-in has none",
     "compute-forced-down": "nova-compute service states: the parity walk's compute stand-in has none",
     "compute-not-in-cell": "host-to-cell mappings: the parity walk's compute stand-in has no cells",
+    "compute-not-consuming": "the parity walk's compute stand-in has no RPC queues (real Nova's are in "
+                             "RealLab(compute='nova'))",
     "scheduler-not-consuming": "the parity walk's compute stand-in has no nova-scheduler RPC (real Nova's is "
                                "in RealLab(compute='nova'))",
     "az-compute-down": "nova-compute service states: the parity walk's compute stand-in has none",

@@ -30,7 +30,7 @@ def steps(report, tree=TREE):
 def test_scenarios_cover_each_cause():
     expected = dict(scenarios_expecting(TREE))
     assert {"compute-down", "compute-disabled", "compute-forced-down", "compute-not-in-cell",
-            "placement-no-room", "az-compute-down", "scheduler-not-consuming"} <= set(expected)
+            "placement-no-room", "az-compute-down", "scheduler-not-consuming", "compute-not-consuming"} <= set(expected)
 
 
 @pytest.mark.parametrize("scenario,expected", [s for s in scenarios_expecting(TREE) if s[1]])
@@ -292,3 +292,25 @@ def test_list_queues_is_parsed_as_rabbitmqctl_prints_it():
     text = ("Timeout: 60.0 seconds ...\nListing queues for vhost / ...\nname\tmessages\tconsumers\n"
             "scheduler\t3\t0\nscheduler.controller\t0\t0\ncompute.compute01\t0\t1\n")
     assert parse_list_queues(text) == {"scheduler": (3, 0), "scheduler.controller": (0, 0), "compute.compute01": (0, 1)}
+
+
+def test_a_build_cast_to_a_compute_nobody_consumes_stays_build_and_the_restart_builds_it():
+    """The conductor's build_and_run_instance is a cast to compute.compute01: with no consumer the
+    server stays BUILD (no host, no fault, the service still up). The tree reads the queue with
+    rabbitmqctl list_queues; restarting nova_compute builds the waiting server (proven: the re-walk
+    finds no server left to explain)."""
+    from tests.trees.fix_support import apply_in_order
+
+    with Lab("compute-not-consuming") as lab:
+        run_ = apply_in_order(lab, [TREE], ["restart-nova-compute"])
+        status = {s["name"]: s["status"] for s in lab.state.cloud.servers.values()}
+    before = run_.before
+    assert steps(before) == [("fault", "stuck-build"), ("bus", "compute-not-consuming")]
+    [finding] = before.findings
+    assert (finding.id, finding.host) == ("compute-not-consuming", "compute01")
+    assert "compute.compute01 (1 message(s) waiting, 0 consumers)" in finding.root_cause.replace(
+        "queue compute.compute01, but nothing consumes that queue (", "compute.compute01 (")
+    [applied] = run_.applied
+    assert applied.status == "verified", applied
+    assert status == {"rocky-vm3": "ACTIVE"}
+    assert steps(run_.after) == [("fault", "no-error-server")]

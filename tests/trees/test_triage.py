@@ -52,6 +52,7 @@ def test_build_and_access(fresh):
     ("compute-disabled", "no-host", ["triage", "no-valid-host"]),
     ("placement-no-room", "no-host-and-access", ["triage", "no-valid-host", "ssh-refused"]),
     ("scheduler-not-consuming", "no-host", ["triage", "no-valid-host"]),
+    ("compute-not-consuming", "no-host", ["triage", "no-valid-host"]),
 ])
 def test_scenarios_route(scenario, outcome, trees):
     with Lab(scenario) as lab:
@@ -65,7 +66,8 @@ def test_scenarios_route(scenario, outcome, trees):
         no_host = [f.id for f in report.findings if f.tree == "no-valid-host"]
         assert no_host == {"compute-disabled": ["compute-service-disabled"],
                            "placement-no-room": ["placement-no-room"],
-                           "scheduler-not-consuming": ["scheduler-not-consuming"]}[scenario]
+                           "scheduler-not-consuming": ["scheduler-not-consuming"],
+                           "compute-not-consuming": ["compute-not-consuming"]}[scenario]
 
 
 def test_quiet_cloud_is_ok(fresh):

@@ -28,11 +28,17 @@ def _is_no_valid_host(server: dict[str, Any]) -> bool:
         or message.strip() == "MessagingTimeout"
 
 
+def _unplaced_build(server: dict[str, Any]) -> bool:
+    """BUILD, scheduled or not, but no compute has claimed it (host is set by the compute's claim)."""
+    return server.get("status") == "BUILD" and not (server.get("compute_host") or server.get("host")) \
+        and server.get("task_state") in ("scheduling", None)
+
+
 NOT_MAPPED_RE = re.compile(r"Host '([^']+)' is not mapped to any cell")
 
 
-@probe("no_valid_host_fault", outcomes=("no-valid-host", "not-in-cell", "max-retries", "messaging-timeout", "other-fault",
-                                       "no-error-server"),
+@probe("no_valid_host_fault", outcomes=("no-valid-host", "not-in-cell", "max-retries", "messaging-timeout", "stuck-build",
+                                       "other-fault", "no-error-server"),
        summary="Find the server whose build ended in No valid host and read its fault", requires="cloud",
        provides=("server", "flavor", "compute"))
 def no_valid_host_fault(ctx: ProbeContext, args, emit) -> Evidence:
@@ -45,14 +51,14 @@ def no_valid_host_fault(ctx: ProbeContext, args, emit) -> Evidence:
                 raise ProbeUnavailable(t("no server named or with ID {target!r} in this project; check --server", target=target))
             candidates = [server]
         else:
-            candidates = [s for s in ctx.cloud.servers() if s.get("status") == "ERROR"]
+            candidates = [s for s in ctx.cloud.servers() if s.get("status") == "ERROR" or _unplaced_build(s)]
     except CloudError as exc:
         raise ProbeUnavailable(t("{exc}; run `{command}` and answer", exc=exc.one_line(), command=command), sources=[command]) from None
     sources = ["GET /servers/detail"]
     if not candidates:
         return Evidence("no-error-server", facts={}, sources=sources, observations=[t("No server is in ERROR.")])
-    candidates.sort(key=lambda s: (_is_no_valid_host(s), str(s.get("updated_at") or s.get("updated") or "")),
-                    reverse=True)
+    candidates.sort(key=lambda s: (_is_no_valid_host(s), _unplaced_build(s),
+                                   str(s.get("updated_at") or s.get("updated") or "")), reverse=True)
     server = candidates[0]
     facts = {"server": server_facts(server)}
     s = facts["server"]
@@ -60,6 +66,12 @@ def no_valid_host_fault(ctx: ProbeContext, args, emit) -> Evidence:
     # (nova/availability_zones.py get_instance_availability_zone).
     s["availability_zone"] = str(server.get("availability_zone") or server.get("pinned_availability_zone") or "")
     obs = [t("Server {name} ({id}) is {status}; fault: {fault_message}", name=s['name'], id=s['id'], status=s['status'], fault_message=s.get('fault_message') or t("(none shown)"))]
+    if _unplaced_build(server):
+        # BUILD with no host yet: the conductor's build_and_run_instance to compute.<host> is a cast,
+        # so nothing times out while no nova-compute consumes it (nova/compute/rpcapi.py).
+        obs.append(t("It is still BUILD (task_state {task_state}) and no compute has taken it.",
+                     task_state=server.get('task_state') or 'none'))
+        return Evidence("stuck-build", facts=facts, observations=obs, sources=sources)
     if server.get("status") == "ERROR" and MAX_RETRIES in str(s.get("fault_message") or ""):
         # nova/conductor/manager.py build_instances: every compute tried failed the build
         obs.append(t("The scheduler placed it; the build failed on the computes it tried (MaxRetriesExceeded)."))
@@ -300,7 +312,7 @@ def parse_list_queues(text: str) -> dict[str, tuple[int, int]]:
     return out
 
 
-@probe("rpc_bus", outcomes=("scheduler-not-consuming", "consumed"),
+@probe("rpc_bus", outcomes=("scheduler-not-consuming", "compute-not-consuming", "consumed"),
        summary="nova-conductor.log's MessagingTimeout and who consumes Nova's 'scheduler' queue (rabbitmqctl list_queues)",
        requires="node", needs=("server",), provides=("bus",))
 def rpc_bus(ctx: ProbeContext, args, emit) -> Evidence:
@@ -357,4 +369,12 @@ def rpc_bus(ctx: ProbeContext, args, emit) -> Evidence:
     if consumers == 0:
         return Evidence("scheduler-not-consuming", facts=facts, observations=obs, sources=sources,
                         host=facts["bus"]["host"] or None)
+    stuck = sorted((name.split(".", 1)[1], m) for name, (m, c) in table.items()
+                   if name.startswith("compute.") and c == 0 and m > 0)
+    if stuck:
+        host, waiting = stuck[0]
+        obs.append(f"RabbitMQ queue compute.{host}: {waiting} message(s) waiting, no consumer: nova-compute on "
+                   f"{host} does not take the builds cast to it.")
+        facts["bus"].update(compute=host, compute_messages=waiting)
+        return Evidence("compute-not-consuming", facts=facts, observations=obs, sources=sources, host=host)
     return Evidence("consumed", facts=facts, observations=obs, sources=sources)

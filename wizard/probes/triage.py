@@ -15,7 +15,7 @@ from ..readings import neutron as nx
 from .cloud_network import choose_external_network, router_path
 from .registry import probe
 from ..i18n import t
-from .scheduling import _is_no_valid_host
+from .scheduling import _is_no_valid_host, _unplaced_build
 from ..probe_context import ProbeContext
 
 OUTCOMES = ("nothing", "build-failures", "access-only", "network-gaps", "build-and-access", "build-and-network",
@@ -27,11 +27,14 @@ OUTCOMES = ("nothing", "build-failures", "access-only", "network-gaps", "build-a
 def cloud_overview(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence:
     servers = sorted(ctx.cloud.servers(), key=lambda s: (s.get("name") or "", s.get("id") or ""))
     failed = [s for s in servers if s.get("status") == "ERROR"]
+    stuck = [s for s in servers if _unplaced_build(s)]
     active = [s for s in servers if s.get("status") == "ACTIVE"]
     obs = [t("{count} instance(s): {count2} ACTIVE, {count3} ERROR, {value} other.", count=len(servers), count2=len(active), count3=len(failed), value=len(servers) - len(active) - len(failed))]
     for s in failed:
         msg = (s.get("fault") or {}).get("message") or t("no fault message")
         obs.append(f"  {s.get('name')} is ERROR: {msg}")
+    for s in stuck:
+        obs.append(f"  {s.get('name')} is BUILD and no compute has taken it yet")
     gaps: list[str] = []
     if active:
         ports = ctx.cloud.ports()
@@ -48,7 +51,8 @@ def cloud_overview(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence
                     obs.append(t("  {name} has no floating IP and no router joins its subnet to an external network: "
                                  "floating ip create would fail with 404.", name=s.get('name')))
                 break
-    no_host = bool(failed) and all(_is_no_valid_host(s) for s in failed)
+    no_host = bool(failed or stuck) and all(_is_no_valid_host(s) for s in failed)
+    failed = failed + stuck
     facts = {"triage": {"failed": [s.get("name") or s["id"] for s in failed],
                         "active": [s.get("name") or s["id"] for s in active], "network_gaps": gaps}}
     build, network, access = bool(failed), bool(gaps), bool(active)

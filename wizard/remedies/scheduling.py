@@ -214,3 +214,24 @@ def start_nova_scheduler(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
                  f"unreachable at boot, a bad nova.conf line."),
         command="\n".join(join(c) for c in (reset, start, logs)), host=hosts[0] if len(hosts) == 1 else None,
         actions=actions, verify="bus")]
+
+
+@remedy("restart-nova-compute", summary="Restart nova_compute so it consumes its compute.<host> queue again")
+def restart_nova_compute(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
+    host = (finding.facts.get("bus") or {}).get("compute") or finding.host
+    if not host:
+        return []
+    node = _nodeio.inventory_name(ctx, host)
+    unit = kolla_unit(NOVA_COMPUTE_CONTAINER)
+    restart = ["systemctl", "restart", unit]
+    sudo = become_for(ctx, node)
+    return [Remedy(
+        id="restart-nova-compute", kind="command", durable=True,
+        title=f"Restart nova_compute on {node} so it consumes compute.{host} again",
+        explain=(f"`systemctl restart {unit}` restarts nova-compute, which reconnects to RabbitMQ and consumes "
+                 f"compute.{host}: the builds that waited there run (the server leaves BUILD). `docker exec rabbitmq "
+                 f"rabbitmqctl list_queues name messages consumers` then shows compute.{host} with a consumer. If "
+                 f"it loses its consumer again after each RabbitMQ restart, read {_nodeio.NOVA_COMPUTE_LOG} and "
+                 f"RabbitMQ's log around the restart."),
+        command=join(restart), host=node, actions=[NodeCommand(node, restart, sudo=sudo, timeout=120.0)],
+        verify=finding.step)]
