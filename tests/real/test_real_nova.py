@@ -298,3 +298,48 @@ def test_placement_answers_as_the_labs_and_a_flavor_no_provider_fits_is_placemen
     assert finding.facts["placement"]["resource_class"] == "DISK_GB"
     assert finding.facts["placement"]["cause"] == "max-unit"
     assert [r.id for r in finding.remedies] == ["placement-flavor-that-fits"]
+
+
+def test_availability_zone_on_real_nova_scopes_the_computes_and_an_empty_zone_is_a_400(lab, conn):
+    """Real Nova: a zone whose aggregate has no enabled compute is refused at the API (400, never No
+    valid host); compute01's service reports its zone (openstacksdk: availability_zone); a server
+    that asked for zone nova and was never placed shows nova in OS-EXT-AZ:availability_zone; the
+    tree then judges that zone's computes (compute01 forced down). Moving compute01 into another
+    zone is refused by real Nova while it hosts rocky-vm2 (409), so the zone is nova here. Runs
+    last; puts everything back."""
+    from tests.trees.network_support import context
+    from wizard.diagnose import run_diagnosis
+
+    service = next(s for s in conn.compute.services() if s.binary == "nova-compute" and s.host == "compute01")
+    assert service.availability_zone == "nova"
+    aggregate = conn.compute.create_aggregate(name="az2-hosts", availability_zone="az2")
+    server = None
+    create = dict(image_id=next(iter(conn.image.images())).id, flavor_id=conn.compute.find_flavor("m1.small").id,
+                  networks=[{"uuid": conn.network.find_network("demo-net").id}])
+    try:
+        with pytest.raises(openstack.exceptions.BadRequestException,
+                           match="The requested availability zone is not available"):
+            conn.compute.create_server(name="vm-az2", availability_zone="az2", **create)
+        conn.compute.update_service_forced_down(service, forced=True)
+        server = conn.compute.create_server(name="vm-zone-nova", availability_zone="nova", **create)
+        server = conn.compute.wait_for_server(server, status="ERROR", failures=["ACTIVE"], wait=DEADLINE)
+        assert server.fault["message"].startswith("No valid host was found."), server.fault
+        assert server.availability_zone == "nova" and not server.compute_host
+        lab._sync_server_log()
+        ctx = context(lab, "--server", "vm-zone-nova")
+        try:
+            report, _engine = run_diagnosis(ctx, ["no-valid-host"])
+        finally:
+            ctx.close()
+    finally:
+        conn.compute.update_service_forced_down(service, forced=False)
+        if server is not None:
+            conn.compute.delete_server(server)
+            conn.compute.wait_for_delete(server, wait=DEADLINE)
+        conn.compute.delete_aggregate(aggregate)
+    steps = [(s.step, s.outcome) for s in report.steps]
+    assert steps[0] == ("fault", "no-valid-host") and steps[-1] == ("compute-services", "forced-down"), steps
+    services = next(s for s in report.steps if s.step == "compute-services").observations
+    assert services[0] == "The server asked for availability zone nova: its computes are compute01."
+    [finding] = report.findings
+    assert (finding.id, finding.host) == ("compute-service-forced-down", "compute01")
