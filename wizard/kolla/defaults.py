@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from .release import Release
+from ..i18n import t
 
 TRUE_WORDS = {"yes", "true", "1", "on", "y", "t"}
 
@@ -60,9 +61,9 @@ class KollaDefault:
 
     def place(self, release: Release) -> str:
         if self.role:
-            return f"kolla-ansible {release} ansible/roles/{self.role}/defaults/main.yml (built-in table)"
+            return t("kolla-ansible {release} ansible/roles/{role}/defaults/main.yml (built-in table)", release=release, role=self.role)
         path = f"all/{self.split_file}" if release.splits_group_vars_all else "all.yml"
-        return f"kolla-ansible {release} ansible/group_vars/{path} (built-in table)"
+        return t("kolla-ansible {release} ansible/group_vars/{path} (built-in table)", release=release, path=path)
 
 
 def _old_false(release: Release) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..errors import ConfigError
+from ..i18n import t
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ def parse_ini(text: str, where: str) -> IniFile:
     ``#``/``;`` comment lines, indented continuation lines, repeated sections merge (later key
     wins). Raises ConfigError("file:line", ...) on the first line it cannot read."""
     if "\x00" in text:
-        raise ConfigError(where, "is not a text file (contains NUL bytes)", "check the path")
+        raise ConfigError(where, t("is not a text file (contains NUL bytes)"), t("check the path"))
     parsed = IniFile(where)
     section: dict[str, IniValue] | None = None
     last_key: str | None = None
@@ -45,10 +46,10 @@ def parse_ini(text: str, where: str) -> IniFile:
             continue
         if stripped.startswith("["):
             if not stripped.endswith("]") or len(stripped) < 3:
-                raise ConfigError(place, f"bad section header {stripped!r}", "write it as [section]")
+                raise ConfigError(place, t("bad section header {stripped!r}", stripped=stripped), t("write it as [section]"))
             name = stripped[1:-1].strip()
             if not name:
-                raise ConfigError(place, "empty section name", "write it as [section]")
+                raise ConfigError(place, t("empty section name"), t("write it as [section]"))
             section = parsed.sections.setdefault(name, {})
             last_key = None
             continue
@@ -56,10 +57,10 @@ def parse_ini(text: str, where: str) -> IniFile:
         if not positions:
             # Echo the first word only: the rest of a line like ``rabbit_password Secret`` is a value.
             first = stripped.split(None, 1)[0][:60]
-            raise ConfigError(place, f"expected 'key = value', got a line starting {first!r} with no '='",
-                              "add '=' or comment the line out with '#'")
+            raise ConfigError(place, t("expected 'key = value', got a line starting {first!r} with no '='", first=first),
+                              t("add '=' or comment the line out with '#'"))
         if section is None:
-            raise ConfigError(place, "key before any [section]", "put it under a section such as [DEFAULT] or [ovs]")
+            raise ConfigError(place, t("key before any [section]"), t("put it under a section such as [DEFAULT] or [ovs]"))
         split_at = min(positions)
         key = stripped[:split_at].strip()
         value = stripped[split_at + 1:].strip()
@@ -79,7 +80,7 @@ def parse_bridge_mappings(text: str, where: str = "bridge_mappings") -> dict[str
             continue
         physnet, sep, bridge = item.partition(":")
         if not sep or not physnet.strip() or not bridge.strip():
-            raise ConfigError(where, f"bad bridge mapping {item!r}", "use physnet:bridge, comma-separated")
+            raise ConfigError(where, t("bad bridge mapping {item!r}", item=item), t("use physnet:bridge, comma-separated"))
         mappings[physnet.strip()] = bridge.strip()
     return mappings
 

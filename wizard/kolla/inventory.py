@@ -10,6 +10,7 @@ from typing import Any
 
 from .. import yamlpos
 from ..errors import ConfigError
+from ..i18n import t
 
 MAX_RANGE_HOSTS = 10000  # compute[0:99999] in a typo must not eat the wizard's memory
 
@@ -131,8 +132,8 @@ class Inventory:
             for child in group.children:
                 if name in self._descendants(child):
                     self.problems.append(ConfigError(group.where or self.path,
-                                                     f"group {name} is its own descendant through {child}",
-                                                     "remove the loop from the :children sections"))
+                                                     t("group {name} is its own descendant through {child}", name=name, child=child),
+                                                     t("remove the loop from the :children sections")))
                     return
 
 
@@ -146,33 +147,33 @@ def expand_host_pattern(pattern: str, where: str) -> list[str]:
     match = _RANGE.search(pattern)
     if not match:
         if "[" in pattern or "]" in pattern:
-            raise ConfigError(where, f"bad host range in {pattern!r}", "use name[01:03] or name[a:c]")
+            raise ConfigError(where, t("bad host range in {pattern!r}", pattern=pattern), t("use name[01:03] or name[a:c]"))
         return [pattern]
     start, end, stride_text = match.group(1), match.group(2), match.group(3)
     stride = int(stride_text) if stride_text else 1
     if stride < 1:
-        raise ConfigError(where, f"range stride must be positive in {pattern!r}")
+        raise ConfigError(where, t("range stride must be positive in {pattern!r}", pattern=pattern))
     head, tail = pattern[:match.start()], pattern[match.end():]
     if start.isdigit() and end.isdigit():
         width = len(start) if start.startswith("0") and len(start) > 1 else 0
         first, last = int(start), int(end)
         if last < first:
-            raise ConfigError(where, f"range end before start in {pattern!r}")
+            raise ConfigError(where, t("range end before start in {pattern!r}", pattern=pattern))
         if (last - first) // stride + 1 > MAX_RANGE_HOSTS:
-            raise ConfigError(where, f"range in {pattern!r} is larger than {MAX_RANGE_HOSTS} hosts")
+            raise ConfigError(where, t("range in {pattern!r} is larger than {MAX_RANGE_HOSTS} hosts", pattern=pattern, MAX_RANGE_HOSTS=MAX_RANGE_HOSTS))
         items = [str(n).zfill(width) for n in range(first, last + 1, stride)]
     elif len(start) == 1 and len(end) == 1 and start in string.ascii_letters and end in string.ascii_letters:
         if ord(end) < ord(start):
-            raise ConfigError(where, f"range end before start in {pattern!r}")
+            raise ConfigError(where, t("range end before start in {pattern!r}", pattern=pattern))
         items = [chr(c) for c in range(ord(start), ord(end) + 1, stride)]
     else:
-        raise ConfigError(where, f"bad host range in {pattern!r}", "use name[01:03] or name[a:c]")
+        raise ConfigError(where, t("bad host range in {pattern!r}", pattern=pattern), t("use name[01:03] or name[a:c]"))
     hosts: list[str] = []
     for item in items:
         for expanded in expand_host_pattern(head + item + tail, where):
             hosts.append(expanded)
             if len(hosts) > MAX_RANGE_HOSTS:
-                raise ConfigError(where, f"ranges in {pattern!r} give more than {MAX_RANGE_HOSTS} hosts")
+                raise ConfigError(where, t("ranges in {pattern!r} give more than {MAX_RANGE_HOSTS} hosts", pattern=pattern, MAX_RANGE_HOSTS=MAX_RANGE_HOSTS))
     return hosts
 
 
@@ -211,7 +212,7 @@ def parse_ini_inventory(text: str, where: str) -> Inventory:
     inventory = Inventory(where)
     inventory.group("all", f"{where}:1")
     if "\x00" in text:
-        inventory.problems.append(ConfigError(where, "is not a text file (contains NUL bytes)", "check the path"))
+        inventory.problems.append(ConfigError(where, t("is not a text file (contains NUL bytes)"), t("check the path")))
         return inventory
     group_name, kind = "ungrouped", "hosts"
     for number, raw in enumerate(text.splitlines(), start=1):
@@ -230,7 +231,7 @@ def parse_ini_inventory(text: str, where: str) -> Inventory:
             elif kind == "children":
                 child = _strip_inline_comment(line)
                 if not _NAME.match(child) or " " in child:
-                    raise ConfigError(place, f"bad group name {child!r} in [{group_name}:children]")
+                    raise ConfigError(place, t("bad group name {child!r} in [{group_name}:children]", child=child, group_name=group_name))
                 inventory.group(child, place)
                 parent = inventory.group(group_name, place)
                 if child not in parent.children:
@@ -238,7 +239,7 @@ def parse_ini_inventory(text: str, where: str) -> Inventory:
             else:
                 key, sep, value = line.partition("=")
                 if not sep or not key.strip() or " " in key.strip():
-                    raise ConfigError(place, f"expected 'name=value' in [{group_name}:vars], got {line[:60]!r}")
+                    raise ConfigError(place, t("expected 'name=value' in [{group_name}:vars], got {line!r}", group_name=group_name, line=line[:60]))
                 value = value.strip()
                 if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
                     value = value[1:-1]
@@ -255,11 +256,11 @@ def _section(name: str, place: str) -> tuple[str, str]:
     group, sep, kind = name.partition(":")
     group = group.strip()
     if not group or not re.fullmatch(r"[A-Za-z0-9_.\-]+", group):
-        raise ConfigError(place, f"bad group name [{name}]", "group names are letters, digits, '_', '-', '.'")
+        raise ConfigError(place, t("bad group name [{name}]", name=name), t("group names are letters, digits, '_', '-', '.'"))
     if not sep:
         return group, "hosts"
     if kind not in ("children", "vars"):
-        raise ConfigError(place, f"unknown section kind [{name}]", "use [group], [group:children] or [group:vars]")
+        raise ConfigError(place, t("unknown section kind [{name}]", name=name), t("use [group], [group:children] or [group:vars]"))
     return group, kind
 
 
@@ -268,7 +269,7 @@ def _host_line(inventory: Inventory, group: str, line: str, place: str) -> None:
     try:
         words = shlex.split(line, comments=False, posix=True)
     except ValueError as exc:
-        raise ConfigError(place, f"cannot read host line: {exc}", "check the quotes") from None
+        raise ConfigError(place, t("cannot read host line: {exc}", exc=exc), t("check the quotes")) from None
     if not words:
         return
     name, *assignments = words
@@ -277,16 +278,16 @@ def _host_line(inventory: Inventory, group: str, line: str, place: str) -> None:
     if ":" in name and "[" not in name and name.count(":") == 1:
         name, port_text = name.split(":")
         if not port_text.isdigit():
-            raise ConfigError(place, f"bad port in host {words[0]!r}")
+            raise ConfigError(place, t("bad port in host {words!r}", words=words[0]))
         port = int(port_text)
     if not name or "=" in name or not _NAME.match(name):
-        raise ConfigError(place, f"bad host name {words[0]!r}")
+        raise ConfigError(place, t("bad host name {words!r}", words=words[0]))
     host_vars: dict[str, VarDef] = {}
     for assignment in assignments:
         key, sep, value = assignment.partition("=")
         if not sep or not key:
-            raise ConfigError(place, f"expected name=value after the host name, got {assignment!r}",
-                              "quote values that contain spaces")
+            raise ConfigError(place, t("expected name=value after the host name, got {assignment!r}", assignment=assignment),
+                              t("quote values that contain spaces"))
         # shlex already removed one level of quotes; a value that was quoted stays a string.
         raw_value = assignment[len(key) + 1:]
         host_vars[key] = VarDef(ini_scalar(raw_value) if not _was_quoted(line, key) else raw_value, place)
@@ -314,8 +315,8 @@ def parse_yaml_inventory(text: str, where: str) -> Inventory:
     if data is None:
         return inventory
     if not isinstance(data, dict):
-        inventory.problems.append(ConfigError(f"{where}:1", "a YAML inventory must be a mapping of groups",
-                                              "start with 'all:'"))
+        inventory.problems.append(ConfigError(f"{where}:1", t("a YAML inventory must be a mapping of groups"),
+                                              t("start with 'all:'")))
         return inventory
     for name, body in data.items():
         _yaml_group(inventory, str(name), body, where, _line(data, name), depth=0)
@@ -334,16 +335,16 @@ def _yaml_group(inventory: Inventory, name: str, body: Any, where: str, line: in
     if body is None:
         return
     if depth > 50:
-        inventory.problems.append(ConfigError(place, "groups nested too deep"))
+        inventory.problems.append(ConfigError(place, t("groups nested too deep")))
         return
     if not isinstance(body, dict):
-        inventory.problems.append(ConfigError(place, f"group {name} must be a mapping with hosts/children/vars"))
+        inventory.problems.append(ConfigError(place, t("group {name} must be a mapping with hosts/children/vars", name=name)))
         return
     for key in body:
         if key not in ("hosts", "children", "vars"):
             inventory.problems.append(ConfigError(f"{where}:{_line(body, key)}",
-                                                  f"unknown key {key!r} in group {name}",
-                                                  "use hosts, children or vars"))
+                                                  t("unknown key {key!r} in group {name}", key=key, name=name),
+                                                  t("use hosts, children or vars")))
     hosts = body.get("hosts")
     if isinstance(hosts, dict):
         for host_pattern, host_body in hosts.items():
@@ -358,8 +359,8 @@ def _yaml_group(inventory: Inventory, name: str, body: Any, where: str, line: in
                 inventory.add_host(name, host, host_place)
                 inventory.host_vars_inline[host].update(host_vars)
     elif hosts is not None:
-        inventory.problems.append(ConfigError(f"{where}:{_line(body, 'hosts')}", f"hosts of {name} must be a mapping",
-                                              "write 'hosts:' then one 'name:' per line"))
+        inventory.problems.append(ConfigError(f"{where}:{_line(body, 'hosts')}", t("hosts of {name} must be a mapping", name=name),
+                                              t("write 'hosts:' then one 'name:' per line")))
     group.vars.update(_yaml_vars(body.get("vars"), where, f"{where}:{_line(body, 'vars')}", inventory,
                                  f"vars of {name}"))
     children = body.get("children")
@@ -370,14 +371,14 @@ def _yaml_group(inventory: Inventory, name: str, body: Any, where: str, line: in
             _yaml_group(inventory, str(child), child_body, where, _line(children, child), depth + 1)
     elif children is not None:
         inventory.problems.append(ConfigError(f"{where}:{_line(body, 'children')}",
-                                              f"children of {name} must be a mapping of groups"))
+                                              t("children of {name} must be a mapping of groups", name=name)))
 
 
 def _yaml_vars(body: Any, where: str, place: str, inventory: Inventory, what: str) -> dict[str, VarDef]:
     if body is None:
         return {}
     if not isinstance(body, dict):
-        inventory.problems.append(ConfigError(place, f"{what} must be a mapping of name: value"))
+        inventory.problems.append(ConfigError(place, t("{what} must be a mapping of name: value", what=what)))
         return {}
     return {str(k): VarDef(v, f"{where}:{_line(body, k)}") for k, v in body.items()}
 

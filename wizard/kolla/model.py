@@ -16,6 +16,7 @@ from .inventory import Inventory, VarDef, parse_inventory
 from .reader import FileReader, is_dir
 from .release import LATEST_KNOWN, Release
 from .variables import ExtraVarsFile, Resolution, VariableLayers, VariableResolver
+from ..i18n import t
 
 # Where a pip/distro install of kolla-ansible puts its playbooks (share/kolla-ansible/ansible).
 SHARE_CANDIDATES = ("/usr/local/share/kolla-ansible", "/usr/share/kolla-ansible")
@@ -134,8 +135,7 @@ def _choose_release(explicit: str | Release | None, globals_vars: dict[str, VarD
         parsed = Release.parse(str(declared.value))
         if parsed:
             return parsed, f"openstack_release at {declared.where}"
-        loader.problems.append(ConfigError(declared.where, f"openstack_release {declared.value!r} is not a release "
-                                           "the wizard knows", "use a name like 2024.1"))
+        loader.problems.append(ConfigError(declared.where, t("openstack_release {value!r} is not a release the wizard knows", value=declared.value), t("use a name like 2024.1")))
     if share_dir and loader.reader.exists(posixpath.join(share_dir, "ansible/group_vars/all")) \
             and is_dir(loader.reader, posixpath.join(share_dir, "ansible/group_vars/all")):
         return Release(2025, 2), "kolla-ansible layout (group_vars/all/ directory)"
@@ -163,7 +163,7 @@ class _Loader:
             return self.reader.read_file(path)
         except FileMissing:
             if required:
-                self.problems.append(ConfigError(path, "not found", "check the path (--kolla-config-dir / --inventory)"))
+                self.problems.append(ConfigError(path, t("not found"), t("check the path (--kolla-config-dir / --inventory)")))
             return None
         except TransportError as exc:
             self.problems.append(ConfigError(path, f"cannot read: {exc.message}", exc.hint))
@@ -187,8 +187,8 @@ class _Loader:
         if data is None:
             return {}
         if not isinstance(data, dict):
-            self.problems.append(ConfigError(f"{path}:1", "must be a mapping of variable: value",
-                                             "each line is 'name: value'"))
+            self.problems.append(ConfigError(f"{path}:1", t("must be a mapping of variable: value"),
+                                             t("each line is 'name: value'")))
             return {}
         return {str(k): VarDef(v, f"{path}:{data.line_of(str(k))}") for k, v in data.items()}
 
@@ -222,8 +222,8 @@ class _Loader:
                     continue
                 return path
         self.problems.append(ConfigError(posixpath.join(self.config_dir, "multinode"),
-                                         "no inventory found (tried multinode and inventory)",
-                                         "pass --inventory with the file you give kolla-ansible -i"))
+                                         t("no inventory found (tried multinode and inventory)"),
+                                         t("pass --inventory with the file you give kolla-ansible -i")))
         return None
 
     def vars_dir(self, directory: str) -> dict[str, dict[str, VarDef]]:

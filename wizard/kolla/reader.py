@@ -5,6 +5,7 @@ import posixpath
 from typing import Mapping, Protocol
 
 from ..transport.base import FileMissing, TransportError
+from ..i18n import t
 
 
 class FileReader(Protocol):
@@ -50,7 +51,7 @@ class DictReader:
         names = {p[len(prefix):].split("/", 1)[0] for p in self.files if p.startswith(prefix)}
         if not names:
             if prefix.rstrip("/") in self.files:
-                raise TransportError(self.name, f"{path} is not a directory")
+                raise TransportError(self.name, t("{path} is not a directory", path=path))
             raise FileMissing(self.name, path)
         return sorted(names)
 

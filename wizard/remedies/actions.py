@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
+from ..i18n import t
 
 
 def sha256(text: str) -> str:
@@ -86,11 +87,11 @@ def describe_action(action: Any) -> str:
     """One line saying what applying this action does (the dry run, the TUI's confirmation)."""
     import shlex
 
-    host = getattr(action, "host", None) or "the deploy host"
+    host = getattr(action, "host", None) or t("the deploy host")
     if isinstance(action, FileEdit):
-        return f"write {action.path} on {host} (a backup is taken first; restored if verification fails)"
+        return t("write {path} on {host} (a backup is taken first; restored if verification fails)", path=action.path, host=host)
     if isinstance(action, NodeCommand):
-        undo = f" (undone with `{shlex.join(action.undo)}` if verification fails)" if action.undo else ""
+        undo = t(" (undone with `{undo}` if verification fails)", undo=shlex.join(action.undo)) if action.undo else ""
         return f"run on {host}: {'sudo ' if action.sudo else ''}{shlex.join(action.argv)}{undo}"
     if isinstance(action, CloudCall):
         if action.describe:

@@ -18,6 +18,7 @@ from typing import Any, Callable, Mapping
 
 from ..findings import Finding, Remedy
 from ..probe_context import ProbeContext
+from ..i18n import t
 
 Builder = Callable[[ProbeContext, Finding], "list[Remedy]"]
 
@@ -61,7 +62,7 @@ def build_remedies(ctx: ProbeContext, finding: Finding, ids: tuple[str, ...]) ->
         spec = specs.get(rid)
         if spec is None:   # `playbooks check` rejects this; a run says so rather than drop it unseen
             problems = getattr(ctx, "problems", None)
-            line = f"{finding.tree}/{finding.id}: the playbook names remedy {rid!r}, which no builder offers"
+            line = t("{tree}/{id}: the playbook names remedy {rid!r}, which no builder offers", tree=finding.tree, id=finding.id, rid=rid)
             log.warning(line)
             if problems is not None and line not in problems:
                 problems.append(line)
@@ -74,15 +75,15 @@ def build_remedies(ctx: ProbeContext, finding: Finding, ids: tuple[str, ...]) ->
                 getattr(exc, "reason", None) or f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
             log.debug("remedy %s for %s failed", rid, finding.id, exc_info=True)
             problems = getattr(ctx, "problems", None)
-            line = f"{finding.tree}/{finding.id}: remedy {rid} could not be built: {text}"
+            line = t("{tree}/{id}: remedy {rid} could not be built: {text}", tree=finding.tree, id=finding.id, rid=rid, text=text)
             if problems is not None and line not in problems:
                 problems.append(line)
             continue
         for item in built:
             if not spec.declares(item.id):
                 problems = getattr(ctx, "problems", None)
-                line = (f"{finding.tree}/{finding.id}: remedy builder {rid} offered {item.id!r}, an id it does not "
-                        f"declare (add it to also= in its @remedy)")
+                line = (t("{tree}/{id}: remedy builder {rid} offered {id2!r}, an id it does not declare (add it to "
+                          "also= in its @remedy)", tree=finding.tree, id=finding.id, rid=rid, id2=item.id))
                 log.warning(line)
                 if problems is not None and line not in problems:
                     problems.append(line)
