@@ -9,6 +9,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from .help import help_for
+from .i18n import LANGUAGE_NAMES, current_language, next_language, set_language, t
 from .services import Services
 from .session import Session
 
@@ -25,6 +26,8 @@ class WizardApp(App[int]):
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True, tooltip="Leave the wizard"),
         Binding("f2", "learn", "Learn", id="app.learn", show=False, tooltip="Concept pages drawn from your cloud"),
         Binding("f3", "runbook", "Runbook", id="app.runbook", show=False, tooltip="Preview and save the runbook"),
+        Binding("f4", "switch_language", "Language", id="app.language", show=False,
+                tooltip="Switch between English and Korean (한국어)"),
     ]
 
     def __init__(self, services: Services, keymap: dict[str, str] | None = None) -> None:
@@ -46,18 +49,19 @@ class WizardApp(App[int]):
     # -- one line for any error, never a traceback ----------------------------------------
     def one_line(self, error: BaseException | None) -> str:
         if error is None:
-            return "unknown error"
+            return t("unknown error")
         if hasattr(error, "one_line"):
             text = error.one_line()
         else:
-            text = f"internal error: {type(error).__name__}: {error} (run with --debug for details)"
+            text = t("internal error: {kind}: {error} (run with --debug for details)",
+                     kind=type(error).__name__, error=error)
         return self.services.redact(str(text).splitlines()[0] if text else type(error).__name__)
 
     # -- navigation -----------------------------------------------------------------------
     def open_symptoms(self) -> None:
         from .symptom import SymptomScreen
         if not self.session.ready:
-            self.notify("Still getting ready; the start screen shows what is missing.", severity="warning")
+            self.notify(t("Still getting ready; the start screen shows what is missing."), severity="warning")
             return
         for screen in self.screen_stack:
             if isinstance(screen, SymptomScreen):
@@ -105,33 +109,60 @@ class WizardApp(App[int]):
             directory.mkdir(parents=True, exist_ok=True)
             path = self.save_screenshot(path=str(directory))
         except OSError as exc:
-            self.notify(f"{exc.filename or directory}: {exc.strerror or exc}", title="Screenshot not saved",
+            self.notify(f"{exc.filename or directory}: {exc.strerror or exc}", title=t("Screenshot not saved"),
                         severity="error", markup=False)
             return
-        self.notify(f"Screenshot saved to {path}", title="Screenshot")
+        self.notify(t("Screenshot saved to {path}", path=path), title=t("Screenshot"), markup=False)
+
+    # -- language ---------------------------------------------------------------------------
+    async def action_switch_language(self) -> None:
+        await self.switch_language(next_language())
+
+    async def switch_language(self, language: str) -> None:
+        """Speak ``language`` from now on: every screen on the stack says its words again (the
+        current one at once; the Footer follows the refreshed bindings). What the diagnosis already
+        wrote (findings, the log) stays in the language it was written in."""
+        if language == current_language():
+            return
+        set_language(language)
+        for screen in list(self.screen_stack):
+            retranslate = getattr(screen, "retranslate", None)
+            if retranslate is not None:
+                await retranslate()
+            screen.refresh_bindings()
+        note = t("Language: {language}.", language=LANGUAGE_NAMES.get(language, language))
+        if self.session.report is not None:
+            note += " " + t("Findings already shown keep their words; diagnose again to read them in this language.")
+        self.notify(note, title=t("Language"), markup=False)
 
     # -- command palette ------------------------------------------------------------------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         for command in super().get_system_commands(screen):
             # Textual's own Screenshot writes to ~/Downloads and says nothing when that is missing.
             if command.title != "Screenshot":
-                yield command
-        yield SystemCommand("Screenshot", "Save an SVG of this screen beside the runbooks (path shown)",
+                # Textual's own commands in the current language too (their English is the key).
+                yield command._replace(title=t(command.title), help=t(command.help))
+        yield SystemCommand(t("Screenshot"), t("Save an SVG of this screen beside the runbooks (path shown)"),
                             lambda: self.set_timer(0.1, self.action_save_screenshot))
-        yield SystemCommand("Help", "What this screen is, its keys and where to go next", self.action_help)
-        yield SystemCommand("Export runbook", "Preview the runbook and save it to a file", self.action_runbook)
-        yield SystemCommand("Jump to symptom", "Choose a symptom to diagnose", self.action_symptoms)
+        yield SystemCommand(t("Help"), t("What this screen is, its keys and where to go next"), self.action_help)
+        other = next_language()
+        yield SystemCommand(t("Language: {language}", language=LANGUAGE_NAMES.get(other, other)),
+                            t("Show the wizard in {language} (F4)", language=LANGUAGE_NAMES.get(other, other)),
+                            self.action_switch_language)
+        yield SystemCommand(t("Export runbook"), t("Preview the runbook and save it to a file"), self.action_runbook)
+        yield SystemCommand(t("Jump to symptom"), t("Choose a symptom to diagnose"), self.action_symptoms)
         yield from self._screen_commands(screen)
         if self.session.report is not None:
             for finding in self.session.report.findings:
-                yield SystemCommand(f"Finding: {finding.id}", finding.title,
+                yield SystemCommand(t("Finding: {id}", id=finding.id), finding.title,
                                     lambda f=finding: self.open_finding(f))
         try:
             concepts = dict(self.services.concepts())
         except Exception:
             concepts = {}
         for concept, title in concepts.items():
-            yield SystemCommand(f"Learn: {title}", f"Concept page '{concept}' drawn from your cloud",
+            yield SystemCommand(t("Learn: {title}", title=title), t("Concept page '{concept}' drawn from your cloud",
+                                                                  concept=concept),
                                 lambda c=concept: self.open_learn(c))
 
 
@@ -148,8 +179,8 @@ class WizardApp(App[int]):
                     or binding.action in seen:
                 continue               # the app's own (help, quit, runbook) are listed above
             seen.add(binding.action)
-            yield SystemCommand(f"{binding.description} ({self.get_key_display(binding)})",
-                                tooltip or binding.tooltip or binding.description,
+            yield SystemCommand(f"{t(binding.description)} ({self.get_key_display(binding)})",
+                                t(tooltip or binding.tooltip or binding.description),
                                 lambda node=node, action=binding.action: self.call_later(node.run_action, action))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import queue
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -12,12 +12,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Label, OptionList, ProgressBar, Static
+from textual.widgets import Header, Label, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
+from .i18n import t
 from .messages import AnswerNeeded, EngineEvent
 from .modals import AskModal
+from .widgets.footer import Footer
 from .widgets.wraplog import WrapLog
 from .wording import on_screen
 
@@ -31,6 +33,7 @@ STATE_MARK = {
 }
 SEVERITY_STYLE = {"critical": "$text-error", "warning": "$text-warning", "info": "$text-primary"}
 # What a step's status means, in words (the outcome id after it is the probe's, shown as words too).
+# English, the catalog key: said through t().
 STATUS_WORDS = {"ok": "fine", "fault": "fault", "unknown": "could not tell", "skipped": "not needed",
                 "running": "running", "waiting": "waiting"}
 
@@ -93,6 +96,8 @@ class DiagnosisScreen(Screen):
         self.total_steps = 0
         self.transcript: list[str] = []
         self.gone: list[str] = []          # last run's findings this run did not raise, and why   # the log's lines as written (the widget holds them wrapped)
+        self.said: Callable[[], str] = lambda: ""   # the status line, said again after a language switch
+        self.error = ""                    # why the worker stopped, shown in the error panel
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -112,15 +117,34 @@ class DiagnosisScreen(Screen):
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
-        self.sub_title = "Diagnosis"
-        self.query_one("#diagnosis-steps").border_title = "Steps"
-        self.query_one("#diagnosis-evidence-box").border_title = "What the step saw"
-        self.query_one("#diagnosis-output").border_title = "Log"
+        self._titles()
         self.query_one("#diagnosis-error").display = False
         self.query_one("#diagnosis-findings").display = False
-        what = ", ".join(f"{k} {v}" for k, v in self.target.items()) or "chosen by the wizard"
-        self._status(f"Starting: {self.symptom} ({what})…")
+        what = ", ".join(f"{k} {v}" for k, v in self.target.items())
+        self._status(lambda: t("Starting: {symptom} ({what})…", symptom=self.symptom,
+                               what=what or t("chosen by the wizard")))
         self.run_engine()
+
+    def _titles(self) -> None:
+        self.sub_title = t("Diagnosis")
+        self.query_one("#diagnosis-steps").border_title = t("Steps")
+        self.query_one("#diagnosis-evidence-box").border_title = t("What the step saw")
+        self.query_one("#diagnosis-output").border_title = t("Log")
+        if self.report is not None:
+            self.query_one("#diagnosis-findings").border_title = t(
+                "{count} finding(s): ↑↓ choose, f or enter opens", count=len(self.report.findings))
+
+    async def retranslate(self) -> None:
+        """After a language switch: the titles, the status line, the error and the selected step's
+        panel in the new language, in place (the steps, the findings and the log stay as written)."""
+        self._titles()
+        self._status(self.said)
+        self._show_error()
+        steps = self.query_one("#diagnosis-steps", OptionList)
+        if steps.highlighted is not None:
+            tree, _, step = (steps.get_option_at_index(steps.highlighted).id or "").partition("/")
+            if (tree, step) in self.steps:
+                self._show(self.steps[(tree, step)])
 
     def on_unmount(self) -> None:
         self.cancel_event.set()
@@ -157,7 +181,7 @@ class DiagnosisScreen(Screen):
 
     @on(AnswerNeeded)
     def _ask(self, message: AnswerNeeded) -> None:
-        self._status(f"Waiting for your answer: {message.asked.question}")
+        self._status(lambda: t("Waiting for your answer: {question}", question=message.asked.question))
         self.app.push_screen(AskModal(message.asked), callback=message.reply.put)
 
     # -- rendering events -----------------------------------------------------------------
@@ -190,7 +214,7 @@ class DiagnosisScreen(Screen):
         view.title, view.why, view.probe, view.status = ev.title, ev.why, ev.probe, "running"
         self._relabel(view)
         self.current = (ev.tree, ev.step)
-        self._status(f"Checking: {ev.title}")
+        self._status(lambda: t("Checking: {title}", title=ev.title))
         self._log(f"▶ {ev.title}  [{ev.probe}]")
         if self.follow:
             self._select(view)
@@ -215,10 +239,11 @@ class DiagnosisScreen(Screen):
         view = self._view(ev.tree, ev.step)
         view.status, view.outcome, view.via, view.note = ev.status, ev.outcome, ev.via, ev.note
         if ev.via == "answer" and view.asked is not None:
-            view.observations.append(f"You ran `{view.asked.command}` and saw: {view.asked.choices.get(ev.outcome, ev.outcome)}")
+            view.observations.append(t("You ran `{command}` and saw: {choice}", command=view.asked.command,
+                                       choice=view.asked.choices.get(ev.outcome, ev.outcome)))
         self._relabel(view)
-        self._log(f"  → {STATUS_WORDS.get(ev.status, ev.status)}: {outcome_words(ev.outcome)}"
-                  + (" (from your answer)" if ev.via == "answer" else ""))
+        self._log(f"  → {t(STATUS_WORDS.get(ev.status, ev.status))}: {outcome_words(ev.outcome)}"
+                  + (t(" (from your answer)") if ev.via == "answer" else ""))
         self._progress()
         if self.follow:
             self._show(view)
@@ -230,7 +255,7 @@ class DiagnosisScreen(Screen):
 
     def _on_FindingRaised(self, ev: Any) -> None:
         f = ev.finding
-        self._log(f"  ✘ finding {f.id}: {f.title}")
+        self._log("  ✘ " + t("finding {id}: {title}", id=f.id, title=f.title))
 
     def _on_TreeDone(self, ev: Any) -> None:
         for (tree, _sid), view in self.steps.items():
@@ -242,8 +267,8 @@ class DiagnosisScreen(Screen):
             style = {"fault": "$text-error", "ok": "$text-success"}.get(ev.result, "$text-warning")
             self.query_one("#diagnosis-steps", OptionList).replace_option_prompt(
                 f"tree:{ev.tree}", Content.assemble((mark + " ", style), (self.tree_titles[ev.tree], "bold")))
-        result = {"ok": "no fault on this path", "fault": "fault found", "unknown": "could not conclude",
-                  "cancelled": "cancelled"}.get(ev.result, ev.result)
+        result = {"ok": t("no fault on this path"), "fault": t("fault found"), "unknown": t("could not conclude"),
+                  "cancelled": t("cancelled")}.get(ev.result, ev.result)
         self._log(f"== {result}" + (f": {ev.message}" if ev.message else ""))
         self._progress()
 
@@ -259,24 +284,27 @@ class DiagnosisScreen(Screen):
         bar = self.query_one("#diagnosis-progress", ProgressBar)
         bar.update(total=max(self.total_steps, 1), progress=max(self.total_steps, 1))
         if ev.report.cancelled:
-            self._status("Cancelled. What was checked is in the runbook (e).")
+            self._status(lambda: t("Cancelled. What was checked is in the runbook (e)."))
         elif ev.report.unexplained:
-            trees = ", ".join(t.title for t in ev.report.unexplained)
-            self._status(f"Done: the symptom stands and no check explains it ({trees}); "
-                         f"{len(findings)} finding(s). e exports what was ruled out and what to run next.")
+            trees = ", ".join(tree.title for tree in ev.report.unexplained)
+            self._status(lambda: t("Done: the symptom stands and no check explains it ({trees}); {count} finding(s). "
+                                   "e exports what was ruled out and what to run next.",
+                                   trees=trees, count=len(findings)))
         elif findings:
-            self._status(f"Done: {len(findings)} finding(s). f opens, e exports.")
+            self._status(lambda: t("Done: {count} finding(s). f opens, e exports.", count=len(findings)))
         elif ev.report.exit_code() == 3:
             # The engine could not conclude (a step it could not check): never "no fault".
-            why = next((t.message for t in ev.report.trees if t.result == "unknown" and t.message), "")
-            self._status("Unexplained: the diagnosis could not conclude" + (f" ({why})" if why else "")
-                         + ". e: what was ruled out and what to run next.")
+            why = next((tree.message for tree in ev.report.trees if tree.result == "unknown" and tree.message), "")
+            self._status(lambda: t("Unexplained: the diagnosis could not conclude ({why}). e: what was ruled out "
+                                   "and what to run next.", why=why) if why else
+                         t("Unexplained: the diagnosis could not conclude. e: what was ruled out and what to run next."))
         else:
-            self._status("Done: no fault found on the paths walked. e exports.")
+            self._status(lambda: t("Done: no fault found on the paths walked. e exports."))
         for line in self.gone:
             self._log(f"  ! {line}")
         if self.gone:
-            self.app.notify("\n".join(self.gone), title="Findings from the last run", severity="warning", timeout=8, markup=False)
+            self.app.notify("\n".join(self.gone), title=t("Findings from the last run"), severity="warning", timeout=8,
+                            markup=False)
         box = self.query_one("#diagnosis-findings", OptionList)
         box.clear_options()
         for i, f in enumerate(findings):
@@ -284,7 +312,7 @@ class DiagnosisScreen(Screen):
             box.add_option(Option(Content.assemble(("✘ ", style), (f.id, "bold"), ": ",
                                                    self.app.services.redact(f.title)), id=str(i)))
         box.display = bool(findings)
-        box.border_title = f"{len(findings)} finding(s): ↑↓ choose, f or enter opens"
+        self._titles()
         if findings:
             box.highlighted = 0
             box.focus()
@@ -306,12 +334,12 @@ class DiagnosisScreen(Screen):
             if f.id in fixed:
                 box.replace_option_prompt(str(i), Content.assemble(
                     ("✔ ", "$text-success"), (f.id, "bold"), ": ", self.app.services.redact(f.title),
-                    (" (fixed, verified)", "$text-success")))
+                    (t(" (fixed, verified)"), "$text-success")))
         standing = len(self.report.open_findings)
-        self._status(f"Done: {standing} finding(s) still stand, {len(fixed)} fixed and verified. f opens, e exports."
-                     if standing else
-                     f"Done: each finding fixed and verified in this session ({len(fixed)}). r walks it again, "
-                     "e exports.")
+        self._status(lambda: t("Done: {count} finding(s) still stand, {fixed} fixed and verified. f opens, e exports.",
+                               count=standing, fixed=len(fixed)) if standing else
+                     t("Done: each finding fixed and verified in this session ({fixed}). r walks it again, e exports.",
+                       fixed=len(fixed)))
 
     @staticmethod
     def _no_longer_found(before: Any, after: Any, applied: list[dict[str, Any]]) -> list[str]:
@@ -328,14 +356,14 @@ class DiagnosisScreen(Screen):
                 continue
             step = ran.get((f.tree, f.step))
             if f.id in verified:
-                lines.append(f"{f.id}: fixed (verified) earlier in this session.")
+                lines.append(t("{id}: fixed (verified) earlier in this session.", id=f.id))
             elif step is not None and step.status == "ok":
-                lines.append(f"{f.id}: its check ({f.step}) passes now.")
+                lines.append(t("{id}: its check ({step}) passes now.", id=f.id, step=f.step))
             elif (f.tree, f.step) not in ran or step.status in ("waiting", "skipped"):
-                lines.append(f"{f.id}: NOT re-checked: this walk did not reach {f.step}, so it may still stand "
-                             "(diagnose its symptom again to check it).")
+                lines.append(t("{id}: NOT re-checked: this walk did not reach {step}, so it may still stand "
+                               "(diagnose its symptom again to check it).", id=f.id, step=f.step))
             else:
-                lines.append(f"{f.id}: its check ({f.step}) could not tell this time.")
+                lines.append(t("{id}: its check ({step}) could not tell this time.", id=f.id, step=f.step))
         return lines
 
     # -- helpers --------------------------------------------------------------------------
@@ -370,14 +398,14 @@ class DiagnosisScreen(Screen):
         if view.why:
             parts.append(Content.styled(view.why, "italic $text-muted"))
         if view.outcome:
-            how = " (from your answer)" if view.via == "answer" else ""
-            said = STATUS_WORDS.get(view.status, view.status)
-            parts.append(Content.assemble(("Outcome: ", "bold"), (f"{said}: {outcome_words(view.outcome)}", style),
+            how = t(" (from your answer)") if view.via == "answer" else ""
+            said = t(STATUS_WORDS.get(view.status, view.status))
+            parts.append(Content.assemble((t("Outcome: "), "bold"), (f"{said}: {outcome_words(view.outcome)}", style),
                                           how))
         if view.host:
-            parts.append(Content.assemble(("Host: ", "bold"), view.host))
+            parts.append(Content.assemble((t("Host: "), "bold"), view.host))
         if view.observations:
-            parts.append(Content.styled("What was seen:", "bold"))
+            parts.append(Content.styled(t("What was seen:"), "bold"))
             parts.extend(Content(f"• {on_screen(line)}") for line in view.observations)
         if view.note:
             parts.append(Content.styled(view.note, "$text-warning"))
@@ -401,8 +429,10 @@ class DiagnosisScreen(Screen):
         bar = self.query_one("#diagnosis-progress", ProgressBar)
         bar.update(total=max(self.total_steps, 1), progress=done)
 
-    def _status(self, text: str) -> None:
-        self.query_one("#diagnosis-status", Label).update(text)
+    def _status(self, say: Callable[[], str]) -> None:
+        """``say`` gives the line in the current language; a language switch calls it again."""
+        self.said = say
+        self.query_one("#diagnosis-status", Label).update(say())
 
     def _log(self, line: str) -> None:
         safe = on_screen(self.app.services.redact(line))
@@ -416,14 +446,19 @@ class DiagnosisScreen(Screen):
             return
         if event.state == WorkerState.ERROR:
             message = self.app.one_line(event.worker.error)
-            panel = self.query_one("#diagnosis-error", Static)
-            panel.update(f"The diagnosis stopped: {message}\nFix what the line names, then press escape and "
-                         "start again. What was checked so far is kept in the log above.")
-            panel.display = True
-            self._status("Stopped by an error.")
-            self.app.notify(message, title="Diagnosis stopped", severity="error", markup=False)
+            self.error = message
+            self._show_error()
+            self._status(lambda: t("Stopped by an error."))
+            self.app.notify(message, title=t("Diagnosis stopped"), severity="error", markup=False)
         elif event.state == WorkerState.CANCELLED and not self.finished:
-            self._status("Cancelled.")
+            self._status(lambda: t("Cancelled."))
+
+    def _show_error(self) -> None:
+        if self.error:
+            panel = self.query_one("#diagnosis-error", Static)
+            panel.update(t("The diagnosis stopped: {message}\nFix what the line names, then press escape and "
+                           "start again. What was checked so far is kept in the log above.", message=self.error))
+            panel.display = True
 
     # -- actions --------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -449,7 +484,7 @@ class DiagnosisScreen(Screen):
     def action_cancel(self) -> None:
         if not self.finished:
             self.cancel_event.set()
-            self._status("Cancelling after the current step…")
+            self._status(lambda: t("Cancelling after the current step…"))
             if isinstance(self.app.screen, AskModal):
                 self.app.screen.dismiss(None)
 

@@ -10,16 +10,19 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Button, Collapsible, Footer, Header, Label, Static
+from textual.widgets import Button, Collapsible, Header, Label, Static
 from textual.worker import Worker, WorkerState
 
+from .i18n import t
 from .messages import ApplyFinished, ApplyOutput
 from .modals import ConfirmApply, plain_title
 from .widgets.command import CommandBlock
 from .widgets.diff import DiffView
+from .widgets.footer import Footer
 from .widgets.wraplog import WrapLog
 from .wording import on_screen, unique
 
+# The words are English, the catalog key: said through t().
 RESULT_STYLE = {
     "verified": ("✔ Verified", "$text-success"),
     "dry-run": ("• Dry run", "$text-primary"),
@@ -61,31 +64,30 @@ class RemedyCard(Vertical):
 
     def compose(self) -> ComposeResult:
         r = safe_remedy(self.remedy, self.app.services.redact)
-        badge = "DURABLE FIX" if r.durable else "QUICK FIX"
+        badge = t("DURABLE FIX") if r.durable else t("QUICK FIX")
         with Horizontal(classes="remedy-head"):
             yield Label(badge, classes="badge")
             yield Label(plain_title(r), classes="remedy-title", markup=False)
         yield Static(r.explain, classes="explain", markup=False)
         if not r.durable:
-            yield Static(r.lasts or "Lost on the next kolla-ansible deploy/reconfigure: make the durable fix too.",
+            yield Static(r.lasts or t("Lost on the next kolla-ansible deploy/reconfigure: make the durable fix too."),
                          classes="quick-note", markup=False)
         if r.warning:
-            yield Static(f"Warning: {r.warning}", classes="warning", markup=False)
+            yield Static(t("Warning: {warning}", warning=r.warning), classes="warning", markup=False)
         if r.diff:
-            where = f" on {r.host}" if r.host else ""
-            yield Label(f"Edit {r.path}{where}:", classes="hint", markup=False)
+            yield Label(t("Edit {path} on {host}:", path=r.path, host=r.host) if r.host
+                        else t("Edit {path}:", path=r.path), classes="hint", markup=False)
             yield DiffView(r.diff)
         if r.command:
-            where = f" on {r.host}" if r.host else ""
-            yield Label(f"Run{where}:", classes="hint", markup=False)
+            yield Label(t("Run on {host}:", host=r.host) if r.host else t("Run:"), classes="hint", markup=False)
             yield CommandBlock(r.command, copy_text=self.remedy.command)
         with Horizontal(classes="remedy-actions"):
             if r.actions:
-                yield Button("Apply…", id=f"apply-{self.index}", variant="warning", compact=True,
-                             tooltip="Shows exactly what changes and asks before doing anything")
+                yield Button(t("Apply…"), id=f"apply-{self.index}", variant="warning", compact=True,
+                             tooltip=t("Shows exactly what changes and asks before doing anything"))
             else:
                 # Only what the wizard can really apply gets a button; the rest is for the operator.
-                yield Label("Run this yourself: the wizard does not apply it.", classes="manual")
+                yield Label(t("Run this yourself: the wizard does not apply it."), classes="manual")
             yield Label("", id=f"result-{self.index}", classes="result", markup=False)
 
 
@@ -116,6 +118,8 @@ class FindingScreen(Screen):
         self.finding = finding
         self.applying = False
         self.applying_index: int | None = None
+        # Each remedy's result line (said again after a language switch) and its status class.
+        self.results: dict[int, tuple[Callable[[], Any], str]] = {}
 
     def compose(self) -> ComposeResult:
         redact = self.app.services.redact
@@ -124,22 +128,24 @@ class FindingScreen(Screen):
         yield Header()
         with VerticalScroll(id="finding-body"):
             sev_style = {"critical": "$text-error", "warning": "$text-warning"}.get(f.severity, "$text-primary")
-            yield Static(Content.assemble((f"{f.severity.upper()} ", f"bold {sev_style}"), (f.title, "bold")),
+            severity = {"critical": t("CRITICAL"), "warning": t("WARNING"), "info": t("INFO")}.get(
+                f.severity, f.severity.upper())
+            yield Static(Content.assemble((f"{severity} ", f"bold {sev_style}"), (f.title, "bold")),
                          id="finding-title")
-            yield Static(Content.assemble(("finding ", "$text-muted"), (f.id, "$text-accent"),
-                                          ("  host ", "$text-muted"), f.host or "-"), id="finding-meta")
-            yield Label("Root cause", classes="section-title")
+            yield Static(Content.assemble((t("finding") + " ", "$text-muted"), (f.id, "$text-accent"),
+                                          ("  " + t("host") + " ", "$text-muted"), f.host or "-"), id="finding-meta")
+            yield Label(t("Root cause"), classes="section-title")
             cause, why = split_cause(f.root_cause)
             yield Static(cause, id="finding-cause", markup=False)
             if why:
-                with Collapsible(title="Why: the full reasoning", collapsed=True, id="finding-why"):
+                with Collapsible(title=t("Why: the full reasoning"), collapsed=True, id="finding-why"):
                     yield Static(why, id="finding-why-text", markup=False)
             if f.evidence:
-                yield Label("Evidence", classes="section-title")
+                yield Label(t("Evidence"), classes="section-title")
                 yield Static("\n".join(f"• {line}" for line in f.evidence), id="finding-evidence", markup=False)
-            yield Label("Remedies", classes="section-title")
+            yield Label(t("Remedies"), classes="section-title")
             if not f.remedies:
-                yield Static("No remedy can be built for this finding here; the runbook says what was seen.",
+                yield Static(t("No remedy can be built for this finding here; the runbook says what was seen."),
                              classes="hint")
             for i, remedy in enumerate(f.remedies):
                 yield RemedyCard(remedy, i)
@@ -147,10 +153,37 @@ class FindingScreen(Screen):
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
-        self.sub_title = f"Finding {self.finding.id}"
+        self.sub_title = t("Finding {id}", id=self.finding.id)
         self.query_one("#finding-apply-log").display = False
         # Start at the top (root cause first); tab walks the remedies' buttons.
         self.query_one("#finding-body").focus()
+
+    async def retranslate(self) -> None:
+        """After a language switch: compose again, keeping the apply log, the results, the scroll
+        position and the focus (the finding's own text stays in the language it was found in)."""
+        log = self.query_one("#finding-apply-log", WrapLog)
+        lines, shown = list(log.plain_lines), log.display
+        scroll = self.query_one("#finding-body").scroll_y
+        focused = self.focused.id if self.focused is not None else None
+        await self.recompose()
+        self.sub_title = t("Finding {id}", id=self.finding.id)
+        log = self.query_one("#finding-apply-log", WrapLog)
+        log.display = shown
+        for line in lines:
+            log.write_line(line)
+        for index, (say, status) in list(self.results.items()):
+            self._result(index, say, status)
+        body = self.query_one("#finding-body")
+        (self.query_one(f"#{focused}") if focused and self.query(f"#{focused}") else body).focus()
+        body.scroll_to(y=scroll, animate=False)
+
+    def _result(self, index: int, say: Callable[[], Any], status: str = "") -> None:
+        """Remedy ``index``'s result line; ``say`` gives it in the current language."""
+        self.results[index] = (say, status)
+        label = self.query_one(f"#result-{index}", Label)
+        label.update(say())
+        if status:
+            label.set_class(True, f"status-{status}")
 
     # -- which remedy the operator means ---------------------------------------------------
     def _card(self) -> RemedyCard | None:
@@ -165,7 +198,7 @@ class FindingScreen(Screen):
     def action_copy(self) -> None:
         card = self._card()
         if card is None or not card.remedy.command:
-            self.app.notify("This remedy has no command to copy.", severity="warning")
+            self.app.notify(t("This remedy has no command to copy."), severity="warning")
             return
         card.query_one(CommandBlock).copy()
 
@@ -212,10 +245,10 @@ class FindingScreen(Screen):
 
     def _confirm(self, card: RemedyCard) -> None:
         if self.applying:
-            self.app.notify("A remedy is being applied; wait for its result.", severity="warning")
+            self.app.notify(t("A remedy is being applied; wait for its result."), severity="warning")
             return
         if not card.remedy.actions:
-            self.app.notify("The wizard cannot apply this one; copy and run it yourself.", severity="warning")
+            self.app.notify(t("The wizard cannot apply this one; copy and run it yourself."), severity="warning")
             return
 
         def decided(yes: bool | str | None) -> None:
@@ -229,8 +262,8 @@ class FindingScreen(Screen):
         self.applying_index = card.index
         log = self.query_one("#finding-apply-log", WrapLog)
         log.display = True
-        log.write_line(f"Applying {card.remedy.id}…")
-        card.query_one(f"#result-{card.index}", Label).update("applying…")
+        log.write_line(t("Applying {id}…", id=card.remedy.id))
+        self._result(card.index, lambda: t("applying…"))
         self.apply(card.index, typed)
 
     @work(thread=True, exit_on_error=False, group="apply", exclusive=True)
@@ -259,10 +292,9 @@ class FindingScreen(Screen):
         detail = self.app.services.redact(str(getattr(result, "message", "") or ""))
         created = [str(c) for c in getattr(result, "created", None) or []]
         if created and "created:" not in detail:
-            detail += f"; created: {', '.join(self.app.services.redact(c) for c in created)}"
-        label = self.query_one(f"#result-{index}", Label)
-        label.update(Content.assemble((text, f"bold {style}"), ": " if detail else "", detail))
-        label.set_class(True, f"status-{status}")
+            detail += t("; created: {names}", names=", ".join(self.app.services.redact(c) for c in created))
+        self._result(index, lambda: Content.assemble((t(text), f"bold {style}"), ": " if detail else "", detail),
+                     status)
         self.query_one("#finding-apply-log", WrapLog).write_line(f"{status}: {detail}")
         entry = result.to_dict() if hasattr(result, "to_dict") else {}
         entry.setdefault("remedy", remedy.id)
@@ -274,15 +306,15 @@ class FindingScreen(Screen):
         if status == "verified" and self.app.session.report is not None:
             self.app.session.report.record_fix(self.finding.id, detail or status)
         severity = "information" if status in ("verified", "dry-run") else "warning"
-        self.app.notify(f"{remedy.title}: {text}", severity=severity, markup=False)
+        self.app.notify(f"{remedy.title}: {t(text)}", severity=severity, markup=False)
 
     @on(Worker.StateChanged)
     def _worker_state(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "apply" and event.state == WorkerState.ERROR:
             self.applying = False
             message = self.app.one_line(event.worker.error)
-            self.query_one("#finding-apply-log", WrapLog).write_line(f"failed: {message}")
+            self.query_one("#finding-apply-log", WrapLog).write_line(t("failed: {message}", message=message))
             if self.applying_index is not None:
-                self.query_one(f"#result-{self.applying_index}", Label).update(
-                    Content.styled(f"✘ Failed: {message}", "$text-error"))
-            self.app.notify(message, title="Apply failed", severity="error")
+                self._result(self.applying_index,
+                             lambda: Content.styled(t("✘ Failed: {message}", message=message), "$text-error"))
+            self.app.notify(message, title=t("Apply failed"), severity="error")

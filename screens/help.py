@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from .i18n import t
+
 GENERAL = ("**Everywhere:** `?` or `F1` this help · `ctrl+p` command palette (this screen's actions "
-           "with their keys; jump to a symptom, a finding or a concept page; export the runbook; screenshot) · `F2` concept pages · `F3` "
-           "runbook · `ctrl+q` quit. Nothing on the cloud changes unless you confirm one fix in the "
-           "Apply dialog.")
+           "with their keys; jump to a symptom, a finding or a concept page; export the runbook; screenshot) · "
+           "`F2` concept pages · `F3` runbook · `F4` English/한국어 · `ctrl+q` quit. Nothing on the cloud "
+           "changes unless you confirm one fix in the Apply dialog.")
 
 
 def _name(screen: Any) -> str:
-    return getattr(screen, "HELP_TITLE", "") or type(screen).__name__.replace("Screen", "").replace("Modal", "")
+    # The screen's name as its header says it (its English is the catalog key).
+    return t(getattr(screen, "HELP_TITLE", "") or type(screen).__name__.replace("Screen", "").replace("Modal", ""))
 
 
 def keys_table(app: Any, screen: Any) -> str:
@@ -23,24 +26,25 @@ def keys_table(app: Any, screen: Any) -> str:
             continue
         shown = app.get_key_display(binding)
         if binding.id not in rows:
-            rows[binding.id] = [shown, binding.tooltip or binding.description]
+            rows[binding.id] = [shown, t(binding.tooltip or binding.description)]
             order.append(binding.id)
         elif shown not in rows[binding.id][0].split(" / "):
             rows[binding.id][0] += f" / {shown}"
     if not order:
         return ""
-    lines = ["| Key | What it does | Keymap id |", "|---|---|---|"]
+    lines = [t("| Key | What it does | Keymap id |"), "|---|---|---|"]
     lines += [f"| `{rows[i][0]}` | {rows[i][1]} | `{i}` |" for i in order]
     return "\n".join(lines)
 
 
 def help_for(app: Any, screen: Any) -> tuple[str, str]:
+    # HELP is written in English (the catalog key) and said in the current language here.
     text = str(getattr(screen, "HELP", "") or "").strip()
-    parts = [text] if text else []
+    parts = [t(text)] if text else []
     table = keys_table(app, screen)
     if table:
-        parts += ["### Keys on this screen", table]
-    parts += ["### Everywhere", GENERAL,
-              "Keys can be changed in `~/.config/kolla-wizard/keymap.yaml` (one `keymap-id: key` per "
-              "line; see the README)."]
-    return f"Help: {_name(screen)}", "\n\n".join(parts)
+        parts += [t("### Keys on this screen"), table]
+    parts += [t("### Everywhere"), t(GENERAL),
+              t("Keys can be changed in `~/.config/kolla-wizard/keymap.yaml` (one `keymap-id: key` per "
+                "line; see the README).")]
+    return t("Help: {screen}", screen=_name(screen)), "\n\n".join(parts)

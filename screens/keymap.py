@@ -47,38 +47,41 @@ def load_keymap(path: Path | None = None, environ: Mapping[str, str] = os.enviro
 
     from wizard.errors import ConfigError
 
+    from .i18n import t
+
     named = path is not None
     if path is None:
         path, named = default_path(environ)
     if not path.exists():
         if named:
-            raise ConfigError(str(path), "keymap file not found", "create it or unset KOLLA_WIZARD_KEYMAP")
+            raise ConfigError(str(path), t("keymap file not found"), t("create it or unset KOLLA_WIZARD_KEYMAP"))
         return {}
     try:
         with open(path, "rb") as fh:
             raw = fh.read(MAX_BYTES + 1)
     except OSError as exc:
-        raise ConfigError(str(path), f"cannot read the keymap ({exc.strerror})", "check its permissions") from None
+        raise ConfigError(str(path), t("cannot read the keymap ({reason})", reason=exc.strerror),
+                          t("check its permissions")) from None
     if len(raw) > MAX_BYTES:
-        raise ConfigError(str(path), f"keymap larger than {MAX_BYTES} bytes", "a keymap is a few lines")
+        raise ConfigError(str(path), t("keymap larger than {size} bytes", size=MAX_BYTES), t("a keymap is a few lines"))
     try:
         data = yaml.safe_load(raw.decode("utf-8", errors="replace"))
     except yaml.YAMLError as exc:
         line = getattr(getattr(exc, "problem_mark", None), "line", None)
         where = f"{path}:{line + 1}" if line is not None else str(path)
-        raise ConfigError(where, "not valid YAML", "write one 'binding.id: key' per line") from None
+        raise ConfigError(where, t("not valid YAML"), t("write one 'binding.id: key' per line")) from None
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise ConfigError(str(path), "the keymap must be a mapping", "write one 'binding.id: key' per line")
+        raise ConfigError(str(path), t("the keymap must be a mapping"), t("write one 'binding.id: key' per line"))
     known = binding_ids()
     keymap: dict[str, str] = {}
     for key, value in data.items():
         if str(key) not in known:
-            raise ConfigError(str(path), f"unknown binding id {str(key)[:60]!r}",
-                              "press ? in the wizard to see the ids, e.g. finding.copy")
+            raise ConfigError(str(path), t("unknown binding id {id}", id=repr(str(key)[:60])),
+                              t("press ? in the wizard to see the ids, e.g. finding.copy"))
         if not isinstance(value, str) or not value.strip() or any(ord(c) < 32 for c in value):
-            raise ConfigError(str(path), f"{key}: the key must be text such as 'c' or 'ctrl+y'",
-                              "see `textual keys` for key names")
+            raise ConfigError(str(path), t("{id}: the key must be text such as 'c' or 'ctrl+y'", id=key),
+                              t("see `textual keys` for key names"))
         keymap[str(key)] = value.strip()
     return keymap

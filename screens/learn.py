@@ -6,11 +6,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Markdown, OptionList
+from textual.widgets import Header, Markdown, OptionList
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
+from .i18n import t
 from .messages import LearnLoaded
+from .widgets.footer import Footer
 
 
 class LearnScreen(Screen):
@@ -41,7 +43,18 @@ class LearnScreen(Screen):
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
-        self.sub_title = "Learn"
+        self._select_first()
+
+    async def retranslate(self) -> None:
+        """After a language switch: the topics and the page again, from the one being read."""
+        topics = self.query_one("#learn-topics", OptionList)
+        if topics.highlighted is not None:
+            self.first = topics.get_option_at_index(topics.highlighted).id
+        await self.recompose()
+        self._select_first()
+
+    def _select_first(self) -> None:
+        self.sub_title = t("Learn")
         topics = self.query_one("#learn-topics", OptionList)
         ids = list(self.concepts)
         if ids:
@@ -51,7 +64,8 @@ class LearnScreen(Screen):
     @on(OptionList.OptionHighlighted, "#learn-topics")
     def _topic(self, event: OptionList.OptionHighlighted) -> None:
         concept = event.option.id or ""
-        self.query_one("#learn-page", Markdown).update(f"*Reading {self.concepts.get(concept, concept)} from your cloud…*")
+        self.query_one("#learn-page", Markdown).update(
+            t("*Reading {title} from your cloud…*", title=self.concepts.get(concept, concept)))
         self.load(concept)
 
     @work(thread=True, exit_on_error=False, group="learn", exclusive=True)
@@ -74,4 +88,5 @@ class LearnScreen(Screen):
         if event.worker.group == "learn" and event.state == WorkerState.ERROR:
             message = self.app.one_line(event.worker.error)
             self.query_one("#learn-page", Markdown).update(
-                f"**This page could not be built:** {message}\n\nThe rest of the wizard works without it.")
+                t("**This page could not be built:** {message}\n\nThe rest of the wizard works without it.",
+                  message=message))

@@ -12,11 +12,13 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.events import Resize
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, Label, Markdown, OptionList, Static
+from textual.widgets import Button, Input, Label, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
+from .i18n import t
 from .widgets.command import CommandBlock
 from .widgets.diff import DiffView
+from .widgets.footer import Footer
 
 
 def describe_action(action: Any) -> str:
@@ -97,20 +99,20 @@ class AskModal(ScrollingDialog):
     def compose(self) -> ComposeResult:
         redact = self.app.services.redact
         with Vertical(id="ask-dialog", classes="dialog"):
-            yield Label("This step needs your eyes", classes="dialog-title")
+            yield Label(t("This step needs your eyes"), classes="dialog-title")
             with VerticalScroll(id="dialog-body", can_focus=False):
                 # The question and the command first: the reason is the least needed at 80x24.
                 yield Static(redact(self.asked.question), classes="question", markup=False)
-                yield Label("Run this where you can, then pick what you saw:", classes="hint")
+                yield Label(t("Run this where you can, then pick what you saw:"), classes="hint")
                 yield CommandBlock(redact(self.asked.command), copy_text=self.asked.command, id="ask-command",
                                    focusable=False)
                 if self.asked.reason:
-                    yield Static(f"Why you are asked: the probe could not run: {redact(self.asked.reason)}",
-                                 classes="reason", markup=False)
+                    yield Static(t("Why you are asked: the probe could not run: {reason}",
+                                   reason=redact(self.asked.reason)), classes="reason", markup=False)
             yield OptionList(*[Option(redact(text), id=key) for key, text in self.asked.choices.items()],
                              id="ask-choices")
             with Horizontal(classes="buttons"):
-                yield Button("I can't tell (skip)", id="ask-skip")
+                yield Button(t("I can't tell (skip)"), id="ask-skip")
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
@@ -159,43 +161,43 @@ class ConfirmApply(ScrollingDialog):
     def compose(self) -> ComposeResult:
         from .finding import safe_remedy
         r = safe_remedy(self.remedy, self.app.services.redact)
-        kind = "durable fix" if r.durable else "quick fix"
         actions = list(r.actions or [])
         with Vertical(id="confirm-dialog", classes="dialog"):
-            yield Label(f"Apply this {kind}?", classes="dialog-title")
+            yield Label(t("Apply this durable fix?") if r.durable else t("Apply this quick fix?"),
+                        classes="dialog-title")
             with VerticalScroll(id="dialog-body", can_focus=False):
                 yield Static(plain_title(r), classes="remedy-title", markup=False)
                 if not r.durable:
-                    yield Static(f"Quick: {r.lasts}" if r.lasts else
-                                 "Quick: lost on the next kolla-ansible deploy/reconfigure of this host.",
+                    yield Static(t("Quick: {lasts}", lasts=r.lasts) if r.lasts else
+                                 t("Quick: lost on the next kolla-ansible deploy/reconfigure of this host."),
                                  classes="quick", markup=False)
                 if r.warning:
-                    yield Static(f"Warning: {r.warning}", classes="warning", markup=False)
+                    yield Static(t("Warning: {warning}", warning=r.warning), classes="warning", markup=False)
                 if actions:
-                    yield Label("What will happen, in order:", classes="hint")
+                    yield Label(t("What will happen, in order:"), classes="hint")
                     for i, action in enumerate(actions, 1):
                         yield Static(f"{i}. {self.app.services.redact(describe_action(action))}", classes="action",
                                      markup=False)
                 if r.diff:
-                    where = f" on {r.host}" if r.host else ""
-                    yield Static(f"Change to {r.path}{where}:", classes="hint", markup=False)
+                    yield Static(t("Change to {path} on {host}:", path=r.path, host=r.host) if r.host
+                                 else t("Change to {path}:", path=r.path), classes="hint", markup=False)
                     yield DiffView(r.diff)
                 if r.command:
-                    where = f" on {r.host}" if r.host else ""
-                    yield Static(f"Commands{where}:", classes="hint", markup=False)
+                    yield Static(t("Commands on {host}:", host=r.host) if r.host else t("Commands:"),
+                                 classes="hint", markup=False)
                     yield CommandBlock(r.command, copy_text=self.remedy.command, focusable=False)
                 if not actions:
-                    yield Static("This remedy has nothing the wizard can apply; run it yourself.",
+                    yield Static(t("This remedy has nothing the wizard can apply; run it yourself."),
                                  classes="warning")
-                yield Static("Afterwards the wizard walks the tree again from the step that found the fault "
-                             "to prove the fix.", classes="hint")
+                yield Static(t("Afterwards the wizard walks the tree again from the step that found the fault "
+                               "to prove the fix."), classes="hint")
             if self.needs_typed:
-                yield Label(f"Type {r.confirm} to apply (enter applies once it matches):", id="confirm-typed-label",
-                            classes="typed", markup=False)
+                yield Label(t("Type {name} to apply (enter applies once it matches):", name=r.confirm),
+                            id="confirm-typed-label", classes="typed", markup=False)
                 yield Input(placeholder=r.confirm, id="confirm-typed", compact=False)
             with Horizontal(classes="buttons"):
-                yield Button("Apply", id="confirm-apply", variant="error", disabled=not actions or self.needs_typed)
-                yield Button("Cancel", id="confirm-cancel")
+                yield Button(t("Apply"), id="confirm-apply", variant="error", disabled=not actions or self.needs_typed)
+                yield Button(t("Cancel"), id="confirm-cancel")
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
@@ -257,7 +259,7 @@ class ErrorModal(ScrollingDialog):
                 if self.hint:
                     yield Static(self.hint, classes="hint", markup=False)
             with Horizontal(classes="buttons"):
-                yield Button("Close", id="error-close", variant="primary")
+                yield Button(t("Close"), id="error-close", variant="primary")
         yield Footer(compact=True, show_command_palette=False)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
@@ -286,7 +288,7 @@ class HelpModal(ScrollingDialog):
             with VerticalScroll(id="dialog-body", can_focus=False):
                 yield Markdown(self.markdown, id="help-text", open_links=False)
             with Horizontal(classes="buttons"):
-                yield Button("Close", id="help-close", variant="primary", compact=True)
+                yield Button(t("Close"), id="help-close", variant="primary", compact=True)
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:

@@ -9,10 +9,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Input, Label, Markdown, Static
+from textual.widgets import Button, Header, Input, Label, Markdown, Static
 from textual.worker import Worker, WorkerState
 
 from textual.message import Message
+
+from .i18n import t
+from .widgets.footer import Footer
 
 
 class RunbookSaved(Message):
@@ -46,14 +49,14 @@ class RunbookScreen(Screen):
         if session.report is not None:
             self.markdown = app.services.to_markdown(session.report, list(session.applied))
         else:
-            self.markdown = "# kolla-wizard runbook\n\nNo diagnosis has run yet: pick a symptom first."
+            self.markdown = t("# kolla-wizard runbook\n\nNo diagnosis has run yet: pick a symptom first.")
         path = session.saved_runbook or str(Path(app.services.runbook_dir) /
                                             default_name(session.symptom, app.services.now()))
         yield Header()
         with Horizontal(id="runbook-save-row"):
-            yield Label("Save to:", classes="field-label")
+            yield Label(t("Save to:"), classes="field-label")
             yield Input(path, id="runbook-path")
-            yield Button("Save", id="runbook-save", variant="primary", compact=True,
+            yield Button(t("Save"), id="runbook-save", variant="primary", compact=True,
                          disabled=session.report is None)
         yield Static("", id="runbook-status", markup=False)
         with VerticalScroll(id="runbook-preview-box"):
@@ -61,25 +64,37 @@ class RunbookScreen(Screen):
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
-        self.sub_title = "Runbook"
+        self._say()
+        self.query_one("#runbook-preview-box").focus()
+
+    def _say(self) -> None:
+        self.sub_title = t("Runbook")
         saved = self.app.session.saved_runbook
         status = self.query_one("#runbook-status", Static)
         if saved:
-            status.update(f"Saved to {saved}")
+            status.update(t("Saved to {path}", path=saved))
         else:
-            status.update("Not saved yet. ctrl+s writes it to the path above.")
+            status.update(t("Not saved yet. ctrl+s writes it to the path above."))
+
+    async def retranslate(self) -> None:
+        """After a language switch: the runbook rendered again in the new language; a path being
+        edited is kept."""
+        path = self.query_one("#runbook-path", Input).value
+        await self.recompose()
+        self.query_one("#runbook-path", Input).value = path
+        self._say()
         self.query_one("#runbook-preview-box").focus()
 
     def action_save(self) -> None:
         if self.app.session.report is None:
-            self.app.notify("Nothing to save yet: run a diagnosis first.", severity="warning")
+            self.app.notify(t("Nothing to save yet: run a diagnosis first."), severity="warning")
             return
         raw = self.query_one("#runbook-path", Input).value.strip()
         if not raw:
-            self.app.notify("Give a file path to save to.", severity="warning")
+            self.app.notify(t("Give a file path to save to."), severity="warning")
             return
         path = str(Path(raw).expanduser().resolve())
-        self.query_one("#runbook-status", Static).update(f"Saving to {path}…")
+        self.query_one("#runbook-status", Static).update(t("Saving to {path}…", path=path))
         self.save(path)
 
     @work(thread=True, exit_on_error=False, group="save", exclusive=True)
@@ -91,8 +106,8 @@ class RunbookScreen(Screen):
     @on(RunbookSaved)
     def _saved(self, message: RunbookSaved) -> None:
         self.app.session.saved_runbook = message.path
-        self.query_one("#runbook-status", Static).update(f"Saved to {message.path}")
-        self.app.notify(f"Runbook saved to {message.path}", timeout=5)
+        self.query_one("#runbook-status", Static).update(t("Saved to {path}", path=message.path))
+        self.app.notify(t("Runbook saved to {path}", path=message.path), timeout=5, markup=False)
 
     @on(Button.Pressed, "#runbook-save")
     def _save_pressed(self) -> None:
@@ -105,8 +120,8 @@ class RunbookScreen(Screen):
     def action_copy(self) -> None:
         self.app.copy_to_clipboard(self.markdown)
         # OSC 52 cannot report whether the terminal took it (as the command blocks say): never "copied".
-        self.app.notify("Runbook sent to the clipboard (OSC 52). Nothing to paste? Your terminal ignores "
-                        "OSC 52: save it with ctrl+s and open the file.", title="Copy", timeout=4)
+        self.app.notify(t("Runbook sent to the clipboard (OSC 52). Nothing to paste? Your terminal ignores "
+                          "OSC 52: save it with ctrl+s and open the file."), title=t("Copy"), timeout=4)
 
     @on(Worker.StateChanged)
     def _worker_state(self, event: Worker.StateChanged) -> None:
@@ -115,5 +130,5 @@ class RunbookScreen(Screen):
             message = f"{error.filename}: {error.strerror}" if isinstance(error, OSError) and error.strerror \
                 else self.app.one_line(error)
             self.query_one("#runbook-status", Static).update(
-                f"Not saved: {message}. Change the path above and press ctrl+s again.")
-            self.app.notify(message, title="Runbook not saved", severity="error")
+                t("Not saved: {message}. Change the path above and press ctrl+s again.", message=message))
+            self.app.notify(message, title=t("Runbook not saved"), severity="error")

@@ -44,9 +44,10 @@ def _learn_page(ctx: Any, concept: str, facts: Mapping[str, Any]) -> str:
     try:
         from wizard.learn import learn_page
     except ImportError:
+        from .i18n import t
         title = DEFAULT_CONCEPTS.get(concept, concept)
-        return (f"# {title}\n\nThe explanation pages are not part of this build yet "
-                "(`wizard.learn` is missing). The runbook and the findings still say what was seen.")
+        return t("# {title}\n\nThe explanation pages are not part of this build yet "
+                 "(`wizard.learn` is missing). The runbook and the findings still say what was seen.", title=title)
     return learn_page(ctx, concept, facts)
 
 
@@ -57,7 +58,9 @@ def _concepts() -> Mapping[str, str]:
         return DEFAULT_CONCEPTS
     concepts = getattr(learn, "CONCEPTS", None)
     if isinstance(concepts, Mapping) and concepts:
-        return {str(k): (v if isinstance(v, str) else str(getattr(v, "title", k))) for k, v in concepts.items()}
+        from wizard.i18n import tr   # a title may be {en: ..., ko: ...}: the current language's
+        return {str(k): (tr(v) if isinstance(v, (str, Mapping)) else tr(getattr(v, "title", None) or str(k)))
+                for k, v in concepts.items()}
     return DEFAULT_CONCEPTS
 
 

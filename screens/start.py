@@ -9,13 +9,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Label, Select, Static
+from textual.widgets import Button, Header, Label, Select, Static
 from textual.worker import Worker, WorkerState
 
+from .i18n import t
 from .messages import SetupReady
-
-LAB_EXPLAINED = ("The embedded lab is a simulated Kolla homelab on 127.0.0.1 (a controller and a compute "
-                 "node with the faults from the seed report); nothing real is touched.")
+from .widgets.footer import Footer
 
 _MARK = {"found": ("✔", "$text-success"), "missing": ("✘", "$text-error"),
          "later": ("…", "$text-warning"), "info": ("•", "$text-primary")}
@@ -33,31 +32,52 @@ class StartScreen(Screen):
         Binding("r", "recheck", "Re-check", id="start.recheck", tooltip="Read clouds.yaml and the paths again"),
     ]
 
+    error = ""   # why the last setup failed, shown in the error panel until r checks again
+
     def compose(self) -> ComposeResult:
         services = self.app.services
         yield Header()
         with VerticalScroll(id="start-body"):
-            yield Label("Where the diagnosis looks", classes="section-title")
+            yield Label(t("Where the diagnosis looks"), classes="section-title")
             if services.demo:
-                yield Static(f"Demo: embedded lab '{services.scenario}' selected. {LAB_EXPLAINED}",
+                yield Static(t("Demo: embedded lab '{scenario}' selected. The embedded lab is a simulated Kolla "
+                               "homelab on 127.0.0.1 (a controller and a compute node with the faults from the "
+                               "seed report); nothing real is touched.", scenario=services.scenario),
                              id="start-lab", markup=False)
-            yield Static("Reading the settings…" + (" starting the embedded lab…" if services.demo else ""),
-                         id="start-env", markup=False)
+            yield Static(t("Reading the settings… starting the embedded lab…") if services.demo
+                         else t("Reading the settings…"), id="start-env", markup=False)
             with Horizontal(id="start-cloud-row"):
-                yield Label("Cloud:", classes="field-label")
-                yield Select([], prompt="(clouds.yaml entries)", id="start-cloud", allow_blank=True, disabled=True)
+                yield Label(t("Cloud:"), classes="field-label")
+                yield Select([], prompt=t("(clouds.yaml entries)"), id="start-cloud", allow_blank=True, disabled=True)
             yield Static("", id="start-error", classes="error-panel", markup=False)
             with Horizontal(classes="buttons"):
-                yield Button("Continue", id="start-continue", variant="primary", disabled=True)
+                yield Button(t("Continue"), id="start-continue", variant="primary", disabled=True)
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
-        self.sub_title = "Start"
-        self.query_one("#start-error").display = False
+        self._say()
+        if not self.app.session.ready:
+            self.setup()
+
+    def _say(self) -> None:
+        """The words compose does not write: the header, the error, what the settings showed."""
+        self.sub_title = t("Start")
+        self._show_error()
         if self.app.session.ready:
             self._show(self.app.session.environment)
-        else:
-            self.setup()
+
+    async def retranslate(self) -> None:
+        """After a language switch: compose again in the new language, then show the same state."""
+        await self.recompose()
+        self._say()
+
+    def _show_error(self) -> None:
+        panel = self.query_one("#start-error", Static)
+        panel.display = bool(self.error)
+        if self.error:
+            panel.update(t("Could not get ready: {message}\nFix the file or option named above and press r to "
+                           "check again, or ctrl+q to quit.", message=self.error))
+            self.query_one("#start-env", Static).update("")
 
     @work(thread=True, exit_on_error=False, group="setup", exclusive=True)
     def setup(self) -> None:
@@ -95,7 +115,7 @@ class StartScreen(Screen):
         lab = self.app.session.lab
         if lab is not None:
             name = env.cloud or "lab"
-            select.set_options([(f"{name} (embedded lab)", name)])
+            select.set_options([(t("{name} (embedded lab)", name=name), name)])
             select.value = name
             select.disabled = True
         else:
@@ -118,12 +138,9 @@ class StartScreen(Screen):
     def _worker_state(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:
             message = self.app.one_line(event.worker.error)
-            panel = self.query_one("#start-error", Static)
-            panel.update(f"Could not get ready: {message}\nFix the file or option named above and press r to "
-                         "check again, or ctrl+q to quit.")
-            panel.display = True
-            self.query_one("#start-env", Static).update("")
-            self.app.notify(message, title="Setup failed", severity="error")
+            self.error = message
+            self._show_error()
+            self.app.notify(message, title=t("Setup failed"), severity="error")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "continue":
@@ -139,7 +156,8 @@ class StartScreen(Screen):
             self.app.open_symptoms()
 
     def action_recheck(self) -> None:
+        self.error = ""
         self.query_one("#start-error").display = False
         self.query_one("#start-continue", Button).disabled = True
-        self.query_one("#start-env", Static).update("Reading the settings…")
+        self.query_one("#start-env", Static).update(t("Reading the settings…"))
         self.setup()

@@ -9,13 +9,16 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Input, Label, OptionList, Static
+from textual.widgets import Button, Header, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
+from .i18n import t
 from .messages import TargetsLoaded
+from .widgets.footer import Footer
 
-# What each kind of target is read from (CloudReader method) and how it is shown.
+# What each kind of target is read from (CloudReader method) and how it is shown (the noun is
+# English, the catalog key; it is said through t()).
 TARGETS = {
     "server": ("servers", "instance"),
     "floating_ip": ("floating_ips", "floating IP"),
@@ -67,27 +70,60 @@ class SymptomScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical(id="symptom-body"):
-            yield Label("What do you see?", classes="section-title")
+            yield Label(t("What do you see?"), classes="section-title")
             options = [Option(Content.assemble(("› ", "$text-accent"), _tr(t.symptom)), id=t.id) for t in self._trees()]
             yield OptionList(*options, id="symptom-list")
-            yield Label("Which one is it about?", id="target-title", classes="section-title")
+            yield Label(t("Which one is it about?"), id="target-title", classes="section-title")
             yield OptionList(id="target-list")
             yield Static("", id="target-status", markup=False)
             with Horizontal(classes="buttons"):
-                yield Button("Diagnose", id="symptom-diagnose", variant="primary", compact=True,
-                             tooltip="Walk the decision tree for this symptom")
+                yield Button(t("Diagnose"), id="symptom-diagnose", variant="primary", compact=True,
+                             tooltip=t("Walk the decision tree for this symptom"))
                 # The CLI's --answer ssh-user=NAME, offered here (issue 20, defect 18).
-                yield Label("SSH user you tried:", id="ssh-user-label")
-                yield Input(placeholder="optional, e.g. rocky", id="ssh-user", compact=True, max_length=64,
-                            tooltip="The login you tried; the wizard checks it against the image's user")
+                yield Label(t("SSH user you tried:"), id="ssh-user-label")
+                yield Input(placeholder=t("optional, e.g. rocky"), id="ssh-user", compact=True, max_length=64,
+                            tooltip=t("The login you tried; the wizard checks it against the image's user"))
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
-        self.sub_title = "Symptom"
+        self.sub_title = t("Symptom")
         symptoms = self.query_one("#symptom-list", OptionList)
         symptoms.highlighted = 0 if symptoms.option_count else None
         symptoms.focus()
         self._show_targets()
+
+    async def retranslate(self) -> None:
+        """After a language switch: compose again (the symptoms in the new language too), keeping the
+        symptom, the one it is about, the user typed and the focus."""
+        symptom, target = self.symptom, self._highlighted_target()
+        user = self.query_one("#ssh-user", Input).value
+        focused = self.focused.id if self.focused is not None else None
+        await self.recompose()
+        self.sub_title = t("Symptom")
+        symptoms = self.query_one("#symptom-list", OptionList)
+        if symptoms.option_count:
+            ids = [symptoms.get_option_at_index(i).id for i in range(symptoms.option_count)]
+            symptoms.highlighted = ids.index(symptom) if symptom in ids else 0
+        self.query_one("#ssh-user", Input).value = user
+        self.target_kind = None
+        self._show_targets()
+        target_list = self.query_one("#target-list", OptionList)
+        if target is not None and target_list.option_count:
+            try:
+                target_list.highlighted = target_list.get_option_index(target)
+            except Exception:
+                pass
+        if focused:
+            for widget in self.query(f"#{focused}"):
+                widget.focus()
+        else:
+            symptoms.focus()
+
+    def _highlighted_target(self) -> str | None:
+        target_list = self.query_one("#target-list", OptionList)
+        if target_list.highlighted is None:
+            return None
+        return target_list.get_option_at_index(target_list.highlighted).id
 
     @property
     def symptom(self) -> str | None:
@@ -128,10 +164,10 @@ class SymptomScreen(Screen):
         if kind is None:
             self.target_kind = None
             title.display = target_list.display = False
-            status.update("This check looks at the whole cloud; nothing to pick.")
+            status.update(t("This check looks at the whole cloud; nothing to pick."))
             return
         title.display = target_list.display = True
-        title.update(f"Which {TARGETS[kind][1]} is it about?")
+        title.update(t("Which {noun} is it about?", noun=t(TARGETS[kind][1])))
         if kind == self.target_kind and kind in self.targets:
             return
         self.target_kind = kind
@@ -139,7 +175,7 @@ class SymptomScreen(Screen):
             self._fill(kind)
         else:
             target_list.clear_options()
-            status.update(f"Reading the {TARGETS[kind][1]}s from the cloud…")
+            status.update(t("Reading the {noun}s from the cloud…", noun=t(TARGETS[kind][1])))
             self.load_targets(kind)
 
     @work(thread=True, exit_on_error=False, group="targets")
@@ -159,14 +195,16 @@ class SymptomScreen(Screen):
         items = self.targets.get(kind, [])
         # Instances in ERROR first: they are the ones a symptom is usually about.
         items = sorted(items, key=lambda i: (i.get("status") != "ERROR", str(i.get("name") or i.get("id"))))
-        noun = TARGETS[kind][1]
+        noun = t(TARGETS[kind][1])
         target_list = self.query_one("#target-list", OptionList)
         target_list.clear_options()
-        target_list.add_option(Option(Content.styled(f"(let the wizard choose the {noun})", "italic"), id=ANY))
+        target_list.add_option(Option(Content.styled(t("(let the wizard choose the {noun})", noun=noun), "italic"),
+                                      id=ANY))
         for item in items:
             target_list.add_option(Option(_target_label(kind, item), id=str(item.get("id"))))
         target_list.highlighted = 1 if items else 0
-        self.query_one("#target-status", Static).update(f"{len(items)} {noun}(s) in the cloud.")
+        self.query_one("#target-status", Static).update(t("{count} {noun}(s) in the cloud.", count=len(items),
+                                                          noun=noun))
 
     @on(Worker.StateChanged)
     def _worker_state(self, event: Worker.StateChanged) -> None:
@@ -178,8 +216,9 @@ class SymptomScreen(Screen):
             hint = next((i.hint for i in getattr(env, "items", []) if i.label == "Cloud" and i.state == "missing"
                          and i.hint), "")
             self.query_one("#target-status", Static).update(
-                f"Could not read the list: {message}" + (f"\nHint: {hint}" if hint else "")
-                + "\nYou can still diagnose; r tries again.")
+                t("Could not read the list: {message}", message=message)
+                + ("\n" + t("Hint: {hint}", hint=hint) if hint else "")
+                + "\n" + t("You can still diagnose; r tries again."))
             # Forget a failed connection so r really tries again.
             self.app.session.ctx = None
 
@@ -210,7 +249,7 @@ class SymptomScreen(Screen):
     def action_diagnose(self) -> None:
         symptom = self.symptom
         if symptom is None:
-            self.app.notify("Pick a symptom first.", severity="warning")
+            self.app.notify(t("Pick a symptom first."), severity="warning")
             return
         user = self.query_one("#ssh-user", Input).value.strip()
         settings = self.app.session.settings

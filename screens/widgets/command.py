@@ -6,6 +6,8 @@ from textual.containers import Horizontal
 from textual.highlight import highlight
 from textual.widgets import Button, Static
 
+from ..i18n import t
+
 
 class CommandBlock(Horizontal):
     DEFAULT_CSS = """
@@ -35,7 +37,7 @@ class CommandBlock(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Static(highlight(self.command.rstrip("\n"), language="bash"), classes="command-text")
-        button = Button("Copy", classes="copy", compact=True, tooltip="Copy this command to the clipboard")
+        button = Button(t("Copy"), classes="copy", compact=True, tooltip=t("Copy this command to the clipboard"))
         button.can_focus = self.copy_focusable
         yield button
 
@@ -46,6 +48,6 @@ class CommandBlock(Horizontal):
     def copy(self) -> None:
         self.app.copy_to_clipboard(self.copy_text)
         # OSC 52 cannot report whether the terminal accepted it: say what was done, and the way out.
-        self.app.notify("Sent to the clipboard (OSC 52). Nothing to paste? Your terminal ignores OSC 52: "
-                        "select the command with the mouse (shift+drag in most terminals).",
-                        title="Copy", timeout=4)
+        self.app.notify(t("Sent to the clipboard (OSC 52). Nothing to paste? Your terminal ignores OSC 52: "
+                          "select the command with the mouse (shift+drag in most terminals)."),
+                        title=t("Copy"), timeout=4)
