@@ -304,7 +304,7 @@ class FindingScreen(Screen):
             entry["backup"] = backup
         self.app.session.applied.append(entry)
         if status == "verified" and self.app.session.report is not None:
-            self.app.session.report.record_fix(self.finding.id, detail or status)
+            self.app.session.report.record_fix(self.finding.id, detail or status, durable=remedy.durable)
         severity = "information" if status in ("verified", "dry-run") else "warning"
         self.app.notify(f"{remedy.title}: {t(text)}", severity=severity, markup=False)
 

@@ -175,7 +175,9 @@ def cmd_diagnose(args: argparse.Namespace, out: Callable[[str], None], settings:
                 message=result.message), file=sys.stderr)
         if result.status == ApplyStatus.VERIFIED:
             # One result: the report printed below is the verified state, and the exit code is its.
-            report.record_fix(result.finding, result.message)
+            fixed_by = next((r for f in report.findings if f.id == result.finding for r in f.remedies
+                             if r.id == args.apply), None)
+            report.record_fix(result.finding, result.message, durable=getattr(fixed_by, "durable", True))
             code = report.exit_code()
         elif result.status == ApplyStatus.DRY_RUN:
             pass

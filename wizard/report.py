@@ -65,6 +65,7 @@ class Report:
     cancelled: bool = False
     # finding id -> what proved its fix (an apply whose verification walk passed, this session)
     fixed: dict[str, str] = field(default_factory=dict)
+    fixed_quick: list[str] = field(default_factory=list)   # of those, fixed by a quick fix (durable one still to do)
 
     @property
     def complete(self) -> bool:
@@ -86,13 +87,17 @@ class Report:
         """The findings that still stand: not fixed and verified in this session."""
         return [f for f in self.findings if f.id not in self.fixed]
 
-    def record_fix(self, finding_id: str, how: str) -> None:
+    def record_fix(self, finding_id: str, how: str, *, durable: bool = True) -> None:
         """A fix of ``finding_id`` was applied and its verification walk passed: the report now says
         so everywhere it is shown (a tree whose every finding is fixed reads 'fixed', not 'fault').
         The finding stays in the report: the runbook says what was found and what fixed it."""
         if finding_id not in {f.id for f in self.findings}:
             return
         self.fixed[finding_id] = how
+        if not durable and finding_id not in self.fixed_quick:
+            self.fixed_quick.append(finding_id)
+        elif durable and finding_id in self.fixed_quick:
+            self.fixed_quick.remove(finding_id)
         for tree in self.trees:
             mine = [f.id for f in self.findings if f.tree == tree.tree]
             if tree.result == TreeStatus.FAULT and mine and all(i in self.fixed for i in mine):

@@ -336,6 +336,13 @@ def to_text(report: Report) -> str:
             out.append(t("FIXED {id} on {host}: {title}", id=f.id, host=f.host, title=f.title) if f.host
                        else t("FIXED {id}: {title}", id=f.id, title=f.title))
             out.append("  " + t("Fixed and verified in this session: {proof}", proof=report.fixed[f.id]))
+            durable = [r for r in f.remedies if r.durable] if f.id in report.fixed_quick else []
+            if durable:   # a quick fix holds until the next deploy: the durable one is still to do
+                out.append("  " + t("Still to do, so the fix survives the next kolla-ansible deploy/reconfigure:"))
+            for r in durable:
+                out.append(f"  - [{t('durable')}] {r.title}")
+                out.extend(f"      {line}" for line in (r.diff or "").splitlines())
+                out.extend(f"      $ {line}" for line in (r.command or "").splitlines())
             continue
         heading = {"id": f.id, "severity": severity_label(f.severity), "title": f.title}
         out.append(t("FINDING {id} ({severity}) on {host}: {title}", host=f.host, **heading) if f.host

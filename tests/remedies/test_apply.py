@@ -253,6 +253,9 @@ def test_cli_apply_verified_prints_the_verified_state_not_the_pre_fix_report(cap
     assert "FAULT" not in out and "FINDING " not in out, out
     assert "[  FIXED]" in out and "FIXED bridge-mapping-missing on compute01" in out, out
     assert "fixed and verified in this session" in out
+    # A quick fix holds until the next deploy: the durable remedies are still printed, and only they.
+    still = out.split("Still to do, so the fix survives the next kolla-ansible deploy/reconfigure:")[1]
+    assert "[durable]" in still and "[quick]" not in out, out
     runbook = tmp_path / "runbook.md"
     code = main(["diagnose", "--lab-scenario", "seed-homelab", "--symptom", "max-retries",
                  "--apply", "hand-edit-bridge-mapping", "--yes", "--format", "markdown", "--output", str(runbook)])
