@@ -164,7 +164,7 @@ def render_openvswitch_agent_ini(config_dir: str | os.PathLike[str], inventory_p
     ``extra_vars`` are passed last (e.g. ``node_custom_config`` of a staged copy)."""
     config = Path(config_dir)
     if not (config / "globals.yml").is_file():
-        raise OracleFailed(f"{config / 'globals.yml'}: not found (check --kolla-config-dir)")
+        raise OracleFailed(t("{value}: not found (check --kolla-config-dir)", value=config / 'globals.yml'))
     if not hosts:
         return {}
     with tempfile.TemporaryDirectory(prefix="kolla-wizard-oracle-") as tmp:
@@ -210,7 +210,7 @@ def render_openvswitch_agent_ini(config_dir: str | os.PathLike[str], inventory_p
             if path.is_file():
                 rendered[host] = path.read_text()
         if done.returncode != 0 or len(rendered) != len(hosts):
-            raise OracleFailed("kolla-ansible oracle: " + _first_error(done.stdout + "\n" + done.stderr, hosts, rendered,
+            raise OracleFailed(t("kolla-ansible oracle: ") + _first_error(done.stdout + "\n" + done.stderr, hosts, rendered,
                                                                        own_dir=str(work)))
         return rendered
 
@@ -227,7 +227,7 @@ def _run_with_timeout(argv: list[str], *, cwd: Path, env: dict[str, str], timeou
         except ProcessLookupError:
             pass
         proc.communicate()
-        raise OracleFailed(f"kolla-ansible oracle: ansible-playbook took over {timeout:g} s") from None
+        raise OracleFailed(t("kolla-ansible oracle: ansible-playbook took over {timeout:g} s", timeout=timeout)) from None
     return subprocess.CompletedProcess(argv, proc.returncode, stdout, stderr)
 
 
@@ -264,8 +264,8 @@ def _first_error(output: str, hosts: list[str], rendered: dict[str, str], own_di
             return text[:400] + (f" (at {place})" if place and place not in text else "")
     missing = [h for h in hosts if h not in rendered]
     if missing:
-        return f"no render for {', '.join(missing)} (not in the inventory?)"
-    return (output.strip().splitlines() or ["ansible-playbook failed"])[-1][:400]
+        return t("no render for {missing} (not in the inventory?)", missing=', '.join(missing))
+    return (output.strip().splitlines() or [t("ansible-playbook failed")])[-1][:400]
 
 
 def bridge_mappings_of(ini_text: str) -> dict[str, str]:
@@ -357,14 +357,14 @@ def _copy(reader: Any, source: str, dest: Path, staged: StagedFiles, *, required
         text = reader.read_file(source)
     except FileMissing:
         if required:
-            raise OracleFailed(f"{source}: not found (check --kolla-config-dir / --inventory)") from None
+            raise OracleFailed(t("{source}: not found (check --kolla-config-dir / --inventory)", source=source)) from None
         return False
     refused = unsafe_template(text)
     if refused:
         line, what = refused
-        raise OracleFailed(f"{source}:{line}: {what}: the oracle does not render the operator's files when they hold "
-                           "anything but plain {{ variable }} references (lookups, filters and plugins would run on "
-                           "this machine during a read-only diagnosis)")
+        raise OracleFailed(t("{source}:{line}: {what}: the oracle does not render the operator's files when they hold "
+                             "anything but plain {{{{ variable }}}} references (lookups, filters and plugins would run "
+                             "on this machine during a read-only diagnosis)", source=source, line=line, what=what))
     dest.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -516,7 +516,7 @@ class KollaOracle:
                 return ExpectedFromKolla(host, False, note=self._unavailable.note, problem=self._unavailable.problem)
             kolla = self._kolla
             assert kolla is not None
-            source = f"kolla-ansible {kolla.version} templates"
+            source = t("kolla-ansible {version} templates", version=kolla.version)
             if not model.inventory_path:
                 return ExpectedFromKolla(host, False, note=t("no inventory to render with"), problem=False)
             started = time.monotonic()
@@ -524,7 +524,7 @@ class KollaOracle:
                 self.renders += 1
                 mappings = render_expected_bridge_mappings(model.reader, model.config_dir, model.inventory_path,
                                                            [host], kolla=kolla, timeout=self.timeout)
-                origin = getattr(model.reader, "name", "") or "the deploy host"
+                origin = getattr(model.reader, "name", "") or t("the deploy host")
                 view = ExpectedFromKolla(host, True, mappings.get(host), source,
                                          detail=f"{source} in {kolla.prefix}: rendered {host}'s {OVS_AGENT_INI} "
                                                 f"from a copy of {origin}:{model.config_dir} (local ansible-playbook, "
@@ -536,7 +536,7 @@ class KollaOracle:
                                          seconds=time.monotonic() - started)
             except OSError as exc:          # no room in /tmp, ansible-playbook not executable
                 self._unavailable = ExpectedFromKolla("", False, problem=True,
-                                                      note=f"kolla-ansible oracle: {exc.strerror or exc}")
+                                                      note=t("kolla-ansible oracle: {strerror}", strerror=exc.strerror or exc))
                 return ExpectedFromKolla(host, False, note=self._unavailable.note, problem=True)
             self._cache[host] = view
             log.debug("kolla oracle rendered %s in %.2f s", host, view.seconds)

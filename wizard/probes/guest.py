@@ -118,7 +118,7 @@ def server_address(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence
     server_id = (ctx.facts.get("server") or {}).get("id")
     server = ctx.cloud.find_server(server_id) if server_id else None
     if server is None:
-        raise ProbeUnavailable("the instance is not known yet; run the first step")
+        raise ProbeUnavailable(t("the instance is not known yet; run the first step"))
     view = server_port_view(ctx, server)
     sources = ["GET /v2.0/ports", "GET /v2.0/floatingips", "GET /v2.0/networks"]
     if view["port"] is None:

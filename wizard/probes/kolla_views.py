@@ -44,7 +44,7 @@ def expected_from_kolla(ctx: ProbeContext, model: Any, host: str) -> Any:
         return oracle.expected(model, host)
     except Exception as exc:  # a defect in the oracle must not cost the operator the diagnosis
         from ..kolla.oracle import ExpectedFromKolla
-        return ExpectedFromKolla(host, False, note=f"kolla-ansible oracle failed: {type(exc).__name__}: {exc}",
+        return ExpectedFromKolla(host, False, note=t("kolla-ansible oracle failed: {error_type}: {exc}", error_type=type(exc).__name__, exc=exc),
                                  problem=True)
 
 
@@ -146,7 +146,7 @@ def kolla_three_views(ctx: ProbeContext, args, emit) -> Evidence:
                 expected_note = kolla.note
                 problems = getattr(ctx, "problems", None)
                 if kolla.problem and problems is not None:
-                    line = f"expected view from the built-in model, not Kolla's templates: {kolla.note}"
+                    line = t("expected view from the built-in model, not Kolla's templates: {note}", note=kolla.note)
                     if line not in problems:
                         problems.append(line)
             if expected_note:

@@ -61,8 +61,8 @@ def ovs_show(ctx: ProbeContext, node: Any, host: str) -> tuple[dict[str, dict[st
     result = _nodeio.node_command(ctx, node, argv, sudo=bool(getattr(node, "become", False)))
     command = " ".join(argv)
     if result.rc != 0:
-        raise ProbeUnavailable(f"{host}: `{command}` failed (rc {result.rc}): "
-                               f"{(result.stderr or result.stdout).strip()[:200]}", sources=[f"{host}: {command}"])
+        raise ProbeUnavailable(t("{host}: `{command}` failed (rc {rc}): {error}", host=host, command=command, rc=result.rc,
+                                 error=(result.stderr or result.stdout).strip()[:200]), sources=[f"{host}: {command}"])
     return parse_ovs_show(result.stdout), result.stdout, command
 
 
@@ -76,7 +76,8 @@ def container_state(ctx: ProbeContext, node: Any, host: str, name: str) -> dict[
         if "no such" in text.lower():
             state.update(status="missing", restart_count=0)
             return state
-        raise ProbeUnavailable(f"{host}: `{state['command']}` failed (rc {result.rc}): {text[:200]}")
+        raise ProbeUnavailable(t("{host}: `{command}` failed (rc {rc}): {error}", host=host, command=state['command'],
+                                 rc=result.rc, error=text[:200]))
     try:
         data = json.loads(result.stdout)
         item = data[0] if isinstance(data, list) else data
@@ -128,7 +129,7 @@ def ovs_agent_node_state(ctx: ProbeContext, args, emit) -> Evidence:
     try:
         bridges, _raw, command = ovs_show(ctx, node, inv)
         sources.append(f"{inv}: {command}")
-        obs.append(f"{inv}: OVS bridges: {', '.join(sorted(bridges)) or 'none'}.")
+        obs.append(t("{host}: OVS bridges: {bridges}.", host=inv, bridges=', '.join(sorted(bridges)) or t("none")))
     except ProbeUnavailable as exc:
         obs.append(exc.reason)
     mappings, where = deployed_mappings(node, ctx)

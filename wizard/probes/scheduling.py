@@ -79,7 +79,7 @@ def no_valid_host_fault(ctx: ProbeContext, args, emit) -> Evidence:
     if server.get("status") == "ERROR" and str(s.get("fault_message") or "").strip() == MESSAGING_TIMEOUT:
         # nova/conductor/manager.py schedule_and_build_instances -> _bury_in_cell0: the conductor's
         # RPC call to the scheduler got no reply; the fault is the exception's class name.
-        obs.append("The conductor never got the scheduler's answer: the build reached no compute.")
+        obs.append(t("The conductor never got the scheduler's answer: the build reached no compute."))
         return Evidence("messaging-timeout", facts=facts, observations=obs, sources=sources)
     if server.get("status") != "ERROR" or not _is_no_valid_host(server):
         return Evidence("other-fault", facts=facts, observations=obs, sources=sources)
@@ -343,7 +343,7 @@ def rpc_bus(ctx: ProbeContext, args, emit) -> Evidence:
     table: dict[str, tuple[int, int]] | None = None
     for host, value in _nodeio.fan_out(ctx, rabbits, queues).items():
         if isinstance(value, Exception):
-            obs.append(f"{host}: cannot list RabbitMQ's queues: {_nodeio.error_line(value)}")
+            obs.append(t("{host}: cannot list RabbitMQ's queues: {error}", host=host, error=_nodeio.error_line(value)))
             continue
         command, parsed, error = value
         sources.append(f"{host}: {command}")
@@ -353,17 +353,17 @@ def rpc_bus(ctx: ProbeContext, args, emit) -> Evidence:
         table = parsed
         break
     if table is None:
-        raise ProbeUnavailable("RabbitMQ's queues could not be listed; run `docker exec rabbitmq rabbitmqctl "
-                               "list_queues name messages consumers` on a controller and answer", sources=sources)
+        raise ProbeUnavailable(t("RabbitMQ's queues could not be listed; run `docker exec rabbitmq rabbitmqctl list_queues "
+                                 "name messages consumers` on a controller and answer"), sources=sources)
     schedulers = _nodeio.hosts_in_group(ctx, "nova-scheduler") or _nodeio.hosts_in_group(ctx, "control")
     messages, consumers = table.get("scheduler", (0, 0))
     # oslo.messaging's server queue is scheduler.<[DEFAULT] host>, the node's host name
     per_host = {_nodeio.short(name.split(".", 1)[1]): c for name, (_m, c) in table.items()
                 if name.startswith("scheduler.")}
     idle = [h for h in schedulers if per_host.get(_nodeio.short(h), 0) == 0]
-    obs.append(f"RabbitMQ queue scheduler: {messages} message(s) waiting, {consumers} consumer(s)"
-               + (f"; scheduler.<host> without a consumer: {', '.join(idle)}" if idle else "") + ".")
-    facts = {"bus": {"said": said or "nova-conductor.log has no MessagingTimeout line for it",
+    obs.append(t("RabbitMQ queue scheduler: {messages} message(s) waiting, {consumers} consumer(s)", messages=messages, consumers=consumers)
+               + (t("; scheduler.<host> without a consumer: {idle}", idle=', '.join(idle)) if idle else "") + ".")
+    facts = {"bus": {"said": said or t("nova-conductor.log has no MessagingTimeout line for it"),
                      "messages": messages, "consumers": consumers, "hosts": ", ".join(idle or schedulers),
                      "host": (idle or schedulers or [""])[0]}}
     if consumers == 0:
@@ -373,8 +373,8 @@ def rpc_bus(ctx: ProbeContext, args, emit) -> Evidence:
                    if name.startswith("compute.") and c == 0 and m > 0)
     if stuck:
         host, waiting = stuck[0]
-        obs.append(f"RabbitMQ queue compute.{host}: {waiting} message(s) waiting, no consumer: nova-compute on "
-                   f"{host} does not take the builds cast to it.")
+        obs.append(t("RabbitMQ queue compute.{host}: {waiting} message(s) waiting, no consumer: nova-compute on "
+                     "{host} does not take the builds cast to it.", host=host, waiting=waiting))
         facts["bus"].update(compute=host, compute_messages=waiting)
         return Evidence("compute-not-consuming", facts=facts, observations=obs, sources=sources, host=host)
     return Evidence("consumed", facts=facts, observations=obs, sources=sources)

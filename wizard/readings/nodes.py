@@ -6,6 +6,8 @@ This is a thin adapter over ``ctx.node(host)`` / ``ctx.nodes.fan_out`` (wizard/t
 SFTP, no grep) degrades to a clear ProbeUnavailable instead of a traceback."""
 from __future__ import annotations
 
+from ..i18n import t
+
 import concurrent.futures
 import weakref
 from typing import Any, Callable, Iterable, TypeVar
@@ -201,8 +203,8 @@ def grep_log(node: Any, pattern: str, path: str, *, max_lines: int = 50) -> list
         try:
             result = node.run(["tail", "-n", str(LOG_TAIL_LINES), path], sudo=bool(getattr(node, "become", False)))
         except OutputTooLarge:
-            raise ProbeUnavailable(f"{node.name}: the last {LOG_TAIL_LINES} lines of {path} are too large to read; "
-                                   f"run `grep -F {pattern!r} {path}` there") from None
+            raise ProbeUnavailable(t("{name}: the last {LOG_TAIL_LINES} lines of {path} are too large to read; run `grep -F "
+                                     "{pattern!r} {path}` there", name=node.name, LOG_TAIL_LINES=LOG_TAIL_LINES, path=path, pattern=pattern)) from None
         if result.rc != 0:
             return None if "No such file" in result.stderr else []
         return [line for line in result.stdout.splitlines() if pattern in line][-max_lines:]

@@ -206,12 +206,12 @@ def start_nova_scheduler(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     logs = ["tail", "-n", "50", _nodeio.NOVA_SCHEDULER_LOG]
     return [Remedy(
         id="start-nova-scheduler", kind="command", durable=True,
-        title=f"Restart nova_scheduler on {', '.join(hosts)}",
-        explain=(f"Kolla runs nova-scheduler under the systemd unit {unit}; `systemctl reset-failed` clears a unit "
-                 f"that gave up, `systemctl restart` starts it and it connects to RabbitMQ and consumes the "
-                 f"'scheduler' queue again (`docker exec rabbitmq rabbitmqctl list_queues name messages consumers` "
-                 f"shows a consumer). Then read {_nodeio.NOVA_SCHEDULER_LOG} for why it stopped: RabbitMQ "
-                 f"unreachable at boot, a bad nova.conf line."),
+        title=t("Restart nova_scheduler on {hosts}", hosts=', '.join(hosts)),
+        explain=(t("Kolla runs nova-scheduler under the systemd unit {unit}; `systemctl reset-failed` clears "
+                   "a unit that gave up, `systemctl restart` starts it and it connects to RabbitMQ and "
+                   "consumes the 'scheduler' queue again (`docker exec rabbitmq rabbitmqctl list_queues name "
+                   "messages consumers` shows a consumer). Then read {NOVA_SCHEDULER_LOG} for why it stopped: "
+                   "RabbitMQ unreachable at boot, a bad nova.conf line.", unit=unit, NOVA_SCHEDULER_LOG=_nodeio.NOVA_SCHEDULER_LOG)),
         command="\n".join(join(c) for c in (reset, start, logs)), host=hosts[0] if len(hosts) == 1 else None,
         actions=actions, verify="bus")]
 
@@ -227,11 +227,11 @@ def restart_nova_compute(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
     sudo = become_for(ctx, node)
     return [Remedy(
         id="restart-nova-compute", kind="command", durable=True,
-        title=f"Restart nova_compute on {node} so it consumes compute.{host} again",
-        explain=(f"`systemctl restart {unit}` restarts nova-compute, which reconnects to RabbitMQ and consumes "
-                 f"compute.{host}: the builds that waited there run (the server leaves BUILD). `docker exec rabbitmq "
-                 f"rabbitmqctl list_queues name messages consumers` then shows compute.{host} with a consumer. If "
-                 f"it loses its consumer again after each RabbitMQ restart, read {_nodeio.NOVA_COMPUTE_LOG} and "
-                 f"RabbitMQ's log around the restart."),
+        title=t("Restart nova_compute on {node} so it consumes compute.{host} again", node=node, host=host),
+        explain=(t("`systemctl restart {unit}` restarts nova-compute, which reconnects to RabbitMQ and "
+                   "consumes compute.{host}: the builds that waited there run (the server leaves BUILD). "
+                   "`docker exec rabbitmq rabbitmqctl list_queues name messages consumers` then shows "
+                   "compute.{host} with a consumer. If it loses its consumer again after each RabbitMQ "
+                   "restart, read {NOVA_COMPUTE_LOG} and RabbitMQ's log around the restart.", unit=unit, host=host, NOVA_COMPUTE_LOG=_nodeio.NOVA_COMPUTE_LOG)),
         command=join(restart), host=node, actions=[NodeCommand(node, restart, sudo=sudo, timeout=120.0)],
         verify=finding.step)]
