@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from ..errors import WizardError
+from ..i18n import t
 
 # Probes read config files and command output, never bulk data; a node that answers with more
 # than this is misbehaving (or the command is wrong), and buffering it all would hurt the wizard.
@@ -58,9 +59,11 @@ class HostKeyUnknown(TransportError):
         self.fix_command = f"ssh-keyscan -p {port} {shlex.quote(keyscan_host)} >> {shlex.quote(known_hosts)}"
         super().__init__(
             host,
-            f"host key for {lookup_name} is not in known_hosts ({key_type} {fingerprint})",
-            f"verify that fingerprint on the node itself (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub), "
-            f"then run: {self.fix_command}",
+            t('host key for {lookup_name} is not in known_hosts ({key_type} {fingerprint})',
+              lookup_name=lookup_name, key_type=key_type, fingerprint=fingerprint),
+            t('verify that fingerprint on the node itself (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub), then run: '
+              '{fix_command}',
+              fix_command=self.fix_command),
         )
 
 
@@ -72,10 +75,12 @@ class HostKeyChanged(TransportError):
         self.fix_command = f"ssh-keygen -R {shlex.quote(lookup_name)} -f {shlex.quote(known_hosts)}"
         super().__init__(
             host,
-            f"HOST KEY CHANGED for {lookup_name}: the node now presents {key_type} {fingerprint}, "
-            f"which does not match known_hosts; refusing to connect",
-            f"this can be a reinstalled node or an attack; if the node was rebuilt, verify the new "
-            f"fingerprint on its console, then run: {self.fix_command}",
+            t('HOST KEY CHANGED for {lookup_name}: the node now presents {key_type} {fingerprint}, which does not '
+              'match known_hosts; refusing to connect',
+              lookup_name=lookup_name, key_type=key_type, fingerprint=fingerprint),
+            t('this can be a reinstalled node or an attack; if the node was rebuilt, verify the new fingerprint on '
+              'its console, then run: {fix_command}',
+              fix_command=self.fix_command),
         )
 
 

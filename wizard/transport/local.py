@@ -7,6 +7,7 @@ import socket
 import subprocess
 import tempfile
 
+from ..i18n import t
 from ..redact import learn_file
 from .base import (MAX_OUTPUT_BYTES, CommandResult, CommandTimeout, FileMissing, OutputTooLarge,
                    TransportError, check_sudo, command_text)
@@ -43,11 +44,12 @@ class LocalTransport:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.communicate()
-            raise CommandTimeout(self.name, f"{text} did not finish within {limit:g}s",
-                                 "the host may be overloaded; retry or raise the timeout") from None
+            raise CommandTimeout(self.name, t('{text} did not finish within {limit:g}s', text=text, limit=limit),
+                                 t('the host may be overloaded; retry or raise the timeout')) from None
         if len(out) + len(err) > MAX_OUTPUT_BYTES:
-            raise OutputTooLarge(self.name, f"{text} printed more than {MAX_OUTPUT_BYTES} bytes",
-                                 "narrow the command (grep, tail)")
+            raise OutputTooLarge(self.name, t('{text} printed more than {max_bytes} bytes',
+                                              text=text, max_bytes=MAX_OUTPUT_BYTES),
+                                 t('narrow the command (grep, tail)'))
         result = CommandResult(text, proc.returncode, out.decode("utf-8", "replace"),
                                err.decode("utf-8", "replace"), self.name)
         return check_sudo(result) if sudo else result
@@ -61,10 +63,11 @@ class LocalTransport:
         except IsADirectoryError:
             raise TransportError(self.name, f"{path} is a directory, not a file") from None
         except PermissionError:
-            raise TransportError(self.name, f"permission denied reading {path}",
-                                 "run the wizard as a user that can read /etc/kolla") from None
+            raise TransportError(self.name, t('permission denied reading {path}', path=path),
+                                 t('run the wizard as a user that can read /etc/kolla')) from None
         if len(data) > MAX_OUTPUT_BYTES:
-            raise OutputTooLarge(self.name, f"{path} is larger than {MAX_OUTPUT_BYTES} bytes")
+            raise OutputTooLarge(self.name, t('{path} is larger than {max_bytes} bytes',
+                                              path=path, max_bytes=MAX_OUTPUT_BYTES))
         text = data.decode("utf-8", "replace")
         learn_file(path, text)    # its secrets are masked on every output from now on
         return text
@@ -80,7 +83,7 @@ class LocalTransport:
         except NotADirectoryError:
             raise TransportError(self.name, f"{path} is not a directory") from None
         except PermissionError:
-            raise TransportError(self.name, f"permission denied listing {path}") from None
+            raise TransportError(self.name, t('permission denied listing {path}', path=path)) from None
 
     def read_bytes(self, path: str) -> bytes:
         """The file's exact bytes (a backup, a rewrite that must keep what it does not change)."""
@@ -92,7 +95,8 @@ class LocalTransport:
         except OSError as exc:
             raise TransportError(self.name, f"cannot read {path}: {exc.strerror}") from None
         if len(data) > MAX_OUTPUT_BYTES:
-            raise OutputTooLarge(self.name, f"{path} is larger than {MAX_OUTPUT_BYTES} bytes")
+            raise OutputTooLarge(self.name, t('{path} is larger than {max_bytes} bytes',
+                                              path=path, max_bytes=MAX_OUTPUT_BYTES))
         return data
 
     def write_file_atomic(self, path: str, content: str | bytes, *, like: str | None = None) -> None:
@@ -111,7 +115,8 @@ class LocalTransport:
         try:
             fd, temp = tempfile.mkstemp(prefix=".kolla-wizard.", dir=directory)
         except OSError as exc:
-            raise TransportError(self.name, f"cannot write in {directory}: {exc.strerror}") from None
+            raise TransportError(self.name, t('cannot write in {directory}: {strerror}',
+                                              directory=directory, strerror=exc.strerror)) from None
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(content if isinstance(content, bytes) else content.encode("utf-8", "surrogateescape"))

@@ -25,6 +25,7 @@ from typing import Any, Callable, Iterable, Mapping, TypeVar
 from .paramiko_loader import paramiko
 
 from ..errors import ConfigError
+from ..i18n import t
 from ..redact import learn_file
 from .base import (MAX_OUTPUT_BYTES, AuthFailed, CommandResult, CommandTimeout, FileMissing,
                    HostKeyChanged, HostKeyUnknown, HostUnreachable, OutputTooLarge, TransportError,
@@ -200,9 +201,10 @@ class SSHPool:
         try:
             return paramiko.SSHConfig.from_path(path)
         except (paramiko.ssh_exception.ConfigParseError, ValueError) as exc:
-            raise ConfigError(path, f"cannot parse ssh_config: {exc}", "fix the file or pass another") from None
+            raise ConfigError(path, t('cannot parse ssh_config: {exc}',
+                                      exc=exc), t('fix the file or pass another')) from None
         except OSError as exc:
-            raise ConfigError(path, f"cannot read ssh_config: {exc.strerror}") from None
+            raise ConfigError(path, t('cannot read ssh_config: {strerror}', strerror=exc.strerror)) from None
 
     def _note(self, line: str) -> None:
         """One line for the operator about a set-up the wizard cannot honour (it goes on without it)."""
@@ -240,7 +242,8 @@ class SSHPool:
         try:
             config_port = int(cfg.get("port", 22))
         except ValueError:
-            raise ConfigError(self.ssh_config_path or "ssh_config", f"Port for {alias} is not a number") from None
+            raise ConfigError(self.ssh_config_path or "ssh_config", t('Port for {alias} is not a number',
+                                                                      alias=alias)) from None
         files = [os.path.expanduser(p) for p in cfg.get("identityfile", [])]
         # The ssh_config file comes first: it is where the operator's own ssh looks, so it is the
         # file the fix line appends to. The pool's list (default ~/.ssh/known_hosts) is also read.
@@ -267,7 +270,8 @@ class SSHPool:
     def _resolve_jump_chain(self, spec: str, depth: int) -> Endpoint:
         if depth >= MAX_JUMP_DEPTH:
             raise ConfigError(self.ssh_config_path or "ssh_config",
-                              f"ProxyJump chain deeper than {MAX_JUMP_DEPTH} (a loop?)")
+                              t('ProxyJump chain deeper than {MAX_JUMP_DEPTH} (a loop?)',
+                                MAX_JUMP_DEPTH=MAX_JUMP_DEPTH))
         previous: Endpoint | None = None
         hops = [h for h in spec.split(",") if h.strip()]
         for position, hop in enumerate(hops):
@@ -437,26 +441,29 @@ class SSHPool:
                     timeout=self.connect_timeout)
             except paramiko.ChannelException as exc:
                 raise HostUnreachable(endpoint.alias,
-                                      f"jump host {endpoint.jump.alias} cannot reach {where}: {exc.text}",
-                                      "check the node is up and HostName/Port in ssh_config") from None
+                                      t('jump host {alias} cannot reach {where}: {text}',
+                                        alias=endpoint.jump.alias, where=where, text=exc.text),
+                                      t('check the node is up and HostName/Port in ssh_config')) from None
             except (paramiko.SSHException, EOFError, OSError) as exc:
                 self.forget(endpoint.jump)
                 raise HostUnreachable(endpoint.alias, f"jump host {endpoint.jump.alias} dropped: {exc}",
-                                      "retry; check the jump host") from None
+                                      t('retry; check the jump host')) from None
         try:
             return socket.create_connection((endpoint.hostname, endpoint.port), timeout=self.connect_timeout)
         except ConnectionRefusedError:
-            raise HostUnreachable(endpoint.alias, f"connection refused at {where}",
-                                  "is the node up and sshd running? check HostName/Port") from None
+            raise HostUnreachable(endpoint.alias, t('connection refused at {where}', where=where),
+                                  t('is the node up and sshd running? check HostName/Port')) from None
         except socket.timeout:
-            raise HostUnreachable(endpoint.alias, f"no answer from {where} within {self.connect_timeout:g}s",
-                                  "is the node up? is a firewall dropping SSH?") from None
+            raise HostUnreachable(endpoint.alias, t('no answer from {where} within {connect_timeout:g}s',
+                                                    where=where, connect_timeout=self.connect_timeout),
+                                  t('is the node up? is a firewall dropping SSH?')) from None
         except socket.gaierror:
             raise HostUnreachable(endpoint.alias, f"cannot resolve {endpoint.hostname}",
-                                  "add ansible_host to the inventory or a HostName in ssh_config") from None
+                                  t('add ansible_host to the inventory or a HostName in ssh_config')) from None
         except OSError as exc:
-            raise HostUnreachable(endpoint.alias, f"cannot connect to {where}: {exc.strerror or exc}",
-                                  "check the network path to the node") from None
+            raise HostUnreachable(endpoint.alias, t('cannot connect to {where}: {value}',
+                                                    where=where, value=exc.strerror or exc),
+                                  t('check the network path to the node')) from None
 
     def _disabled_host_key_algorithms(self, endpoint: Endpoint,
                                       stores: list[paramiko.HostKeys]) -> dict[str, list[str]] | None:
@@ -512,9 +519,10 @@ class SSHPool:
                                  sha256_fingerprint(exc.key), endpoint.fix_known_hosts_file) from None
         except paramiko.AuthenticationException:
             client.close()
-            raise AuthFailed(endpoint.alias, f"{where} refused every key we offered",
-                             f"put the deploy host's public key in ~{endpoint.user}/.ssh/authorized_keys "
-                             "on the node, or set User/IdentityFile in ssh_config or ansible_user") from None
+            raise AuthFailed(endpoint.alias, t('{where} refused every key we offered', where=where),
+                             t("put the deploy host's public key in ~{user}/.ssh/authorized_keys on the node, or "
+                               "set User/IdentityFile in ssh_config or ansible_user",
+                               user=endpoint.user)) from None
         except (paramiko.SSHException, EOFError, OSError) as exc:
             transport = client.get_transport()
             spoke = bool(transport is not None and getattr(transport, "remote_version", None))
@@ -523,17 +531,19 @@ class SSHPool:
             if not spoke and isinstance(exc, (paramiko.SSHException, socket.timeout)):
                 # paramiko words this "No existing session" or "Negotiation timed out": the TCP
                 # handshake worked, but nothing answered in SSH (a hung node, a wrong port).
-                raise HostUnreachable(endpoint.alias, f"{where} accepted the TCP connection but sent no SSH "
-                                      f"greeting within {self.connect_timeout:g}s",
-                                      "is the node hung or overloaded? is Port in ssh_config really sshd?") from None
+                raise HostUnreachable(endpoint.alias, t('{where} accepted the TCP connection but sent no SSH '
+                                                        'greeting within {connect_timeout:g}s',
+                                                        where=where, connect_timeout=self.connect_timeout),
+                                      t('is the node hung or overloaded? is Port in ssh_config really sshd?')) from None
             if "banner" in text.lower():
-                raise HostUnreachable(endpoint.alias, f"{where} accepted TCP but did not speak SSH ({text})",
-                                      "check the Port in ssh_config or ansible_port") from None
+                raise HostUnreachable(endpoint.alias, t('{where} accepted TCP but did not speak SSH ({text})',
+                                                        where=where, text=text),
+                                      t('check the Port in ssh_config or ansible_port')) from None
             if "host key" in text.lower():
-                raise HostKeyChanged(endpoint.alias, endpoint.known_hosts_name, "(no common type)",
+                raise HostKeyChanged(endpoint.alias, endpoint.known_hosts_name, t('(no common type)'),
                                      "(not offered)", endpoint.fix_known_hosts_file) from None
             raise HostUnreachable(endpoint.alias, f"SSH to {where} failed: {text}",
-                                  "retry; check sshd on the node") from None
+                                  t('retry; check sshd on the node')) from None
         self._check_not_revoked(endpoint, client)
         return client
 
@@ -559,7 +569,7 @@ class SSHPool:
                 transport.release()
 
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ssh-fan-out") as executor:
-            futures = {t.name: executor.submit(one, t) for t in transports}
+            futures = {tr.name: executor.submit(one, tr) for tr in transports}
             for name, future in futures.items():
                 results[name] = future.result()
         return results
@@ -633,8 +643,8 @@ class SSHTransport:
                 channel.shutdown_write()
         except (paramiko.SSHException, EOFError, OSError) as exc:
             self.pool.forget(self.endpoint)
-            raise TransportError(self.name, f"connection lost before running {text}: {exc}",
-                                 "retry; the node may have rebooted") from None
+            raise TransportError(self.name, t('connection lost before running {text}: {exc}', text=text, exc=exc),
+                                 t('retry; the node may have rebooted')) from None
         try:
             return self._collect(channel, transport, text, limit)
         finally:
@@ -653,8 +663,9 @@ class SSHTransport:
                 err += channel.recv_stderr(65536)
                 progressed = True
             if len(out) + len(err) > MAX_OUTPUT_BYTES:
-                raise OutputTooLarge(self.name, f"{text} printed more than {MAX_OUTPUT_BYTES} bytes; stopped reading",
-                                     "narrow the command (grep, tail)")
+                raise OutputTooLarge(self.name, t('{text} printed more than {max_bytes} bytes; stopped reading',
+                                                  text=text, max_bytes=MAX_OUTPUT_BYTES),
+                                     t('narrow the command (grep, tail)'))
             # sshd may send the exit status before it has drained the child's pipes (the status is
             # sent when the child is reaped), so the end of output is EOF, not the status.
             finished = channel.exit_status_ready() and (channel.eof_received or channel.closed)
@@ -666,8 +677,8 @@ class SSHTransport:
             if channel.closed or not transport.is_active():
                 self._dropped(text)
             if time.monotonic() > deadline:
-                raise CommandTimeout(self.name, f"{text} did not finish within {limit:g}s",
-                                     "the node may be overloaded; retry or raise the timeout")
+                raise CommandTimeout(self.name, t('{text} did not finish within {limit:g}s', text=text, limit=limit),
+                                     t('the node may be overloaded; retry or raise the timeout'))
             if not progressed:
                 channel.status_event.wait(POLL_SECONDS)
         return CommandResult(text, channel.recv_exit_status(), out.decode("utf-8", "replace"),
@@ -675,8 +686,8 @@ class SSHTransport:
 
     def _dropped(self, text: str) -> None:
         self.pool.forget(self.endpoint)
-        raise TransportError(self.name, f"connection dropped while running {text}",
-                             "the node may have rebooted or the network blinked; retry")
+        raise TransportError(self.name, t('connection dropped while running {text}', text=text),
+                             t('the node may have rebooted or the network blinked; retry'))
 
     # -- files ---------------------------------------------------------------------------------
 
@@ -695,11 +706,11 @@ class SSHTransport:
             channel.invoke_subsystem("sftp")
             self._sftp = paramiko.SFTPClient(channel)
         except socket.timeout:
-            raise TransportError(self.name, f"SFTP did not answer within {limit:g}s",
-                                 "the node may be frozen or overloaded; check it, then retry") from None
+            raise TransportError(self.name, t('SFTP did not answer within {limit:g}s', limit=limit),
+                                 t('the node may be frozen or overloaded; check it, then retry')) from None
         except (paramiko.SSHException, EOFError, OSError) as exc:
-            raise TransportError(self.name, f"SFTP is not available: {exc}",
-                                 "enable 'Subsystem sftp' in the node's sshd_config") from None
+            raise TransportError(self.name, t('SFTP is not available: {exc}', exc=exc),
+                                 t("enable 'Subsystem sftp' in the node's sshd_config")) from None
         return self._sftp
 
     def _sftp_call(self, what: str, path: str, fn: Callable[[paramiko.SFTPClient], T]) -> T:
@@ -713,9 +724,10 @@ class SSHTransport:
                 raise
             except socket.timeout:
                 self._sftp = None
-                raise TransportError(self.name, f"SFTP did not answer within {self.pool.command_timeout:g}s while "
-                                     f"trying to {what} {path}",
-                                     "the node may be frozen or overloaded; check it, then retry") from None
+                raise TransportError(self.name, t('SFTP did not answer within {command_timeout:g}s while trying to '
+                                                  '{what} {path}',
+                                                  command_timeout=self.pool.command_timeout, what=what, path=path),
+                                     t('the node may be frozen or overloaded; check it, then retry')) from None
             except IOError as exc:
                 if getattr(exc, "errno", None) == errno.ENOENT:
                     raise FileMissing(self.name, path) from None
@@ -724,7 +736,8 @@ class SSHTransport:
                 raise TransportError(self.name, f"cannot {what} {path}: {exc}") from None
             except (paramiko.SSHException, EOFError) as exc:
                 self._sftp = None
-                raise TransportError(self.name, f"connection lost while trying to {what} {path}: {exc}",
+                raise TransportError(self.name, t('connection lost while trying to {what} {path}: {exc}',
+                                                  what=what, path=path, exc=exc),
                                      "retry") from None
 
     def read_file(self, path: str) -> str:
@@ -740,7 +753,7 @@ class SSHTransport:
             return False
         except PermissionError:
             if not self.become:
-                raise TransportError(self.name, f"permission denied looking at {path}") from None
+                raise TransportError(self.name, t('permission denied looking at {path}', path=path)) from None
             return self.run(["test", "-e", path], sudo=True).rc == 0
 
     def listdir(self, path: str) -> list[str]:
@@ -748,7 +761,7 @@ class SSHTransport:
             return sorted(self._sftp_call("list", path, lambda sftp: sftp.listdir(path)))
         except PermissionError:
             if not self.become:
-                raise TransportError(self.name, f"permission denied listing {path}") from None
+                raise TransportError(self.name, t('permission denied listing {path}', path=path)) from None
             result = self.run(["ls", "-A", "--", path], sudo=True)
             if result.rc != 0:
                 raise FileMissing(self.name, path, f"cannot list {path}: {result.stderr.strip()}") from None
@@ -764,8 +777,8 @@ class SSHTransport:
             data = self._sftp_call("read", path, read)
         except PermissionError:
             if not self.become:
-                raise TransportError(self.name, f"permission denied reading {path}",
-                                     "set ansible_become=true for this host or read as a privileged user") from None
+                raise TransportError(self.name, t('permission denied reading {path}', path=path),
+                                     t('set ansible_become=true for this host or read as a privileged user')) from None
             result = self.run(["cat", "--", path], sudo=True)
             if result.rc != 0:
                 if "No such file" in result.stderr:
@@ -773,7 +786,8 @@ class SSHTransport:
                 raise TransportError(self.name, f"cannot read {path}: {result.stderr.strip()}") from None
             data = result.stdout.encode("utf-8", "surrogateescape")
         if len(data) > MAX_OUTPUT_BYTES:
-            raise OutputTooLarge(self.name, f"{path} is larger than {MAX_OUTPUT_BYTES} bytes")
+            raise OutputTooLarge(self.name, t('{path} is larger than {max_bytes} bytes',
+                                              path=path, max_bytes=MAX_OUTPUT_BYTES))
         return data
 
     def write_file_atomic(self, path: str, content: str | bytes, *, like: str | None = None) -> None:
@@ -822,11 +836,12 @@ class SSHTransport:
         try:
             self._sftp_call("write", path, write)
         except FileMissing:
-            raise TransportError(self.name, f"cannot write {path}: directory {directory} does not exist") from None
+            raise TransportError(self.name, t('cannot write {path}: directory {directory} does not exist',
+                                              path=path, directory=directory)) from None
         except PermissionError:
             if not self.become:
-                raise TransportError(self.name, f"permission denied writing {path}",
-                                     "set ansible_become=true for this host") from None
+                raise TransportError(self.name, t('permission denied writing {path}', path=path),
+                                     t('set ansible_become=true for this host')) from None
             self._write_with_sudo(path, data, like=like)
 
     def create_exclusive(self, path: str, content: str) -> bool:
@@ -843,11 +858,12 @@ class SSHTransport:
             self._sftp_call("create", path, create)
             return True
         except FileMissing:
-            raise TransportError(self.name, f"cannot create {path}: its directory does not exist") from None
+            raise TransportError(self.name, t('cannot create {path}: its directory does not exist',
+                                              path=path)) from None
         except PermissionError:
             if not self.become:
-                raise TransportError(self.name, f"permission denied creating {path}",
-                                     "set ansible_become=true for this host") from None
+                raise TransportError(self.name, t('permission denied creating {path}', path=path),
+                                     t('set ansible_become=true for this host')) from None
         except TransportError:
             # SFTP reports an existing file as a generic failure (v3 has no "exists" status).
             if self.exists(path):
@@ -868,7 +884,7 @@ class SSHTransport:
             pass
         except PermissionError:
             if not self.become:
-                raise TransportError(self.name, f"permission denied removing {path}") from None
+                raise TransportError(self.name, t('permission denied removing {path}', path=path)) from None
             result = self.run(["rm", "-f", "--", path], sudo=True)
             if result.rc != 0:
                 raise TransportError(self.name, f"cannot remove {path}: {result.stderr.strip()}") from None
