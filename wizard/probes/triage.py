@@ -34,7 +34,7 @@ def cloud_overview(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence
         msg = (s.get("fault") or {}).get("message") or t("no fault message")
         obs.append(f"  {s.get('name')} is ERROR: {msg}")
     for s in stuck:
-        obs.append(f"  {s.get('name')} is BUILD and no compute has taken it yet")
+        obs.append(t("  {name} is BUILD and no compute has taken it yet", name=s.get('name')))
     gaps: list[str] = []
     if active:
         ports = ctx.cloud.ports()

@@ -204,7 +204,7 @@ def provider_networks_durable(ctx: ProbeContext, finding: Finding) -> list[Remed
     # A broken globals.yml: ConfigError with file:line, and no edit offered on top of it.
     if not isinstance(yamlpos.load(old_globals, target_path), (dict, type(None))):
         from ..errors import ConfigError
-        raise ConfigError(f"{target_path}:1", "is not a mapping of variable: value; not editing it")
+        raise ConfigError(f"{target_path}:1", t("is not a mapping of variable: value; not editing it"))
     new_globals = _edits.set_yaml_scalar(old_globals, PROVIDER_VAR, "yes",
                                          "give compute hosts the external bridge and bridge_mappings "
                                          "for provider (flat/VLAN) networks")
