@@ -23,6 +23,7 @@ from urllib.parse import quote
 from .venvs import RealTierUnavailable
 
 SERVER = "/usr/lib/rabbitmq/bin/rabbitmq-server"
+CTL = "/usr/lib/rabbitmq/bin/rabbitmqctl"
 EPMD = "/usr/bin/epmd"
 USER = "openstack"
 STARTUP_TIMEOUT = 120.0
@@ -109,6 +110,14 @@ class RabbitMQ:
         self.process = subprocess.Popen([SERVER], env=env, stdout=out, stderr=out, stdin=subprocess.PIPE,
                                    start_new_session=True, cwd=d)
         out.close()
+
+    def ctl(self, *args: str, timeout: float = 60.0) -> subprocess.CompletedProcess:
+        """rabbitmqctl against this broker (its cookie under HOME, its epmd, its node name), what
+        `docker exec rabbitmq rabbitmqctl ...` runs on a Kolla controller."""
+        env = dict(os.environ, HOME=str(self.workdir / "home"), RABBITMQ_NODENAME=self.node,
+                   ERL_EPMD_ADDRESS="127.0.0.1", ERL_EPMD_PORT=str(self.epmd_port))
+        return subprocess.run([CTL, "-n", self.node, *args], env=env, capture_output=True, text=True,
+                              timeout=timeout, stdin=subprocess.DEVNULL)
 
     def ready(self) -> bool:
         try:

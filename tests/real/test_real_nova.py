@@ -343,3 +343,17 @@ def test_availability_zone_on_real_nova_scopes_the_computes_and_an_empty_zone_is
     assert services[0] == "The server asked for availability zone nova: its computes are compute01."
     [finding] = report.findings
     assert (finding.id, finding.host) == ("compute-service-forced-down", "compute01")
+
+
+def test_rabbitmqctl_list_queues_is_what_the_bus_step_parses(lab, conn):
+    """The real broker's `rabbitmqctl list_queues name messages consumers` (RabbitMQ 3.10 here, the
+    same table as Kolla's 4.1): the rpc_bus parser finds real Nova's queues: scheduler,
+    scheduler.controller, conductor and compute.compute01, each with its consumer."""
+    from wizard.probes.scheduling import parse_list_queues
+
+    out = lab.openstack.rabbitmq.ctl("list_queues", "name", "messages", "consumers")
+    assert out.returncode == 0, out.stderr
+    assert "name\tmessages\tconsumers" in out.stdout.splitlines()
+    queues = parse_list_queues(out.stdout)
+    for name in ("scheduler", "scheduler.controller", "conductor", "compute.compute01"):
+        assert name in queues and queues[name][1] >= 1, (name, sorted(queues))
