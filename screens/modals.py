@@ -29,9 +29,10 @@ def describe_action(action: Any) -> str:
 
 
 def plain_title(remedy: Any) -> str:
-    """The remedy's title without a leading 'Durable: '/'Quick: ' (the badge already says which)."""
+    """The remedy's title without a leading 'Durable: '/'Quick: ' (the badge already says which),
+    in English or as wizard/locale says them in Korean."""
     title = str(remedy.title)
-    for prefix in ("Durable: ", "Quick: "):
+    for prefix in ("Durable: ", "Quick: ", "영구 조치: ", "임시 조치: "):
         if title.startswith(prefix):
             return title[len(prefix):][:1].upper() + title[len(prefix):][1:]
     return title

@@ -58,9 +58,9 @@ def _concepts() -> Mapping[str, str]:
         return DEFAULT_CONCEPTS
     concepts = getattr(learn, "CONCEPTS", None)
     if isinstance(concepts, Mapping) and concepts:
-        from wizard.i18n import tr   # a title may be {en: ..., ko: ...}: the current language's
-        return {str(k): (tr(v) if isinstance(v, (str, Mapping)) else tr(getattr(v, "title", None) or str(k)))
-                for k, v in concepts.items()}
+        # Each title in the current language (CONCEPTS holds the English, the catalog key).
+        title = getattr(learn, "concept_title", None) or (lambda k: str(concepts[k]))
+        return {str(k): title(k) for k in concepts}
     return DEFAULT_CONCEPTS
 
 

@@ -9,6 +9,12 @@ ON_SCREEN = (
     ("pass --server to look at another one", "pick another on the symptom screen (esc, then tab to the list)"),
     ("(say --answer ssh-user=NAME to have the user you tried checked)",
      "(type the user you tried in 'SSH user you tried' on the symptom screen to have it checked)"),
+    # The same sentences as wizard/locale/ko.probes.yaml says them (tests/ui/test_korean.py holds the pairs
+    # to the catalog: a reworded translation fails there, not silently here).
+    ("(다른 인스턴스는 --server로 지정)", "(다른 인스턴스는 증상 화면에서 선택: esc 후 tab으로 목록 이동)"),
+    ("다른 인스턴스를 보려면 --server를 지정하세요", "다른 인스턴스를 보려면 증상 화면에서 고르세요(esc 후 tab으로 목록 이동)"),
+    ("(시도한 사용자를 확인하려면 --answer ssh-user=NAME을 지정하세요)",
+     "(시도한 사용자를 확인하려면 증상 화면의 '시도한 SSH 사용자'에 입력하세요)"),
 )
 
 

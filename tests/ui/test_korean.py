@@ -256,3 +256,54 @@ async def test_korean_footer_keys_fit_at_80_columns(tmp_path, where):
             needed = cell_len(key.key_display) + cell_len(key.description) + 2
             assert key.region.right <= 80, (where, key.description, key.region)
             assert key.region.width >= needed - 1, (where, key.description, key.region)
+
+
+def test_cli_flags_in_korean_probe_text_become_the_screen_s_own_words():
+    """Where an English probe sentence names --server / --answer and the screen says where that choice
+    is instead (screens/wording.py), its Korean translation is rewritten the same way."""
+    from screens.wording import ON_SCREEN, on_screen
+    korean = i18n.read_catalog_files("ko")
+    english_fragments = [cli for cli, _tui in ON_SCREEN if cli.isascii()]
+    translated = {english: text for english, text in korean.items()
+                  if any(fragment in english for fragment in english_fragments)}
+    assert len(translated) >= 3
+    for english, text in translated.items():
+        shown = on_screen(text)
+        assert "--server" not in shown and "--answer" not in shown, (english, shown)
+        assert "증상 화면" in shown, (english, shown)
+
+
+def test_remedy_titles_lose_their_korean_durable_or_quick_prefix_beside_the_badge():
+    from types import SimpleNamespace
+
+    from screens.modals import plain_title
+    assert plain_title(SimpleNamespace(title="임시 조치: {host}에 br-ex를 만들고 OVS 에이전트 재시작")) == \
+        "{host}에 br-ex를 만들고 OVS 에이전트 재시작"
+    assert plain_title(SimpleNamespace(title="Quick: admit SSH from 192.168.35.0/24")) == "Admit SSH from 192.168.35.0/24"
+
+
+def test_the_learn_pages_are_listed_in_the_current_language():
+    from screens.services import _concepts
+    english = _concepts()
+    set_language("ko")
+    korean = _concepts()
+    assert list(korean) == list(english)
+    assert all(any("\uac00" <= ch <= "\ud7a3" for ch in title) for title in korean.values()), korean
+
+
+async def test_f4_on_the_learn_screen_keeps_the_page_being_read(tmp_path):
+    app = make_app(tmp_path, learn_page=lambda _ctx, concept, _facts: f"# {concept} page")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f2")
+        await settle(app, pilot)
+        topics = app.screen.query_one("#learn-topics", OptionList)
+        topics.highlighted = 2
+        await settle(app, pilot)
+        chosen = topics.get_option_at_index(2).id
+        await _switch(app, pilot)
+        topics = app.screen.query_one("#learn-topics", OptionList)
+        assert topics.get_option_at_index(topics.highlighted).id == chosen
+        assert app.screen.sub_title == "학습"
+        assert any("\uac00" <= ch <= "\ud7a3" for ch in str(topics.get_option_at_index(0).prompt))
+        assert {"뒤로"} <= set(_footer(app))
