@@ -76,7 +76,8 @@ def test_names_from_the_cloud_stay_verbatim(reports):
     assert "physnet1:br-ex" in fix.explain
 
 
-@pytest.mark.parametrize("scenario,tree", [("l3-agent-down", "unreachable"), ("galera-stopped-clean", "cloud-down")])
+@pytest.mark.parametrize("scenario,tree", [("l3-agent-down", "unreachable"), ("galera-stopped-clean", "cloud-down"),
+                                           ("compute-down", "no-valid-host")])
 def test_other_trees_speak_korean_with_the_same_commands(scenario, tree):
     with Lab(scenario) as lab:
         lab.start()
