@@ -136,6 +136,12 @@ class WizardApp(App[int]):
         self.notify(note, title=t("Language"), markup=False)
 
     # -- command palette ------------------------------------------------------------------
+    def action_command_palette(self) -> None:
+        """Textual's palette, with its search prompt in the current language."""
+        from textual.command import CommandPalette
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(CommandPalette(placeholder=t("Search for commands…"), id="--command-palette"))
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         for command in super().get_system_commands(screen):
             # Textual's own Screenshot writes to ~/Downloads and says nothing when that is missing.

@@ -209,6 +209,12 @@ async def test_the_palette_offers_the_other_language(tmp_path):
         await settle(app, pilot)
         assert current_language() == "ko"
         assert str(app.screen.query_one("#start-continue", Button).label) == "계속"
+        await pilot.press("ctrl+p")
+        await settle(app, pilot)
+        from textual.command import CommandInput
+        assert app.screen.query_one(CommandInput).placeholder == "명령 검색…"
+        await pilot.press("escape")
+        await settle(app, pilot)
         titles = [command.title for command in app.get_system_commands(app.screen)]
         assert "언어: English" in titles and "도움말" in titles and "런북 내보내기" in titles
 
