@@ -57,3 +57,23 @@ def test_missing_learn_module_gives_a_short_text(monkeypatch):
     text = _learn_page(None, "precedence", {})
     assert text.startswith("# Kolla-Ansible variable precedence")
     assert "not part of this build" in text
+
+
+def test_the_learn_list_names_the_pages_in_the_chosen_language():
+    # wizard.learn keeps its titles in English (the catalog key); the list says them in Korean.
+    from screens.services import _concepts
+    from wizard import i18n
+    from wizard.learn import CONCEPTS
+
+    before = i18n.current_language()
+    try:
+        i18n.set_language("ko")
+        korean = dict(_concepts())
+        i18n.set_language("en")
+        english = dict(_concepts())
+    finally:
+        i18n.set_language(before)
+    assert english == CONCEPTS
+    assert korean["fip-nat"] == "유동 IP: 라우터 네임스페이스 안의 1:1 NAT"
+    assert korean["precedence"] == "Kolla-Ansible 변수 우선순위: 어떤 설정이 이기고, 왜 그런가"
+    assert list(korean) == list(CONCEPTS)
