@@ -181,7 +181,8 @@ def decide(nodes: list[NodeGalera]) -> Decision:
     best = max(p for p in positions.values() if p is not None)
     top = [n for n in nodes if positions[n.host] == best]
     chosen = next((n for n in top if n.grastate is not None and n.grastate.safe_to_bootstrap), top[0])
-    reasons = [f"{h}: seqno {p} ({t(sources[h])})" for h, p in positions.items()]
+    reasons = [t("{host}: seqno {seqno} ({source})", host=h, seqno=p, source=t(sources[h]))
+               for h, p in positions.items()]
     if len(top) > 1:
         reasons.append(t("{hosts} share the highest seqno {seqno}: they hold the same data",
                          hosts=', '.join(n.host for n in top), seqno=best))
