@@ -49,6 +49,11 @@ class Compute:
         self.console_for: Callable[[str], str] = lambda name: ""
         # (nova host or None for the conductor, path, lines): where Nova's own log lines land
         self.write_log: Callable[[str | None, str, list], None] = lambda host, path, lines: None
+        # (host, server id, ports, networks by id) once the server is ACTIVE; (port) before a
+        # port is deleted: the VIF plug/unplug of the compute's virt driver (os-vif), where a
+        # real agent watches that compute's br-int (lab.py)
+        self.plug: Callable[[str, str, list, dict], None] = lambda host, server_id, ports, networks: None
+        self.unplug: Callable[[dict], None] = lambda port: None
 
     # -- neutron through its API --------------------------------------------------------------
     def neutron(self, method: str, path: str, body: dict | None = None) -> dict:
@@ -159,8 +164,9 @@ class Compute:
             if failed is None:
                 nova_records.event_finish(action, nova_records.BUILD_EVENT)
                 addresses: dict[str, list] = {}
+                nets: dict[str, dict] = {}
                 for port in ports:
-                    net = self.neutron("GET", f"/networks/{port['network_id']}")["network"]
+                    net = nets[port["network_id"]] = self.neutron("GET", f"/networks/{port['network_id']}")["network"]
                     for fixed in port["fixed_ips"]:
                         addresses.setdefault(net["name"], []).append({
                             "version": 4, "addr": fixed["ip_address"], "OS-EXT-IPS:type": "fixed",
@@ -169,6 +175,7 @@ class Compute:
                                "OS-EXT-STS:power_state": 1, "OS-EXT-SRV-ATTR:host": host,
                                "OS-EXT-SRV-ATTR:hypervisor_hostname": host, "addresses": addresses,
                                "updated": _now()})
+                self.plug(host, server["id"], ports, nets)
                 return
             attempt = nova_records.Attempt(host, port_id=failed["id"])
             attempts.append(attempt)
@@ -319,6 +326,7 @@ class ComputeHandler(BaseHTTPRequestHandler):
                 return self._send(200, {"server": c.view(server)})
             if rest == "" and method == "DELETE":
                 for port in c.neutron("GET", f"/ports?device_id={server['id']}")["ports"]:
+                    c.unplug(port)      # the driver unplugs the VIFs before the ports go
                     c.neutron("DELETE", f"/ports/{port['id']}")
                 c.servers.pop(server["id"], None)
                 return self._send(204, None)

@@ -20,6 +20,7 @@ import atexit
 import os
 import datetime as _dt
 import shutil
+import subprocess
 import sqlite3
 import tempfile
 import threading
@@ -38,7 +39,7 @@ from . import kolla as kolla_render
 from .compute import Compute, serve
 from . import hooks
 from .services import OpenStack, _http
-from .venvs import RealTierUnavailable
+from .venvs import RealTierUnavailable, venv
 
 HEARTBEAT_EVERY = 5.0
 NEUTRON_SERVER_LOG = "/var/log/kolla/neutron/neutron-server.log"
@@ -79,6 +80,7 @@ class RealLab(Lab):
         self.compute_backend = compute
         self.nova = None
         self._nova_servers: dict[str, str] = {}      # real Nova's instance UUID -> scenario server name
+        self._plugged: dict = {}        # port id -> the real agent (ovs_agents.NodeAgent) whose br-int has its VIF
         self.openstack: OpenStack | None = None
         self.compute: Compute | None = None
         self._compute_http = None
@@ -123,6 +125,7 @@ class RealLab(Lab):
                                    stack.admin_project_id, stack.admin_user_id)
             self.compute.console_for = self._guest_console
             self.compute.write_log = self._write_nova_log
+            self.compute.plug, self.compute.unplug = self._plug_vifs, self._unplug_vif
             self._compute_http = serve(self.compute)
             threading.Thread(target=self._compute_http.serve_forever, kwargs={"poll_interval": 0.2},
                              daemon=True, name="real-lab-compute").start()
@@ -148,6 +151,7 @@ class RealLab(Lab):
                 self._start_nodes()
                 self._start_real_agents()
             self._build_cloud(cloud_spec)
+            self._wait_plugged_ports()
             self._sync_server_log()
             if self.ovs_agents is None:
                 self._start_nodes()
@@ -339,6 +343,62 @@ class RealLab(Lab):
                                           f"within {STARTUP_TIMEOUT:.0f} s")
             time.sleep(0.2)
         self._sync_processes()
+
+    def _agent_on_compute(self, host: str):
+        """The real agent of the node whose compute is ``host`` (its Nova host name), if any."""
+        agents = self.ovs_agents
+        if agents is None:
+            return None
+        overrides = self.state.cloud.service_overrides
+        for node in self.state.nodes.values():
+            if overrides.get(node.name, {}).get("host", node.hostname) == host:
+                return agents.agents.get(node.name)
+        return None
+
+    def _plug_vifs(self, host: str, server_id: str, ports: list[dict], networks: dict[str, dict]) -> None:
+        """The server is ACTIVE on ``host``: where that node's agent is real, its VIFs are plugged
+        into the node's br-int as os-vif does (ovs_agents.NodeAgent.plug_vif), so the real agent
+        binds them and real Neutron marks the ports ACTIVE itself (update_device_up)."""
+        agent = self._agent_on_compute(host)
+        if agent is None or agent.root is None:
+            return
+        for port in ports:
+            agent.plug_vif(port["id"], port["mac_address"], server_id,
+                           (networks.get(port["network_id"]) or {}).get("mtu"))
+            self._plugged[port["id"]] = agent
+        self._dhcp_ready([p for p in ports if p["fixed_ips"]])
+
+    def _dhcp_ready(self, ports: list[dict]) -> None:
+        """The lab's DHCP agent model, where its container runs, reports the ports configured as
+        the real DHCP agent does once dnsmasq has their host entries (dhcp_ready.py)."""
+        hosts = [n.hostname for n in self.state.nodes.values()
+                 if (c := n.containers.get("neutron_dhcp_agent")) is not None and c.status == "running"]
+        if not hosts or not ports:
+            return
+        done = subprocess.run([str(venv("openstack") / "bin/python"), str(Path(__file__).with_name("dhcp_ready.py")),
+                               hosts[0], *[p["id"] for p in ports]],
+                              env=dict(os.environ, KOLLA_LAB_TRANSPORT_URL=self.openstack.rabbitmq.transport_url),
+                              capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120)
+        if done.returncode != 0:
+            raise RealTierUnavailable(f"real lab: dhcp_ready_on_ports: {(done.stderr or done.stdout).strip()[-300:]}")
+
+    def _unplug_vif(self, port: dict) -> None:
+        agent = self._plugged.pop(port["id"], None)
+        if agent is not None and agent.root is not None:
+            agent.unplug_vif(port["id"])
+
+    def _wait_plugged_ports(self) -> None:
+        """The scenario's plugged ports until real Neutron has them ACTIVE (the agent's
+        update_device_up), within a deadline: Nova too waits for network-vif-plugged before it
+        calls a libvirt guest ACTIVE. A port left DOWN (an agent that never reports) stays so."""
+        deadline = time.monotonic() + PORT_ACTIVE_TIMEOUT
+        waiting = set(self._plugged)
+        while waiting and time.monotonic() < deadline:
+            for port_id in list(waiting):
+                if self._neutron("GET", f"/ports/{port_id}")["port"]["status"] == "ACTIVE":
+                    waiting.discard(port_id)
+            if waiting:
+                time.sleep(0.5)
 
     def _real_agent_reported(self, host: str) -> bool:
         try:
@@ -630,6 +690,7 @@ class RealLab(Lab):
 
 
 SERVER_BUILD_TIMEOUT = 180.0
+PORT_ACTIVE_TIMEOUT = 60.0
 
 
 def _mappings(ini_text: str) -> str:

@@ -238,6 +238,38 @@ class NodeAgent:
             except subprocess.TimeoutExpired:
                 continue
 
+    # -- an instance's VIF ---------------------------------------------------------------------
+    def plug_vif(self, port_id: str, mac: str, instance_id: str, mtu: int | None = None) -> str:
+        """What os-vif's ovs plugin does for a Kolla libvirt compute (``VIFBridge``: Kolla's agent
+        runs OVSHybridIptablesFirewallDriver, so Neutron's vif_details say ovs_hybrid_plug):
+        ``_plug_bridge`` makes the Linux bridge qbr<id>, the veth pair qvb<id>/qvo<id> (qvb in qbr)
+        and adds qvo<id> to br-int with the Interface external_ids of ``create_ovs_vif_port``
+        (iface-id, iface-status, attached-mac, vm-uuid); names are prefix + port id cut to 14
+        (``gen_port_name``, NIC_NAME_LEN). libvirt's tap<id> in qbr is the guest's, and no guest
+        runs here. Done in the node's namespace, where its ovs-vswitchd (userspace datapath) opens
+        qvo like any system port; the real agent sees the port and reports the device up."""
+        qbr, qvb, qvo = (f"{prefix}{port_id}"[:14] for prefix in ("qbr", "qvb", "qvo"))
+        size = f" mtu {int(mtu)}" if mtu else ""
+        _run(self.network.nsenter() + ["sh", "-ec",
+             f"{IP} link show {qvo} >/dev/null 2>&1 && exit 0; "
+             f"{IP} link add {qbr} type bridge; {IP} link set {qbr} up; "
+             f"{IP} link add {qvb}{size} type veth peer name {qvo}{size}; "
+             f"{IP} link set {qvb} master {qbr}; {IP} link set {qvb} up; {IP} link set {qvo} up"])
+        db = f"--db=unix:{self.root / 'run/openvswitch/db.sock'}"
+        _run([OVS_VSCTL, db, "--timeout=30", "--", "--may-exist", "add-port", "br-int", qvo, "--",
+              "set", "Interface", qvo, f'external_ids:iface-id="{port_id}"', "external_ids:iface-status=active",
+              f'external_ids:attached-mac="{mac}"', f'external_ids:vm-uuid="{instance_id}"'])
+        return qvo
+
+    def unplug_vif(self, port_id: str) -> None:
+        """os-vif's ``_unplug_bridge``: qvo<id> off br-int, qbr<id> and the veth pair deleted."""
+        qbr, qvb, qvo = (f"{prefix}{port_id}"[:14] for prefix in ("qbr", "qvb", "qvo"))
+        db = f"--db=unix:{self.root / 'run/openvswitch/db.sock'}"
+        _run([OVS_VSCTL, db, "--timeout=30", "--if-exists", "del-port", "br-int", qvo])
+        if self.network.holder.poll() is None:
+            _run(self.network.nsenter() + ["sh", "-c", f"{IP} link del {qvb} 2>/dev/null; "
+                                                       f"{IP} link del {qbr} 2>/dev/null; true"])
+
     def stop(self) -> None:
         self.stop_agent(graceful=False)        # the lab goes away: nothing to shut down cleanly
         if self.vswitchd is not None and self.vswitchd.poll() is None:

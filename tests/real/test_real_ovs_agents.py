@@ -211,3 +211,50 @@ def test_heartbeats_are_the_agents(lab, conn, first_rows):
                    lambda: next((a for a in conn.network.agents(agent_type="Open vSwitch agent", host="compute01")
                                  if a.last_heartbeat_at > first), None), deadline=DEADLINE)
     assert row.is_alive
+
+
+def _bridge_port(agent, name: str) -> dict | None:
+    """br-int's Interface row ``name`` on the node's ovsdb (name, external_ids), or None."""
+    db = f"--db=unix:{agent.root / 'run/openvswitch/db.sock'}"
+    ports = subprocess.run(["ovs-vsctl", db, "list-ports", "br-int"], capture_output=True, text=True, timeout=30)
+    if name not in ports.stdout.split():
+        return None
+    shown = subprocess.run(["ovs-vsctl", db, "--format=json", "--columns=name,external_ids", "list", "Interface", name],
+                           capture_output=True, text=True, timeout=30)
+    row = json.loads(shown.stdout)["data"][0]
+    return {"name": row[0], "external_ids": dict(row[1][1])}
+
+
+def test_an_active_servers_port_is_active_because_the_real_agent_said_so(lab, conn):
+    """rocky-vm2 (demo-net, vxlan) is ACTIVE on compute01: its VIF is plugged into compute01's br-int
+    as os-vif's hybrid plug does (qvo<port id[:11]>, Interface external_ids iface-id, iface-status,
+    attached-mac, vm-uuid), compute01's real agent reports the device up, and real Neutron has the
+    port ACTIVE. Unplugged, the agent reports it down and Neutron has it DOWN; plugged again, ACTIVE;
+    the server deleted, the VIF is gone from br-int."""
+    server = conn.compute.find_server("rocky-vm2")
+    assert server.status == "ACTIVE" and server.compute_host == "compute01"
+    [port] = list(conn.network.ports(device_id=server.id))
+    agent = lab.ovs_agents.agents["compute01"]
+    qvo = f"qvo{port.id}"[:14]
+    assert port.binding_vif_details.get("ovs_hybrid_plug") is True      # Kolla's iptables_hybrid driver
+    plugged = _bridge_port(agent, qvo)
+    assert plugged is not None, f"{qvo} is not on compute01's br-int"
+    assert plugged["external_ids"] == {"iface-id": port.id, "iface-status": "active",
+                                       "attached-mac": port.mac_address, "vm-uuid": server.id}
+    wait_for("real Neutron has the port ACTIVE",
+             lambda: conn.network.get_port(port.id).status == "ACTIVE")
+    said = ssh(lab, "compute01", f"grep -F \"Configuration for devices up ['{port.id}']\" {AGENT_LOG}")
+    assert said.returncode == 0, "the real agent never reported the device up"
+
+    agent.unplug_vif(port.id)
+    assert _bridge_port(agent, qvo) is None
+    wait_for("real Neutron has the unplugged port DOWN (the agent's update_device_down)",
+             lambda: conn.network.get_port(port.id).status == "DOWN")
+    # treat_devices_removed's own line (a set of one), before its update_device_list(devices_down)
+    assert ssh(lab, "compute01", f"grep -F \"Ports {{'{port.id}'}} removed\" {AGENT_LOG}").returncode == 0
+    agent.plug_vif(port.id, port.mac_address, server.id)
+    wait_for("ACTIVE again once plugged again", lambda: conn.network.get_port(port.id).status == "ACTIVE")
+
+    conn.compute.delete_server(server.id)
+    wait_for("the server's VIF unplugged from br-int", lambda: _bridge_port(agent, qvo) is None)
+    assert not list(conn.network.ports(device_id=server.id))
