@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 CODE_SPAN = re.compile(r"(`+)(.+?)\1")
@@ -48,10 +50,11 @@ def test_the_checker_tells_english_prose_from_data():
     assert prose_without_hangul(sample) == ["3: Instance build fails"]
 
 
-def _korean_demo_runbook(form: str = "markdown") -> subprocess.CompletedProcess:
+def _korean_demo_runbook(form: str = "markdown", lab: tuple[str, ...] = ("--demo",),
+                         symptom: str = "all") -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LC_", "LANG"))}
     env["LANG"] = "ko_KR.UTF-8"
-    return subprocess.run([sys.executable, "-m", "kolla_wizard", "diagnose", "--demo", "--symptom", "all",
+    return subprocess.run([sys.executable, "-m", "kolla_wizard", "diagnose", *lab, "--symptom", symptom,
                            "--format", form, "--no-input"],
                           capture_output=True, text=True, timeout=300, cwd=ROOT, env=env)
 
@@ -81,3 +84,16 @@ def test_korean_demo_text_reads_as_korean():
     assert not english, "\n".join(english)
     assert any(line.startswith("      $ openstack ") for line in lines)
     assert lines[-1].startswith("발견 사항 ")
+
+
+@pytest.mark.parametrize("scenario, symptom", [
+    ("placement-no-room", "no-valid-host"),   # the scheduler's log, Placement's inventories
+    ("mtu-too-big", "unreachable"),           # the packet's path, hop by hop
+    ("galera-last-write", "cloud-down"),      # the control plane: Galera, RabbitMQ, the VIP
+])
+def test_the_trees_outside_all_read_as_korean_too(scenario, symptom):
+    """The trees --symptom all does not walk, each on a lab scenario where it finds its fault."""
+    result = _korean_demo_runbook(lab=("--lab-scenario", scenario), symptom=symptom)
+    assert result.returncode == 1, result.stderr
+    bad = prose_without_hangul(result.stdout)
+    assert not bad, f"English prose in the Korean runbook of {symptom} on {scenario}:\n" + "\n".join(bad[:40])

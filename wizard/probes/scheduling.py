@@ -142,12 +142,12 @@ def scheduler_decision(ctx: ProbeContext, args, emit) -> Evidence:
         name = zero_names[-1] if zero_names else "a filter"
         said = nova_logs.without_stamp((removed or [ln for ln in lines if FILTER_ZERO_RE.search(ln)])[-1])
         facts["scheduler"] = {"said": t("The scheduler logged: {said}", said=said), "filter": name}
-        obs.append(f"nova-scheduler.log: {said}")
+        obs.append(t("{source}: {line}", source="nova-scheduler.log", line=said))
         return Evidence("filtered", facts=facts, observations=obs, sources=sources)
     if no_candidates:
         said = nova_logs.without_stamp(no_candidates[-1])
         facts["scheduler"] = {"said": t("The scheduler logged: {said}", said=said), "filter": None}
-        obs.append(f"nova-scheduler.log: {said}")
+        obs.append(t("{source}: {line}", source="nova-scheduler.log", line=said))
         return Evidence("no-candidates", facts=facts, observations=obs, sources=sources)
     if unread:
         obs.append(t("nova-scheduler.log not read: ") + "; ".join(unread) + ".")
@@ -279,7 +279,7 @@ def placement_room(ctx: ProbeContext, args, emit) -> Evidence:
             gap = _shortfall(rc, i, int(used.get(rc) or 0), n)
             if gap:
                 short.append((rp, gap))
-        obs.append(f"Provider {rp.get('name')}: " + "; ".join(parts) + ".")
+        obs.append(t("Provider {name}: {parts}.", name=rp.get('name'), parts="; ".join(parts)))
     obs.append(t("The flavor {name} asks for {wanted}; Placement offers {count} allocation candidate(s).", name=flavor.get('name'), wanted=wanted, count=len(candidates)))
     facts: dict[str, Any] = {"placement": {"candidates": len(candidates), "wanted": wanted}}
     if candidates or not short:
@@ -289,9 +289,11 @@ def placement_room(ctx: ProbeContext, args, emit) -> Evidence:
                               host=rp.get("name"), flavor=flavor.get("name"))
     why = {"max-unit": t("the flavor asks for more {resource_class} than the host has (max_unit {max_unit})", resource_class=gap['resource_class'], max_unit=gap['max_unit']),
            "reserved": t("{reserved} {resource_class} reserved for the host leaves too little", reserved=gap['reserved'], resource_class=gap['resource_class']),
-           "used": f"only {gap['free']} {gap['resource_class']} left"}[gap["cause"]]
+           "used": t("only {free} {resource_class} left", free=gap['free'], resource_class=gap['resource_class']),
+           }[gap["cause"]]
     facts["placement"]["why"] = why
-    obs.append(f"{rp.get('name')} cannot take {gap['needed']} {gap['resource_class']}: {why}.")
+    obs.append(t("{host} cannot take {needed} {resource_class}: {why}.", host=rp.get('name'), needed=gap['needed'],
+                 resource_class=gap['resource_class'], why=why))
     return Evidence("no-room", facts=facts, observations=obs, sources=sources, host=rp.get("name"))
 
 
