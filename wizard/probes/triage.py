@@ -32,7 +32,7 @@ def cloud_overview(ctx: ProbeContext, args: Mapping[str, Any], emit) -> Evidence
     obs = [t("{count} instance(s): {count2} ACTIVE, {count3} ERROR, {value} other.", count=len(servers), count2=len(active), count3=len(failed), value=len(servers) - len(active) - len(failed))]
     for s in failed:
         msg = (s.get("fault") or {}).get("message") or t("no fault message")
-        obs.append(f"  {s.get('name')} is ERROR: {msg}")
+        obs.append(t("  {name} is ERROR: {message}", name=s.get('name'), message=msg))
     for s in stuck:
         obs.append(t("  {name} is BUILD and no compute has taken it yet", name=s.get('name')))
     gaps: list[str] = []
