@@ -15,17 +15,18 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
-from .i18n import t
+from .i18n import current_language, t
 from .widgets.command import CommandBlock
 from .widgets.diff import DiffView
 from .widgets.footer import Footer
 
 
 def describe_action(action: Any) -> str:
-    """One line per thing apply will do (the wording is the engine's, capitalised here)."""
+    """One line per thing apply will do (the wording is the engine's, capitalised here in English;
+    a Korean line may begin with a host's name, which keeps its case)."""
     from wizard.remedies.actions import describe_action as describe
     text = describe(action)
-    return text[:1].upper() + text[1:]
+    return text[:1].upper() + text[1:] if current_language() == "en" else text
 
 
 def plain_title(remedy: Any) -> str:

@@ -313,3 +313,21 @@ async def test_f4_on_the_learn_screen_keeps_the_page_being_read(tmp_path):
         assert app.screen.sub_title == "학습"
         assert any("\uac00" <= ch <= "\ud7a3" for ch in str(topics.get_option_at_index(0).prompt))
         assert {"뒤로"} <= set(_footer(app))
+
+
+def test_apply_steps_keep_a_host_name_s_case_in_korean():
+    """The engine's Korean description of a step may start with the host's name: 'compute1의 ...'
+    must not become 'Compute1의 ...' (the English sentence is capitalised as before)."""
+    from wizard.remedies.actions import describe_action as engine_words
+
+    from screens.modals import describe_action
+    from wizard.remedies.actions import FileEdit
+    action = FileEdit(host="compute1", path="/etc/kolla/neutron-openvswitch-agent/openvswitch_agent.ini",
+                      expected_sha256="0" * 64, new_content="x\n")
+    set_language("ko")
+    assert describe_action(action) == engine_words(action)
+    from wizard.remedies.actions import NodeCommand
+    assert describe_action(NodeCommand(host="compute1", argv=["docker", "restart", "neutron_openvswitch_agent"])) \
+        == "compute1에서 실행: docker restart neutron_openvswitch_agent"
+    set_language("en")
+    assert describe_action(action)[:1].isupper()

@@ -92,10 +92,11 @@ def describe_action(action: Any) -> str:
         return t("write {path} on {host} (a backup is taken first; restored if verification fails)", path=action.path, host=host)
     if isinstance(action, NodeCommand):
         undo = t(" (undone with `{undo}` if verification fails)", undo=shlex.join(action.undo)) if action.undo else ""
-        return f"run on {host}: {'sudo ' if action.sudo else ''}{shlex.join(action.argv)}{undo}"
+        return t("run on {host}: {command}{undo}", host=host,
+                 command=("sudo " if action.sudo else "") + shlex.join(action.argv), undo=undo)
     if isinstance(action, CloudCall):
         if action.describe:
-            return f"cloud API: {action.describe}"
+            return t("cloud API: {call}", call=action.describe)
         params = ", ".join(f"{k}={v!r}" for k, v in (action.params or {}).items())
-        return f"cloud API: {action.op}({params})"
+        return t("cloud API: {call}", call=f"{action.op}({params})")
     return str(action)
