@@ -11,8 +11,12 @@ start screen's setup (the embedded lab starts in a worker), then walks the diagn
 each symptom in turn (max-retries, fip-404, ssh-refused) until it has finished, then quits.
 KOLLA_BENCH_MODE=recheck walks one symptom (KOLLA_BENCH_SYMPTOM, default max-retries) again and
 again (KOLLA_BENCH_RECHECKS times, default 6): the first walk is cold (openstacksdk and paramiko load
-then), the others are the warm re-check an operator gets after a fix; each is timed from the
-diagnosis screen's start to its finish (a fresh Context each time, as the screen makes one).
+then), the others are the warm re-check an operator gets after a fix, started the operator's way
+(the diagnosis screen's `r`, action_again, on the finished screen); each is timed from that start to
+the screen having handled the engine's Done (a fresh Context each time, as the screen makes one).
+Each walk also records the process CPU (user+sys, every thread: the UI, the engine's worker, the
+in-process lab) spent during it, and ui_cpu, the UI thread's own (the asyncio loop that renders). KOLLA_BENCH_PROFILE=FILE profiles the UI thread (the asyncio loop that
+renders) with cProfile during the warm walks (all but the first) and writes the stats to FILE.
 Results go to the JSON file KOLLA_BENCH_OUT."""
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ import time
 T0 = float(os.environ.get("KOLLA_BENCH_T0", time.time()))
 MODE = os.environ.get("KOLLA_BENCH_MODE", "paint")
 OUT = os.environ.get("KOLLA_BENCH_OUT", "/dev/stdout")
+PROFILE = os.environ.get("KOLLA_BENCH_PROFILE", "")
 result: dict = {"mode": MODE}
 
 
@@ -32,6 +37,18 @@ def main() -> int:
     from kolla_wizard import main as cli
 
     base = app_module.WizardApp
+    from screens import diagnosis
+
+    on_done = diagnosis.DiagnosisScreen._on_Done
+
+    def stamped_on_done(screen, ev):
+        # the walk ends when the screen has rendered its Done, not at the next poll of _step
+        on_done(screen, ev)
+        screen.bench_done_at = time.time()
+        screen.bench_done_cpu = time.process_time()
+        screen.bench_done_ui_cpu = time.thread_time()
+
+    diagnosis.DiagnosisScreen._on_Done = stamped_on_done
 
     class BenchApp(base):
         _painted = False
@@ -57,6 +74,11 @@ def main() -> int:
         _queue: list | None = None   # filled after the first paint, so reading the playbooks is not timed in it
         _current = None
         _t_symptom = 0.0
+        _cpu_symptom = 0.0
+        _ui_cpu_symptom = 0.0
+        _last_screen = None
+        _profile = None
+        _walks = 0
 
         def _step(self) -> None:
             if not self.session.ready:
@@ -74,21 +96,42 @@ def main() -> int:
             if self._current is None:
                 if not self._queue:
                     result["done"] = time.time() - T0
+                    if self._profile is not None:
+                        self._profile.disable()
+                        self._profile.dump_stats(PROFILE)
                     self.exit(0)
                     return
                 self._current = self._queue.pop(0)
+                if PROFILE and self._walks == 1:
+                    import cProfile
+                    self._profile = cProfile.Profile()
+                    self._profile.enable()
                 self._t_symptom = time.time()
-                self.start_diagnosis(self._current, {})
+                self._cpu_symptom = time.process_time()
+                self._ui_cpu_symptom = time.thread_time()
+                if MODE == "recheck" and self._last_screen is not None:
+                    self._last_screen.action_again()     # the operator's `r` on the finished screen
+                else:
+                    self.start_diagnosis(self._current, {})
                 return
-            if getattr(screen, "finished", False):
+            if getattr(screen, "finished", False) and screen is not self._last_screen:
                 findings = [getattr(f, "id", "?") for f in (getattr(screen.report, "findings", None) or [])]
-                seen = {"seconds": time.time() - self._t_symptom, "findings": findings}
+                done_at = getattr(screen, "bench_done_at", time.time())
+                done_cpu = getattr(screen, "bench_done_cpu", time.process_time())
+                seen = {"seconds": done_at - self._t_symptom, "cpu": done_cpu - self._cpu_symptom,
+                        "ui_cpu": getattr(screen, "bench_done_ui_cpu", time.thread_time()) - self._ui_cpu_symptom,
+                        "findings": findings}
+                self._walks += 1
                 if MODE == "recheck":
                     result.setdefault("walks", []).append(seen)
                 else:
                     result.setdefault("symptoms", {})[self._current] = seen
                 self._current = None
-                self.pop_screen()
+                if MODE == "recheck" and self._queue:
+                    self._last_screen = screen           # walked again with `r` at the next tick
+                else:
+                    self._last_screen = None
+                    self.pop_screen()
 
     app_module.WizardApp = BenchApp
     code = cli.main(["--demo"])

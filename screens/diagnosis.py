@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -17,7 +18,7 @@ from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
 from .i18n import t
-from .messages import AnswerNeeded, EngineEvent
+from .messages import AnswerNeeded, EngineEventsWaiting
 from .modals import AskModal
 from .widgets.footer import Footer
 from .widgets.wraplog import WrapLog
@@ -36,6 +37,10 @@ SEVERITY_STYLE = {"critical": "$text-error", "warning": "$text-warning", "info":
 # English, the catalog key: said through t().
 STATUS_WORDS = {"ok": "fine", "fault": "fault", "unknown": "could not tell", "skipped": "not needed",
                 "running": "running", "waiting": "waiting"}
+# The worker's events are applied in batches, at most one batch (and so one repaint) per this many
+# seconds while the walk runs; the last batch (the walk's Done) at once. Rendering each event as it
+# came cost more CPU than the walk itself and held back the probes and the in-process lab.
+BATCH_SECONDS = 0.1
 
 
 def outcome_words(outcome: str) -> str:
@@ -98,6 +103,13 @@ class DiagnosisScreen(Screen):
         self.gone: list[str] = []          # last run's findings this run did not raise, and why   # the log's lines as written (the widget holds them wrapped)
         self.said: Callable[[], str] = lambda: ""   # the status line, said again after a language switch
         self.error = ""                    # why the worker stopped, shown in the error panel
+        self._pending: list[Any] = []      # engine events the worker posted, not yet applied
+        self._pending_lock = threading.Lock()
+        self._wake_posted = False          # an EngineEventsWaiting is on its way to the UI
+        self._flush_timer: Any = None
+        self._last_flush = 0.0
+        self._show_later: StepView | None = None   # the evidence panel, drawn once per batch
+        self._shown: tuple = ()            # what the evidence panel shows: not drawn twice
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -140,6 +152,7 @@ class DiagnosisScreen(Screen):
         self._titles()
         self._status(self.said)
         self._show_error()
+        self._shown = ()
         steps = self.query_one("#diagnosis-steps", OptionList)
         if steps.highlighted is not None:
             tree, _, step = (steps.get_option_at_index(steps.highlighted).id or "").partition("/")
@@ -166,7 +179,16 @@ class DiagnosisScreen(Screen):
         engine = services.make_engine(session.trees, ctx, self._answer, self.cancel_event)
         session.engine = engine
         for event in engine.run([self.symptom]):
-            self.post_message(EngineEvent(event))
+            self._post_event(event)
+
+    def _post_event(self, event: Any) -> None:
+        """From the worker: queue the event; wake the UI once per batch, not once per event."""
+        with self._pending_lock:
+            self._pending.append(event)
+            if self._wake_posted:
+                return
+            self._wake_posted = True
+        self.post_message(EngineEventsWaiting())
 
     def _answer(self, asked: Any) -> str | None:
         """Called from the engine's thread: ask the UI, then wait (cancellable) for the answer."""
@@ -181,13 +203,42 @@ class DiagnosisScreen(Screen):
 
     @on(AnswerNeeded)
     def _ask(self, message: AnswerNeeded) -> None:
+        self._flush()                      # the step's question is in the log before the dialog
         self._status(lambda: t("Waiting for your answer: {question}", question=message.asked.question))
         self.app.push_screen(AskModal(message.asked), callback=message.reply.put)
 
     # -- rendering events -----------------------------------------------------------------
-    @on(EngineEvent)
-    def _event(self, message: EngineEvent) -> None:
-        event = message.event
+    @on(EngineEventsWaiting)
+    def _events_waiting(self, _message: EngineEventsWaiting) -> None:
+        with self._pending_lock:
+            last = bool(self._pending) and type(self._pending[-1]).__name__ == "Done"
+        wait = self._last_flush + BATCH_SECONDS - time.monotonic()
+        if last or wait <= 0:
+            self._flush()
+        elif self._flush_timer is None:
+            self._flush_timer = self.set_timer(wait, self._flush)
+
+    def _flush(self) -> None:
+        """Apply every queued event in one batch: one repaint, the evidence panel drawn once."""
+        if self._flush_timer is not None:
+            self._flush_timer.stop()
+            self._flush_timer = None
+        with self._pending_lock:
+            events, self._pending = self._pending, []
+            self._wake_posted = False
+        self._last_flush = time.monotonic()
+        if not events:
+            return
+        with self.app.batch_update():
+            for event in events:
+                self._apply(event)
+            if self._show_later is not None:
+                view, self._show_later = self._show_later, None
+                self._show(view)
+            if not self.finished:          # Done filled the bar itself
+                self._progress()
+
+    def _apply(self, event: Any) -> None:
         handler = getattr(self, f"_on_{type(event).__name__}", None)
         if handler is not None:
             handler(event)
@@ -206,7 +257,6 @@ class DiagnosisScreen(Screen):
             self.steps[(ev.tree, sid)] = view
             steps.add_option(Option(self._label(view), id=self._key(view)))
         self.total_steps += len(ev.steps)
-        self._progress()
         self._log(f"== {ev.title}")
 
     def _on_StepStarted(self, ev: Any) -> None:
@@ -227,7 +277,7 @@ class DiagnosisScreen(Screen):
         view.observations = list(ev.evidence.observations)
         view.host = ev.evidence.host
         view.outcome = ev.evidence.outcome
-        self._show(view)
+        self._show_later = view
 
     def _on_Asked(self, ev: Any) -> None:
         view = self._view(ev.tree, ev.step)
@@ -244,9 +294,8 @@ class DiagnosisScreen(Screen):
         self._relabel(view)
         self._log(f"  → {t(STATUS_WORDS.get(ev.status, ev.status))}: {outcome_words(ev.outcome)}"
                   + (t(" (from your answer)") if ev.via == "answer" else ""))
-        self._progress()
         if self.follow:
-            self._show(view)
+            self._show_later = view
 
     def _on_Problem(self, ev: Any) -> None:
         text = self.app.services.redact(ev.message)
@@ -270,7 +319,6 @@ class DiagnosisScreen(Screen):
         result = {"ok": t("no fault on this path"), "fault": t("fault found"), "unknown": t("could not conclude"),
                   "cancelled": t("cancelled")}.get(ev.result, ev.result)
         self._log(f"== {result}" + (f": {ev.message}" if ev.message else ""))
-        self._progress()
 
     def _on_Done(self, ev: Any) -> None:
         self.finished = True
@@ -390,9 +438,14 @@ class DiagnosisScreen(Screen):
     def _select(self, view: StepView) -> None:
         steps = self.query_one("#diagnosis-steps", OptionList)
         steps.highlighted = steps.get_option_index(self._key(view))
-        self._show(view)
+        self._show_later = view
 
     def _show(self, view: StepView) -> None:
+        shown = (view.tree, view.step, view.status, view.title, view.why, view.outcome, view.via, view.host,
+                 tuple(view.observations), view.note)
+        if shown == self._shown:           # e.g. the highlight that follows the running step
+            return
+        self._shown = shown
         mark, style = STATE_MARK.get(view.status, ("•", "$text"))
         parts: list[Content] = [Content.assemble((mark + " ", style), (view.title, "bold"))]
         if view.why:
@@ -432,7 +485,7 @@ class DiagnosisScreen(Screen):
     def _status(self, say: Callable[[], str]) -> None:
         """``say`` gives the line in the current language; a language switch calls it again."""
         self.said = say
-        self.query_one("#diagnosis-status", Label).update(say())
+        self.query_one("#diagnosis-status", Label).update(say(), layout=False)   # one line, 1fr wide
 
     def _log(self, line: str) -> None:
         safe = on_screen(self.app.services.redact(line))
@@ -444,6 +497,7 @@ class DiagnosisScreen(Screen):
     def _worker_state(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "diagnosis":
             return
+        self._flush()                      # what the walk reported before it stopped
         if event.state == WorkerState.ERROR:
             message = self.app.one_line(event.worker.error)
             self.error = message

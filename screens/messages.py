@@ -26,12 +26,9 @@ class TargetsLoaded(Message):
         self.error = error
 
 
-class EngineEvent(Message):
-    """One event from wizard.engine, unchanged."""
-
-    def __init__(self, event: Any) -> None:
-        super().__init__()
-        self.event = event
+class EngineEventsWaiting(Message):
+    """The diagnosis worker queued engine events (wizard.engine's, unchanged) for the screen to
+    apply in one batch; posted once per batch, not once per event."""
 
 
 class AnswerNeeded(Message):

@@ -211,3 +211,72 @@ async def test_outcomes_are_words_not_ids(tmp_path):
         text = "\n".join(screen.transcript)
         assert "(ok)" not in text and "(fault)" not in text and "binding-failed" not in text, text
         assert "→ fine: binding failed" in text
+
+
+async def test_batched_walk_shows_every_events_line_in_order(tmp_path, monkeypatch):
+    """The screen applies the worker's events in batches (one repaint per batch): after the walk,
+    the log still holds a line for every event, in the engine's order, and every step's mark."""
+    from screens.diagnosis import DiagnosisScreen
+    from wizard import events as ev
+
+    posted: list = []
+    post = DiagnosisScreen._post_event
+
+    def recording(self, event):
+        posted.append(event)
+        post(self, event)
+
+    monkeypatch.setattr(DiagnosisScreen, "_post_event", recording)
+    app = make_app(tmp_path)
+    log_when_asked: list[list[str]] = []
+
+    class RecordingAskModal(AskModal):
+        def __init__(self, asked):
+            log_when_asked.append(list(diagnosis_screen(app).transcript))
+            super().__init__(asked)
+
+    monkeypatch.setattr("screens.diagnosis.AskModal", RecordingAskModal)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await to_symptoms(app, pilot)
+        await pilot.press("d")
+        await _wait_for_modal(app, pilot, AskModal)
+        screen = diagnosis_screen(app)
+        # The step's question is in the log when its dialog opens, though its batch may not be due.
+        assert len(log_when_asked) == 1 and log_when_asked[0][-2].startswith("  ? ")
+        await pilot.press("enter")
+        await settle(app, pilot, rounds=5)
+        assert screen.finished
+        needles = []
+        for event in posted:
+            if isinstance(event, ev.TreeStarted):
+                needles.append(f"== {event.title}")
+            elif isinstance(event, ev.StepStarted):
+                needles.append(f"▶ {event.title}  [{event.probe}]")
+            elif isinstance(event, ev.Output):
+                needles.append(f"  {event.line}")
+            elif isinstance(event, ev.Asked):
+                needles += [f"  ? {event.question}", f"    $ {event.command}"]
+            elif isinstance(event, ev.StepOutcome):
+                needles.append("  → ")
+            elif isinstance(event, ev.FindingRaised):
+                needles.append(f"  ✘ finding {event.finding.id}: ")
+            elif isinstance(event, ev.TreeDone):
+                needles.append("== ")
+        assert sum(isinstance(e, ev.Output) for e in posted) >= 1 and isinstance(posted[-1], ev.Done)
+        log = screen.query_one("#diagnosis-output").plain_lines
+        assert log == screen.transcript
+        at = 0
+        for needle in needles:
+            found = next((i for i in range(at, len(log)) if log[i].startswith(needle)), None)
+            assert found is not None, f"no line {needle!r} after line {at} of the log:\n" + "\n".join(log)
+            at = found + 1
+        # Every step the engine reported carries its final mark in the steps list.
+        steps = screen.query_one("#diagnosis-steps")
+        outcomes = {(e.tree, e.step): e.status for e in posted if isinstance(e, ev.StepOutcome)}
+        assert outcomes
+        for (tree, step), status in outcomes.items():
+            assert screen.steps[(tree, step)].status == status
+            prompt = str(steps.get_option(f"{tree}/{step}").prompt)
+            assert prompt == str(screen._label(screen.steps[(tree, step)]))
+        bar = screen.query_one("#diagnosis-progress")
+        assert bar.progress == bar.total == 5
