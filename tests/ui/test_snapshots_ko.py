@@ -1,4 +1,4 @@
-"""Korean snapshots (issue 21): the main screens and the apply dialog in Korean at 80x24 and
+"""Korean snapshots (issue 21): the main screens (runbook and learn included) and the apply dialog in Korean at 80x24 and
 120x40, settled and deterministic as the English ones (tests/ui/test_snapshots.py: animations off,
 no toasts, fixed clock and paths). The test trees carry Korean too, so Hangul from a tree (the
 symptoms, step titles, the finding) is laid out beside the screens' own."""
@@ -62,6 +62,28 @@ def test_confirm_apply_dialog_ko(snap_compare, tmp_path, size):
     async def run_before(pilot):
         await _finding(pilot)
         pilot.app.push_screen(ConfirmApply(pilot.app.screen.finding.remedies[1]))
+        await settle(pilot.app, pilot)
+        await _quiet(pilot)
+
+    assert snap_compare(_app(tmp_path), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_runbook_ko(snap_compare, tmp_path, size):
+    async def run_before(pilot):
+        await to_finished_diagnosis(pilot.app, pilot)
+        await pilot.press("e")
+        await settle(pilot.app, pilot)
+        await _quiet(pilot)
+
+    assert snap_compare(_app(tmp_path), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_learn_ko(snap_compare, tmp_path, size):
+    async def run_before(pilot):
+        await _finding(pilot)
+        await pilot.press("l")
         await settle(pilot.app, pilot)
         await _quiet(pilot)
 
