@@ -216,7 +216,7 @@ def apply_remedy(ctx: ProbeContext, engine: Any, finding: Finding, remedy: Remed
     if dry_run:
         emit(t("dry run of {id} ({kind} fix for {id2}); nothing is changed:", id=remedy.id, kind=kind, id2=finding.id))
         for change in result.changes:
-            emit(f"  would {change['action']}")
+            emit("  " + t("would {action}", action=change['action']))
             if change.get("diff"):
                 for line in change["diff"].splitlines():
                     emit(f"    {line}")
