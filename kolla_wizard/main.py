@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 import traceback
 from typing import Any, Callable, Mapping, Sequence
@@ -177,6 +178,14 @@ def _run(args: argparse.Namespace, out: Callable[[str], None]) -> int:
     except KeyboardInterrupt:
         print(t("kolla-wizard: interrupted"), file=sys.stderr)
         return 3
+    except BrokenPipeError:
+        # The reader went away (`... | head`): stop as a Unix filter does, silently. stdout now
+        # points at /dev/null so the interpreter's final flush cannot raise again at exit.
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.__stdout__.fileno())
+        except (OSError, ValueError, AttributeError):
+            pass
+        return 128 + signal.SIGPIPE
     except Exception as exc:  # the last line of defence: one line, not a traceback
         if args.debug:
             traceback.print_exc()

@@ -137,3 +137,15 @@ def test_python_m_wizard_is_the_same_command():
                             timeout=120, cwd=ROOT)
     assert result.returncode == 0, result.stderr
     assert "--symptom" in result.stdout and "--demo" in result.stdout
+
+
+def test_a_reader_that_goes_away_stops_the_output_quietly():
+    """`kolla-wizard playbooks list | head -1`: the pipe closes before the output is written. Like
+    any Unix filter the command stops, without an 'internal error' line or Python's 'Exception
+    ignored' at exit, and its status says a pipe broke (128 + SIGPIPE)."""
+    proc = subprocess.Popen([sys.executable, "-m", "kolla_wizard", "playbooks", "list"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc.stdout.close()
+    err = proc.stderr.read()
+    assert proc.wait(timeout=60) == 141
+    assert err == ""
