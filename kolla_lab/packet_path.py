@@ -79,9 +79,14 @@ def dnsmasq_log(cloud, node) -> str | None:
             if (cloud.subnets.get(ip["subnet_id"]) or {}).get("enable_dhcp"):
                 dhcp_port = next((d for d in cloud.ports.values() if d["device_owner"] == "network:dhcp"
                                   and d["network_id"] == p["network_id"]), None)
-                dev = "tap" + (dhcp_port["id"] if dhcp_port else p["id"])[:11]
-                host = "host-" + ip["ip_address"].replace(".", "-")
-                lines.append(f"Nov 29 09:12:03 dnsmasq-dhcp[2245]: DHCPDISCOVER({dev}) {p['mac_address']}")
-                lines.append(f"Nov 29 09:12:03 dnsmasq-dhcp[2245]: DHCPOFFER({dev}) {ip['ip_address']} {p['mac_address']}")
-                lines.append(f"Nov 29 09:12:03 dnsmasq-dhcp[2245]: DHCPACK({dev}) {ip['ip_address']} {p['mac_address']} {host}")
+                lines += dnsmasq_lease_lines((dhcp_port or p)["id"], ip["ip_address"], p["mac_address"])
     return "\n".join(lines) + ("\n" if lines else "")
+
+
+def dnsmasq_lease_lines(dhcp_port_id: str, ip_address: str, mac: str) -> list[str]:
+    """dnsmasq's lines for one lease it handed out on the network's DHCP port (tap<id[:11]>)."""
+    dev = "tap" + dhcp_port_id[:11]
+    host = "host-" + ip_address.replace(".", "-")
+    return [f"Nov 29 09:12:03 dnsmasq-dhcp[2245]: DHCPDISCOVER({dev}) {mac}",
+            f"Nov 29 09:12:03 dnsmasq-dhcp[2245]: DHCPOFFER({dev}) {ip_address} {mac}",
+            f"Nov 29 09:12:03 dnsmasq-dhcp[2245]: DHCPACK({dev}) {ip_address} {mac} {host}"]

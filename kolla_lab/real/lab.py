@@ -35,6 +35,7 @@ from ..build import LabState
 from ..cloud import AGENT_KINDS
 from ..lab import Lab, _new_key
 from ..nodes import OVS_AGENT, OVS_AGENT_LOG, OVS_INI
+from .. import packet_path
 from . import kolla as kolla_render
 from .compute import Compute, serve
 from . import hooks
@@ -80,6 +81,9 @@ class RealLab(Lab):
         self.compute_backend = compute
         self.nova = None
         self._nova_servers: dict[str, str] = {}      # real Nova's instance UUID -> scenario server name
+        # The scenario's L3 and DHCP agents were alive when its networks and routers were made (a
+        # scenario's dead agent died later): real Neutron schedules those to live agents only.
+        self._networks_being_built = True
         self._plugged: dict = {}        # port id -> the real agent (ovs_agents.NodeAgent) whose br-int has its VIF
         self.openstack: OpenStack | None = None
         self.compute: Compute | None = None
@@ -371,12 +375,18 @@ class RealLab(Lab):
     def _dhcp_ready(self, ports: list[dict]) -> None:
         """The lab's DHCP agent model, where its container runs, reports the ports configured as
         the real DHCP agent does once dnsmasq has their host entries (dhcp_ready.py)."""
-        hosts = [n.hostname for n in self.state.nodes.values()
+        nodes = [n for n in self.state.nodes.values()
                  if (c := n.containers.get("neutron_dhcp_agent")) is not None and c.status == "running"]
-        if not hosts or not ports:
+        if not nodes or not ports:
             return
+        # The guest's lease, as the embedded lab's dnsmasq.log has it (packet_path.dnsmasq_log),
+        # for real Neutron's port: the guest booted and dnsmasq answered it.
+        for port in ports:
+            for ip in port["fixed_ips"]:
+                for line in packet_path.dnsmasq_lease_lines(port["id"], ip["ip_address"], port["mac_address"]):
+                    nodes[0].append_log(packet_path.DNSMASQ_LOG, line)
         done = subprocess.run([str(venv("openstack") / "bin/python"), str(Path(__file__).with_name("dhcp_ready.py")),
-                               hosts[0], *[p["id"] for p in ports]],
+                               nodes[0].hostname, *[p["id"] for p in ports]],
                               env=dict(os.environ, KOLLA_LAB_TRANSPORT_URL=self.openstack.rabbitmq.transport_url),
                               capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120)
         if done.returncode != 0:
@@ -448,7 +458,8 @@ class RealLab(Lab):
                 container = node.containers.get(cname)
                 if container is None or (cname == OVS_AGENT and node.name in real):
                     continue        # the real agent reports itself (report_state over RPC)
-                alive = container.status == "running"
+                alive = container.status == "running" or (
+                    self._networks_being_built and cname in ("neutron_l3_agent", "neutron_dhcp_agent"))
                 configurations: dict = {}
                 if cname == OVS_AGENT:
                     ini = node.agent_config()
@@ -666,6 +677,8 @@ class RealLab(Lab):
             if rule.get("remote_ip_prefix"):
                 body["remote_ip_prefix"] = rule["remote_ip_prefix"]
             self._neutron("POST", "/security-group-rules", {"security_group_rule": body})
+        self._networks_being_built = False
+        self._sync_agents()
         servers: dict[str, dict] = {}
         if self.nova:
             servers = self._build_servers_with_nova(spec, networks)
@@ -680,6 +693,8 @@ class RealLab(Lab):
                 "networks": [{"uuid": networks[n]["id"]} for n in [server["network"], *(server.get("extra_networks") or [])]]})
         for fip in spec.get("floating_ips", []):
             body = {"floating_network_id": networks[fip["network"]]["id"]}
+            if fip.get("address"):          # the scenario's address (an admin may ask for one)
+                body["floating_ip_address"] = str(fip["address"])
             if fip.get("server"):
                 ports = self._neutron("GET", f"/ports?device_id={servers[fip['server']]['id']}")["ports"]
                 if fip.get("port_network"):
