@@ -86,7 +86,8 @@ EMBEDDED_ONLY: dict[str, str] = {
     # network was scheduled to the controller's DHCP agent while it lived, so ML2 put a DHCP
     # provisioning block on rocky-vm2's port (plugin.py _setup_dhcp_agent_provisioning_component);
     # with that agent dead nobody calls dhcp_ready_on_ports, and although the real OVS agent
-    # reported the VIF up the port stays DOWN: the real walk ends port-not-active at hop 6, the
+    # reported the VIF up the port stays DOWN (its one provisioning block left: DHCP, checked by
+    # hand): the real walk ends port-not-active at hop 6, the
     # lab's goes on to dhcp-agent-down at hop 7. The lab's model is what must change.
     "dhcp-agent-down": "dhcp-agent-down: real Neutron keeps the port DOWN (the dead DHCP agent never clears its "
                        "provisioning block), so the real walk ends port-not-active; the lab has it ACTIVE",
