@@ -85,6 +85,7 @@ class RealLab(Lab):
         # scenario's dead agent died later): real Neutron schedules those to live agents only.
         self._networks_being_built = True
         self._plugged: dict = {}        # port id -> the real agent (ovs_agents.NodeAgent) whose br-int has its VIF
+        self._building_scenario = False
         self.openstack: OpenStack | None = None
         self.compute: Compute | None = None
         self._compute_http = None
@@ -154,7 +155,13 @@ class RealLab(Lab):
                 # ports are bound (ML2 binds only to a live agent): the nodes come first.
                 self._start_nodes()
                 self._start_real_agents()
-            self._build_cloud(cloud_spec)
+            # A scenario states how the nodes are now; its guests booted before that, so a DHCP
+            # agent the scenario has dead died after it had served them (their ports ACTIVE).
+            self._building_scenario = True
+            try:
+                self._build_cloud(cloud_spec)
+            finally:
+                self._building_scenario = False
             self._wait_plugged_ports()
             self._sync_server_log()
             if self.ovs_agents is None:
@@ -376,7 +383,8 @@ class RealLab(Lab):
         """The lab's DHCP agent model, where its container runs, reports the ports configured as
         the real DHCP agent does once dnsmasq has their host entries (dhcp_ready.py)."""
         nodes = [n for n in self.state.nodes.values()
-                 if (c := n.containers.get("neutron_dhcp_agent")) is not None and c.status == "running"]
+                 if (c := n.containers.get("neutron_dhcp_agent")) is not None
+                 and (c.status == "running" or self._building_scenario)]
         if not nodes or not ports:
             return
         # The guest's lease, as the embedded lab's dnsmasq.log has it (packet_path.dnsmasq_log),

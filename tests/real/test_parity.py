@@ -82,15 +82,6 @@ EMBEDDED_ONLY: dict[str, str] = {
     "az-compute-down": "nova-compute service states: the parity walk's compute stand-in has none",
     "placement-no-room": "Placement: the parity walk's compute stand-in has none; real Placement judges the lab's "
                          "in tests/real/test_real_nova.py",
-    # Real Neutron disagrees with the embedded lab here (tried with real agents, 2026-11-29): the
-    # network was scheduled to the controller's DHCP agent while it lived, so ML2 put a DHCP
-    # provisioning block on rocky-vm2's port (plugin.py _setup_dhcp_agent_provisioning_component);
-    # with that agent dead nobody calls dhcp_ready_on_ports, and although the real OVS agent
-    # reported the VIF up the port stays DOWN (its one provisioning block left: DHCP, checked by
-    # hand): the real walk ends port-not-active at hop 6, the
-    # lab's goes on to dhcp-agent-down at hop 7. The lab's model is what must change.
-    "dhcp-agent-down": "dhcp-agent-down: real Neutron keeps the port DOWN (the dead DHCP agent never clears its "
-                       "provisioning block), so the real walk ends port-not-active; the lab has it ACTIVE",
 }
 # The data-path scenarios (the unreachable tree's hops) run with the real OVS agents: only a real
 # agent plugging the instance's VIF and reporting it up (update_device_up) gets real Neutron to mark
@@ -117,6 +108,7 @@ REMAINING: dict[str, list[str]] = {
     "br-ex-no-uplink": ["br-ex-no-uplink"],
     "external-nic-address": ["external-nic-has-address"],
     "l3-agent-down": ["l3-agent-down"],
+    "dhcp-agent-down": ["dhcp-agent-down"],
     "mtu-too-big": ["mtu-too-big"],
     "fip-pool-overlaps-lan": ["fip-pool-overlaps-lan"],
 }
