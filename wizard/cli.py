@@ -212,9 +212,10 @@ def cmd_playbooks(args: argparse.Namespace, out: Callable[[str], None]) -> int:
             out(t("tree {tree}: {steps} steps, findings: {findings}", tree=tree.id, steps=len(tree.steps),
                   findings=", ".join(tree.findings)))
         for name, spec in sorted(probes().items()):
-            out(f"probe {name} [{spec.requires}] -> {', '.join(spec.outcomes)}: {spec.summary}")
+            # The summary is registered in English (the catalog key); wizard/locale/ko.summaries.yaml
+            out(f"probe {name} [{spec.requires}] -> {', '.join(spec.outcomes)}: {t(spec.summary)}")
         for name, spec in sorted(remedies().items()):
-            out(f"remedy {name}: {spec.summary}")
+            out(f"remedy {name}: {t(spec.summary)}")
             for other in spec.also:
                 if other not in remedies():
                     out(t("remedy {other}: offered with {name}", other=other, name=name))

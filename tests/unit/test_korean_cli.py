@@ -130,3 +130,23 @@ def test_terminal_question_in_korean():
     shown = err.getvalue()
     assert "위저드가 직접 확인할 수 없었습니다 (no admin)" in shown
     assert "실행: openstack router show r1" in shown and "'7'은(는) 1-2 중 하나가 아닙니다" in shown
+
+
+def test_playbooks_list_summaries_read_in_korean():
+    """Every probe's and remedy's one-line summary (registered in English) has its Korean, and
+    `playbooks list` shows it; names, outcomes and IDs stay as they are."""
+    from wizard.probes.registry import registry as probes
+    from wizard.remedies.registry import registry as remedies
+    from wizard import i18n
+    summaries = {spec.summary for spec in list(probes().values()) + list(remedies().values())}
+    i18n.set_language("ko")
+    try:
+        missing = sorted(s for s in summaries if i18n.t(s) == s)
+    finally:
+        i18n.set_language("en")
+    assert not missing, f"summaries without Korean (add them to wizard/locale/ko.summaries.yaml): {missing}"
+    result = subprocess.run([sys.executable, "-m", "kolla_wizard", "--lang", "ko", "playbooks", "list"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    line = next(l for l in result.stdout.splitlines() if l.startswith("probe instance_port_state "))
+    assert line == "probe instance_port_state [cloud] -> active, down: 인스턴스의 포트: ACTIVE이고 OVS 에이전트가 호스트에 바인딩했는가"
