@@ -86,6 +86,7 @@ class RealLab(Lab):
         self._networks_being_built = True
         self._plugged: dict = {}        # port id -> the real agent (ovs_agents.NodeAgent) whose br-int has its VIF
         self._building_scenario = False
+        self._agent_rows_lock = threading.Lock()
         self.openstack: OpenStack | None = None
         self.compute: Compute | None = None
         self._compute_http = None
@@ -501,6 +502,14 @@ class RealLab(Lab):
         return rows
 
     def _sync_agents(self) -> None:
+        # One writer at a time, rows computed inside: the beat thread computed a stopped agent's
+        # row (an hour-old heartbeat), a container start then wrote it alive, and the beat's late
+        # write made it dead again, so a fix's verification read "dead" (parity ovs-agent-down
+        # failed that way in a full CI run under load).
+        with self._agent_rows_lock:
+            self._sync_agent_rows()
+
+    def _sync_agent_rows(self) -> None:
         stack = self.openstack          # read once: stop() may clear it while the beat thread runs
         if stack is None:
             return
