@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from tests.trees.network_support import context
 from wizard.diagnose import run_diagnosis
-from wizard.remedies.apply import ApplyResult, apply_by_id
+from wizard.remedies.apply import ApplyResult, RemedyNotFound, apply_by_id
 
 UUID = re.compile(r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}")
 STAMP = re.compile(r"\d{8}T\d{6}Z")
@@ -40,7 +40,15 @@ def apply_in_order(lab, trees: list[str], remedy_ids: list[str], *extra: str) ->
         report, engine = run_diagnosis(ctx, trees)
         run = FixRun(report)
         for remedy_id in remedy_ids:
-            run.applied.append(apply_by_id(ctx, engine, report, remedy_id, emit=lambda _line: None))
+            try:
+                run.applied.append(apply_by_id(ctx, engine, report, remedy_id, emit=lambda _line: None))
+            except RemedyNotFound as exc:
+                # Say what the diagnosis did instead: each tree's result, its steps and the problems
+                # it met (a step that timed out under load reads differently from a wrong finding).
+                walked = [(tree.tree, str(tree.result), [(s.step, s.outcome) for s in report.steps
+                                                          if getattr(s, "tree", tree.tree) == tree.tree])
+                          for tree in report.trees]
+                raise AssertionError(f"{exc}; trees: {walked}; problems: {report.problems}") from None
     finally:
         ctx.close()
     ctx = context(lab, *extra)
