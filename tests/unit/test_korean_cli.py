@@ -138,7 +138,10 @@ def test_playbooks_list_summaries_read_in_korean():
     from wizard.probes.registry import registry as probes
     from wizard.remedies.registry import registry as remedies
     from wizard import i18n
-    summaries = {spec.summary for spec in list(probes().values()) + list(remedies().values())}
+    # The shipped ones: other tests register their own "(test) ..." probes in the same registries.
+    summaries = {spec.summary for spec in list(probes().values()) + list(remedies().values())
+                 if spec.func.__module__.startswith("wizard.")}
+    assert len(summaries) > 80
     i18n.set_language("ko")
     try:
         missing = sorted(s for s in summaries if i18n.t(s) == s)
