@@ -208,38 +208,6 @@ def test_no_valid_host_quotes_the_real_schedulers_words(lab, conn):
     assert "kernel update" in report.findings[0].title
 
 
-def test_a_forced_down_compute_on_real_nova_is_compute_service_forced_down(lab, conn):
-    """forced_down on real Nova (API 2.11+, what `openstack compute service set --down` does): real
-    Nova reports the service down, the scheduler finds no host, and the tree names the forced-down
-    service on compute01 (issue 18: each cause on the real backend). Unset again at the end."""
-    from tests.trees.network_support import context
-    from wizard.diagnose import run_diagnosis
-
-    service = next(s for s in conn.compute.services() if s.binary == "nova-compute" and s.host == "compute01")
-    conn.compute.update_service_forced_down(service, forced=True)
-    try:
-        server = conn.compute.create_server(
-            name="vm-forced", image_id=next(iter(conn.image.images())).id,
-            flavor_id=conn.compute.find_flavor("m1.small").id,
-            networks=[{"uuid": conn.network.find_network("demo-net").id}])
-        server = conn.compute.wait_for_server(server, status="ERROR", failures=["ACTIVE"], wait=DEADLINE)
-        assert "No valid host was found" in server.fault["message"]
-        row = next(s for s in conn.compute.services() if s.binary == "nova-compute" and s.host == "compute01")
-        assert row.is_forced_down and row.state == "down", (row.is_forced_down, row.state)
-        lab._sync_server_log()
-        ctx = context(lab, "--server", "vm-forced")
-        try:
-            report, _engine = run_diagnosis(ctx, ["no-valid-host"])
-        finally:
-            ctx.close()
-    finally:
-        conn.compute.update_service_forced_down(service, forced=False)
-        conn.compute.delete_server(server, ignore_missing=True) if "server" in locals() else None
-    steps = [(s.step, s.outcome) for s in report.steps]
-    assert steps[0] == ("fault", "no-valid-host") and steps[-1] == ("compute-services", "forced-down"), steps
-    assert [(f.id, f.host) for f in report.findings] == [("compute-service-forced-down", "compute01")]
-
-
 def _shape(value):
     """Keys and value types, recursively (a list by its first item, a provider UUID key as <uuid>):
     what the wizard and openstacksdk rely on."""
@@ -357,6 +325,8 @@ def test_availability_zone_on_real_nova_scopes_the_computes_and_an_empty_zone_is
         server = conn.compute.wait_for_server(server, status="ERROR", failures=["ACTIVE"], wait=DEADLINE)
         assert server.fault["message"].startswith("No valid host was found."), server.fault
         assert server.availability_zone == "nova" and not server.compute_host
+        row = next(s for s in conn.compute.services() if s.binary == "nova-compute" and s.host == "compute01")
+        assert row.is_forced_down and row.state == "down", (row.is_forced_down, row.state)
         lab._sync_server_log()
         ctx = context(lab, "--server", "vm-zone-nova")
         try:
@@ -371,6 +341,7 @@ def test_availability_zone_on_real_nova_scopes_the_computes_and_an_empty_zone_is
         conn.compute.delete_aggregate(aggregate)
     steps = [(s.step, s.outcome) for s in report.steps]
     assert steps[0] == ("fault", "no-valid-host") and steps[-1] == ("compute-services", "forced-down"), steps
+    assert [(f.id, f.host) for f in report.findings] == [("compute-service-forced-down", "compute01")]
     services = next(s for s in report.steps if s.step == "compute-services").observations
     assert services[0] == "The server asked for availability zone nova: its computes are compute01."
     [finding] = report.findings
