@@ -668,6 +668,15 @@ class RealLab(Lab):
                     if key in sub:
                         sbody[key] = sub[key]
                 subnets[sub["name"]] = self._neutron("POST", "/subnets", {"subnet": sbody})["subnet"]
+        # A scenario's fixed floating address is taken before any router: real Neutron's IPAM gives a
+        # router's gateway a random free address of the pool, which can be the scenario's one (CI saw
+        # 409 IpAddressAlreadyAllocated for 192.168.35.160). The address is associated after the build.
+        reserved: dict[int, dict] = {}
+        for index, fip in enumerate(spec.get("floating_ips", [])):
+            if fip.get("address"):
+                reserved[index] = self._neutron("POST", "/floatingips", {"floatingip": {
+                    "floating_network_id": networks[fip["network"]]["id"],
+                    "floating_ip_address": str(fip["address"])}})["floatingip"]
         for router in spec.get("routers", []):
             body: dict = {"name": router["name"]}
             if router.get("external_gateway"):
@@ -708,16 +717,19 @@ class RealLab(Lab):
                 **({"security_groups": [{"name": str(n)} for n in server["security_groups"]]}
                    if server.get("security_groups") else {}),
                 "networks": [{"uuid": networks[n]["id"]} for n in [server["network"], *(server.get("extra_networks") or [])]]})
-        for fip in spec.get("floating_ips", []):
+        for index, fip in enumerate(spec.get("floating_ips", [])):
             body = {"floating_network_id": networks[fip["network"]]["id"]}
-            if fip.get("address"):          # the scenario's address (an admin may ask for one)
-                body["floating_ip_address"] = str(fip["address"])
             if fip.get("server"):
                 ports = self._neutron("GET", f"/ports?device_id={servers[fip['server']]['id']}")["ports"]
                 if fip.get("port_network"):
                     ports = [p for p in ports if p["network_id"] == networks[fip["port_network"]]["id"]]
                 if ports:
                     body["port_id"] = ports[0]["id"]
+            if index in reserved:           # the scenario's address, taken above (an admin may ask for one)
+                if "port_id" in body:
+                    self._neutron("PUT", f"/floatingips/{reserved[index]['id']}",
+                                  {"floatingip": {"port_id": body["port_id"]}})
+                continue
             self._neutron("POST", "/floatingips", {"floatingip": body})
 
 
