@@ -162,8 +162,8 @@ def test_start_ovs_agent_clears_the_failed_systemd_unit_then_restarts_it():
         ctx, report, engine = diagnose(lab)
         finding, remedy = find_remedy(report, "start-ovs-agent")
         assert remedy.command.splitlines()[:2] == [
-            "systemctl reset-failed kolla-neutron_openvswitch_agent-container.service",
-            "systemctl restart kolla-neutron_openvswitch_agent-container.service"]
+            "sudo systemctl reset-failed kolla-neutron_openvswitch_agent-container.service",
+            "sudo systemctl restart kolla-neutron_openvswitch_agent-container.service"]
         result = apply_remedy(ctx, engine, finding, remedy, emit=lambda _l: None)
         ctx.close()
     assert result.status == "verified", result.message
@@ -352,3 +352,29 @@ def test_vlan_network_on_an_unmapped_physnet_needs_vlan_ranges_before_the_create
         "openstack network create --provider-network-type vlan --provider-physical-network physnet1 "
         "--provider-segment 100")
     assert_openstack_parses(remedy)
+
+
+ROOT_ONLY = ("systemctl ", "docker ", "podman ", "tail -n 50 /var/log/kolla/")
+
+
+@pytest.mark.parametrize("scenario,trees,remedy_ids", [
+    ("ovs-agent-down", ("max-retries",), {"start-ovs-agent"}),
+    ("compute-down", ("no-valid-host",), {"start-nova-compute"}),
+    ("scheduler-not-consuming", ("no-valid-host",), {"start-nova-scheduler"}),
+    ("compute-not-consuming", ("no-valid-host",), {"restart-nova-compute"}),
+    ("dhcp-agent-down", ("unreachable",), {"restart-neutron-agent-now"}),
+])
+def test_node_commands_the_operator_types_start_with_sudo(scenario, trees, remedy_ids):
+    """systemctl, the container engine and /var/log/kolla need root on a Kolla node, whose deploy
+    user is usually not root: every such printed line is written with sudo, as the operator types
+    it (the wizard's own action uses become where the inventory says so)."""
+    with Lab(scenario) as lab:
+        ctx, report, _engine = diagnose(lab, trees=trees)
+        ctx.close()
+    remedies = {r.id: r for f in report.findings for r in f.remedies}
+    assert remedy_ids <= set(remedies), (scenario, sorted(remedies))
+    lines = [line.strip() for r in remedies.values() for line in (r.command or "").splitlines()]
+    bare = [line for line in lines if line.startswith(ROOT_ONLY)]
+    assert not bare, bare
+    assert any(line.startswith("sudo systemctl restart ") for rid in remedy_ids
+               for line in remedies[rid].command.splitlines()), [remedies[rid].command for rid in remedy_ids]

@@ -90,7 +90,7 @@ def test_no_compute_up_hands_on_to_no_valid_host():
     assert no_valid == [("fault", "no-valid-host"), ("scheduler-log", "filtered"), ("compute-services", "down")]
     [finding] = report.findings
     assert (finding.tree, finding.id, finding.host) == ("no-valid-host", "compute-service-down", "compute01")
-    assert finding.remedies[0].command.splitlines()[1] == "systemctl restart kolla-nova_compute-container.service"
+    assert finding.remedies[0].command.splitlines()[1] == "sudo systemctl restart kolla-nova_compute-container.service"
     result = {t.tree: t for t in report.trees}
     assert result["max-retries"].message.startswith("explained in no-valid-host")
     assert_parses(report)

@@ -11,7 +11,7 @@ from ..readings import nodes as _nodeio
 from .actions import NodeCommand
 from .provider_networks import (OVS_TAGS, become_for, engine_for, interface_note, model_or_none,
                                 reconfigure_command, target_host)
-from .quoting import join, quote
+from .quoting import as_root, join, quote
 from .registry import remedy
 from ..i18n import t
 from . import _edits
@@ -119,7 +119,7 @@ def ovs_agent_start(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
                    "the container output for the reason it stopped (RabbitMQ unreachable, OVSDB not answering "
                    "on 6640, a bad config line). If it exits again, the log's last ERROR line is the next "
                    "thing to fix.", unit=unit, OVS_AGENT_LOG=_nodeio.OVS_AGENT_LOG)),
-        command="\n".join(join(c) for c in (reset, start, logs, tail)), host=host,
+        command="\n".join(as_root(c) for c in (reset, start, logs, tail)), host=host,
         # Proven where Neutron says whether the agent lives (agent-state, then on down the tree):
         # node-agent alone reads "container running" as "agent down", started or not.
         actions=[NodeCommand(host, reset, sudo=sudo, timeout=60.0), NodeCommand(host, start, sudo=sudo, timeout=120.0)],
@@ -415,9 +415,9 @@ def _unusable_computes(ctx: ProbeContext) -> tuple[list[str], list[str]]:
             found.append(t("nova-compute on {host} is down: its container nova_compute on {inv} is {status}", host=host, inv=inv, status=status)
                          + (f" (exit code {state.get('exit_code')})" if state.get("exit_code") not in (None, 0) else ""))
             found[-1] += (t("; on {inv} run `{reset}`, then `{restart}` (Kolla's systemd unit for the container), and "
-                            "read `{tail}` for why it stopped", inv=inv, reset=join(['systemctl', 'reset-failed', unit]),
-                            restart=join(['systemctl', 'restart', unit]),
-                            tail=join(['tail', '-n', '50', '/var/log/kolla/nova/nova-compute.log'])))
+                            "read `{tail}` for why it stopped", inv=inv, reset=as_root(['systemctl', 'reset-failed', unit]),
+                            restart=as_root(['systemctl', 'restart', unit]),
+                            tail=as_root(['tail', '-n', '50', '/var/log/kolla/nova/nova-compute.log'])))
         else:
             found.append(t("nova-compute on {host} is down (no heartbeat)", host=host)
                          + (t(" although its container on {inv} is running: read /var/log/kolla/nova/nova-compute.log "

@@ -30,6 +30,13 @@ def join(argv: list[str]) -> str:
     return shlex.join([str(a) for a in argv])
 
 
+def as_root(argv: list[str]) -> str:
+    """A line the operator types on a node that only root may run (systemctl, the container engine,
+    /var/log/kolla): written with ``sudo`` the way the operator types it, whatever user the wizard's
+    own SSH session is (its action runs with become where the inventory says so)."""
+    return join(["sudo", *argv])
+
+
 def option(flag: str, value: Any) -> list[str]:
     """``--flag value`` as argv, written ``--flag=value`` when the value starts with '-': argparse
     would otherwise take a key pair or flavor named ``-rf`` for an option and refuse the command."""

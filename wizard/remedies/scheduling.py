@@ -14,7 +14,7 @@ from . import _edits
 from .actions import NodeCommand
 from .ovs_agent import kolla_unit
 from .provider_networks import become_for, engine_for, reconfigure_command
-from .quoting import join
+from .quoting import as_root, join
 from .registry import remedy
 from ..i18n import t
 
@@ -45,7 +45,7 @@ def start_nova_compute(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
                    "nova-compute`). Then read {NOVA_COMPUTE_LOG} (or `{engine} logs "
                    "{NOVA_COMPUTE_CONTAINER}`) for why it stopped: RabbitMQ unreachable, libvirt not running, "
                    "a bad nova.conf line.", unit=unit, NOVA_COMPUTE_LOG=_nodeio.NOVA_COMPUTE_LOG, engine=engine, NOVA_COMPUTE_CONTAINER=NOVA_COMPUTE_CONTAINER)),
-        command="\n".join(join(c) for c in (reset, start, logs)), host=node,
+        command="\n".join(as_root(c) for c in (reset, start, logs)), host=node,
         actions=[NodeCommand(node, reset, sudo=sudo, timeout=60.0), NodeCommand(node, start, sudo=sudo, timeout=120.0)],
         verify="compute-services")]
 
@@ -212,7 +212,7 @@ def start_nova_scheduler(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
                    "consumes the 'scheduler' queue again (`docker exec rabbitmq rabbitmqctl list_queues name "
                    "messages consumers` shows a consumer). Then read {NOVA_SCHEDULER_LOG} for why it stopped: "
                    "RabbitMQ unreachable at boot, a bad nova.conf line.", unit=unit, NOVA_SCHEDULER_LOG=_nodeio.NOVA_SCHEDULER_LOG)),
-        command="\n".join(join(c) for c in (reset, start, logs)), host=hosts[0] if len(hosts) == 1 else None,
+        command="\n".join(as_root(c) for c in (reset, start, logs)), host=hosts[0] if len(hosts) == 1 else None,
         actions=actions, verify="bus")]
 
 
@@ -233,5 +233,5 @@ def restart_nova_compute(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
                    "`docker exec rabbitmq rabbitmqctl list_queues name messages consumers` then shows "
                    "compute.{host} with a consumer. If it loses its consumer again after each RabbitMQ "
                    "restart, read {NOVA_COMPUTE_LOG} and RabbitMQ's log around the restart.", unit=unit, host=host, NOVA_COMPUTE_LOG=_nodeio.NOVA_COMPUTE_LOG)),
-        command=join(restart), host=node, actions=[NodeCommand(node, restart, sudo=sudo, timeout=120.0)],
+        command=as_root(restart), host=node, actions=[NodeCommand(node, restart, sudo=sudo, timeout=120.0)],
         verify=finding.step)]

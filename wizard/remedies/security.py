@@ -11,7 +11,7 @@ from typing import Any
 from ..errors import WizardError
 from ..findings import Finding, Remedy
 from .actions import NodeCommand, cloud_op
-from .quoting import join, quote
+from .quoting import as_root, join, quote
 from .network import ReversibleCall
 from .provider_networks import become_for, engine_for
 from .registry import remedy
@@ -299,8 +299,8 @@ def metadata_repair(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
                       "agent, then nova's metadata API. Start the container, read its log for why it stopped, then "
                       "reboot the instance ({command}) so cloud-init tries again.", binary=binary, host=host,
                       command=f"openstack server reboot {server.get('id')}"),
-            command=join([engine_for(ctx, host), "start", container]) + "\n"
-            + join([engine_for(ctx, host), "logs", "--tail", "50", container]),
+            command=as_root([engine_for(ctx, host), "start", container]) + "\n"
+            + as_root([engine_for(ctx, host), "logs", "--tail", "50", container]),
             host=host, actions=[NodeCommand(host, [engine_for(ctx, host), "start", container],
                                             sudo=become_for(ctx, host), timeout=60)],
             verify_after=t("cloud-init asks the metadata service only at boot, so the console still shows the "
@@ -317,11 +317,11 @@ def metadata_repair(ctx: ProbeContext, finding: Finding) -> list[Remedy]:
                       "haproxy/dnsmasq wrapper containers per namespace, and that the subnet has DHCP enabled "
                       "(Kolla serves metadata from qdhcp-<network>)."),
             command="\n".join([
-                join([engine, "ps", "-a", "--filter", "name=neutron_metadata_agent", "--filter",
+                as_root([engine, "ps", "-a", "--filter", "name=neutron_metadata_agent", "--filter",
                       "name=neutron_dhcp_agent", "--filter", "name=neutron_l3_agent"]),
-                join([engine, "ps", "-a", "--filter", "name=neutron_l3_agent_haproxy_", "--filter",
+                as_root([engine, "ps", "-a", "--filter", "name=neutron_l3_agent_haproxy_", "--filter",
                       "name=neutron_dhcp_agent_haproxy_", "--filter", "name=neutron_dhcp_agent_dnsmasq_"]),
-                join(["tail", "-n", "50", "/var/log/kolla/neutron/neutron-metadata-agent.log"]),
+                as_root(["tail", "-n", "50", "/var/log/kolla/neutron/neutron-metadata-agent.log"]),
             ]),
             host=hosts[0]))
     out.append(Remedy(
