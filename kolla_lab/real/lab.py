@@ -745,5 +745,7 @@ def _mappings(ini_text: str) -> str:
 
 
 def start_real_lab(scenario: str = "seed-homelab") -> RealLab:
-    """The CLI's entry point for ``--lab-backend real``: same contract as Lab."""
-    return RealLab(scenario).start()
+    """The CLI's entry point for ``--lab-backend real``: same contract as Lab, and the same real
+    parts as ``kolla-wizard lab --backend real`` (real Nova, Placement, RabbitMQ and each node's
+    neutron-openvswitch-agent), so the diagnosis reads what those components recorded."""
+    return RealLab(scenario, compute="nova", agents="real").start()
