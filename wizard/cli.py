@@ -33,8 +33,8 @@ def _add_connection_options(p: argparse.ArgumentParser) -> None:
                           scenario=repr(DEMO_SCENARIO)))
     g.add_argument("--lab-scenario", metavar="NAME|FILE", help=t("run against the embedded lab with this scenario"))
     g.add_argument("--lab-backend", choices=("embedded", "real"), default="embedded",
-                   help=t("embedded: the simulated lab (default); real: real Keystone, Neutron, Nova, Placement "
-                          "and RabbitMQ with Kolla's own templates (needs root and `bash .ci/real-tier-deps` once; "
+                   help=t("embedded: the simulated lab (default); real: real Keystone, Neutron, Nova, Placement, "
+                          "RabbitMQ and Open vSwitch agents with Kolla's own templates (needs root and `bash .ci/real-tier-deps` once; "
                           "see docs/real-tier.md)"))
     g.add_argument("--os-cloud", metavar="NAME", default=os.environ.get("OS_CLOUD"),
                    help=t("cloud entry in clouds.yaml (default: $OS_CLOUD; OS_* variables work as in openstacksdk)"))
