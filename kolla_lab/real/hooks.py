@@ -6,7 +6,8 @@ periodic beat (without it a fix's verification read the agent as it was before t
 real Nova, starting or stopping a node's nova_compute/nova_conductor/nova_scheduler container
 starts or stops the real process; and a stand-in that answers from the data path (ip netns, nc,
 ping, ssh-keyscan) first gets real Neutron's routers, ports and floating IPs into the model
-(neutron_mirror.py), so a router a fix created through real Neutron has its qrouter- namespace."""
+(neutron_mirror.py), so a router a fix created through real Neutron has its qrouter- namespace;
+with real Nova, `rabbitmqctl list_queues` in a node's rabbitmq container is the real broker's."""
 from __future__ import annotations
 
 from . import neutron_mirror
@@ -37,3 +38,18 @@ def install(lab) -> None:
             neutron_mirror.apply(lab.state.cloud, real, lab.server_name)
 
     lab.state.before_standin = mirror_neutron
+
+    def real_broker(node, args: list[str]):
+        """`docker exec rabbitmq rabbitmqctl list_queues ...` where the rabbitmq container runs:
+        the lab's real broker answers, with real Nova's queues and their consumers. Only with real
+        Nova: without it the broker carries only Neutron's queues, and the model's table stands
+        for Nova's (control_plane.rabbitmq_list_queues)."""
+        stack = lab.openstack
+        container = node.containers.get("rabbitmq")
+        if lab.nova is None or stack is None or stack.rabbitmq is None or container is None \
+                or container.status != "running" or args[:3] != ["rabbitmq", "rabbitmqctl", "list_queues"]:
+            return None
+        out = stack.rabbitmq.ctl(*args[2:])
+        return {"out": out.stdout, "err": out.stderr, "rc": out.returncode}
+
+    lab.state.real_container_program = real_broker

@@ -398,6 +398,11 @@ def answer(state, node: DiskNode, argv: list[str]) -> dict:
     before = getattr(state, "before_standin", None)
     if before is not None:          # the real lab mirrors real Neutron into the model first (hooks.py)
         before(node, list(argv))
+    real_program = getattr(state, "real_container_program", None)
+    if real_program is not None and name == node.engine and len(argv) > 2 and argv[1] == "exec":
+        reply = real_program(node, container_argv(argv[2:]))     # outside the lock: it may take seconds
+        if reply is not None:
+            return reply
     with state.cloud.lock:
         if name == node.engine and len(argv) > 2 and argv[1] == "exec":
             real = _exec_in_container(node, argv[2:])
@@ -407,14 +412,20 @@ def answer(state, node: DiskNode, argv: list[str]) -> dict:
     return {"out": out, "err": err, "rc": rc}
 
 
-def _exec_in_container(node: DiskNode, args: list[str]) -> list[str] | None:
-    """``docker exec [opts] CONTAINER CMD...`` on a running container whose CMD has a real program
-    here: that program's argv; otherwise None (the lab's answer, with docker's own error texts)."""
+def container_argv(args: list[str]) -> list[str]:
+    """``docker exec [opts] CONTAINER CMD...`` without its options: [CONTAINER, CMD...]."""
     rest = list(args)
     while rest and rest[0].startswith("-"):
         opt = rest.pop(0)
         if opt in ("-u", "--user", "-w", "--workdir", "-e", "--env") and rest:
             rest.pop(0)
+    return rest
+
+
+def _exec_in_container(node: DiskNode, args: list[str]) -> list[str] | None:
+    """``docker exec [opts] CONTAINER CMD...`` on a running container whose CMD has a real program
+    here: that program's argv; otherwise None (the lab's answer, with docker's own error texts)."""
+    rest = container_argv(args)
     if len(rest) < 2:
         return None
     cname, inner = rest[0], rest[1:]
