@@ -444,7 +444,9 @@ class API:
         if mv >= (2, 96):
             out["pinned_availability_zone"] = s.get("requested_az")
         if s["status"] in ("ERROR", "DELETED") and s["fault"]:
-            out["fault"] = dict(s["fault"])
+            # nova/api/openstack/compute/views/servers.py _get_fault: details only when not empty
+            # (real Nova's HostMappingNotFound fault has none: code, created, message).
+            out["fault"] = {k: v for k, v in s["fault"].items() if k != "details" or v}
         return out
 
     def _find_server(self, sid):

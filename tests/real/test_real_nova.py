@@ -360,3 +360,196 @@ def test_rabbitmqctl_list_queues_is_what_the_bus_step_parses(lab, conn):
     queues = parse_list_queues(out.stdout)
     for name in ("scheduler", "scheduler.controller", "conductor", "compute.compute01"):
         assert name in queues and queues[name][1] >= 1, (name, sorted(queues))
+
+
+def _queues(lab) -> dict[str, tuple[int, int]]:
+    """The real broker's Nova queues: name -> (messages, consumers)."""
+    from wizard.probes.scheduling import parse_list_queues
+
+    out = lab.openstack.rabbitmq.ctl("list_queues", "name", "messages", "consumers")
+    assert out.returncode == 0, out.stderr
+    return parse_list_queues(out.stdout)
+
+
+def _until(what: str, check, deadline: float = DEADLINE):
+    end = time.monotonic() + deadline
+    while not (value := check()):
+        assert time.monotonic() < end, f"not within {deadline:.0f} s: {what}"
+        time.sleep(0.5)
+    return value
+
+
+def _no_valid_host_walk(lab, server: str):
+    from tests.trees.network_support import context
+    from wizard.diagnose import run_diagnosis
+
+    lab._sync_server_log()
+    ctx = context(lab, "--server", server)
+    try:
+        report, _engine = run_diagnosis(ctx, ["no-valid-host"])
+    finally:
+        ctx.close()
+    return report
+
+
+def _compute01(conn):
+    return next(s for s in conn.compute.services() if s.binary == "nova-compute" and s.host == "compute01")
+
+
+def _server_args(conn) -> dict:
+    return dict(image_id=next(iter(conn.image.images())).id, flavor_id=conn.compute.find_flavor("m1.small").id,
+                networks=[{"uuid": conn.network.find_network("demo-net").id}])
+
+
+def test_a_killed_compute_a_stopped_scheduler_and_a_silent_heartbeat_on_real_nova(lab, conn):
+    """One killed nova-compute, three causes as real Nova records them, each walked to its own
+    finding (issue 18). (1) Killed, its heartbeat still younger than service_down_time: the
+    scheduler picks compute01, the conductor's cast waits in compute.compute01 with no consumer
+    (the real broker's list_queues, read by the tree through `docker exec rabbitmq rabbitmqctl`),
+    the server stays BUILD: compute-not-consuming on compute01. (2) nova_scheduler stopped: the
+    conductor's call times out (rpc_response_timeout, 60 s) and the fault is MessagingTimeout:
+    scheduler-not-consuming. (3) Meanwhile service_down_time passed: compute01 is down (not forced),
+    ComputeFilter removes it: compute-service-down on compute01. The two waits overlap. Then
+    nova_compute is started again the lab's way (docker start) and builds what waited in its
+    queue; everything made here is deleted."""
+    compute = lab.nova.processes()["nova-compute@compute01"]
+    assert _compute01(conn).state == "up"
+    args = _server_args(conn)
+    servers: list = []
+    scheduler_stopped = False
+    os.killpg(compute.pid, signal.SIGKILL)
+    try:
+        compute.wait(timeout=DEADLINE)
+        lab._sync_processes()           # docker ps: nova_compute Exited (137), now rather than within 5 s
+        stuck = conn.compute.create_server(name="vm-stuck", **args)
+        servers.append(stuck)
+        _until("the build waits in compute.compute01 with no consumer",
+               lambda: _queues(lab).get("compute.compute01", (0, 1))[0] >= 1 and
+               _queues(lab)["compute.compute01"][1] == 0)
+        stuck = conn.compute.get_server(stuck.id)
+        assert (stuck.status, stuck.task_state, stuck.compute_host, stuck.fault) == \
+            ("BUILD", "scheduling", None, None), stuck
+        report = _no_valid_host_walk(lab, "vm-stuck")
+        assert [(s.step, s.outcome) for s in report.steps] == \
+            [("fault", "stuck-build"), ("bus", "compute-not-consuming")], (report.steps, report.problems)
+        assert [(f.id, f.host) for f in report.findings] == [("compute-not-consuming", "compute01")]
+        bus = next(s for s in report.steps if s.step == "bus")
+        assert any(o.startswith("RabbitMQ queue compute.compute01: 1 message(s) waiting, no consumer")
+                   for o in bus.observations), bus.observations
+
+        stopped = ssh(lab, "controller", "docker stop nova_scheduler")
+        assert stopped.returncode == 0, stopped.stderr
+        scheduler_stopped = True
+        _until("nothing consumes the scheduler queue", lambda: _queues(lab).get("scheduler", (0, 1))[1] == 0)
+        timed_out = conn.compute.create_server(name="vm-timeout", **args)
+        servers.append(timed_out)
+        timed_out = conn.compute.wait_for_server(timed_out, status="ERROR", failures=["ACTIVE"], wait=3 * DEADLINE)
+        assert timed_out.fault["message"] == "MessagingTimeout", timed_out.fault
+        assert "oslo_messaging.exceptions.MessagingTimeout: Timed out waiting for a reply to message ID" in \
+            timed_out.fault["details"]
+        report = _no_valid_host_walk(lab, "vm-timeout")
+        assert [(s.step, s.outcome) for s in report.steps] == \
+            [("fault", "messaging-timeout"), ("bus", "scheduler-not-consuming")], (report.steps, report.problems)
+        [finding] = report.findings
+        assert finding.id == "scheduler-not-consuming" and finding.host, (finding.id, finding.host)
+        assert "Failed to schedule instances: oslo_messaging.exceptions.MessagingTimeout" in finding.facts["bus"]["said"]
+        started = ssh(lab, "controller", "docker start nova_scheduler")
+        assert started.returncode == 0, started.stderr
+        scheduler_stopped = False
+        _until("nova-scheduler consumes its queue again", lambda: _queues(lab).get("scheduler", (0, 0))[1] >= 1)
+
+        row = _until("compute01's heartbeat is older than service_down_time",
+                     lambda: (r := _compute01(conn)).state == "down" and r, 3 * DEADLINE)
+        assert not row.is_forced_down and row.status == "enabled"
+        down = conn.compute.create_server(name="vm-down", **args)
+        servers.append(down)
+        down = conn.compute.wait_for_server(down, status="ERROR", failures=["ACTIVE"], wait=DEADLINE)
+        assert down.fault["message"].startswith("No valid host was found."), down.fault
+        report = _no_valid_host_walk(lab, "vm-down")
+        steps = [(s.step, s.outcome) for s in report.steps]
+        assert steps == [("fault", "no-valid-host"), ("scheduler-log", "filtered"), ("compute-services", "down")], \
+            (steps, report.problems)
+        said = next(s for s in report.steps if s.step == "scheduler-log")
+        assert any("nova-scheduler.log: INFO nova.filters" in o and "ComputeFilter" in o for o in said.observations), \
+            said.observations
+        assert [(f.id, f.host) for f in report.findings] == [("compute-service-down", "compute01")]
+
+        restarted = ssh(lab, "compute01", "docker start nova_compute")
+        assert restarted.returncode == 0, restarted.stderr
+        # Restarted, nova-compute consumes its queue and builds what waited there. Its init_host first
+        # puts a BUILDING instance with allocations on its node in ERROR, without a fault
+        # (_error_out_instances_whose_build_was_interrupted); the queued build then takes it.
+        built = _until("vm-stuck is ACTIVE", lambda: (b := conn.compute.get_server(servers[0].id)).status == "ACTIVE" and b)
+        assert built.compute_host == "compute01"
+        _until("compute01 is up again", lambda: _compute01(conn).state == "up")
+    finally:
+        if scheduler_stopped:
+            ssh(lab, "controller", "docker start nova_scheduler")
+        if not lab.nova.daemons["nova-compute@compute01"].alive():
+            lab._sync_processes()
+            ssh(lab, "compute01", "docker start nova_compute")
+        for server in servers:
+            conn.compute.delete_server(server, ignore_missing=True)
+        for server in servers:
+            conn.compute.wait_for_delete(server, wait=DEADLINE)
+
+
+def _nova_manage(lab, *args: str) -> subprocess.CompletedProcess:
+    from kolla_lab.real.venvs import venv
+
+    return subprocess.run([str(venv("nova") / "bin/nova-manage"), "--config-file", str(lab.nova.workdir / "nova.conf"),
+                           "cell_v2", *args], cwd=lab.nova.workdir, capture_output=True, text=True, timeout=120)
+
+
+def test_a_compute_without_a_host_mapping_on_real_nova_is_compute_not_in_cell(lab, conn):
+    """Real `nova-manage cell_v2 delete_host` removes compute01's host mapping (it refuses while the
+    host has instances, so rocky-vm2 goes first, as in the embedded scenario compute-not-in-cell);
+    the scheduler still picks compute01 and real nova-conductor buries the new server in cell0:
+    its fault and log lines are the embedded lab's, and the tree reads them to compute-not-in-cell on
+    compute01. Then the finding's remedy, real `discover_hosts --by-service`, maps it again and
+    rocky-vm2 is built there again (the seed's image, flavor, network and key)."""
+    rows = [line.split("|") for line in _nova_manage(lab, "list_hosts").stdout.splitlines() if "compute01" in line]
+    [[_, cell_name, cell_uuid, _host, _]] = rows
+    assert cell_name.strip() == "cell1"
+    vm2 = conn.compute.get_server(conn.compute.find_server("rocky-vm2").id)
+    assert vm2.compute_host == "compute01"
+    conn.compute.delete_server(vm2)
+    conn.compute.wait_for_delete(vm2, wait=DEADLINE)
+    deleted = _nova_manage(lab, "delete_host", "--cell_uuid", cell_uuid.strip(), "--host", "compute01")
+    assert deleted.returncode == 0, (deleted.stdout, deleted.stderr)
+    server = None
+    try:
+        assert "compute01" not in _nova_manage(lab, "list_hosts").stdout
+        server = conn.compute.create_server(name="vm-unmapped", **_server_args(conn))
+        server = conn.compute.wait_for_server(server, status="ERROR", failures=["ACTIVE"], wait=DEADLINE)
+        lab._sync_server_log()
+        conductor = ssh(lab, "controller", "cat /var/log/kolla/nova/nova-conductor.log").stdout
+        report = _no_valid_host_walk(lab, "vm-unmapped")
+    finally:
+        # The finding's remedy, as nova-manage runs in the nova_conductor container.
+        found = _nova_manage(lab, "discover_hosts", "--by-service")
+        if server is not None:
+            conn.compute.delete_server(server)
+            conn.compute.wait_for_delete(server, wait=DEADLINE)
+    assert found.returncode == 0, (found.stdout, found.stderr)
+    # nova/api/openstack/compute/views/servers.py: an empty details is left out (HostMappingNotFound
+    # is an Invalid, code 400, with no traceback kept).
+    assert {k: v for k, v in server.fault.items() if k != "created"} == \
+        {"code": 400, "message": "Host 'compute01' is not mapped to any cell"}, server.fault
+    unmapped = "Host 'compute01' is not mapped to any cell"
+    for said in ("ERROR nova.conductor.manager", "No host-to-cell mapping found for selected host compute01. "
+                 f"Setup is incomplete.: nova.exception.HostMappingNotFound: {unmapped}",
+                 f"WARNING nova.scheduler.utils", f"Failed to compute_task_build_instances: {unmapped}",
+                 f"[instance: {server.id}] Setting instance to ERROR state.: nova.exception.HostMappingNotFound"):
+        assert said in conductor, said
+    assert [(s.step, s.outcome) for s in report.steps] == [("fault", "not-in-cell")], (report.steps, report.problems)
+    [finding] = report.findings
+    assert (finding.id, finding.host) == ("compute-not-in-cell", "compute01")
+    assert finding.remedies[0].command.splitlines()[0].endswith(
+        "docker exec nova_conductor nova-manage cell_v2 discover_hosts --by-service")
+    assert "compute01" in _nova_manage(lab, "list_hosts").stdout
+    vm2 = conn.compute.create_server(name="rocky-vm2", image_id=conn.image.find_image("rocky-9").id,
+                                     flavor_id=conn.compute.find_flavor("m1.small").id, key_name="homelab-key",
+                                     networks=[{"uuid": conn.network.find_network("demo-net").id}])
+    vm2 = conn.compute.wait_for_server(vm2, status="ACTIVE", failures=["ERROR"], wait=DEADLINE)
+    assert vm2.compute_host == "compute01"
