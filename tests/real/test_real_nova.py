@@ -379,17 +379,42 @@ def _until(what: str, check, deadline: float = DEADLINE):
     return value
 
 
-def _no_valid_host_walk(lab, server: str):
+def _no_valid_host_walk(lab, server: str | None = None):
     from tests.trees.network_support import context
     from wizard.diagnose import run_diagnosis
 
-    lab._sync_server_log()
-    ctx = context(lab, "--server", server)
+    if hasattr(lab, "_sync_server_log"):
+        lab._sync_server_log()
+    ctx = context(lab, *(("--server", server) if server else ()))
     try:
         report, _engine = run_diagnosis(ctx, ["no-valid-host"])
     finally:
         ctx.close()
     return report
+
+
+def _embedded_walks(*scenarios: str) -> dict:
+    """The no-valid-host walk of each embedded scenario, to hold real Nova's against."""
+    from kolla_lab import Lab
+
+    walks = {}
+    for scenario in scenarios:
+        with Lab(scenario) as embedded:
+            embedded.start()
+            walks[scenario] = _no_valid_host_walk(embedded)
+    return walks
+
+
+ANY_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+MESSAGE_ID = re.compile(r"\b[0-9a-f]{32}\b")
+
+
+def _said(report, server: str) -> list:
+    """Each step's outcome and observations, the server's name, UUIDs and message IDs left out:
+    what real Nova and the embedded lab must agree on."""
+    def plain(text: str) -> str:
+        return MESSAGE_ID.sub("<id>", ANY_UUID.sub("<uuid>", text.replace(server, "<server>")))
+    return [(s.step, s.outcome, [plain(o) for o in s.observations]) for s in report.steps]
 
 
 def _compute01(conn):
@@ -411,7 +436,9 @@ def test_a_killed_compute_a_stopped_scheduler_and_a_silent_heartbeat_on_real_nov
     scheduler-not-consuming. (3) Meanwhile service_down_time passed: compute01 is down (not forced),
     ComputeFilter removes it: compute-service-down on compute01. The two waits overlap. Then
     nova_compute is started again the lab's way (docker start) and builds what waited in its
-    queue; everything made here is deleted."""
+    queue; everything made here is deleted. Each walk's steps and observations are the embedded
+    scenario's (compute-not-consuming, scheduler-not-consuming, compute-down) but for names and IDs."""
+    embedded = _embedded_walks("compute-not-consuming", "scheduler-not-consuming", "compute-down")
     compute = lab.nova.processes()["nova-compute@compute01"]
     assert _compute01(conn).state == "up"
     args = _server_args(conn)
@@ -436,6 +463,7 @@ def test_a_killed_compute_a_stopped_scheduler_and_a_silent_heartbeat_on_real_nov
         bus = next(s for s in report.steps if s.step == "bus")
         assert any(o.startswith("RabbitMQ queue compute.compute01: 1 message(s) waiting, no consumer")
                    for o in bus.observations), bus.observations
+        assert _said(report, "vm-stuck") == _said(embedded["compute-not-consuming"], "rocky-vm3")
 
         stopped = ssh(lab, "controller", "docker stop nova_scheduler")
         assert stopped.returncode == 0, stopped.stderr
@@ -453,6 +481,7 @@ def test_a_killed_compute_a_stopped_scheduler_and_a_silent_heartbeat_on_real_nov
         [finding] = report.findings
         assert finding.id == "scheduler-not-consuming" and finding.host, (finding.id, finding.host)
         assert "Failed to schedule instances: oslo_messaging.exceptions.MessagingTimeout" in finding.facts["bus"]["said"]
+        assert _said(report, "vm-timeout") == _said(embedded["scheduler-not-consuming"], "rocky-vm3")
         started = ssh(lab, "controller", "docker start nova_scheduler")
         assert started.returncode == 0, started.stderr
         scheduler_stopped = False
@@ -473,6 +502,7 @@ def test_a_killed_compute_a_stopped_scheduler_and_a_silent_heartbeat_on_real_nov
         assert any("nova-scheduler.log: INFO nova.filters" in o and "ComputeFilter" in o for o in said.observations), \
             said.observations
         assert [(f.id, f.host) for f in report.findings] == [("compute-service-down", "compute01")]
+        assert _said(report, "vm-down") == _said(embedded["compute-down"], "rocky-vm3")
 
         restarted = ssh(lab, "compute01", "docker start nova_compute")
         assert restarted.returncode == 0, restarted.stderr
@@ -506,8 +536,9 @@ def test_a_compute_without_a_host_mapping_on_real_nova_is_compute_not_in_cell(la
     host has instances, so rocky-vm2 goes first, as in the embedded scenario compute-not-in-cell);
     the scheduler still picks compute01 and real nova-conductor buries the new server in cell0:
     its fault and log lines are the embedded lab's, and the tree reads them to compute-not-in-cell on
-    compute01. Then the finding's remedy, real `discover_hosts --by-service`, maps it again and
+    compute01 (the embedded scenario's walk but for names and IDs). Then the finding's remedy, real `discover_hosts --by-service`, maps it again and
     rocky-vm2 is built there again (the seed's image, flavor, network and key)."""
+    embedded = _embedded_walks("compute-not-in-cell")["compute-not-in-cell"]
     rows = [line.split("|") for line in _nova_manage(lab, "list_hosts").stdout.splitlines() if "compute01" in line]
     [[_, cell_name, cell_uuid, _host, _]] = rows
     assert cell_name.strip() == "cell1"
@@ -543,6 +574,7 @@ def test_a_compute_without_a_host_mapping_on_real_nova_is_compute_not_in_cell(la
                  f"[instance: {server.id}] Setting instance to ERROR state.: nova.exception.HostMappingNotFound"):
         assert said in conductor, said
     assert [(s.step, s.outcome) for s in report.steps] == [("fault", "not-in-cell")], (report.steps, report.problems)
+    assert _said(report, "vm-unmapped") == _said(embedded, "rocky-vm3")
     [finding] = report.findings
     assert (finding.id, finding.host) == ("compute-not-in-cell", "compute01")
     assert finding.remedies[0].command.splitlines()[0].endswith(
