@@ -71,14 +71,16 @@ EMBEDDED_ONLY: dict[str, str] = {
     "kvm-nested": "libvirt's refusal of a KVM guest needs libvirt; the real tier's computes have none",
     # The parity walk still runs the real tier's compute stand-in, which has no service states;
     # real Nova (RealLab(compute="nova")) has them but is not in the parity walk yet.
-    "compute-down": "nova-compute service states: the parity walk's compute stand-in has none",
+    "compute-down": "nova-compute service states: the parity walk's compute stand-in has none (real Nova: "
+                    "tests/real/test_real_nova.py)",
     "compute-disabled": "nova-compute service states: the parity walk's compute stand-in has none",
     "compute-forced-down": "nova-compute service states: the parity walk's compute stand-in has none",
-    "compute-not-in-cell": "host-to-cell mappings: the parity walk's compute stand-in has no cells",
-    "compute-not-consuming": "the parity walk's compute stand-in has no RPC queues (real Nova's are in "
-                             "RealLab(compute='nova'))",
-    "scheduler-not-consuming": "the parity walk's compute stand-in has no nova-scheduler RPC (real Nova's is "
-                               "in RealLab(compute='nova'))",
+    "compute-not-in-cell": "host-to-cell mappings: the parity walk's compute stand-in has no cells (real Nova: "
+                           "tests/real/test_real_nova.py)",
+    "compute-not-consuming": "the parity walk's compute stand-in has no RPC queues (real Nova: "
+                             "tests/real/test_real_nova.py)",
+    "scheduler-not-consuming": "the parity walk's compute stand-in has no nova-scheduler RPC (real Nova: "
+                               "tests/real/test_real_nova.py)",
     "az-compute-down": "nova-compute service states: the parity walk's compute stand-in has none",
     "placement-no-room": "Placement: the parity walk's compute stand-in has none; real Placement judges the lab's "
                          "in tests/real/test_real_nova.py",
