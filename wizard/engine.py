@@ -44,6 +44,7 @@ class VerifyWalk:
         self.again = False
         self.others: list[str] = []    # other findings the walk raised: the fix is not proven then
         self.ended = False             # it reached a concluding branch (not a step that could not run)
+        self.stopped: tuple[str, str] | None = None   # (step, why) when a step could not be decided
 
 
 def _no_answer(_asked: Asked) -> None:
@@ -111,11 +112,29 @@ class Engine:
         walk = VerifyWalk()
 
         def decide(step: Step) -> Iterator[Any]:
+            # Why a step could not be decided is part of the proof's answer: "not proven" alone
+            # leaves the operator (and a failing test) guessing between a timeout and a wrong fix.
             try:
-                evidence = self._run_probe(self._probes[step.probe], step, tree_id, lambda _l: None)
-            except (ProbeUnavailable, WizardError, concurrent.futures.TimeoutError):
+                try:
+                    evidence = self._run_probe(self._probes[step.probe], step, tree_id, lambda _l: None)
+                except (ProbeUnavailable, WizardError):
+                    # Once more: a fix that restarts services (a Galera bootstrap, an agent start) can
+                    # leave a node's read failing for a moment, and a proof that reads it a second time
+                    # is still a proof. A timeout is not retried: it has already waited its bound.
+                    evidence = self._run_probe(self._probes[step.probe], step, tree_id, lambda _l: None)
+            except ProbeUnavailable as exc:
+                walk.stopped = (step.id, exc.reason)
+                return None, None
+            except WizardError as exc:
+                walk.stopped = (step.id, exc.one_line())
+                return None, None
+            except concurrent.futures.TimeoutError:
+                walk.stopped = (step.id, t("probe {probe} did not finish within {seconds} s", probe=step.probe,
+                                           seconds=f"{self.probe_timeout:.0f}"))
                 return None, None
             if evidence.outcome not in step.branches:
+                walk.stopped = (step.id, t("probe {probe} returned undeclared outcome {outcome}", probe=step.probe,
+                                           outcome=repr(evidence.outcome)))
                 return None, None
             self._remember(evidence)
             walk.path.append((step.id, evidence.outcome))

@@ -234,3 +234,20 @@ def test_a_partial_cluster_does_not_explain_a_dead_keystone():
         report, _ = walk(lab)
     assert finding_ids(report) == ["galera-node-down"]
     assert report.trees[0].result == "unexplained"
+
+
+def test_a_proof_that_cannot_go_on_says_which_step_and_why():
+    """After a real bootstrap the proof walks on to RabbitMQ; when a controller drops that read, the
+    fix is "not proven", and the message names the step that could not run and the reason (CI once
+    showed only "could not go on", which cannot tell a load timeout from a wrong fix)."""
+    with Lab("galera-last-write") as lab:
+        ctx = context(lab)
+        report, engine = run_diagnosis(ctx, [TREE])
+        finding = report.findings[0]
+        fix = remedy(report, "mariadb-recovery")
+        lab.faults.set_node("controller3", drop="*rabbitmqctl cluster_status*")
+        result = apply_remedy(ctx, engine, finding, fix, emit=lambda _l: None, typed="controller1")
+        ctx.close()
+    assert result.status == "unverified", result.message
+    assert "walked to cloud-down/galera and could not go on" in result.message
+    assert "(rabbitmq could not run: controller3: cannot read RabbitMQ's state:" in result.message, result.message

@@ -382,6 +382,23 @@ def test_the_proof_stops_where_a_step_cannot_run_and_asks_nobody():
     engine = make_engine(lambda c, a, e: Evidence("bad"), p2, answerer=lambda a: asked.append(a) or "up")
     walk = engine.verify_walk("t", "one", "f-two")
     assert walk.path == [("one", "bad")] and not walk.again and asked == []
+    # ... and says which step stopped it and why, for the apply's "not proven" message.
+    assert walk.stopped == ("two", "compute01: SSH refused") and not walk.ended
+
+
+def test_the_proof_reads_a_step_twice_before_it_gives_up():
+    """A read that fails once (a node busy restarting a service after the fix) does not stop the proof."""
+    calls = []
+
+    def p2(ctx, args, emit):
+        calls.append(1)
+        if len(calls) == 1:
+            raise ProbeUnavailable("compute01: connection reset")
+        return Evidence("up")
+
+    engine = make_engine(lambda c, a, e: Evidence("good"), p2)
+    walk = engine.verify_walk("t", "one", "f-two")
+    assert walk.path == [("one", "good"), ("two", "up")] and walk.stopped is None and len(calls) == 2
 
 
 def test_every_event_the_engine_yields_is_one_of_the_typed_events():

@@ -321,7 +321,8 @@ def apply_remedy(ctx: ProbeContext, engine: Any, finding: Finding, remedy: Remed
         if walk.first is None:
             result.status = ApplyStatus.UNVERIFIED
             result.message = (t("applied; the check ({tree}/{step_id}) could not run, so the fix is not proven; backups "
-                                "kept: {backup}", tree=finding.tree, step_id=step_id, backup=', '.join(result.backup) or t("none")))
+                                "kept: {backup}", tree=finding.tree, step_id=step_id, backup=', '.join(result.backup) or t("none"))
+                              + _why_stopped(walk))
             return result
         # A fault the diagnosis had not reported, met on the way: the fix is not proven (the original may
         # hide behind it, or the fix caused it). Faults already reported are the operator's next fixes.
@@ -345,7 +346,8 @@ def apply_remedy(ctx: ProbeContext, engine: Any, finding: Finding, remedy: Remed
             result.status = ApplyStatus.UNVERIFIED
             where = walk.path[-1][0]
             result.message = (t("applied; the check walked to {tree}/{where} and could not go on, so the fix is not "
-                                "proven; backups kept: {backup}", tree=finding.tree, where=where, backup=', '.join(result.backup) or t("none")))
+                                "proven; backups kept: {backup}", tree=finding.tree, where=where, backup=', '.join(result.backup) or t("none"))
+                              + _why_stopped(walk))
             return result
         result.status = ApplyStatus.VERIFIED
         then = "".join(t(", then {step} says {outcome}", step=step, outcome=outcome) for step, outcome in walk.path[1:])
@@ -469,6 +471,13 @@ def _backup_path(transport: Any, path: str) -> str:
         n += 1
         candidate = f"{path}.kolla-wizard-{stamp}-{n}.bak"
     return candidate
+
+
+def _why_stopped(walk: Any) -> str:
+    stopped = getattr(walk, "stopped", None)
+    if not stopped:
+        return ""
+    return t(" ({step} could not run: {why})", step=stopped[0], why=stopped[1])
 
 
 def _verify(ctx: ProbeContext, engine: Any, finding: Finding, step_id: str) -> Any:
