@@ -117,6 +117,22 @@ def test_scheduler_log_missing_is_not_logged_then_services():
     assert steps(report)[-1] == ("compute-services", "disabled")
 
 
+def test_no_nova_compute_registered_is_no_compute_service():
+    """Nova lists no nova-compute at all (here: compute01's service deleted, `openstack compute service
+    delete`, after rocky-vm3 found no host; also a compute role never deployed): the compute-services
+    step's `none` branch, finding no-compute-service, with the scheduler's words from that build."""
+    with Lab("compute-down") as lab:
+        del lab.state.nodes["compute01"].containers["nova_compute"]    # no nova-compute row any more
+        report = run(lab)
+    assert steps(report) == [("fault", "no-valid-host"), ("scheduler-log", "filtered"), ("compute-services", "none")]
+    [finding] = report.findings
+    assert finding.id == "no-compute-service"
+    assert "Nova lists no nova-compute service at all, so there is nowhere to schedule rocky-vm3" in finding.root_cause
+    assert "['ComputeFilter: (start: 1, end: 0)']" in finding.root_cause
+    assert "No nova-compute service is registered." in finding.evidence
+    assert [r.id for r in finding.remedies] == ["check-scheduling"]
+
+
 def test_usable_services_and_room_end_unexplained_with_placement_commands():
     with Lab("compute-disabled") as lab:
         lab.state.cloud.service_overrides["compute01"].pop("disabled_reason")
