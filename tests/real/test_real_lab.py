@@ -11,7 +11,7 @@ import os
 import openstack
 import pytest
 
-from .conftest import venv_or_skip
+from .conftest import real_stack_or_skip
 
 pytestmark = [pytest.mark.real, pytest.mark.timeout(900)]
 
@@ -22,12 +22,7 @@ def _cmdline(pid: int) -> str:
 
 
 def test_the_clis_real_backend_runs_real_parts_and_the_seeds_walk_reads_them(monkeypatch):
-    if os.geteuid() != 0:
-        pytest.skip("real lab nodes need root (mount namespaces)")
-    if not os.path.exists("/usr/lib/rabbitmq/bin/rabbitmq-server"):
-        pytest.skip("real tier: rabbitmq-server is absent; install it with: bash .ci/real-tier-deps")
-    for name in ("openstack", "kolla", "nova"):
-        venv_or_skip(name)
+    real_stack_or_skip("openstack", "kolla", "nova", agents=True)
     from kolla_wizard.main import start_lab
     from tests.trees.network_support import context
     from wizard.diagnose import run_diagnosis

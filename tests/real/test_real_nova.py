@@ -13,7 +13,7 @@ import time
 import openstack
 import pytest
 
-from .conftest import venv_or_skip
+from .conftest import real_stack_or_skip
 
 pytestmark = [pytest.mark.real, pytest.mark.timeout(900)]
 DEADLINE = 60.0
@@ -22,12 +22,7 @@ UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]
 
 @pytest.fixture(scope="module")
 def lab():
-    if os.geteuid() != 0:
-        pytest.skip("real lab nodes need root (mount namespaces)")
-    if not os.path.exists("/usr/lib/rabbitmq/bin/rabbitmq-server"):
-        pytest.skip("real tier: rabbitmq-server is absent; install it with: bash .ci/real-tier-deps")
-    for name in ("openstack", "kolla", "nova"):
-        venv_or_skip(name)
+    real_stack_or_skip("openstack", "kolla", "nova")
     from kolla_lab.real import RealLab
     real = RealLab("seed-homelab", compute="nova").start()
     try:

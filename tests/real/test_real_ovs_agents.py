@@ -15,7 +15,7 @@ import time
 import openstack
 import pytest
 
-from .conftest import venv_or_skip
+from .conftest import real_stack_or_skip
 
 pytestmark = [pytest.mark.real, pytest.mark.timeout(900)]
 DEADLINE = 150.0
@@ -25,16 +25,7 @@ TERMINATED = "Bridge br-ex for physical network physnet1 does not exist. Agent t
 
 @pytest.fixture(scope="module")
 def lab():
-    if os.geteuid() != 0:
-        pytest.skip("real lab nodes and agents need root (mount and network namespaces)")
-    if not os.path.exists("/usr/lib/rabbitmq/bin/rabbitmq-server"):
-        pytest.skip("real tier: rabbitmq-server is absent; install it with: bash .ci/real-tier-deps")
-    from kolla_lab.real.ovs_agents import available
-    why = available()
-    if why:
-        pytest.skip(f"real tier: the real OVS agents cannot run here: {why}")
-    for name in ("openstack", "kolla"):
-        venv_or_skip(name)
+    real_stack_or_skip("openstack", "kolla", agents=True)
     from kolla_lab.real import RealLab
     real = RealLab("seed-homelab", agents="real").start()
     try:
