@@ -63,3 +63,15 @@ def test_validation_errors_name_file_and_line(tmp_path):
     with pytest.raises(ScenarioError) as err:
         load_scenario(str(bad))
     assert str(bad) in str(err.value) and "YAML syntax error" in str(err.value)
+
+
+def test_an_edited_playbook_is_read_again(tmp_path, monkeypatch):
+    """The lab keeps each playbook's finding IDs between Lab starts; a file edited since is read again."""
+    monkeypatch.setenv("KOLLA_WIZARD_PLAYBOOKS", str(tmp_path))
+    tree = tmp_path / "x-tree.yaml"
+    tree.write_text("id: x-tree\nfindings:\n  first: {}\n")
+    assert known_findings()["x-tree"] == {"first"}
+    tree.write_text("id: x-tree\nfindings:\n  first: {}\n  second-one: {}\n")
+    assert known_findings()["x-tree"] == {"first", "second-one"}
+    tree.write_text("id: x-tree\nfindings: [\n")       # no longer reads: left out, as before
+    assert "x-tree" not in known_findings()
