@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.trees.fix_support import UUID, apply_in_order
+from tests.trees.fix_support import UUID, apply_in_order, story
 from tests.trees.test_seed_end_to_end import DURABLE_IN_ORDER
 from wizard.playbook import trees_in_all
 from kolla_lab import Lab
@@ -131,9 +131,15 @@ def _findings_signature(report) -> list[tuple]:
     return sorted(out)
 
 
-def _walk(lab, scenario: str) -> tuple[list, list, list[str]]:
-    run = apply_in_order(lab, trees_in_all(), DURABLE_FIXES[scenario], *OPERATOR)
-    return _findings_signature(run.before), run.applied_signature(), [f.id for f in run.after.findings]
+def _walk(lab, scenario: str, expected: list | None = None) -> tuple[list, list, list[str], str]:
+    # On the real backend a first diagnosis that disagrees is read once more before any fix: real
+    # Neutron and agents beside a full CI run and a CPU burner once left a whole tree unwalked
+    # (network-on-unmapped-physnet: no finding, CI on f58f054), and passed alone at 29 s. A second
+    # disagreement fails, with both diagnoses' steps and problems in the message.
+    settled = None if expected is None else (lambda report: _findings_signature(report) == expected)
+    run = apply_in_order(lab, trees_in_all(), DURABLE_FIXES[scenario], *OPERATOR, settled=settled)
+    said = (f"first diagnosis: {run.retried}; " if run.retried else "") + f"diagnosis: {story(run.before)}"
+    return _findings_signature(run.before), run.applied_signature(), [f.id for f in run.after.findings], said
 
 
 def test_every_scenario_has_a_fix_plan():
@@ -161,11 +167,11 @@ def test_same_findings_remedies_and_fixes_on_both_backends(scenario):
         assert not real.render_differences, (
             f"{scenario}: the embedded lab's Kolla reading differs from kolla-ansible's templates: "
             f"{real.render_differences}")
-        got = _walk(real, scenario)
-    findings, applied, after = got
-    assert findings == expected[0], "findings and remedies differ"
-    assert applied == expected[1], "the applied fixes differ"
-    assert after == expected[2], "the findings after the fixes differ"
+        got = _walk(real, scenario, expected[0])
+    findings, applied, after, said = got
+    assert findings == expected[0], f"findings and remedies differ; real backend's {said}"
+    assert applied == expected[1], f"the applied fixes differ; real backend's {said}"
+    assert after == expected[2], f"the findings after the fixes differ; real backend's {said}"
     # ...and the durable fixes do what they say, on both.
     assert [a[1] for a in applied] == [NOT_VERIFIED.get(scenario, "verified")] * len(DURABLE_FIXES[scenario])
     assert after == REMAINING.get(scenario, [])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Callable
 
 from tests.trees.network_support import context
 from wizard.diagnose import run_diagnosis
@@ -23,6 +24,8 @@ class FixRun:
     applied: list[ApplyResult] = field(default_factory=list)
     after: object = None                # the report of the diagnosis after the fixes
 
+    retried: str = ""                   # the first diagnosis, when ``settled`` sent it back
+
     def applied_signature(self) -> list[tuple]:
         """Each applied remedy as (id, status, message, changes), cloud IDs and backup stamps masked."""
         def mask(text: str) -> str:
@@ -32,23 +35,36 @@ class FixRun:
                 for r in self.applied]
 
 
-def apply_in_order(lab, trees: list[str], remedy_ids: list[str], *extra: str) -> FixRun:
+def story(report) -> str:
+    """What a diagnosis did: each tree's result, its steps and the problems it met (a step that
+    timed out under load reads differently from a wrong finding)."""
+    walked = [(tree.tree, str(tree.result), [(s.step, s.outcome) for s in report.steps
+                                              if getattr(s, "tree", tree.tree) == tree.tree])
+              for tree in report.trees]
+    return f"trees: {walked}; problems: {report.problems}"
+
+
+def apply_in_order(lab, trees: list[str], remedy_ids: list[str], *extra: str,
+                   settled: Callable[[object], bool] | None = None) -> FixRun:
     """Diagnose ``trees``, apply ``remedy_ids`` in order (each from that first report, as the
-    operator picks them off one screen), then diagnose again with a fresh context."""
+    operator picks them off one screen), then diagnose again with a fresh context. ``settled``:
+    a first report it refuses is diagnosed once more before anything is applied (the real tier
+    on a loaded machine; ``FixRun.retried`` keeps what the first one said)."""
     ctx = context(lab, *extra)
     try:
         report, engine = run_diagnosis(ctx, trees)
-        run = FixRun(report)
+        retried = ""
+        if settled is not None and not settled(report):
+            retried = story(report)
+            ctx.close()
+            ctx = context(lab, *extra)
+            report, engine = run_diagnosis(ctx, trees)
+        run = FixRun(report, retried=retried)
         for remedy_id in remedy_ids:
             try:
                 run.applied.append(apply_by_id(ctx, engine, report, remedy_id, emit=lambda _line: None))
             except RemedyNotFound as exc:
-                # Say what the diagnosis did instead: each tree's result, its steps and the problems
-                # it met (a step that timed out under load reads differently from a wrong finding).
-                walked = [(tree.tree, str(tree.result), [(s.step, s.outcome) for s in report.steps
-                                                          if getattr(s, "tree", tree.tree) == tree.tree])
-                          for tree in report.trees]
-                raise AssertionError(f"{exc}; trees: {walked}; problems: {report.problems}") from None
+                raise AssertionError(f"{exc}; {story(report)}") from None
     finally:
         ctx.close()
     ctx = context(lab, *extra)
