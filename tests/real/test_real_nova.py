@@ -165,10 +165,10 @@ def test_parity_on_real_nova_the_seeds_findings_and_durable_fixes(lab):
     with Lab("seed-homelab") as embedded:
         embedded.start()
         expected = _walk(embedded, "seed-homelab")
-    findings, applied, after = _walk(lab, "seed-homelab")
-    assert findings == expected[0], "findings and remedies differ"
-    assert applied == expected[1], "the applied fixes differ"
-    assert after == expected[2], "the findings after the fixes differ"
+    findings, applied, after, said = _walk(lab, "seed-homelab", expected[0])
+    assert findings == expected[0], f"findings and remedies differ; real Nova's {said}"
+    assert applied == expected[1], f"the applied fixes differ; real Nova's {said}"
+    assert after == expected[2], f"the findings after the fixes differ; real Nova's {said}"
 
 
 def test_no_valid_host_quotes_the_real_schedulers_words(lab, conn):
