@@ -122,15 +122,8 @@ class Engine:
                     # leave a node's read failing for a moment, and a proof that reads it a second time
                     # is still a proof. A timeout is not retried: it has already waited its bound.
                     evidence = self._run_probe(self._probes[step.probe], step, tree_id, lambda _l: None)
-            except ProbeUnavailable as exc:
-                walk.stopped = (step.id, exc.reason)
-                return None, None
-            except WizardError as exc:
-                walk.stopped = (step.id, exc.one_line())
-                return None, None
-            except concurrent.futures.TimeoutError:
-                walk.stopped = (step.id, t("probe {probe} did not finish within {seconds} s", probe=step.probe,
-                                           seconds=f"{self.probe_timeout:.0f}"))
+            except (ProbeUnavailable, WizardError, concurrent.futures.TimeoutError) as exc:
+                walk.stopped = (step.id, self._why_not_run(step.probe, exc))
                 return None, None
             if evidence.outcome not in step.branches:
                 walk.stopped = (step.id, t("probe {probe} returned undeclared outcome {outcome}", probe=step.probe,
@@ -289,14 +282,10 @@ class Engine:
         evidence: Evidence | None = None
         try:
             evidence = self._run_probe(spec, step, tree.id, emit)
-        except ProbeUnavailable as exc:
-            reason = exc.reason
-            record.sources.extend(exc.sources)
-        except WizardError as exc:
-            reason = exc.one_line()
-        except concurrent.futures.TimeoutError:
-            reason = t("probe {probe} did not finish within {seconds} s", probe=spec.name,
-                       seconds=f"{self.probe_timeout:.0f}")
+        except (ProbeUnavailable, WizardError, concurrent.futures.TimeoutError) as exc:
+            reason = self._why_not_run(spec.name, exc)
+            if isinstance(exc, ProbeUnavailable):
+                record.sources.extend(exc.sources)
         except Exception as exc:  # a probe bug must not end the diagnosis
             log.exception("probe %s failed", spec.name)
             reason = t("probe {probe} failed unexpectedly: {kind}: {error}", probe=spec.name,
@@ -341,6 +330,14 @@ class Engine:
         if preset:
             return preset
         return self.answerer(asked)
+
+    def _why_not_run(self, probe: str, exc: BaseException) -> str:
+        """One line for a probe that could not decide its step: the diagnosis and the proof say it alike."""
+        if isinstance(exc, ProbeUnavailable):
+            return exc.reason
+        if isinstance(exc, WizardError):
+            return exc.one_line()
+        return t("probe {probe} did not finish within {seconds} s", probe=probe, seconds=f"{self.probe_timeout:.0f}")
 
     def _run_probe(self, spec: ProbeSpec, step: Step, tree_id: str, emit) -> Evidence:
         args = dict(step.args)
