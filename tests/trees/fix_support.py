@@ -25,6 +25,7 @@ class FixRun:
     after: object = None                # the report of the diagnosis after the fixes
 
     retried: str = ""                   # the first diagnosis, when ``settled`` sent it back
+    retried_after: str = ""             # the diagnosis after the fixes, when ``settled_after`` sent it back
 
     def applied_signature(self) -> list[tuple]:
         """Each applied remedy as (id, status, message, changes), cloud IDs and backup stamps masked."""
@@ -45,11 +46,13 @@ def story(report) -> str:
 
 
 def apply_in_order(lab, trees: list[str], remedy_ids: list[str], *extra: str,
-                   settled: Callable[[object], bool] | None = None) -> FixRun:
+                   settled: Callable[[object], bool] | None = None,
+                   settled_after: Callable[[object], bool] | None = None) -> FixRun:
     """Diagnose ``trees``, apply ``remedy_ids`` in order (each from that first report, as the
     operator picks them off one screen), then diagnose again with a fresh context. ``settled``:
     a first report it refuses is diagnosed once more before anything is applied (the real tier
-    on a loaded machine; ``FixRun.retried`` keeps what the first one said)."""
+    on a loaded machine; ``FixRun.retried`` keeps what the first one said); ``settled_after``
+    does the same for the diagnosis after the fixes (``FixRun.retried_after``)."""
     ctx = context(lab, *extra)
     try:
         report, engine = run_diagnosis(ctx, trees)
@@ -67,9 +70,14 @@ def apply_in_order(lab, trees: list[str], remedy_ids: list[str], *extra: str,
                 raise AssertionError(f"{exc}; {story(report)}") from None
     finally:
         ctx.close()
-    ctx = context(lab, *extra)
-    try:
-        run.after, _engine = run_diagnosis(ctx, trees)
-    finally:
-        ctx.close()
+    for attempt in range(2 if settled_after is not None else 1):
+        ctx = context(lab, *extra)
+        try:
+            run.after, _engine = run_diagnosis(ctx, trees)
+        finally:
+            ctx.close()
+        if settled_after is None or settled_after(run.after):
+            break
+        if attempt == 0:
+            run.retried_after = story(run.after)
     return run

@@ -176,7 +176,7 @@ def rabbitmq_cluster(ctx: ProbeContext, args: Any, emit) -> Evidence:
     def one(node: Any) -> tuple[str, rx.ClusterStatus | None, str]:
         engine = _nodeio.container_engine(ctx, node.name)
         argv = [engine, "exec", rx.CONTAINER, "rabbitmqctl", "cluster_status"]
-        out = node.run(argv, sudo=_sudo(node))
+        out = node.run(argv, sudo=_sudo(node), timeout=rx.CTL_TIMEOUT)
         if out.rc != 0:
             return " ".join(argv), None, (out.stderr or out.stdout).strip().splitlines()[-1:][0] if \
                 (out.stderr or out.stdout).strip() else f"rc {out.rc}"

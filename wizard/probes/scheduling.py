@@ -13,6 +13,7 @@ from ..evidence import Evidence, ProbeUnavailable
 from ..probe_context import ProbeContext
 from ..readings import nodes as _nodeio
 from ..readings import nova_logs
+from ..readings import rabbitmq as rx
 from .compute import MAX_RETRIES, NO_VALID_HOST, _fault, server_facts
 from .registry import probe
 from ..i18n import t
@@ -336,8 +337,8 @@ def rpc_bus(ctx: ProbeContext, args, emit) -> Evidence:
             obs.append(f"{host}: nova-conductor.log: {said}")
 
     def queues(node: Any) -> tuple[str, dict[str, tuple[int, int]] | None, str]:
-        argv = [_nodeio.container_engine(ctx, node.name), "exec", "rabbitmq", *QUEUES_ARGV]
-        out = node.run(argv, sudo=_sudo(node))
+        argv = [_nodeio.container_engine(ctx, node.name), "exec", rx.CONTAINER, *QUEUES_ARGV]
+        out = node.run(argv, sudo=_sudo(node), timeout=rx.CTL_TIMEOUT)
         if out.rc != 0:
             return " ".join(argv), None, ((out.stderr or out.stdout).strip().splitlines() or [f"rc {out.rc}"])[-1]
         return " ".join(argv), parse_list_queues(out.stdout), ""

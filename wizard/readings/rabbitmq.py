@@ -11,6 +11,10 @@ from dataclasses import dataclass, field
 from ..i18n import t
 
 CONTAINER = "rabbitmq"
+# rabbitmqctl boots an Erlang VM and asks the broker over its distribution port: seconds on an idle
+# controller, far more on a busy one (a broker with thousands of queues, a loaded 2-core node). Each
+# call gets this bound instead of the transport's 15 s default, under the engine's 60 s per probe.
+CTL_TIMEOUT = 45.0
 SECTIONS = ("Basics", "Cluster Tags", "Disk Nodes", "RAM Nodes", "Running Nodes", "Versions", "CPU Cores",
             "Maintenance status", "Alarms", "Network Partitions", "Listeners", "Feature flags")
 PARTITION_RE = re.compile(r"^Node (\S+) cannot communicate with (.+)$")
