@@ -144,6 +144,10 @@ class RealLab(Lab):
             if self.nova:
                 stack.register("placement", "placement", self.nova.placement.url)
                 stack.register("compute", "nova", f"{self.nova.api.url}/v2.1")
+                # Each nova-compute runs in its node's namespaces, reading the node's nova.conf:
+                # the nodes first.
+                self._start_nodes()
+                self.nova.compute_namespaces = self._compute_namespaces()
                 self.nova.start_services()          # conductor, scheduler, computes: the broker is up
                 self.nova.wait_apis()
                 self.nova.wait_computes(stack.admin_token)
@@ -154,7 +158,8 @@ class RealLab(Lab):
             if self.ovs_agents is not None:
                 # Real agents need the nodes' ovsdb, and must have reported before the scenario's
                 # ports are bound (ML2 binds only to a live agent): the nodes come first.
-                self._start_nodes()
+                if not self.nova:
+                    self._start_nodes()
                 self._start_real_agents()
             # A scenario states how the nodes are now; its guests booted before that, so a DHCP
             # agent the scenario has dead died after it had served them (their ports ACTIVE).
@@ -165,7 +170,7 @@ class RealLab(Lab):
                 self._building_scenario = False
             self._wait_plugged_ports()
             self._sync_server_log()
-            if self.ovs_agents is None:
+            if self.ovs_agents is None and not self.nova:
                 self._start_nodes()
         except BaseException:
             self.stop()
@@ -284,6 +289,18 @@ class RealLab(Lab):
         return {str((specs.get(name) or {}).get("nova_host") or n.hostname): name
                 for name, n in self.state.nodes.items()
                 if (c := n.containers.get("nova_compute")) is not None and c.status == "running"}
+
+    def _compute_namespaces(self) -> dict[str, tuple[int, Path]]:
+        """Nova host -> (its node's sshd, whose mount and UTS namespaces are the node's; the node's
+        nova-compute.log on this machine's disk), for nodes run as real sshds."""
+        from .nodes import TREES
+        procs = getattr(self._ssh, "procs", None) or {}
+        out: dict[str, tuple[int, Path]] = {}
+        for host, name in self.nova_hosts().items():
+            proc = procs.get(name)
+            if proc is not None and proc.sshd is not None and proc.sshd.poll() is None:
+                out[host] = (proc.sshd.pid, proc.root / TREES["/var/log"] / NOVA_COMPUTE_LOG[len("/var/log/"):])
+        return out
 
     def _nova_processes(self) -> list[tuple[str, str, str, str]]:
         """(node name, container, real process, log path on the node) for real Nova's processes."""
@@ -568,6 +585,8 @@ class RealLab(Lab):
                 node.write(NEUTRON_SERVER_LOG, text)
         nova = self.nova
         for name, _, process, log in self._nova_processes():
+            if nova.logs_in_node(process):
+                continue            # it writes the node's file itself
             try:
                 node_log = nova.log_of(process).read_text(errors="replace")
             except (OSError, KeyError, AttributeError):

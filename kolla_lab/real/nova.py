@@ -3,8 +3,10 @@
 placement-api and nova-api are WSGI applications served like Keystone and Neutron
 (``wsgi_serve.py`` on a socket bound here); nova-conductor, nova-scheduler and one nova-compute per
 compute node run as their console scripts do (nova_run.py), all on the lab's RabbitMQ. nova-compute
-runs Nova's own ``fake.FakeDriverWithoutFakeNodes`` (its guest console from the lab's guest model) with ``host`` = the node's Nova host name (the scenario's ``nova_host``,
-else its hostname), so a build allocates and binds its ports through real Neutron, and a binding
+runs in its node's mount and UTS namespaces where the node is real (reading the node's deployed
+nova.conf, then ours), Nova's own ``fake.FakeDriverWithoutFakeNodes`` (its guest console from the
+lab's guest model) with ``host`` = the node's Nova host name (the scenario's ``nova_host``, else its
+hostname), so a build allocates and binds its ports through real Neutron, and a binding
 failure, the reschedule, No valid host, the fault and the instance actions and events are Nova's.
 
 Databases are sqlite (API, cell0, cell1, placement). ``db sync`` and the cell mappings run once into
@@ -27,6 +29,12 @@ from .services import HERE, Service, _http, _run
 from .venvs import RealTierUnavailable, real_tier_home, venv
 
 GOLDEN_RECIPE = "1"
+NSENTER = shutil.which("nsenter") or "/usr/bin/nsenter"
+# A compute node's deployed nova.conf (kolla-ansible mounts /etc/kolla/nova-compute/ into the
+# nova_compute container, whose kolla_start copies nova.conf to /etc/nova/nova.conf at every start:
+# roles/nova-cell/templates/nova-compute.json.j2) and its log on the kolla_logs volume.
+NODE_NOVA_CONF = "/etc/kolla/nova-compute/nova.conf"
+NODE_COMPUTE_LOG = "/var/log/kolla/nova/nova-compute.log"
 STARTUP_TIMEOUT = 180.0
 CELL1_TRANSPORT = "{scheme}://{username}:{password}@{hostname}:{port}/"
 # Relative: each Nova process runs in the lab's nova directory (see the module docstring).
@@ -122,9 +130,14 @@ def golden_dir() -> Path:
 class Daemon:
     """One Nova console-script process (conductor, scheduler, compute) in its own process group."""
 
-    def __init__(self, name: str, argv: list[str], cwd: Path, log_file: Path, env: dict[str, str] | None = None):
+    def __init__(self, name: str, argv: list[str], cwd: Path, log_file: Path, env: dict[str, str] | None = None,
+                 log_path: Path | None = None):
         self.name, self.argv, self.cwd, self.log_file = name, argv, cwd, log_file
         self.env = env or {}
+        # Where this machine reads the log: log_file itself, except for a compute that runs in its
+        # node's mount namespace, whose --log-file is the node's path (the node's file on disk here).
+        self.log_path = log_path or log_file
+        self.in_node = log_path is not None
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
@@ -169,6 +182,9 @@ class Nova:
         self.placement: Service | None = None
         self.api: Service | None = None
         self.daemons: dict[str, Daemon] = {}
+        # Nova host -> (a PID in its node's mount and UTS namespaces, the node's nova-compute.log on
+        # this machine's disk), set by the lab before start_services for the nodes it runs as real.
+        self.compute_namespaces: dict[str, tuple[int, Path]] = {}
 
     @property
     def console_dir(self) -> Path:
@@ -210,12 +226,30 @@ class Nova:
             self.daemons[f"nova-{name}"] = Daemon(f"nova-{name}", run + [name, "--config-file", str(conf)],
                                                   self.workdir, self.workdir / f"nova-{name}.log")
         for host in self.compute_hosts:
-            self.daemons[f"nova-compute@{host}"] = Daemon(
-                f"nova-compute-{host}", run + ["compute", "--config-file", str(self.conf_for(host, compute=True))],
-                self.workdir, self.workdir / f"nova-compute-{host}.log",
-                env={"KOLLA_LAB_CONSOLE_DIR": str(self.console_dir)})
+            self.daemons[f"nova-compute@{host}"] = self._compute(host, run)
         for daemon in self.daemons.values():
             daemon.start()
+
+    def _compute(self, host: str, run: list[str]) -> Daemon:
+        """One nova-compute. On a real node it runs in the node's mount and UTS namespaces, as
+        Kolla's nova_compute container runs on its host: it reads the node's deployed
+        /etc/kolla/nova-compute/nova.conf (what the deploy wrote there, an operator's overrides
+        included; a restart re-reads it) and then the lab's file, which only points it at this
+        machine's services and Nova's fake driver (oslo.config: the last file wins a key), and
+        logs into the node's /var/log/kolla/nova/nova-compute.log itself."""
+        conf = str(self.conf_for(host, compute=True))
+        env = {"KOLLA_LAB_CONSOLE_DIR": str(self.console_dir)}
+        where = self.compute_namespaces.get(host)
+        if where is None:
+            return Daemon(f"nova-compute-{host}", run + ["compute", "--config-file", conf], self.workdir,
+                          self.workdir / f"nova-compute-{host}.log", env=env)
+        pid, log_path = where
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        log_path.write_text("")       # the lab model's lines go: from here on the file is Nova's
+        return Daemon(f"nova-compute-{host}",
+                      [NSENTER, f"--target={pid}", "--mount", "--uts", "--", *run, "compute",
+                       "--config-file", NODE_NOVA_CONF, "--config-file", conf],
+                      self.workdir, Path(NODE_COMPUTE_LOG), env=env, log_path=log_path)
 
     def wait_apis(self) -> None:
         self.placement.wait("/")
@@ -245,7 +279,7 @@ class Nova:
 
     @staticmethod
     def _tail(daemon: Daemon) -> str:
-        for path in (daemon.cwd / f"{daemon.name}.stderr", daemon.log_file):
+        for path in (daemon.cwd / f"{daemon.name}.stderr", daemon.log_path):
             try:
                 lines = [line for line in path.read_text(errors="replace").splitlines() if line.strip()]
             except OSError:
@@ -284,7 +318,12 @@ class Nova:
     def log_of(self, name: str) -> Path:
         if name in ("placement-api", "nova-api"):
             return self.workdir / f"{name}.log"
-        return self.daemons[name].log_file
+        return self.daemons[name].log_path
+
+    def logs_in_node(self, name: str) -> bool:
+        """The process writes its node's log file itself (nothing to copy there)."""
+        daemon = self.daemons.get(name)
+        return daemon is not None and daemon.in_node
 
     def stop(self) -> None:
         # All at once and briefly: oslo.service's graceful shutdown would wait up to a minute each.

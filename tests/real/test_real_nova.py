@@ -119,6 +119,44 @@ def test_docker_on_the_node_reports_and_drives_the_real_nova_compute(lab, conn):
     assert restarted.pid != process.pid and restarted.poll() is None
 
 
+def test_nova_compute_runs_in_its_node_and_reads_the_nova_conf_deployed_there(lab, conn):
+    """Kolla's nova_compute runs on its node and reads the nova.conf deployed there: the real
+    nova-compute is in compute01's mount and UTS namespaces (its sshd's), reads the node's
+    /etc/kolla/nova-compute/nova.conf first and writes the node's nova-compute.log itself. A value an
+    operator's deploy left in that file reaches real Placement after `docker restart nova_compute`
+    (reserved_host_memory_mb, Nova's default 512), and the restored file brings the default back."""
+    process = lab.nova.processes()["nova-compute@compute01"]
+    sshd = lab._ssh.procs["compute01"].sshd
+    for ns in ("mnt", "uts"):
+        assert os.readlink(f"/proc/{process.pid}/ns/{ns}") == os.readlink(f"/proc/{sshd.pid}/ns/{ns}")
+    assert os.readlink(f"/proc/{process.pid}/ns/mnt") != os.readlink("/proc/self/ns/mnt")
+    assert " compute --config-file /etc/kolla/nova-compute/nova.conf --config-file " in _cmdline(process.pid)
+    node_log = ssh(lab, "compute01", "cat /var/log/kolla/nova/nova-compute.log").stdout
+    assert "Starting compute node" in node_log                      # Nova's own line, no copy
+    path = "/etc/kolla/nova-compute/nova.conf"
+    node = lab.state.nodes["compute01"]
+    deployed = node.read(path)
+    assert deployed and "[DEFAULT]\n" in deployed
+    [rp] = [r for r in _placement_json(conn, "/resource_providers", "1.39")["resource_providers"]
+            if r["name"] == "compute01"]
+
+    def reserved() -> int:
+        return _placement_json(conn, f"/resource_providers/{rp['uuid']}/inventories",
+                               "1.39")["inventories"]["MEMORY_MB"]["reserved"]
+
+    assert reserved() == 512
+    try:
+        node.write(path, deployed.replace("[DEFAULT]\n", "[DEFAULT]\nreserved_host_memory_mb = 1024\n", 1))
+        restarted = ssh(lab, "compute01", "docker restart nova_compute")
+        assert restarted.returncode == 0, restarted.stderr
+        _until("real Placement shows compute01's deployed reserved_host_memory_mb", lambda: reserved() == 1024)
+    finally:
+        node.write(path, deployed)
+        ssh(lab, "compute01", "docker restart nova_compute")
+        _until("real Placement shows Nova's default reserved_host_memory_mb again", lambda: reserved() == 512)
+    _until("compute01's nova-compute is up", lambda: _compute01(conn).state == "up")
+
+
 def test_max_retries_reads_real_novas_records_to_the_seed_finding(lab, conn):
     """The tree on real Nova: hosts from the (Success) build event, port and reason from the real
     nova-compute.log on compute01, the segment from real neutron-server.log (issue 13)."""
