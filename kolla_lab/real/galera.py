@@ -16,12 +16,13 @@ import pwd
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from .ports import free_port
 
 MARIADBD = "/usr/sbin/mariadbd"
 CLIENT = "/usr/bin/mariadb"
@@ -61,15 +62,7 @@ def _as_mysql_dying_with_parent(uid: int, gid: int):
 
 
 def _free_ports(n: int) -> list[int]:
-    socks, ports = [], []
-    for _ in range(n):
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        s.bind(("127.0.0.1", 0))
-        socks.append(s)
-        ports.append(s.getsockname()[1])
-    for s in socks:
-        s.close()
-    return ports
+    return [free_port() for _ in range(n)]
 
 
 @dataclass

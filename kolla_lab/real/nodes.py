@@ -37,6 +37,7 @@ from pathlib import Path
 from ..lab import _new_key
 from ..nodes import OVS_AGENT, OVS_INI, Node
 from ..shell import run_argv
+from .ports import free_port as _free_port
 from .venvs import RealTierUnavailable
 
 SSHD = "/usr/sbin/sshd"
@@ -518,10 +519,19 @@ class _Spawner:
         self._jobs.put(None)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+def _sshd_listening(proc: "_Proc") -> bool:
+    """Our sshd, not just anything, listens on the node's port: it is alive and logged it bound
+    there (OpenSSH's server_listen: "Server listening on <addr> port <port>."). A connect check
+    alone passed when another node's sshd held the port and ours had died of "Address already in
+    use": the wizard then met the other node's host key (HOST KEY CHANGED for compute01, CI on
+    614bcae, parity config-not-deployed)."""
+    if proc.sshd is None or proc.sshd.poll() is not None:
+        return False
+    try:
+        said = (proc.root / "sshd.log").read_text(errors="replace")
+    except OSError:
+        return False
+    return f"Server listening on 127.0.0.1 port {proc.port}." in said and _listening(proc.port)
 
 
 def _tail(*logs: Path) -> str:
@@ -763,7 +773,7 @@ class RealNodeFleet:
                     [UNSHARE, "--mount", "--uts", "--propagation", "private", "sh", "-ec", script],
                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errors, start_new_session=True)
             try:
-                _wait(lambda: _listening(proc.port), f"{node.name}: sshd", proc.sshd,
+                _wait(lambda: _sshd_listening(proc), f"{node.name}: sshd", proc.sshd,
                       root / "unshare.log", root / "sshd.log")
             except RuntimeError:
                 if proc.sshd.poll() is not None and attempt < 4 and "Address already in use" in _tail(root / "sshd.log"):

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
+from .ports import free_port
 from .venvs import RealTierUnavailable
 
 SERVER = "/usr/lib/rabbitmq/bin/rabbitmq-server"
@@ -28,12 +29,6 @@ EPMD = "/usr/bin/epmd"
 USER = "openstack"
 STARTUP_TIMEOUT = 120.0
 AMQP_HEADER = b"AMQP\x00\x00\x09\x01"
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _erlang_binary(text: str) -> str:
@@ -75,7 +70,7 @@ class RabbitMQ:
         d = self.workdir
         for sub in ("home", "mnesia", "log"):
             (d / sub).mkdir(parents=True, exist_ok=True)
-        self.port, self.dist_port, self.epmd_port = _free_port(), _free_port(), _free_port()
+        self.port, self.dist_port, self.epmd_port = free_port(), free_port(), free_port()
         (d / "rabbitmq.conf").write_text(
             f"listeners.tcp.1 = 127.0.0.1:{self.port}\n"
             + "".join(f"listeners.tcp.{i} = {a}:{self.port}\n" for i, a in enumerate(self.extra_addresses, 2)) +

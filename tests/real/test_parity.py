@@ -103,8 +103,8 @@ ON_REQUEST: dict[str, str] = {
 # 5c660c9 the test failed again although a disagreeing diagnosis is now read once more (its text was
 # not printed: that red run was stopped at 13%). It has never failed outside a full run:
 # alone, 25 diagnoses in a row on one lab beside three burners, the 12 parity scenarios up to it in
-# sequence beside a CI run, and the CI order up to it once more all passed. The cause is not found;
-# docs/real-tier.md says what is known.
+# sequence beside a CI run, and the CI order up to it once more all passed. The likeliest cause is
+# the node port collision fixed after 614bcae (docs/real-tier.md); quarantined until CI shows it.
 ON_REQUEST["network-on-unmapped-physnet"] = (
     "network-on-unmapped-physnet: quarantined, it failed in 3 of 6 full CI runs under load "
     "(cause unknown, never outside a full run); walked when named in KOLLA_WIZARD_PARITY")

@@ -215,6 +215,45 @@ def test_stop_kills_every_node_process_and_removes_the_node_dirs():
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def test_two_nodes_handed_the_same_port_each_end_with_their_own_sshd(monkeypatch):
+    """The nodes start in parallel; CI on 614bcae gave two of them the same just-closed port: one
+    sshd died of "Address already in use", its node still counted as started because the other's
+    sshd answered the port, and the wizard met the other node's host key ("HOST KEY CHANGED for
+    compute01"). Here the first two ports handed out are forced equal: each node must end on a
+    port of its own, served by its own sshd with its own host key."""
+    _needs_real_nodes()
+    from kolla_lab.build import LabState
+    from kolla_lab.lab import _new_key
+    from kolla_lab.real import nodes as real_nodes
+    from kolla_lab.scenario import load_scenario
+    real_free_port = real_nodes._free_port
+    shared = real_free_port()
+    handed: list[int] = []
+
+    def colliding() -> int:
+        port = shared if len(handed) < 2 else real_free_port()
+        handed.append(port)
+        return port
+
+    monkeypatch.setattr(real_nodes, "_free_port", colliding)
+    _private, public = _new_key()
+    state = LabState(load_scenario("healthy"), public)
+    workdir = Path(tempfile.mkdtemp(prefix="kolla-real-nodes-test-"))
+    fleet = real_nodes.RealNodeFleet(state, public, workdir / "nodes")
+    try:
+        fleet.start()
+        assert handed[:2] == [shared, shared]
+        ports = [fleet.ports[n] for n in state.nodes]
+        assert len(set(ports)) == len(ports), fleet.ports
+        for name in state.nodes:
+            scanned = subprocess.run(["ssh-keyscan", "-t", "ed25519", "-p", str(fleet.ports[name]), "127.0.0.1"],
+                                     capture_output=True, text=True, timeout=30)
+            assert fleet.host_public(name) in scanned.stdout, (name, scanned.stdout, scanned.stderr)
+    finally:
+        fleet.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
 CRASHING_LAB = """
 import os, signal, sys
 from pathlib import Path

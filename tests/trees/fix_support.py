@@ -42,7 +42,12 @@ def story(report) -> str:
     walked = [(tree.tree, str(tree.result), [(s.step, s.outcome) for s in report.steps
                                               if getattr(s, "tree", tree.tree) == tree.tree])
               for tree in report.trees]
-    return f"trees: {walked}; problems: {report.problems}"
+    # What each step saw, cut short: "found nothing" on the real backend under load is only
+    # explained by what the probes read (CI on 5c660c9 and 614bcae failed without it).
+    seen = [f"{s.tree}/{s.step}: " + " | ".join(str(o)[:240] for o in s.observations)
+            for s in report.steps if s.observations]
+    ended = [(tree.tree, str(tree.message)[:240]) for tree in report.trees if tree.message]
+    return f"trees: {walked}; problems: {report.problems}; endings: {ended}; observations: {seen}"
 
 
 def apply_in_order(lab, trees: list[str], remedy_ids: list[str], *extra: str,
