@@ -554,6 +554,19 @@ def _wait(predicate, what: str, proc: subprocess.Popen | None, *logs: Path) -> N
         time.sleep(0.005)
 
 
+def _unix_listening(path: Path) -> bool:
+    """A server accepts on the unix socket: its file exists from bind() on, but a connect before
+    listen() is refused (CI on d40aeb1: ovs-vsctl "database connection failed (Connection refused)"
+    right after ovsdb-server's db.sock appeared)."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        probe.settimeout(0.5)
+        try:
+            probe.connect(str(path))
+        except OSError:
+            return False
+    return True
+
+
 def _listening(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.settimeout(0.2)
@@ -674,7 +687,7 @@ class RealNodeFleet:
         proc.server = server                  # stop() may shut it down only once it serves
         os.chmod(root / "run/kolla-lab/lab.sock", 0o666)
         self._install_standins(node, root / "bin")
-        _wait(db_sock.exists, f"{name}: ovsdb-server", proc.ovsdb, root / "ovs/ovsdb-server.log")
+        _wait(lambda: _unix_listening(db_sock), f"{name}: ovsdb-server", proc.ovsdb, root / "ovs/ovsdb-server.log")
         # ``docker exec`` runs as root inside the container whoever calls it (the login user is in
         # the docker group on a Kolla host): the exec'd ovs-vsctl runs as the login user here.
         os.chmod(db_sock, 0o666)
