@@ -158,8 +158,7 @@ class RealLab(Lab):
             if self.ovs_agents is not None:
                 # Real agents need the nodes' ovsdb, and must have reported before the scenario's
                 # ports are bound (ML2 binds only to a live agent): the nodes come first.
-                if not self.nova:
-                    self._start_nodes()
+                self._start_nodes()
                 self._start_real_agents()
             # A scenario states how the nodes are now; its guests booted before that, so a DHCP
             # agent the scenario has dead died after it had served them (their ports ACTIVE).
@@ -170,8 +169,7 @@ class RealLab(Lab):
                 self._building_scenario = False
             self._wait_plugged_ports()
             self._sync_server_log()
-            if self.ovs_agents is None and not self.nova:
-                self._start_nodes()
+            self._start_nodes()                 # here unless real Nova or real agents needed them first
         except BaseException:
             self.stop()
             raise
@@ -215,6 +213,10 @@ class RealLab(Lab):
         return RealNodeFleet(self.state, self.client_public, Path(self._workdir) / "nodes", self.faults)
 
     def _start_nodes(self, config_prefix: str = "kolla-real-lab-config-") -> None:
+        """Once: real Nova's computes and the real agents need the nodes before the scenario is
+        built, the lab's compute and agent rows do not."""
+        if self._ssh is not None:
+            return
         super()._start_nodes(config_prefix)
         if self.nodes_backend != "embedded":
             self.faults.on_change(self._write_known_hosts)      # host_key: unknown, switched at run time

@@ -25,16 +25,13 @@ import subprocess
 import time
 from pathlib import Path
 
+from ..nodes import NOVA_COMPUTE_CONF
+from ..nova_records import COMPUTE_LOG
 from .services import HERE, Service, _http, _run
 from .venvs import RealTierUnavailable, real_tier_home, venv
 
 GOLDEN_RECIPE = "1"
 NSENTER = shutil.which("nsenter") or "/usr/bin/nsenter"
-# A compute node's deployed nova.conf (kolla-ansible mounts /etc/kolla/nova-compute/ into the
-# nova_compute container, whose kolla_start copies nova.conf to /etc/nova/nova.conf at every start:
-# roles/nova-cell/templates/nova-compute.json.j2) and its log on the kolla_logs volume.
-NODE_NOVA_CONF = "/etc/kolla/nova-compute/nova.conf"
-NODE_COMPUTE_LOG = "/var/log/kolla/nova/nova-compute.log"
 STARTUP_TIMEOUT = 180.0
 CELL1_TRANSPORT = "{scheme}://{username}:{password}@{hostname}:{port}/"
 # Relative: each Nova process runs in the lab's nova directory (see the module docstring).
@@ -236,7 +233,9 @@ class Nova:
         /etc/kolla/nova-compute/nova.conf (what the deploy wrote there, an operator's overrides
         included; a restart re-reads it) and then the lab's file, which only points it at this
         machine's services and Nova's fake driver (oslo.config: the last file wins a key), and
-        logs into the node's /var/log/kolla/nova/nova-compute.log itself."""
+        logs into the node's /var/log/kolla/nova/nova-compute.log itself. (Kolla mounts
+        /etc/kolla/nova-compute/ into the nova_compute container, whose kolla_start copies nova.conf
+        to /etc/nova/nova.conf at every start: roles/nova-cell/templates/nova-compute.json.j2.)"""
         conf = str(self.conf_for(host, compute=True))
         env = {"KOLLA_LAB_CONSOLE_DIR": str(self.console_dir)}
         where = self.compute_namespaces.get(host)
@@ -248,8 +247,8 @@ class Nova:
         log_path.write_text("")       # the lab model's lines go: from here on the file is Nova's
         return Daemon(f"nova-compute-{host}",
                       [NSENTER, f"--target={pid}", "--mount", "--uts", "--", *run, "compute",
-                       "--config-file", NODE_NOVA_CONF, "--config-file", conf],
-                      self.workdir, Path(NODE_COMPUTE_LOG), env=env, log_path=log_path)
+                       "--config-file", NOVA_COMPUTE_CONF, "--config-file", conf],
+                      self.workdir, Path(COMPUTE_LOG), env=env, log_path=log_path)
 
     def wait_apis(self) -> None:
         self.placement.wait("/")
