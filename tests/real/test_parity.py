@@ -98,16 +98,11 @@ REAL_AGENTS = {"l3-agent-down", "dhcp-agent-down", "br-ex-no-uplink", "external-
 ON_REQUEST: dict[str, str] = {
     name: f"{name}: agrees on both backends; walked only when named in KOLLA_WIZARD_PARITY (CI time)"
     for name in ("br-ex-no-uplink", "external-nic-address")}
-# Quarantined again (walked when named in KOLLA_WIZARD_PARITY): it failed in 3 of 6 full clean-clone
-# CI runs beside a CPU burner: the real backend found nothing here on f58f054 and 78281a0, and on
-# 5c660c9 the test failed again although a disagreeing diagnosis is now read once more (its text was
-# not printed: that red run was stopped at 13%). It has never failed outside a full run:
-# alone, 25 diagnoses in a row on one lab beside three burners, the 12 parity scenarios up to it in
-# sequence beside a CI run, and the CI order up to it once more all passed. The likeliest cause is
-# the node port collision fixed after 614bcae (docs/real-tier.md); quarantined until CI shows it.
-ON_REQUEST["network-on-unmapped-physnet"] = (
-    "network-on-unmapped-physnet: quarantined, it failed in 3 of 6 full CI runs under load "
-    "(cause unknown, never outside a full run); walked when named in KOLLA_WIZARD_PARITY")
+# network-on-unmapped-physnet was quarantined from 614bcae to bc72e7c: it failed in 3 of 6 full
+# clean-clone CI runs beside a CPU burner and never outside one. The likeliest cause, two nodes handed
+# the same just-closed port (one sshd answering for both, so the wizard refused a changed host key),
+# was fixed in d40aeb1; it is walked again so that full CI runs judge that fix (docs/real-tier.md).
+
 # What the fixes cannot clear: an instance that failed to build stays in ERROR until it is rebuilt
 # (instance-not-active is advice), and no-keypair's durable fix is advice too.
 REMAINING: dict[str, list[str]] = {
