@@ -669,12 +669,16 @@ class SSHTransport:
             # sshd may send the exit status before it has drained the child's pipes (the status is
             # sent when the child is reaped), so the end of output is EOF, not the status.
             finished = channel.exit_status_ready() and (channel.eof_received or channel.closed)
-            if finished and not channel.recv_ready() and not channel.recv_stderr_ready():
+            if finished:
+                if channel.recv_ready() or channel.recv_stderr_ready():
+                    # The output, the status, EOF and the close often arrive in one burst: what the
+                    # burst left in the buffer after our last look is read, not taken for a drop.
+                    continue
                 # paramiko also sets the status (to -1) when the whole connection dies.
                 if channel.exit_status == -1 and not transport.is_active():
                     self._dropped(text)
                 break
-            if channel.closed or not transport.is_active():
+            if not transport.is_active():
                 self._dropped(text)
             if time.monotonic() > deadline:
                 raise CommandTimeout(self.name, t('{text} did not finish within {limit:g}s', text=text, limit=limit),
