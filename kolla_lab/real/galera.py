@@ -61,10 +61,6 @@ def _as_mysql_dying_with_parent(uid: int, gid: int):
     return prepare
 
 
-def _free_ports(n: int) -> list[int]:
-    return [free_port() for _ in range(n)]
-
-
 @dataclass
 class Node:
     index: int
@@ -91,7 +87,7 @@ class GaleraCluster:
         self._uid, self._gid = owner.pw_uid, owner.pw_gid
         os.chmod(self.base, 0o755)
         os.chown(self.base, self._uid, self._gid)
-        ports = _free_ports(4 * size)
+        ports = [free_port() for _ in range(4 * size)]
         self.nodes: list[Node] = []
         for i in range(size):
             name = f"node{i + 1}"

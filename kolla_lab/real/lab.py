@@ -36,6 +36,7 @@ from ..cloud import AGENT_KINDS
 from ..lab import Lab, _new_key
 from ..nodes import OVS_AGENT, OVS_AGENT_LOG, OVS_INI
 from .. import packet_path
+from ..nova_records import COMPUTE_LOG as NOVA_COMPUTE_LOG
 from . import kolla as kolla_render
 from .compute import Compute, serve
 from . import hooks
@@ -49,7 +50,6 @@ NOVA_CONTROL = {"nova-api": ("nova_api", "/var/log/kolla/nova/nova-api.log"),
                 "nova-conductor": ("nova_conductor", "/var/log/kolla/nova/nova-conductor.log"),
                 "nova-scheduler": ("nova_scheduler", "/var/log/kolla/nova/nova-scheduler.log"),
                 "placement-api": ("placement_api", "/var/log/kolla/placement/placement-api.log")}
-NOVA_COMPUTE_LOG = "/var/log/kolla/nova/nova-compute.log"
 
 
 def _stamp(moment: _dt.datetime) -> str:
